@@ -1,0 +1,209 @@
+"""Frozen value objects passed between the layers. No I/O here.
+
+Times are timezone-aware UTC datetimes everywhere above the adapters; adapters convert.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+_frozen = dataclass(frozen=True, slots=True, kw_only=True)
+
+
+@_frozen
+class TableRef:
+    """A table named by schema and name (and database, for warehouses that have one)."""
+
+    schema: str
+    name: str
+    database: str | None = None
+
+    @classmethod
+    def parse(cls, text: str, *, default_schema: str) -> TableRef:
+        """``"name"``, ``"schema.name"`` or ``"database.schema.name"``; names are kept verbatim."""
+        parts = text.split(".")
+        if len(parts) == 1:
+            return cls(schema=default_schema, name=parts[0])
+        if len(parts) == 2:
+            return cls(schema=parts[0], name=parts[1])
+        return cls(database=".".join(parts[:-2]), schema=parts[-2], name=parts[-1])
+
+    def __str__(self) -> str:
+        prefix = f"{self.database}." if self.database else ""
+        return f"{prefix}{self.schema}.{self.name}"
+
+
+@_frozen
+class Column:
+    """A column as the warehouse reports it. ``type_family`` is the normalised type."""
+
+    name: str
+    position: int
+    data_type: str
+    type_family: str
+    nullable: bool
+
+
+@_frozen
+class Predicate:
+    """A structured filter ``column op value``; adapters render it with a bound value."""
+
+    column: str
+    op: Literal["=", "!=", "<", "<=", ">", ">=", "in", "not in", "is null", "is not null"]
+    value: Any = None
+
+
+@_frozen
+class BucketCount:
+    """Rows whose time column falls in ``[start, end)``."""
+
+    start: datetime
+    end: datetime
+    rows: int
+
+
+@_frozen
+class Histogram:
+    """Counts of a numeric column over ``edges`` (ascending, k+1 edges for k bins).
+
+    Bin i holds ``edges[i] <= x < edges[i+1]``; the last bin also holds ``x == edges[-1]``.
+    ``below``/``above`` hold values outside the edges; ``missing`` holds NULL (and NaN).
+    """
+
+    edges: tuple[float, ...]
+    counts: tuple[int, ...]
+    below: int = 0
+    above: int = 0
+    missing: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts) + self.below + self.above + self.missing
+
+
+class Status(enum.Enum):
+    """Outcome of one check. FAIL means the data is bad; ERROR means the check could not run."""
+
+    OK = "OK"
+    WARN = "WARN"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+    SKIPPED = "SKIPPED"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+    @property
+    def is_problem(self) -> bool:
+        return self in (Status.WARN, Status.FAIL, Status.ERROR)
+
+
+_SEVERITY = {Status.SKIPPED: 0, Status.OK: 1, Status.WARN: 2, Status.FAIL: 3, Status.ERROR: 4}
+
+
+def worst(statuses: list[Status] | tuple[Status, ...]) -> Status:
+    """The most severe status, OK for none."""
+    return max(statuses, key=lambda s: s.severity, default=Status.OK)
+
+
+_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+
+
+@_frozen
+class Metric:
+    """One data point. Names are ``watchdog.<kind>.<measure>``; tags are low-cardinality."""
+
+    name: str
+    value: float
+    tags: tuple[str, ...] = ()
+    timestamp: float | None = None  # epoch seconds; None means "now" at send time
+    type: Literal["gauge", "count"] = "gauge"
+
+    def __post_init__(self) -> None:
+        if not _METRIC_NAME.match(self.name):
+            raise ValueError(f"invalid metric name {self.name!r}")
+
+
+@_frozen
+class Finding:
+    """One thing a check found: a reason code, a one-line message, and structured details."""
+
+    reason: str
+    message: str
+    subject: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@_frozen
+class CheckResult:
+    """The outcome of running one monitor once."""
+
+    monitor_id: str
+    kind: str
+    status: Status
+    summary: str
+    warehouse: str | None = None
+    subject: str | None = None  # usually the table, e.g. "main.predictions"
+    reasons: tuple[str, ...] = ()
+    metrics: tuple[Metric, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    started_at: datetime | None = None
+    duration_s: float = 0.0
+
+
+@_frozen
+class AlertEvent:
+    """An event for people: what Datadog shows in the event stream and pages on."""
+
+    title: str
+    text: str  # markdown
+    alert_type: Literal["error", "warning", "info", "success"]
+    aggregation_key: str
+    tags: tuple[str, ...] = ()
+    priority: Literal["normal", "low"] = "normal"
+    source_type_name: str = "watchdog"
+    date_happened: int | None = None  # epoch seconds
+
+
+@_frozen
+class ServiceCheck:
+    """A service check: status 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."""
+
+    name: str
+    status: int
+    tags: tuple[str, ...] = ()
+    message: str = ""
+    timestamp: int | None = None
+
+
+@_frozen
+class Emission:
+    """Everything one pass hands to the sinks."""
+
+    results: tuple[CheckResult, ...] = ()
+    events: tuple[AlertEvent, ...] = ()
+    metrics: tuple[Metric, ...] = ()
+    service_checks: tuple[ServiceCheck, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.results or self.events or self.metrics or self.service_checks)
+
+
+@_frozen
+class AlertState:
+    """What the alert policy remembers per dedup key (monitor + subject) between passes."""
+
+    dedup_key: str
+    monitor_id: str
+    status: Literal["open", "resolved"]
+    severity: Status  # the status that opened (or last updated) the alert
+    fingerprint: str  # what the problem looked like; a change means an update event
+    opened_at: datetime
+    updated_at: datetime
+    occurrences: int = 1  # passes that saw the problem since it opened

@@ -1,0 +1,82 @@
+"""The sink interface and the one JSON encoding of what sinks carry (jsonl files, outbox)."""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from watchdog.models import AlertEvent, CheckResult, Emission, Metric, ServiceCheck
+
+
+class Sink(abc.ABC):
+    """Somewhere results go. ``emit`` raises SinkError when it could not deliver."""
+
+    NAME: ClassVar[str]
+    #: Deliveries go through the state store's outbox first, and are retried in order
+    #: until the sink accepts them (for sinks that can tell success from failure).
+    DURABLE: ClassVar[bool] = False
+
+    @abc.abstractmethod
+    def emit(self, emission: Emission) -> None:
+        """Deliver everything in ``emission``."""
+
+    def close(self) -> None:
+        """Flush and release resources."""
+
+
+def encode(obj: Any) -> Any:
+    """A JSON-ready form of a value object (dataclasses, enums, datetimes, tuples)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if isinstance(obj, Mapping):
+        return {str(k): encode(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [encode(v) for v in obj]
+    return obj
+
+
+def decode_event(data: Mapping[str, Any]) -> AlertEvent:
+    return AlertEvent(**{**data, "tags": tuple(data.get("tags", ()))})
+
+
+def decode_metric(data: Mapping[str, Any]) -> Metric:
+    return Metric(**{**data, "tags": tuple(data.get("tags", ()))})
+
+
+def decode_service_check(data: Mapping[str, Any]) -> ServiceCheck:
+    return ServiceCheck(**{**data, "tags": tuple(data.get("tags", ()))})
+
+
+def emission_records(emission: Emission) -> list[dict[str, Any]]:
+    """One ``{"type": ..., ...}`` record per event, metric and service check, in that order."""
+    out: list[dict[str, Any]] = []
+    out += [{"type": "event", **encode(e)} for e in emission.events]
+    out += [{"type": "metric", **encode(m)} for m in emission.metrics]
+    out += [{"type": "service_check", **encode(c)} for c in emission.service_checks]
+    return out
+
+
+def records_emission(records: list[Mapping[str, Any]]) -> Emission:
+    """The inverse of :func:`emission_records` (results are not carried)."""
+    decoders = {"event": decode_event, "metric": decode_metric, "service_check": decode_service_check}
+    buckets: dict[str, list[Any]] = {k: [] for k in decoders}
+    for rec in records:
+        kind = rec["type"]
+        buckets[kind].append(decoders[kind]({k: v for k, v in rec.items() if k != "type"}))
+    return Emission(
+        events=tuple(buckets["event"]),
+        metrics=tuple(buckets["metric"]),
+        service_checks=tuple(buckets["service_check"]),
+    )
+
+
+def result_record(result: CheckResult) -> dict[str, Any]:
+    return {"type": "result", **encode(result)}
