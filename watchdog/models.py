@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-_frozen = dataclass(frozen=True, slots=True, kw_only=True)
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TableRef:
     """A table named by schema and name (and database, for warehouses that have one)."""
 
@@ -38,7 +37,7 @@ class TableRef:
         return f"{prefix}{self.schema}.{self.name}"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Column:
     """A column as the warehouse reports it. ``type_family`` is the normalised type."""
 
@@ -49,7 +48,7 @@ class Column:
     nullable: bool
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Predicate:
     """A structured filter ``column op value``; adapters render it with a bound value."""
 
@@ -58,7 +57,7 @@ class Predicate:
     value: Any = None
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BucketCount:
     """Rows whose time column falls in ``[start, end)``."""
 
@@ -67,7 +66,7 @@ class BucketCount:
     rows: int
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Histogram:
     """Counts of a numeric column over ``edges`` (ascending, k+1 edges for k bins).
 
@@ -115,7 +114,7 @@ def worst(statuses: list[Status] | tuple[Status, ...]) -> Status:
 _METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Metric:
     """One data point. Names are ``watchdog.<kind>.<measure>``; tags are low-cardinality."""
 
@@ -130,7 +129,7 @@ class Metric:
             raise ValueError(f"invalid metric name {self.name!r}")
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     """One thing a check found: a reason code, a one-line message, and structured details."""
 
@@ -140,7 +139,7 @@ class Finding:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckResult:
     """The outcome of running one monitor once."""
 
@@ -157,7 +156,7 @@ class CheckResult:
     duration_s: float = 0.0
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AlertEvent:
     """An event for people: what Datadog shows in the event stream and pages on."""
 
@@ -171,7 +170,7 @@ class AlertEvent:
     date_happened: int | None = None  # epoch seconds
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServiceCheck:
     """A service check: status 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."""
 
@@ -182,7 +181,7 @@ class ServiceCheck:
     timestamp: int | None = None
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Emission:
     """Everything one pass hands to the sinks."""
 
@@ -195,7 +194,7 @@ class Emission:
         return bool(self.results or self.events or self.metrics or self.service_checks)
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AlertState:
     """What the alert policy remembers per dedup key (monitor + subject) between passes."""
 

@@ -1,0 +1,416 @@
+"""The state store: the only place that queries the state database (SQLite or Postgres).
+
+Every method is one short transaction on a pooled connection, so one :class:`Store` may be
+shared by the scheduler's worker threads. Database errors leave as :class:`StateError`
+with credentials redacted; nothing above this module sees a SQLAlchemy or driver exception.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from watchdog.errors import MissingExtra, StateError, StateSchemaMismatch, redact
+from watchdog.models import AlertState, CheckResult, Column
+from watchdog.state import tables as t
+from watchdog.state.tables import SCHEMA_VERSION
+
+#: Where the state lives when ``state.url`` is not set (relative to the working directory).
+DEFAULT_PATH = Path(".watchdog") / "state.db"
+
+_SQLITE_BUSY_TIMEOUT_S = 30  # how long a writer waits for another writer's lock
+_CHUNK = 500  # ids per IN (...) list
+_MAX_ERROR_CHARS = 2000
+_VERSION_KEY = "schema_version"
+# Upserts are the one statement without a portable spelling; these are the supported backends.
+_INSERTS: dict[str, Callable[[sa.Table], Any]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+
+
+class Store:
+    """Run history, check results, metric history, schema snapshots, alert state and the outbox.
+
+    Open with :meth:`Store.open`; thread-safe; close with :meth:`close` (or use ``with``).
+    """
+
+    def __init__(self, engine: Engine, *, display_url: str, secrets: Sequence[str] = ()) -> None:
+        self._engine = engine
+        self._secrets = tuple(secrets)
+        self.url = display_url  #: the URL with its password redacted
+        self._insert = _INSERTS[engine.dialect.name]
+        # One shared in-memory SQLite connection must not serve two threads at once.
+        self._lock = threading.RLock() if isinstance(engine.pool, StaticPool) else None
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        """Open (creating if new) the state database at ``url``; default ``.watchdog/state.db``.
+
+        Raises StateSchemaMismatch when the database was written by another schema version,
+        and StateError when it cannot be reached or is not a watchdog state database.
+        """
+        sa_url = _parse_url(url)
+        secrets = [str(sa_url.password or "")]
+        display = redact(sa_url.render_as_string(hide_password=True), secrets)
+        store = cls(_create_engine(sa_url, display), display_url=display, secrets=secrets)
+        try:
+            store._ensure_schema()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        """Release every pooled connection. The store must not be used afterwards."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    # -- runs and results ------------------------------------------------------------------
+
+    def start_run(self, trigger: str) -> int:
+        """Record the start of a pass (``trigger`` e.g. ``"once"`` or ``"daemon"``); its id."""
+        stmt = sa.insert(t.runs).values(started_at=t.now(), trigger=trigger, status="running")
+        with self._tx(write=True) as conn:
+            return int(conn.execute(stmt.returning(t.runs.c.id)).scalar_one())
+
+    def finish_run(self, run_id: int, status: str) -> None:
+        """Record the end of a pass and its overall status."""
+        stmt = sa.update(t.runs).where(t.runs.c.id == run_id)
+        with self._tx(write=True) as conn:
+            if conn.execute(stmt.values(finished_at=t.now(), status=status)).rowcount == 0:
+                raise StateError(f"state database {self.url}: no run with id {run_id}")
+
+    def record_result(self, result: CheckResult, run_id: int | None = None) -> None:
+        """Store ``result`` and append each of its metrics to the metric history.
+
+        A point's time is the metric's timestamp, else the result's start, else now. NaN and
+        infinite values stay on the result but are not kept as history points.
+        """
+        now = t.now()
+        row = {**t.result_row(result), "run_id": run_id, "recorded_at": now}
+        points = t.metric_rows(result, default_ts=result.started_at or now)
+        with self._tx(write=True) as conn:
+            conn.execute(sa.insert(t.check_results).values(**row))
+            if points:
+                conn.execute(sa.insert(t.metric_history), points)
+
+    def last_result(self, monitor_id: str) -> CheckResult | None:
+        """The most recently recorded result of a monitor, or None."""
+        found = self.results(monitor_id, limit=1)
+        return found[0] if found else None
+
+    def results(self, monitor_id: str, limit: int = 50) -> list[CheckResult]:
+        """Up to ``limit`` recorded results of a monitor, newest first."""
+        c = t.check_results.c
+        stmt = sa.select(t.check_results).where(c.monitor_id == monitor_id)
+        with self._tx() as conn:
+            rows = conn.execute(stmt.order_by(c.id.desc()).limit(limit)).mappings().all()
+        return [t.to_result(row) for row in rows]
+
+    def metric_history(
+        self, monitor_id: str, name: str, tags: Sequence[str] | None = None,
+        since: datetime | None = None,
+    ) -> list[tuple[datetime, float]]:
+        """``(ts, value)`` points of one metric, oldest first, from ``since`` on (inclusive).
+
+        ``tags`` selects the series with exactly that tag set (order and duplicates do not
+        matter; ``()`` is the untagged series); None returns the points of every tag set.
+        """
+        c = t.metric_history.c
+        stmt = sa.select(c.ts, c.value).where(c.monitor_id == monitor_id, c.name == name)
+        if tags is not None:
+            stmt = stmt.where(c.tags == t.tag_key(tags))
+        if since is not None:
+            stmt = stmt.where(c.ts >= t.aware(since))
+        with self._tx() as conn:
+            return [(row.ts, float(row.value)) for row in conn.execute(stmt.order_by(c.ts))]
+
+    # -- alert state -----------------------------------------------------------------------
+
+    def get_alert(self, dedup_key: str) -> AlertState | None:
+        """The remembered alert state for ``dedup_key``, or None."""
+        stmt = sa.select(t.alert_state).where(t.alert_state.c.dedup_key == dedup_key)
+        with self._tx() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return t.to_alert(row) if row else None
+
+    def put_alert(self, state: AlertState) -> None:
+        """Insert or replace the alert state for ``state.dedup_key``."""
+        row = t.alert_row(state)
+        stmt = self._insert(t.alert_state).values(**row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.alert_state.c.dedup_key],
+            set_={key: stmt.excluded[key] for key in row if key != "dedup_key"},
+        )
+        with self._tx(write=True) as conn:
+            conn.execute(stmt)
+
+    def open_alerts(self) -> list[AlertState]:
+        """Every alert whose status is ``"open"``, oldest first."""
+        c = t.alert_state.c
+        stmt = sa.select(t.alert_state).where(c.status == "open")
+        with self._tx() as conn:
+            rows = conn.execute(stmt.order_by(c.opened_at, c.dedup_key)).mappings().all()
+        return [t.to_alert(row) for row in rows]
+
+    # -- schema snapshots ------------------------------------------------------------------
+
+    def save_snapshot(
+        self, monitor_id: str, table: str, columns: Sequence[Column], taken_at: datetime,
+        version_token: str | None = None,
+    ) -> None:
+        """Remember the columns of ``table`` as seen by ``monitor_id`` at ``taken_at``."""
+        stmt = sa.insert(t.schema_snapshots).values(
+            monitor_id=monitor_id, table_name=table, taken_at=t.aware(taken_at),
+            version_token=version_token, columns=t.plain(list(columns)),
+        )
+        with self._tx(write=True) as conn:
+            conn.execute(stmt)
+
+    def latest_snapshot(
+        self, monitor_id: str, table: str
+    ) -> tuple[datetime, list[Column], str | None] | None:
+        """``(taken_at, columns, version_token)`` of the newest snapshot of ``table``, or None."""
+        c = t.schema_snapshots.c
+        stmt = (
+            sa.select(c.taken_at, c.columns, c.version_token)
+            .where(c.monitor_id == monitor_id, c.table_name == table)
+            .order_by(c.taken_at.desc(), c.id.desc())
+            .limit(1)
+        )
+        with self._tx() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        return row.taken_at, [Column(**col) for col in row.columns], row.version_token
+
+    # -- outbox ----------------------------------------------------------------------------
+
+    def enqueue(self, sink: str, records: Sequence[Mapping[str, Any]]) -> None:
+        """Append ``records`` for ``sink`` in order, all or none."""
+        if not records:
+            return
+        now = t.now()
+        rows = [
+            {"sink": sink, "created_at": now, "payload": t.plain(record), "attempts": 0}
+            for record in records
+        ]
+        with self._tx(write=True) as conn:
+            conn.execute(sa.insert(t.outbox), rows)
+
+    def pending(self, sink: str, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
+        """Up to ``limit`` undelivered ``(id, record)`` pairs for ``sink``, oldest first."""
+        c = t.outbox.c
+        stmt = sa.select(c.id, c.payload).where(c.sink == sink, c.delivered_at.is_(None))
+        with self._tx() as conn:
+            rows = conn.execute(stmt.order_by(c.id).limit(limit)).all()
+        return [(int(row.id), row.payload) for row in rows]
+
+    def pending_count(self, sink: str) -> int:
+        """How many records wait for ``sink``."""
+        c = t.outbox.c
+        stmt = sa.select(sa.func.count()).where(c.sink == sink, c.delivered_at.is_(None))
+        with self._tx() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def mark_delivered(self, ids: Sequence[int]) -> None:
+        """Mark outbox records delivered; they are no longer pending."""
+        self._update_outbox(ids, delivered_at=t.now())
+
+    def mark_failed(self, ids: Sequence[int], error: str) -> None:
+        """Count a failed delivery attempt and keep the (redacted) error; they stay pending."""
+        text = redact(error, self._secrets)[:_MAX_ERROR_CHARS]
+        self._update_outbox(ids, attempts=t.outbox.c.attempts + 1, last_error=text)
+
+    def _update_outbox(self, ids: Sequence[int], **values: Any) -> None:
+        with self._tx(write=True) as conn:
+            for start in range(0, len(ids), _CHUNK):
+                chunk = [int(i) for i in ids[start : start + _CHUNK]]
+                conn.execute(sa.update(t.outbox).where(t.outbox.c.id.in_(chunk)).values(**values))
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    def prune(self, before: datetime) -> int:
+        """Delete what is older than ``before``; how many rows went.
+
+        Goes: check results, metric points, delivered outbox records, resolved alerts,
+        finished runs, and schema snapshots other than the latest per (monitor, table).
+        Stays: pending outbox records, open alerts, the latest snapshot of every table.
+        """
+        before = t.aware(before)
+        s, newer = t.schema_snapshots, t.schema_snapshots.alias("newer")
+        has_newer = sa.exists().where(
+            newer.c.monitor_id == s.c.monitor_id,
+            newer.c.table_name == s.c.table_name,
+            sa.or_(
+                newer.c.taken_at > s.c.taken_at,
+                sa.and_(newer.c.taken_at == s.c.taken_at, newer.c.id > s.c.id),
+            ),
+        )
+        statements = [
+            sa.delete(t.check_results).where(t.check_results.c.recorded_at < before),
+            sa.delete(t.metric_history).where(t.metric_history.c.ts < before),
+            sa.delete(t.outbox).where(t.outbox.c.delivered_at < before),
+            sa.delete(t.alert_state).where(
+                t.alert_state.c.status == "resolved", t.alert_state.c.updated_at < before
+            ),
+            sa.delete(t.runs).where(t.runs.c.finished_at < before),
+            sa.delete(s).where(s.c.taken_at < before, has_newer),
+        ]
+        with self._tx(write=True) as conn:
+            return sum(conn.execute(stmt).rowcount for stmt in statements)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self, *, write: bool = False) -> Iterator[Connection]:
+        """One transaction; ``write`` takes SQLite's write lock up front (BEGIN IMMEDIATE)."""
+        lock: AbstractContextManager[Any] = self._lock or nullcontext()
+        try:
+            with lock, self._engine.connect() as conn:
+                conn.execution_options(watchdog_write=write)
+                with conn.begin():
+                    yield conn
+        except sa.exc.StatementError as exc:
+            if not isinstance(exc, sa.exc.DBAPIError) and isinstance(exc.orig, ValueError):
+                raise exc.orig from None  # our own argument checks (naive datetimes)
+            raise self._error(exc) from exc
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._error(exc) from exc
+
+    def _error(self, exc: sa.exc.SQLAlchemyError) -> StateError:
+        source = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+        lines = [line.strip() for line in str(source).splitlines() if line.strip()]
+        text = " ".join(lines[:2] if isinstance(exc, sa.exc.DBAPIError) else lines[:1])
+        return StateError(
+            f"state database {self.url}: {redact(text, self._secrets)}",
+            hint="check state.url, and that the database is up and writable",
+        )
+
+    def _ensure_schema(self) -> None:
+        """Create the tables in a new database; refuse one with another schema version."""
+        with self._tx(write=True) as conn:
+            found = self._read_version(conn)
+            if found is None:
+                t.metadata.create_all(conn)
+                conn.execute(sa.insert(t.meta).values(key=_VERSION_KEY, value=str(SCHEMA_VERSION)))
+                return
+        if found != str(SCHEMA_VERSION):
+            raise StateSchemaMismatch(
+                f"state database {self.url} has schema version {found}, "
+                f"this watchdog expects {SCHEMA_VERSION}",
+                hint="point state.url at a new file, or run the watchdog version that wrote it",
+            )
+
+    def _read_version(self, conn: Connection) -> str | None:
+        """The stored schema version; None for an empty database."""
+        inspector = sa.inspect(conn)
+        if not inspector.has_table(t.meta.name):
+            ours = [name for name in t.metadata.tables if inspector.has_table(name)]
+            if ours:
+                raise StateError(
+                    f"state database {self.url} has tables {', '.join(sorted(ours))} "
+                    "but no watchdog meta table: it is not a watchdog state database",
+                    hint="point state.url at a new file or an empty database",
+                )
+            return None
+        stmt = sa.select(t.meta.c.value).where(t.meta.c.key == _VERSION_KEY)
+        return conn.execute(stmt).scalar_one_or_none() or "(none)"
+
+
+# -- engines -------------------------------------------------------------------------------
+
+
+def _parse_url(url: str | None) -> URL:
+    if url is None:
+        return URL.create("sqlite", database=str(DEFAULT_PATH))
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise StateError(
+            f"invalid state database URL {redact(url)!r}",
+            hint="use sqlite:///path/to/state.db or postgresql+psycopg://user@host/db",
+        ) from exc
+    if parsed.drivername == "postgresql":  # SQLAlchemy's default driver is psycopg2; we ship 3
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _create_engine(url: URL, display: str) -> Engine:
+    backend = url.get_backend_name()
+    if backend not in _INSERTS:
+        raise StateError(
+            f"unsupported state database {display}",
+            hint="use sqlite:///path/to/state.db or postgresql+psycopg://user@host/db",
+        )
+    if backend == "sqlite":
+        return _sqlite_engine(url, display)
+    connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": 10}
+    try:
+        return sa.create_engine(
+            url, pool_pre_ping=True, connect_args=connect_args, json_serializer=t.dumps
+        )
+    except ImportError as exc:
+        raise MissingExtra(exc.name or "psycopg", "postgres") from exc
+
+
+def _sqlite_engine(url: URL, display: str) -> Engine:
+    database = url.database or ""
+    memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
+    if memory:
+        engine = sa.create_engine(
+            url, poolclass=StaticPool, connect_args={"check_same_thread": False},
+            json_serializer=t.dumps,
+        )
+    else:
+        try:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(f"cannot create the directory of {display}: {exc}") from exc
+        engine = sa.create_engine(
+            url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S}, json_serializer=t.dumps
+        )
+    sa.event.listen(engine, "connect", _sqlite_connect)
+    sa.event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # We emit BEGIN ourselves (see _sqlite_begin): sqlite3's own transaction handling
+    # skips it for SELECT and DDL. https://docs.sqlalchemy.org/en/20/dialects/sqlite.html
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_S * 1000}")
+    cursor.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+    cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers take the lock up front, so the busy timeout applies instead of a deferred
+    # transaction failing at once on upgrade. https://www.sqlite.org/lang_transaction.html
+    write = conn.get_execution_options().get("watchdog_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
