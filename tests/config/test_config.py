@@ -1,0 +1,135 @@
+"""config.yaml loading: every problem reported as file:line: yaml.path: message (hint)."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from watchdog.config import load_config
+from watchdog.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+BASE = """\
+env: test
+warehouses:
+  wh:
+    type: duckdb
+    settings:
+      path: {path}
+ownership:
+  teams:
+    ml: {{datadog: ["@slack-ml"]}}
+  models:
+    m1:
+      team: ml
+      reads: [{{table: main.t, columns: [a]}}]
+monitors:
+  - id: fresh
+    kind: freshness
+    warehouse: wh
+    table: main.t
+    time_column: ts
+    max_age: 2h
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def problems(path: Path, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env or {})
+    assert info.value.exit_code == 2
+    return [str(p) for p in info.value.problems]
+
+
+def test_the_shipped_config_is_valid() -> None:
+    config = load_config(ROOT / "config.yaml", {})
+    assert {m.kind for m in config.monitors} >= {"freshness"}
+    assert config.env == "demo"
+    assert config.monitor("predictions_freshness").schedule.every == timedelta(minutes=15)
+
+
+def test_valid_config_is_frozen_and_typed(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, BASE.format(path="x.duckdb")), {})
+    monitor = config.monitor("fresh")
+    assert monitor.max_age == timedelta(hours=2)  # type: ignore[attr-defined]
+    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error type
+        monitor.id = "other"  # type: ignore[misc]
+
+
+def test_typo_in_monitor_key_names_file_line_path_and_suggestion(tmp_path: Path) -> None:
+    text = BASE.format(path="x.duckdb").replace("max_age: 2h", "max_age: 2h\n    max_agee: 3h")
+    path = write(tmp_path, text)
+    (problem,) = problems(path)
+    assert problem == f"{path}:21: monitors[0].max_agee: unknown key (did you mean max_age?)"
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    text = (BASE.format(path="x.duckdb")
+            .replace("type: duckdb", "type: duckbd")
+            .replace("warehouse: wh", "warehouse: whh")
+            .replace("max_age: 2h", "max_age: soon")
+            .replace("team: ml", "team: mll"))
+    found = problems(write(tmp_path, text))
+    assert any("warehouses.wh.type: unknown warehouse type 'duckbd' (did you mean 'duckdb'?)"
+               in p for p in found)
+    assert any("monitors[0].warehouse: 'whh' is not defined under warehouses (did you mean wh?)"
+               in p for p in found)
+    assert any("monitors[0].max_age: expected a duration" in p for p in found)
+    assert any("ownership.models.m1.team: 'mll' is not defined" in p for p in found)
+    assert len(found) == 4
+
+
+def test_unknown_kind_and_missing_field(tmp_path: Path) -> None:
+    text = BASE.format(path="x.duckdb").replace("kind: freshness", "kind: freshnes")
+    (problem,) = problems(write(tmp_path, text))
+    assert "monitors[0].kind: unknown monitor kind 'freshnes' (did you mean 'freshness'?)" in problem
+    text = BASE.format(path="x.duckdb").replace("    time_column: ts\n", "")
+    (problem,) = problems(write(tmp_path, text))
+    assert "monitors[0].time_column: required key is missing" in problem
+
+
+def test_env_interpolation_and_secrets_never_echoed(tmp_path: Path) -> None:
+    text = BASE.format(path="${DB_PATH:-default.duckdb}") + "state:\n  url: ${STATE_URL}\n"
+    config = load_config(write(tmp_path, text), {"STATE_URL": "sqlite:///s.db"})
+    assert config.warehouses["wh"].settings["path"] == "default.duckdb"
+    assert config.state.url == "sqlite:///s.db"
+    (problem,) = problems(write(tmp_path, text), {})
+    assert "state.url: environment variable STATE_URL is not set" in problem
+    # a secret that fails validation is not echoed back
+    bad = BASE.format(path="x.duckdb").replace("max_age: 2h", "max_age: ${SECRET}")
+    (problem,) = problems(write(tmp_path, bad), {"SECRET": "hunter2-very-secret"})
+    assert "hunter2" not in problem and "monitors[0].max_age" in problem
+
+
+def test_malformed_yaml_and_missing_file(tmp_path: Path) -> None:
+    (problem,) = problems(write(tmp_path, "warehouses: [\n  a: b\n"))
+    assert problem.startswith(f"{tmp_path / 'config.yaml'}:") and "invalid YAML" in problem
+    (problem,) = problems(tmp_path / "nope.yaml")
+    assert "cannot read the file" in problem and "--config" in problem
+
+
+def test_schedule_needs_exactly_one_of_every_or_cron(tmp_path: Path) -> None:
+    text = BASE.format(path="x.duckdb") + "    schedule: {cron: '61 * * * *'}\n"
+    (problem,) = problems(write(tmp_path, text))
+    assert "monitors[0].schedule" in problem and "invalid cron expression" in problem
+    text = BASE.format(path="x.duckdb") + "    schedule: {jitter: 5s}\n"
+    (problem,) = problems(write(tmp_path, text))
+    assert "give exactly one of 'every'" in problem
+
+
+def test_duplicate_ids_and_unknown_sink(tmp_path: Path) -> None:
+    base = BASE.format(path="x.duckdb")
+    monitor = base[base.index("  - id: fresh"):]
+    text = base + monitor + "sinks:\n  consol: {}\n"
+    found = problems(write(tmp_path, text))
+    assert any("monitors[1].id: duplicate monitor id 'fresh'" in p for p in found)
+    assert any("sinks.consol: unknown sink 'consol' (did you mean 'console'?)" in p for p in found)

@@ -1,0 +1,161 @@
+"""Pydantic models of config.yaml. Validated once into a frozen :class:`Config`.
+
+Kind-specific monitor fields live in each check's ``Params`` model (a subclass of
+:class:`MonitorConfig`), so a new check kind never has to touch this module.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import BeforeValidator, Field
+
+from watchdog.models import Predicate
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+
+
+def parse_duration(value: Any) -> Any:
+    """``"90s"``, ``"15m"``, ``"2h"``, ``"1d"``, ``"1w"`` or a number of seconds."""
+    if isinstance(value, timedelta) or value is None:
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (m := _DURATION.match(value)):
+        return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    raise ValueError("expected a duration such as 30s, 15m, 2h, 1d or 1w")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class Strict(pydantic.BaseModel):
+    """Base for every config model: unknown keys are errors, instances are frozen."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(Strict):
+    """When a monitor runs: ``every: 15m`` or ``cron: "*/5 * * * *"`` (UTC by default)."""
+
+    every: Duration | None = Field(None, description="Run at this interval.")
+    cron: str | None = Field(None, description="A five-field crontab expression.")
+    timezone: str = Field("UTC", description="Time zone of the cron expression.")
+    jitter: Duration = Field(timedelta(0), description="Random delay added to each run.")
+
+    @pydantic.model_validator(mode="after")
+    def _one_of(self) -> Schedule:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError("give exactly one of 'every' (e.g. 15m) or 'cron' (e.g. '0 * * * *')")
+        if self.cron is not None:
+            from watchdog.daemon.scheduler import check_cron
+
+            check_cron(self.cron, self.timezone)
+        return self
+
+
+class Filter(Strict):
+    """A structured filter ``column op value``; never free SQL."""
+
+    column: str
+    op: Literal["=", "!=", "<", "<=", ">", ">=", "in", "not in", "is null", "is not null"] = "="
+    value: Any = None
+
+    def predicate(self) -> Predicate:
+        value = tuple(self.value) if isinstance(self.value, list) else self.value
+        return Predicate(column=self.column, op=self.op, value=value)
+
+
+class MonitorConfig(Strict):
+    """Fields every monitor has. Each check kind extends this with its own thresholds."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Unique, used in tags.")
+    kind: str = Field(description="The check to run: freshness, schema, contract, ...")
+    warehouse: str = Field(description="Name of a warehouse under `warehouses:`.")
+    description: str = ""
+    schedule: Schedule = Field(default_factory=lambda: Schedule(every=timedelta(hours=1)))
+    owner: str | None = Field(None, description="Team (under ownership.teams) to notify.")
+    tags: tuple[str, ...] = Field((), description="Extra low-cardinality tags (key:value).")
+
+    def watched_tables(self) -> tuple[str, ...]:
+        """Tables this monitor reads (used to route alerts to the models that read them)."""
+        names = [getattr(self, "table", None), *(getattr(self, "tables", None) or ())]
+        return tuple(n for n in names if isinstance(n, str))
+
+
+class WarehouseConfig(Strict):
+    """One warehouse: its adapter type and the adapter's own settings."""
+
+    type: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class Team(Strict):
+    """A team and the Datadog handles that reach it (``@slack-chan``, ``@pagerduty-svc``)."""
+
+    datadog: tuple[str, ...] = ()
+    description: str = ""
+
+
+class ModelRead(Strict):
+    """A table a model reads, and the columns it uses (all columns when omitted)."""
+
+    table: str
+    columns: tuple[str, ...] = ()
+    warehouse: str | None = None
+
+
+class MLModel(Strict):
+    """A production model, its owning team and what it reads."""
+
+    team: str
+    reads: tuple[ModelRead, ...] = ()
+    description: str = ""
+
+
+class Ownership(Strict):
+    teams: dict[str, Team] = Field(default_factory=dict)
+    models: dict[str, MLModel] = Field(default_factory=dict)
+
+
+class StateConfig(Strict):
+    url: str | None = Field(None, description="SQLAlchemy URL; default sqlite .watchdog/state.db")
+
+
+class DaemonConfig(Strict):
+    workers: int = Field(4, ge=1, le=64, description="Monitors that may run at once.")
+    misfire_grace: Duration = Field(timedelta(minutes=5))
+    heartbeat: Duration = Field(timedelta(minutes=1), description="watchdog.up interval.")
+
+
+class DemoConfig(Strict):
+    """``watchdog demo`` builds the demo data into this (DuckDB) warehouse's file."""
+
+    warehouse: str
+
+
+class Config(Strict):
+    """The whole validated configuration."""
+
+    env: str = Field("dev", description="Tagged as env:<value> on everything sent.")
+    warehouses: dict[str, WarehouseConfig]
+    monitors: tuple[MonitorConfig, ...] = ()
+    ownership: Ownership = Field(default_factory=Ownership)
+    sinks: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"console": {}})
+    state: StateConfig = Field(default_factory=StateConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    demo: DemoConfig | None = None
+    secrets: tuple[str, ...] = Field((), exclude=True, repr=False)
+    source: str = Field("config.yaml", exclude=True)
+
+    def monitor(self, monitor_id: str) -> MonitorConfig:
+        for m in self.monitors:
+            if m.id == monitor_id:
+                return m
+        from watchdog.errors import UnknownName
+
+        raise UnknownName("monitor", monitor_id, [m.id for m in self.monitors])

@@ -1,0 +1,110 @@
+"""Checks that span sections: names that must refer to something defined elsewhere."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pydantic
+
+from watchdog.config.loader import Document, Loc
+from watchdog.config.models import Config
+from watchdog.errors import ConfigProblem, WatchdogError
+
+
+def check_references(
+    config: Config, doc: Document, raw_monitors: list[Any]
+) -> list[ConfigProblem]:
+    """Every cross-reference problem in ``config`` (monitors as written, valid or not)."""
+    problems: list[ConfigProblem] = []
+    problems += _monitor_refs(config, doc, raw_monitors)
+    problems += _ownership_refs(config, doc)
+    if config.demo is not None and config.demo.warehouse not in config.warehouses:
+        problems.append(_ref(doc, ("demo", "warehouse"), "warehouses", config.demo.warehouse,
+                             config.warehouses))
+    problems += _plugin_settings(
+        doc, "warehouses", {n: (w.type, w.settings) for n, w in config.warehouses.items()},
+        _warehouse_settings,
+    )
+    problems += _plugin_settings(
+        doc, "sinks", {n: (n, s or {}) for n, s in config.sinks.items()}, _sink_settings
+    )
+    return problems
+
+
+def _ref(doc: Document, loc: Loc, what: str, name: str, choices: Iterable[str]) -> ConfigProblem:
+    options = sorted(choices)
+    close = difflib.get_close_matches(name, options, n=1)
+    hint = f"did you mean {close[0]}?" if close else (
+        f"defined: {', '.join(options)}" if options else f"define it under {what}"
+    )
+    return doc.problem(loc, f"{name!r} is not defined under {what}", hint)
+
+
+def _monitor_refs(config: Config, doc: Document, raw: list[Any]) -> list[ConfigProblem]:
+    out = []
+    seen: set[str] = set()
+    for i, m in enumerate(raw):
+        if not isinstance(m, dict):
+            continue
+        if isinstance(m.get("id"), str) and m["id"] in seen:
+            out.append(doc.problem(("monitors", i, "id"), f"duplicate monitor id {m['id']!r}"))
+        seen.add(str(m.get("id")))
+        warehouse, owner = m.get("warehouse"), m.get("owner")
+        if isinstance(warehouse, str) and warehouse not in config.warehouses:
+            out.append(_ref(doc, ("monitors", i, "warehouse"), "warehouses", warehouse,
+                            config.warehouses))
+        if isinstance(owner, str) and owner not in config.ownership.teams:
+            out.append(_ref(doc, ("monitors", i, "owner"), "ownership.teams", owner,
+                            config.ownership.teams))
+    return out
+
+
+def _ownership_refs(config: Config, doc: Document) -> list[ConfigProblem]:
+    out = []
+    teams = config.ownership.teams
+    for name, model in config.ownership.models.items():
+        loc: Loc = ("ownership", "models", name)
+        if model.team not in teams:
+            out.append(_ref(doc, (*loc, "team"), "ownership.teams", model.team, teams))
+        for j, read in enumerate(model.reads):
+            if read.warehouse is not None and read.warehouse not in config.warehouses:
+                out.append(_ref(doc, (*loc, "reads", j, "warehouse"), "warehouses",
+                                read.warehouse, config.warehouses))
+    return out
+
+
+def _warehouse_settings(type_name: str) -> type[pydantic.BaseModel]:
+    from watchdog.warehouses import get_class
+
+    return get_class(type_name).Settings
+
+
+def _sink_settings(name: str) -> type[pydantic.BaseModel]:
+    from watchdog.sinks import get_class
+
+    return get_class(name).Settings
+
+
+def _plugin_settings(
+    doc: Document, section: str, entries: dict[str, tuple[str, dict[str, Any]]],
+    settings_of: Callable[[str], type[pydantic.BaseModel]],
+) -> list[ConfigProblem]:
+    from watchdog.config import pydantic_problems
+
+    out: list[ConfigProblem] = []
+    for name, (type_name, settings) in entries.items():
+        is_sink = section == "sinks"
+        type_loc: Loc = (section, name) if is_sink else (section, name, "type")
+        try:
+            model = settings_of(type_name)
+        except WatchdogError as exc:
+            out.append(doc.problem(type_loc, exc.message, exc.hint))
+            continue
+        try:
+            model.model_validate(settings)
+        except pydantic.ValidationError as exc:
+            prefix: Loc = (section, name) if is_sink else (section, name, "settings")
+            out += pydantic_problems(exc, model, prefix, doc)
+    return out
