@@ -1,0 +1,109 @@
+"""Turn results and alert decisions into what Datadog receives: events, service checks, metrics.
+
+An event must be understood in one read at 3 a.m.: the title says what broke where, the
+text says how bad, since when, who owns it, and what the check saw.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from watchdog.alerting.policy import Decision
+from watchdog.alerting.routing import Audience
+from watchdog.config.models import MonitorConfig
+from watchdog.models import AlertEvent, CheckResult, Metric, ServiceCheck, Status
+
+SERVICE_CHECK_STATUS = {Status.OK: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 2,
+                        Status.SKIPPED: 3}
+_ALERT_TYPE = {Status.WARN: "warning", Status.FAIL: "error", Status.ERROR: "error"}
+
+
+def base_tags(result: CheckResult, env: str, monitor: MonitorConfig) -> tuple[str, ...]:
+    tags = [f"monitor:{result.monitor_id}", f"kind:{result.kind}", f"env:{env}"]
+    if result.warehouse:
+        tags.append(f"warehouse:{result.warehouse}")
+    if result.subject:
+        tags.append(f"table:{result.subject}")
+    return (*tags, *monitor.tags)
+
+
+def alert_event(
+    result: CheckResult, decision: Decision, who: Audience, tags: tuple[str, ...], now: datetime
+) -> AlertEvent:
+    """The event for an open, update or resolve decision."""
+    assert decision.state is not None
+    if decision.action == "resolve":
+        since = decision.state.opened_at
+        title = f"[RECOVERED] {result.monitor_id}: {result.summary}"
+        lines = [f"**Recovered.** {result.summary}",
+                 f"The problem was open since {since:%Y-%m-%d %H:%M} UTC "
+                 f"({decision.state.occurrences} failing passes)."]
+        alert_type = "success"
+    else:
+        verb = "Still failing, changed" if decision.action == "update" else result.status.value
+        title = f"[{result.status.value}] {result.monitor_id}: {result.summary}"
+        lines = [f"**{verb}.** {result.summary}", *_findings_table(result)]
+        alert_type = _ALERT_TYPE[result.status]
+    lines += _context(result, who)
+    return AlertEvent(
+        title=_clip(title, 200), text="\n".join(lines), alert_type=alert_type,  # type: ignore[arg-type]
+        aggregation_key=f"watchdog:{decision.state.dedup_key}"[:100],
+        tags=(*tags, *who.tags(), f"status:{result.status.value.lower()}"),
+        priority="normal" if alert_type in ("error", "warning") else "low",
+        date_happened=int(now.timestamp()),
+    )
+
+
+def _findings_table(result: CheckResult) -> list[str]:
+    problems = [f for f in result.findings if f.reason not in _OK_REASONS]
+    if not problems:
+        return []
+    rows = ["", "| reason | what the check saw |", "|---|---|"]
+    rows += [f"| {f.reason} | {f.message.replace('|', '/')} |" for f in problems[:20]]
+    if len(problems) > 20:
+        rows.append(f"| … | {len(problems) - 20} more |")
+    return rows
+
+
+_OK_REASONS = {"FRESH", "ROWS_OK"}
+
+
+def _context(result: CheckResult, who: Audience) -> list[str]:
+    lines = ["", f"Monitor `{result.monitor_id}` ({result.kind}) on "
+                 f"`{result.warehouse}` table `{result.subject or '-'}`."]
+    if who.models:
+        lines.append(f"Models reading it: {', '.join(who.models)}.")
+    if who.handles:
+        lines.append(f"Owners: {' '.join(who.handles)}")
+    elif who.teams:
+        lines.append(f"Owning teams: {', '.join(who.teams)} (no Datadog handle configured).")
+    else:
+        lines.append("No owner configured: add the table to `ownership.models` in config.yaml.")
+    lines.append(f"Rerun it: `watchdog run --once --monitor {result.monitor_id}`")
+    return lines
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def service_check(result: CheckResult, tags: tuple[str, ...], now: datetime) -> ServiceCheck:
+    return ServiceCheck(
+        name="watchdog.monitor", status=SERVICE_CHECK_STATUS[result.status], tags=tags,
+        message=_clip(result.summary, 500), timestamp=int(now.timestamp()),
+    )
+
+
+def result_metrics(result: CheckResult, tags: tuple[str, ...]) -> list[Metric]:
+    """The check's own metrics plus its status and duration, all with the result's tags."""
+    ts = result.started_at.timestamp() if result.started_at else None
+    extra = [
+        Metric(name="watchdog.monitor.status", value=SERVICE_CHECK_STATUS[result.status],
+               tags=tags, timestamp=ts),
+        Metric(name="watchdog.monitor.duration_seconds", value=round(result.duration_s, 6),
+               tags=tags, timestamp=ts),
+    ]
+    own = [Metric(name=m.name, value=m.value, tags=tuple(dict.fromkeys((*tags, *m.tags))),
+                  timestamp=m.timestamp if m.timestamp is not None else ts, type=m.type)
+           for m in result.metrics]
+    return own + extra
