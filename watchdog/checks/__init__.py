@@ -1,0 +1,24 @@
+"""Check kinds, looked up lazily by the ``kind`` of a monitor."""
+
+from __future__ import annotations
+
+import importlib
+
+from watchdog.checks.base import Check, CheckContext
+from watchdog.errors import UnknownName
+
+#: kind → "module:Class". Each module is imported only when a monitor of that kind exists.
+REGISTRY: dict[str, str] = {
+    "freshness": "watchdog.checks.freshness:FreshnessCheck",
+}
+
+__all__ = ["REGISTRY", "Check", "CheckContext", "get_check"]
+
+
+def get_check(kind: str) -> type[Check]:
+    """The Check class for ``kind``; UnknownName (with did-you-mean) for an unknown kind."""
+    if kind not in REGISTRY:
+        raise UnknownName("monitor kind", kind, REGISTRY)
+    module, _, cls = REGISTRY[kind].partition(":")
+    check: type[Check] = getattr(importlib.import_module(module), cls)
+    return check

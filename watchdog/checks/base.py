@@ -1,0 +1,85 @@
+"""What a check is: config in (``Params``), typed facts from a warehouse, a CheckResult out."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from watchdog.config.models import Config, MonitorConfig
+from watchdog.models import CheckResult, Finding, Metric, Status, worst
+from watchdog.warehouses.base import Warehouse
+
+
+class History(Protocol):
+    """The read side of the state store that checks may use (metric history, snapshots)."""
+
+    def metric_history(
+        self, monitor_id: str, name: str, tags: Sequence[str] | None = None,
+        since: datetime | None = None,
+    ) -> list[tuple[datetime, float]]: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckContext:
+    """Everything a check may use while it runs."""
+
+    config: Config
+    warehouse: Warehouse
+    history: History | None
+    now: datetime  # aware UTC; the time the pass started
+
+
+@dataclass(slots=True)
+class Outcome:
+    """Builds a CheckResult while a check runs: add findings and metrics, then ``result()``."""
+
+    monitor: MonitorConfig
+    kind: str
+    subject: str | None
+    base_tags: tuple[str, ...]
+    findings: list[tuple[Status, Finding]] = field(default_factory=list)
+    metrics: list[Metric] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, status: Status, reason: str, message: str, **details: Any) -> None:
+        self.findings.append(
+            (status, Finding(reason=reason, message=message, subject=self.subject, details=details))
+        )
+
+    def metric(self, measure: str, value: float, *extra_tags: str, **kw: Any) -> None:
+        name = f"watchdog.{self.kind}.{measure}"
+        self.metrics.append(Metric(name=name, value=value, tags=(*self.base_tags, *extra_tags), **kw))
+
+    def result(self, ok_summary: str) -> CheckResult:
+        status = worst([s for s, _ in self.findings])
+        problems = [f for s, f in self.findings if s.is_problem]
+        summary = "; ".join(f.message for f in problems) if problems else ok_summary
+        return CheckResult(
+            monitor_id=self.monitor.id, kind=self.kind, status=status, summary=summary,
+            warehouse=self.monitor.warehouse, subject=self.subject,
+            reasons=tuple(dict.fromkeys(f.reason for f in problems)),
+            metrics=tuple(self.metrics), findings=tuple(f for _, f in self.findings),
+        )
+
+
+class Check(abc.ABC):
+    """One kind of check. Subclasses set KIND and Params, and implement ``run``."""
+
+    KIND: ClassVar[str]
+    Params: ClassVar[type[MonitorConfig]]
+
+    def __init__(self, monitor: MonitorConfig) -> None:
+        self.monitor = monitor
+
+    @abc.abstractmethod
+    def run(self, ctx: CheckContext) -> CheckResult:
+        """Ask the warehouse for facts and judge them. Exceptions become ERROR results."""
+
+    def outcome(self, subject: str | None) -> Outcome:
+        tags = [f"monitor:{self.monitor.id}", f"warehouse:{self.monitor.warehouse}"]
+        if subject:
+            tags.append(f"table:{subject}")
+        return Outcome(self.monitor, self.KIND, subject, (*tags, *self.monitor.tags))

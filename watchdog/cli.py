@@ -1,0 +1,159 @@
+"""The ``watchdog`` command: thin wrappers over the modules. Exit 0 ok, 1 problems, 2 usage.
+
+User mistakes get one line naming the file, the field and the fix — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from watchdog import __version__
+from watchdog.errors import ConfigError, WatchdogError, redact
+from watchdog.models import CheckResult, Status
+
+log = logging.getLogger("watchdog")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="watchdog", description=(
+        "Watch the data behind production ML models and tell their owners through Datadog."))
+    p.add_argument("--version", action="version", version=f"watchdog {__version__}")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    v = sub.add_parser("validate", help="check config.yaml and report every problem")
+    v.add_argument("--config", "-c", default="config.yaml", help="path of config.yaml")
+
+    r = sub.add_parser("run", help="run the daemon, or one pass with --once")
+    r.add_argument("--config", "-c", default="config.yaml")
+    r.add_argument("--once", action="store_true", help="run the monitors once and exit")
+    r.add_argument("--monitor", "-m", action="append", metavar="ID",
+                   help="only this monitor (repeatable; implies --once)")
+
+    d = sub.add_parser("demo", help="build the DuckDB demo warehouse and run every monitor once")
+    d.add_argument("--config", "-c", default="config.yaml")
+    d.add_argument("--rebuild", action="store_true", help="rebuild the demo data from scratch")
+    return p
+
+
+class _RedactingFilter(logging.Filter):
+    def __init__(self, secrets: Sequence[str] = ()) -> None:
+        super().__init__()
+        self.secrets = list(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage(), self.secrets)
+        record.args = ()
+        return True
+
+
+_FILTER = _RedactingFilter()
+
+
+def _setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_FILTER)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_logging(args.log_level)
+    try:
+        return int(_COMMANDS[args.command](args))
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        print(f"watchdog: {len(exc.problems)} problem(s) in the configuration", file=sys.stderr)
+        return exc.exit_code
+    except WatchdogError as exc:
+        print(f"watchdog: error: {redact(str(exc), _FILTER.secrets)}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _load(path: str):  # type: ignore[no-untyped-def]
+    from watchdog.config import load_config
+
+    config = load_config(path)
+    _FILTER.secrets = list(config.secrets)
+    return config
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    print(f"{args.config}: OK ({len(config.warehouses)} warehouses, "
+          f"{len(config.monitors)} monitors, {len(config.ownership.models)} models)")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from watchdog.daemon.runner import open_runner
+
+    config = _load(args.config)
+    runner = open_runner(config)
+    try:
+        if args.once or args.monitor:
+            results = runner.run_pass(args.monitor, trigger="once", progress=_progress)
+            return _exit_code(results, runner.sink_errors)
+        from watchdog.daemon.scheduler import Daemon
+
+        Daemon(runner).run()
+        return 0
+    finally:
+        runner.close()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from watchdog.daemon.runner import open_runner
+    from watchdog.warehouses.demo import build
+
+    config = _load(args.config)
+    if config.demo is None:
+        raise WatchdogError(f"{args.config} has no `demo:` section",
+                            hint="add `demo: {warehouse: <a duckdb warehouse>}`")
+    path = str(config.warehouses[config.demo.warehouse].settings.get("path", "demo.duckdb"))
+    info = build(path, force=args.rebuild)
+    state = "built" if info.built else "already current"
+    print(f"demo warehouse {path}: {state} ({', '.join(f'{k} {v}' for k, v in info.rows.items())})")
+    runner = open_runner(config)
+    try:
+        results = runner.run_pass(None, trigger="demo", progress=_progress)
+    finally:
+        runner.close()
+    _demo_epilogue(config, results)
+    return 0 if not runner.sink_errors else 1
+
+
+def _demo_epilogue(config, results: list[CheckResult]) -> None:  # type: ignore[no-untyped-def]
+    flagged = [r for r in results if r.status.is_problem]
+    print(f"\n{len(results)} monitors ran; {len(flagged)} found a problem "
+          "(the demo data has planted incidents).")
+    for name, settings in config.sinks.items():
+        if name == "jsonl":
+            where = (settings or {}).get("path", ".watchdog/emitted.jsonl")
+            print(f"Everything that would go to Datadog was written to {Path(where)}.")
+
+
+def _progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _exit_code(results: list[CheckResult], sink_errors: list[str]) -> int:
+    bad = any(r.status in (Status.FAIL, Status.ERROR) for r in results)
+    return 1 if bad or sink_errors else 0
+
+
+_COMMANDS = {"validate": cmd_validate, "run": cmd_run, "demo": cmd_demo}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

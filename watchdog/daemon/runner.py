@@ -1,0 +1,214 @@
+"""Run monitors: check → persist → decide alerts → emit. Works with or without the scheduler.
+
+Any exception inside a check becomes an ERROR result naming the error; one broken monitor
+never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from watchdog.alerting import events
+from watchdog.alerting.policy import decide, dedup_key
+from watchdog.alerting.routing import audience
+from watchdog.checks import CheckContext, get_check
+from watchdog.config.models import Config, MonitorConfig
+from watchdog.errors import SinkError, WatchdogError, redact
+from watchdog.models import CheckResult, Emission, Finding, Metric, ServiceCheck, Status
+from watchdog.sinks.base import Sink
+from watchdog.warehouses.base import Warehouse
+
+log = logging.getLogger("watchdog.runner")
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def reason_code(exc: BaseException) -> str:
+    """``WarehouseUnavailable`` → ``WAREHOUSE_UNAVAILABLE``; anything unexpected → CHECK_CRASHED."""
+    if not isinstance(exc, WatchdogError):
+        return "CHECK_CRASHED"
+    name = type(exc).__name__
+    return "".join(f"_{c}" if c.isupper() and i else c for i, c in enumerate(name)).upper()
+
+
+class Runner:
+    """Runs monitors of one Config against its warehouses, state store and sinks."""
+
+    def __init__(
+        self, config: Config, store: Any, sinks: Sequence[Sink], clock: Clock = utcnow
+    ) -> None:
+        self.config, self.store, self.sinks, self.clock = config, store, list(sinks), clock
+        self._warehouses: dict[str, Warehouse] = {}
+        self._lock = threading.Lock()
+        self._emit_lock = threading.Lock()
+        self.sink_errors: list[str] = []
+
+    # -- warehouses -------------------------------------------------------------------
+
+    def warehouse(self, name: str) -> Warehouse:
+        """The (lazily created, shared) adapter for warehouse ``name``."""
+        from watchdog.warehouses import create
+
+        with self._lock:
+            if name not in self._warehouses:
+                wh = self.config.warehouses[name]
+                self._warehouses[name] = create(name, wh.type, wh.settings)
+            return self._warehouses[name]
+
+    # -- one monitor --------------------------------------------------------------------
+
+    def check(self, monitor: MonitorConfig, now: datetime | None = None) -> CheckResult:
+        """Run one monitor's check; never raises."""
+        now = now or self.clock()
+        started = time.perf_counter()
+        try:
+            ctx = CheckContext(config=self.config, warehouse=self.warehouse(monitor.warehouse),
+                               history=self.store, now=now)
+            result = get_check(monitor.kind)(monitor).run(ctx)
+        except Exception as exc:  # noqa: BLE001 - the whole point: one monitor never stops others
+            result = self._error_result(monitor, exc)
+        return _stamp(result, now, time.perf_counter() - started)
+
+    def _error_result(self, monitor: MonitorConfig, exc: Exception) -> CheckResult:
+        if isinstance(exc, WatchdogError):
+            text = str(exc)
+        else:
+            log.exception("monitor %s crashed", monitor.id)
+            text = f"{type(exc).__name__}: {exc}"
+        text = redact(text, self.config.secrets)
+        code = reason_code(exc)
+        table = monitor.watched_tables()[0] if monitor.watched_tables() else None
+        return CheckResult(
+            monitor_id=monitor.id, kind=monitor.kind, status=Status.ERROR,
+            summary=f"check could not run: {text}", warehouse=monitor.warehouse, subject=table,
+            reasons=(code,), findings=(Finding(reason=code, message=text, subject=table),),
+        )
+
+    def process(self, result: CheckResult, run_id: int | None = None) -> Emission:
+        """Persist ``result``, decide its alert and build what the sinks receive."""
+        monitor = self.config.monitor(result.monitor_id)
+        now = result.started_at or self.clock()
+        tags = events.base_tags(result, self.config.env, monitor)
+        self.store.record_result(result, run_id=run_id)
+        decision = decide(result, self.store.get_alert(dedup_key(result)), now)
+        if decision.state is not None and decision.action != "none":
+            self.store.put_alert(decision.state)
+        evts = []
+        if decision.notify:
+            who = audience(self.config, monitor)
+            evts.append(events.alert_event(result, decision, who, tags, now))
+        return Emission(
+            results=(result,), events=tuple(evts),
+            metrics=tuple(events.result_metrics(result, tags)),
+            service_checks=(events.service_check(result, tags, now),),
+        )
+
+    def run_monitor(self, monitor_id: str, run_id: int | None = None) -> CheckResult:
+        """Check, persist and emit one monitor (what each scheduler job does)."""
+        monitor = self.config.monitor(monitor_id)
+        result = self.check(monitor)
+        self.emit(_merge([self.process(result, run_id), self.job_metrics([result])]))
+        return result
+
+    # -- passes ---------------------------------------------------------------------------
+
+    def run_pass(self, monitor_ids: Iterable[str] | None = None, trigger: str = "once",
+                 progress: Callable[[str], None] | None = None) -> list[CheckResult]:
+        """Run the selected monitors (all when None) once, then emit everything together."""
+        monitors = ([self.config.monitor(i) for i in monitor_ids] if monitor_ids is not None
+                    else list(self.config.monitors))
+        run_id = self.store.start_run(trigger)
+        emissions, results = [], []
+        for n, monitor in enumerate(monitors, 1):
+            if progress:
+                progress(f"[{n}/{len(monitors)}] {monitor.id} ({monitor.kind})")
+            result = self.check(monitor)
+            results.append(result)
+            emissions.append(self.process(result, run_id))
+        emissions += [self.job_metrics(results), self.heartbeat()]
+        self.emit(_merge(emissions))
+        self.store.finish_run(run_id, _worst_name(results))
+        return results
+
+    def job_metrics(self, results: Sequence[CheckResult], missed: int = 0) -> Emission:
+        """Self-monitoring counters: job successes (the check ran), failures (ERROR), misses."""
+        tags = (f"env:{self.config.env}",)
+        failed = sum(r.status is Status.ERROR for r in results)
+        counts = {"success": len(results) - failed, "failure": failed, "missed": missed}
+        return Emission(metrics=tuple(
+            Metric(name=f"watchdog.jobs.{k}", value=v, tags=tags, type="count")
+            for k, v in counts.items() if v or k != "missed"
+        ))
+
+    def heartbeat(self) -> Emission:
+        """The ``watchdog.up`` service check: the watchdog itself is alive."""
+        now = int(self.clock().timestamp())
+        up = ServiceCheck(name="watchdog.up", status=0, tags=(f"env:{self.config.env}",),
+                          message="watchdog is running", timestamp=now)
+        return Emission(service_checks=(up,))
+
+    # -- sinks ----------------------------------------------------------------------------
+
+    def emit(self, emission: Emission) -> None:
+        """Hand ``emission`` to every sink; durable sinks go through the outbox."""
+        from watchdog.sinks.outbox import deliver
+
+        with self._emit_lock:
+            for sink in self.sinks:
+                try:
+                    if sink.DURABLE:
+                        report = deliver(sink, self.store, emission)
+                        if report.error:
+                            raise SinkError(report.error)
+                    else:
+                        sink.emit(emission)
+                except SinkError as exc:
+                    message = redact(f"sink {sink.NAME}: {exc}", self.config.secrets)
+                    log.error("%s", message)
+                    self.sink_errors.append(message)
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()
+        for wh in self._warehouses.values():
+            wh.close()
+
+
+def _stamp(result: CheckResult, started: datetime, duration: float) -> CheckResult:
+    from dataclasses import replace
+
+    return replace(result, started_at=result.started_at or started, duration_s=duration)
+
+
+def _merge(emissions: Sequence[Emission]) -> Emission:
+    return Emission(
+        results=tuple(r for e in emissions for r in e.results),
+        events=tuple(x for e in emissions for x in e.events),
+        metrics=tuple(x for e in emissions for x in e.metrics),
+        service_checks=tuple(x for e in emissions for x in e.service_checks),
+    )
+
+
+def _worst_name(results: Sequence[CheckResult]) -> str:
+    from watchdog.models import worst
+
+    return worst([r.status for r in results]).value
+
+
+def open_runner(config: Config) -> Runner:
+    """A Runner with the config's state store and sinks (nothing connects to a warehouse yet)."""
+    from watchdog.sinks import create as create_sink
+    from watchdog.state import Store
+
+    store = Store.open(config.state.url)
+    sinks = [create_sink(name, settings or {}) for name, settings in config.sinks.items()]
+    return Runner(config, store, sinks)
