@@ -1,0 +1,144 @@
+"""The embedded demo warehouse: a DuckDB file with realistic data behind a churn model.
+
+Tables (schema ``main``):
+- ``training_reference``: the model's training set (features + label).
+- ``features``: the online feature table, one row per customer per day, refreshed hourly.
+- ``predictions``: the prediction log (model, version, status, score, time), six weeks of
+  hourly traffic with a daily cycle and quieter weekends.
+- ``ground_truth``: churn labels joined back to predictions two days later.
+
+Planted incident: the label job stopped three days ago, so ``ground_truth`` is stale.
+
+Deterministic (hash-based randomness) and idempotent: it is rebuilt only when the data
+would otherwise be out of date (its anchor is the current hour) or the layout changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+VERSION = 1
+WEEKS = 6
+CUSTOMERS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class DemoInfo:
+    path: str
+    anchor: datetime
+    built: bool  # False when the existing file was already current
+    rows: dict[str, int]
+
+
+def _anchor(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+
+
+# u(i, salt): a deterministic uniform in (0, 1); z(i, salt): a standard normal (Box-Muller).
+_MACROS = """
+CREATE OR REPLACE TEMP MACRO u(i, salt) AS ((hash(i, salt) % 1000003) + 1) / 1000004.0;
+CREATE OR REPLACE TEMP MACRO z(i, salt) AS
+    sqrt(-2 * ln(u(i, salt || 'a'))) * cos(2 * pi() * u(i, salt || 'b'));
+"""
+
+_TRAINING = """
+CREATE OR REPLACE TABLE training_reference AS
+SELECT i AS customer_id,
+       CAST(greatest(1, 400 + 300 * z(i, 'tenure')) AS INTEGER) AS tenure_days,
+       round(greatest(5, 60 + 25 * z(i, 'spend')), 2) AS monthly_spend,
+       CAST(floor(-ln(u(i, 'tickets')) * 1.5) AS INTEGER) AS support_tickets,
+       CASE WHEN u(i, 'plan') < 0.5 THEN 'basic' WHEN u(i, 'plan') < 0.85 THEN 'plus'
+            ELSE 'pro' END AS plan,
+       ['eu', 'us', 'apac'][1 + CAST(floor(u(i, 'region') * 3) AS INTEGER)] AS region,
+       u(i, 'label') < 0.18 AS churned
+FROM range(20000) t(i)
+"""
+
+_FEATURES = """
+CREATE OR REPLACE TABLE features AS
+SELECT c AS customer_id,
+       CAST($anchor AS DATE) - CAST(d AS INTEGER) AS feature_date,
+       $anchor - INTERVAL (d * 24) HOUR - INTERVAL (CAST(u(c * 100 + d, 'ts') * 50 AS INTEGER)) MINUTE
+           AS updated_at,
+       CAST(greatest(1, 400 + 300 * z(c, 'tenure')) AS INTEGER) + 14 - d AS tenure_days,
+       round(greatest(5, 60 + 25 * z(c * 100 + d, 'spend')), 2) AS monthly_spend,
+       CAST(floor(-ln(u(c * 100 + d, 'tickets')) * 1.5) AS INTEGER) AS support_tickets,
+       CASE WHEN u(c, 'plan') < 0.5 THEN 'basic' WHEN u(c, 'plan') < 0.85 THEN 'plus'
+            ELSE 'pro' END AS plan,
+       ['eu', 'us', 'apac'][1 + CAST(floor(u(c, 'region') * 3) AS INTEGER)] AS region
+FROM range($customers) a(c), range(14) b(d)
+"""
+
+# Hourly traffic: a daily cycle peaking mid-afternoon UTC, weekends at 60 %.
+_PREDICTIONS = """
+CREATE OR REPLACE TABLE predictions AS
+WITH hours AS (
+    SELECT h, $anchor - INTERVAL (h) HOUR AS hour_start
+    FROM range(1, $hours + 1) t(h)
+), counts AS (
+    SELECT h, hour_start,
+           CAST(round(40 * (1 + 0.5 * sin(2 * pi() * (hour(hour_start) - 9) / 24))
+                * CASE WHEN dayofweek(hour_start) IN (0, 6) THEN 0.6 ELSE 1.0 END
+                * (1 + 0.1 * z(h, 'noise'))) AS INTEGER) AS n
+    FROM hours
+), rows AS (SELECT h, hour_start, unnest(range(greatest(n, 0))) AS j FROM counts)
+SELECT h * 1000 + j AS prediction_id,
+       'churn_model' AS model,
+       CASE WHEN h > 24 * 10 THEN 'v3' ELSE 'v4' END AS model_version,
+       CAST(floor(u(h * 1000 + j, 'cust') * $customers) AS BIGINT) AS customer_id,
+       CASE WHEN u(h * 1000 + j, 'status') < 0.02 THEN 'error' ELSE 'success' END AS status,
+       round(1 / (1 + exp(-(z(h * 1000 + j, 'score') - 1.5))), 4) AS score,
+       hour_start + INTERVAL (CAST(u(h * 1000 + j, 'sec') * 3599 AS INTEGER)) SECOND
+           AS predicted_at
+FROM rows
+"""
+
+# Labels arrive two days after the prediction; the label job stopped three days ago.
+_GROUND_TRUTH = """
+CREATE OR REPLACE TABLE ground_truth AS
+SELECT prediction_id, customer_id,
+       u(prediction_id, 'truth') < score * 0.8 AS churned,
+       predicted_at + INTERVAL 2 DAY AS observed_at
+FROM predictions
+WHERE status = 'success' AND predicted_at + INTERVAL 2 DAY < $anchor - INTERVAL 3 DAY
+"""
+
+
+def build(path: str | Path, now: datetime | None = None, *, force: bool = False) -> DemoInfo:
+    """Create or refresh the demo warehouse at ``path``; a no-op when it is already current."""
+    anchor = _anchor(now or datetime.now(UTC))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        if not force and _is_current(con, anchor):
+            return DemoInfo(str(path), anchor.replace(tzinfo=UTC), False, _counts(con))
+        con.execute(_MACROS)
+        params = {"anchor": anchor, "customers": CUSTOMERS, "hours": WEEKS * 7 * 24}
+        con.execute(_TRAINING)
+        for sql in (_FEATURES, _PREDICTIONS, _GROUND_TRUTH):
+            con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+        con.execute("CREATE OR REPLACE TABLE _watchdog_demo AS SELECT ? AS version, ? AS anchor",
+                    [VERSION, anchor])
+        return DemoInfo(str(path), anchor.replace(tzinfo=UTC), True, _counts(con))
+
+
+def _is_current(con: duckdb.DuckDBPyConnection, anchor: datetime) -> bool:
+    try:
+        row = con.execute("SELECT version, anchor FROM _watchdog_demo").fetchone()
+    except duckdb.CatalogException:
+        return False
+    return row is not None and row[0] == VERSION and row[1] == anchor
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    names = ["training_reference", "features", "predictions", "ground_truth"]
+    out = {}
+    for name in names:
+        row = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+        out[name] = int(row[0]) if row else 0
+    return out
+
+
