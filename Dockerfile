@@ -1,0 +1,21 @@
+# A slim, non-root image whose entrypoint is the watchdog daemon.
+# CI cannot run Docker; .ci/dockerfile_steps.py replays this file's build-stage COPY and
+# RUN steps in a fresh virtual environment so that they cannot rot.
+FROM python:3.12-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ml_watchdog_launcher.py ./
+COPY watchdog ./watchdog
+RUN python -m venv /opt/watchdog && /opt/watchdog/bin/pip install --no-cache-dir ".[postgres]"
+
+FROM python:3.12-slim
+RUN useradd --create-home --uid 10001 watchdog && mkdir -p /var/lib/watchdog /etc/watchdog \
+    && chown watchdog /var/lib/watchdog
+COPY --from=build /opt/watchdog /opt/watchdog
+COPY config.yaml /etc/watchdog/config.yaml
+ENV PATH=/opt/watchdog/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    WATCHDOG_STATE_URL=sqlite:////var/lib/watchdog/state.db
+USER watchdog
+WORKDIR /var/lib/watchdog
+VOLUME ["/var/lib/watchdog"]
+ENTRYPOINT ["watchdog", "run", "--config", "/etc/watchdog/config.yaml"]

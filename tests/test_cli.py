@@ -1,0 +1,109 @@
+"""The command line, as a user runs it: real processes, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None,
+        timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "watchdog", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_validate_reports_problems_in_one_line_each_and_exits_2(tmp_path: Path) -> None:
+    bad = (ROOT / "config.yaml").read_text().replace("max_age: 26h", "max_agee: 26h")
+    (tmp_path / "config.yaml").write_text(bad)
+    proc = run("validate", cwd=tmp_path)
+    assert proc.returncode == 2
+    line = next(x for x in proc.stderr.splitlines() if "max_agee" in x)
+    assert line.startswith("config.yaml:") and "monitors[1].max_agee: unknown key" in line
+    assert "did you mean max_age?" in line
+    assert "Traceback" not in proc.stderr
+    ok = run("validate", "--config", str(ROOT / "config.yaml"), cwd=tmp_path)
+    assert ok.returncode == 0 and "OK" in ok.stdout
+
+
+def test_missing_config_file_is_a_usage_error(tmp_path: Path) -> None:
+    proc = run("run", "--once", "--config", "nope.yaml", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "nope.yaml: cannot read the file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unknown_monitor_id_is_a_usage_error(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "config.yaml", tmp_path)
+    proc = run("run", "--once", "--monitor", "labels_freshnes", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "unknown monitor 'labels_freshnes' (did you mean 'labels_freshness'?)" in proc.stderr
+
+
+def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_gets(
+        tmp_path: Path) -> None:
+    shutil.copy(ROOT / "config.yaml", tmp_path)
+    proc = run("demo", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "demo" / "warehouse.duckdb").exists()
+    assert "labels_freshness" in proc.stdout and "FAIL" in proc.stdout
+    records = [json.loads(x) for x in (tmp_path / ".watchdog/emitted.jsonl").read_text().splitlines()]
+    statuses = {r["monitor_id"]: r["status"] for r in records if r["type"] == "result"}
+    assert statuses == {"predictions_freshness": "OK", "features_freshness": "OK",
+                        "labels_freshness": "FAIL"}
+    (event,) = [r for r in records if r["type"] == "event"]
+    assert event["title"].startswith("[FAIL] labels_freshness: main.ground_truth: newest row is 3d")
+    assert "@slack-data-platform" in event["text"] and "@slack-growth-ml" in event["text"]
+    # run --once on the same state: exit 1 (a FAIL), and no second event for the same problem
+    again = run("run", "--once", cwd=tmp_path)
+    assert again.returncode == 1
+    records = [json.loads(x) for x in (tmp_path / ".watchdog/emitted.jsonl").read_text().splitlines()]
+    assert len([r for r in records if r["type"] == "event"]) == 1
+    only_ok = run("run", "--once", "--monitor", "features_freshness", cwd=tmp_path)
+    assert only_ok.returncode == 0, only_ok.stderr
+
+
+def test_daemon_runs_jobs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    text = (ROOT / "config.yaml").read_text()
+    text = text.replace("schedule: {every: 15m, jitter: 30s}", "schedule: {every: 1s}")
+    (tmp_path / "config.yaml").write_text(text)
+    assert run("demo", cwd=tmp_path).returncode == 0
+    out = tmp_path / ".watchdog/emitted.jsonl"
+    before = len(out.read_text().splitlines())
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "watchdog", "run"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        lines = out.read_text().splitlines()
+        runs = [json.loads(x) for x in lines[before:]]
+        if sum(r["type"] == "result" and r["monitor_id"] == "predictions_freshness"
+               for r in runs) >= 3:
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert "daemon stopped" in stderr and "SIGTERM" in stderr
+    runs = [json.loads(x) for x in out.read_text().splitlines()[before:]]
+    assert sum(r["type"] == "result" and r["monitor_id"] == "predictions_freshness"
+               for r in runs) >= 3
+    assert any(r["type"] == "service_check" and r["name"] == "watchdog.up" for r in runs)
+
+
+def test_launcher_says_clearly_when_watchdog_is_the_other_package(tmp_path: Path) -> None:
+    fake = tmp_path / "watchdog"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("# the filesystem-events package\n")
+    code = "import sys, ml_watchdog_launcher; sys.exit(ml_watchdog_launcher.main())"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": f"{tmp_path}:{ROOT}"})
+    assert proc.returncode == 2
+    assert "resolves to another package" in proc.stderr and str(fake) in proc.stderr
