@@ -49,7 +49,8 @@ def make_events(engine: sa.Engine, schema: str, times: Sequence[datetime],
     statuses = statuses or ["success"] * len(times)
     with engine.begin() as con:
         con.execute(sa.text(f'DROP TABLE IF EXISTS "{schema}"."{table}"'))
-        con.execute(sa.text(f'CREATE TABLE "{schema}"."{table}" (ts TIMESTAMP, status VARCHAR(20))'))
+        ddl = f'CREATE TABLE "{schema}"."{table}" (ts TIMESTAMP, status VARCHAR(20))'
+        con.execute(sa.text(ddl))
         rows = [{"ts": t.replace(tzinfo=None).isoformat(sep=" "), "s": s}
                 for t, s in zip(times, statuses, strict=True)]
         # SQLite keeps timestamps as ISO text (CAST AS TIMESTAMP would make them numbers)

@@ -54,7 +54,8 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "demo" / "warehouse.duckdb").exists()
     assert "labels_freshness" in proc.stdout and "FAIL" in proc.stdout
-    records = [json.loads(x) for x in (tmp_path / ".watchdog/emitted.jsonl").read_text().splitlines()]
+    out = tmp_path / ".watchdog/emitted.jsonl"
+    records = [json.loads(x) for x in out.read_text().splitlines()]
     statuses = {r["monitor_id"]: r["status"] for r in records if r["type"] == "result"}
     assert statuses == {"predictions_freshness": "OK", "features_freshness": "OK",
                         "labels_freshness": "FAIL"}
@@ -64,7 +65,7 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     # run --once on the same state: exit 1 (a FAIL), and no second event for the same problem
     again = run("run", "--once", cwd=tmp_path)
     assert again.returncode == 1
-    records = [json.loads(x) for x in (tmp_path / ".watchdog/emitted.jsonl").read_text().splitlines()]
+    records = [json.loads(x) for x in out.read_text().splitlines()]
     assert len([r for r in records if r["type"] == "event"]) == 1
     only_ok = run("run", "--once", "--monitor", "features_freshness", cwd=tmp_path)
     assert only_ok.returncode == 0, only_ok.stderr

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TableRef:
     """A table named by schema and name (and database, for warehouses that have one)."""

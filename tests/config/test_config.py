@@ -91,7 +91,8 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 def test_unknown_kind_and_missing_field(tmp_path: Path) -> None:
     text = BASE.format(path="x.duckdb").replace("kind: freshness", "kind: freshnes")
     (problem,) = problems(write(tmp_path, text))
-    assert "monitors[0].kind: unknown monitor kind 'freshnes' (did you mean 'freshness'?)" in problem
+    assert ("monitors[0].kind: unknown monitor kind 'freshnes' (did you mean 'freshness'?)"
+            in problem)
     text = BASE.format(path="x.duckdb").replace("    time_column: ts\n", "")
     (problem,) = problems(write(tmp_path, text))
     assert "monitors[0].time_column: required key is missing" in problem

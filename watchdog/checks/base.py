@@ -51,7 +51,8 @@ class Outcome:
 
     def metric(self, measure: str, value: float, *extra_tags: str, **kw: Any) -> None:
         name = f"watchdog.{self.kind}.{measure}"
-        self.metrics.append(Metric(name=name, value=value, tags=(*self.base_tags, *extra_tags), **kw))
+        tags = (*self.base_tags, *extra_tags)
+        self.metrics.append(Metric(name=name, value=value, tags=tags, **kw))
 
     def result(self, ok_summary: str) -> CheckResult:
         status = worst([s for s, _ in self.findings])

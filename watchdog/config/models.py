@@ -138,6 +138,10 @@ class DemoConfig(Strict):
     warehouse: str
 
 
+def _default_sinks() -> dict[str, dict[str, Any]]:
+    return {"console": {}}
+
+
 class Config(Strict):
     """The whole validated configuration."""
 
@@ -145,7 +149,7 @@ class Config(Strict):
     warehouses: dict[str, WarehouseConfig]
     monitors: tuple[MonitorConfig, ...] = ()
     ownership: Ownership = Field(default_factory=Ownership)
-    sinks: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"console": {}})
+    sinks: dict[str, dict[str, Any]] = Field(default_factory=_default_sinks)
     state: StateConfig = Field(default_factory=StateConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     demo: DemoConfig | None = None

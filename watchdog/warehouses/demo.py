@@ -62,7 +62,8 @@ _FEATURES = """
 CREATE OR REPLACE TABLE features AS
 SELECT c AS customer_id,
        CAST($anchor AS DATE) - CAST(d AS INTEGER) AS feature_date,
-       $anchor - INTERVAL (d * 24) HOUR - INTERVAL (CAST(u(c * 100 + d, 'ts') * 50 AS INTEGER)) MINUTE
+       $anchor - INTERVAL (d * 24) HOUR
+           - INTERVAL (CAST(u(c * 100 + d, 'ts') * 50 AS INTEGER)) MINUTE
            AS updated_at,
        CAST(greatest(1, 400 + 300 * z(c, 'tenure')) AS INTEGER) + 14 - d AS tenure_days,
        round(greatest(5, 60 + 25 * z(c * 100 + d, 'spend')), 2) AS monthly_spend,
