@@ -1,0 +1,69 @@
+"""The import rules of DESIGN.md, held by a test: each outside library has one home."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "watchdog"
+
+# library → the only modules (relative to watchdog/) allowed to import it
+HOMES = {
+    "apscheduler": {"daemon/scheduler.py"},
+    "datadog": {"sinks/datadog.py"},
+    "datadog_api_client": {"sinks/datadog.py"},
+    "psycopg": {"warehouses/postgres.py"},
+    "duckdb": {"warehouses/duckdb.py", "warehouses/demo.py"},
+    "sqlite3": {"warehouses/sqlite.py"},
+    "snowflake": {"warehouses/snowflake.py"},
+    "google": {"warehouses/bigquery.py"},
+    "redshift_connector": {"warehouses/redshift.py"},
+}
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def modules() -> dict[str, set[str]]:
+    return {str(p.relative_to(PACKAGE)): imports(p) for p in PACKAGE.rglob("*.py")}
+
+
+def test_each_outside_library_is_imported_only_in_its_home() -> None:
+    wrong = [
+        f"{module} imports {name}"
+        for module, names in modules().items()
+        for name in names
+        for lib, homes in HOMES.items()
+        if (name == lib or name.startswith(lib + ".")) and module not in homes
+    ]
+    assert wrong == []
+
+
+def test_checks_and_alerting_never_import_a_concrete_adapter_or_sink() -> None:
+    wrong = [
+        f"{module} imports {name}"
+        for module, names in modules().items()
+        if module.startswith(("checks/", "alerting/"))
+        for name in names
+        if name.startswith("watchdog.warehouses.") and name != "watchdog.warehouses.base"
+        or name.startswith("watchdog.sinks") or name.startswith("watchdog.state")
+    ]
+    assert wrong == []
+
+
+def test_alerting_does_no_io() -> None:
+    banned = {"sqlalchemy", "socket", "requests", "urllib", "http", "subprocess"}
+    wrong = [
+        f"{module} imports {name}"
+        for module, names in modules().items() if module.startswith("alerting/")
+        for name in names if name.split(".")[0] in banned
+    ]
+    assert wrong == []

@@ -1,0 +1,2 @@
+-- params: (none)
+PRAGMA schema_version

@@ -1,0 +1,126 @@
+"""Golden SQL: every query of every adapter, rendered offline through the path that runs.
+
+``tests/warehouses/golden/<adapter>/<query>.sql`` holds the SQL (in SQLAlchemy ``text()``
+form) after a ``-- params:`` line with the bind values. Each file is also parsed by sqlglot
+in the adapter's dialect, as a lint. To accept changes::
+
+    WATCHDOG_UPDATE_GOLDEN=1 pytest tests/warehouses/test_golden.py
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from watchdog.errors import InvalidIdentifier
+from watchdog.models import Predicate, TableRef
+from watchdog.warehouses import available, create, get_class
+from watchdog.warehouses.sqlbase import SqlWarehouse
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("WATCHDOG_UPDATE_GOLDEN") == "1"
+#: Settings that construct each adapter without touching anything.
+OFFLINE_SETTINGS: dict[str, dict[str, Any]] = {
+    "duckdb": {},
+    "sqlite": {"path": "golden.sqlite"},
+    "postgres": {"host": "localhost", "database": "analytics"},
+}
+EVENTS = TableRef(schema="analytics", name="events")
+START = datetime(2026, 3, 1, tzinfo=UTC)
+#: The arguments each query is rendered with; a new query needs an entry here.
+ARGS: dict[str, dict[str, Any]] = {
+    "ping": {},
+    "schema_version": {},
+    "columns": {"tables": [EVENTS, TableRef(schema="analytics", name="Users")]},
+    "count_rows": {
+        "table": EVENTS, "time_column": "ts", "start": START, "end": START + timedelta(days=1),
+        "bucket": timedelta(hours=1),
+        "where": [Predicate(column="status", op="in", value=["ok", "retry"]),
+                  Predicate(column="model", op="!=", value="shadow")],
+    },
+    "newest": {"table": EVENTS, "time_column": "ts",
+               "where": [Predicate(column="ts", op=">=", value=START)]},
+    "sample": {"table": EVENTS, "columns": ["id", "score"], "limit": 100,
+               "where": [Predicate(column="score", op="is not null")]},
+    "histogram": {"table": EVENTS, "column": "score", "edges": [0.0, 0.25, 0.5, 1.0],
+                  "where": [Predicate(column="model", op="=", value="churn")]},
+}
+
+
+def _sql_classes() -> dict[str, type[SqlWarehouse]]:
+    """The available adapters that render SQL, by name."""
+    classes = {n: get_class(n) for n in available()}
+    return {n: c for n, c in classes.items() if issubclass(c, SqlWarehouse)}
+
+
+def _adapters() -> list[str]:
+    return sorted(_sql_classes())
+
+
+def _cases() -> list[tuple[str, str]]:
+    return [(n, q) for n, cls in _sql_classes().items() for q in sorted(cls.QUERIES)]
+
+
+def _adapter(type_name: str) -> SqlWarehouse:
+    wh = create("golden", type_name, OFFLINE_SETTINGS.get(type_name, {}))
+    assert isinstance(wh, SqlWarehouse)
+    return wh
+
+
+def rendered(type_name: str, query: str) -> str:
+    assert query in ARGS, f"add fixed arguments for the new query {query!r} to ARGS"
+    stmt = _adapter(type_name).render(query, **ARGS[query])
+    params = ", ".join(f"{k}={v!r}" for k, v in sorted(stmt.params.items())) or "(none)"
+    return f"-- params: {params}\n{stmt.sql}\n"
+
+
+@pytest.mark.parametrize(("type_name", "query"), _cases())
+def test_rendered_sql_matches_golden(type_name: str, query: str) -> None:
+    path = GOLDEN / type_name / f"{query}.sql"
+    text = rendered(type_name, query)
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.exists(), f"no golden file {path}; run with WATCHDOG_UPDATE_GOLDEN=1"
+    assert text == path.read_text(), f"{path} differs; if intended, WATCHDOG_UPDATE_GOLDEN=1"
+
+
+@pytest.mark.parametrize(("type_name", "query"), _cases())
+def test_golden_sql_parses_in_its_dialect(type_name: str, query: str) -> None:
+    path = GOLDEN / type_name / f"{query}.sql"
+    sql = path.read_text().replace("\\:", ":")  # text() form -> plain SQL
+    dialect = _sql_classes()[type_name].DIALECT
+    statements = sqlglot.parse(sql, read=dialect, error_level=sqlglot.ErrorLevel.RAISE)
+    assert len([s for s in statements if s is not None]) == 1
+
+
+def test_no_stale_golden_files() -> None:
+    expected = {GOLDEN / n / f"{q}.sql" for n, q in _cases()}
+    ours = set(_adapters())
+    stale = [p for p in GOLDEN.glob("*/*.sql") if p not in expected and p.parent.name in ours]
+    if UPDATE:
+        for p in stale:
+            p.unlink()
+        stale = []
+    assert not stale, f"golden files for queries that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("type_name", _adapters())
+@pytest.mark.parametrize("name", ['t" ; drop table y; --', "t` ; drop table y; --",
+                                  "a:b %s %(x)s ?", "y'); drop table y; --"])
+def test_identifiers_stay_identifiers(type_name: str, name: str) -> None:
+    wh = _adapter(type_name)
+    sql = wh.render("newest", table=TableRef(schema="s", name=name), time_column=name).sql
+    statements = sqlglot.parse(sql.replace("\\:", ":"), read=wh.DIALECT)
+    assert len(statements) == 1 and statements[0] is not None
+    tables = list(statements[0].find_all(exp.Table))
+    assert [t.name for t in tables] == [name]
+    assert [c.name for c in statements[0].find_all(exp.Column)] == [name]
+    with pytest.raises(InvalidIdentifier):
+        wh.quote("")

@@ -1,0 +1,110 @@
+"""PostgreSQL paths the shared suite cannot reach: credentials, privileges, settings.
+
+The test server uses trust authentication, which accepts any password for an existing
+role. The real authentication path is a role that does not exist (the server answers
+FATAL 28000 before trust applies); the privilege path is a role without grants.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pydantic
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import POSTGRES_URL
+from tests.warehouses.seeding import BACKENDS, EVENTS_COLUMNS, WINDOW, Seeder, events_rows
+from watchdog.errors import ConfigError, WarehouseAuthError, WarehouseUnavailable
+from watchdog.warehouses import create
+from watchdog.warehouses.postgres import PostgresSettings
+
+SECRET = "s3cr3t-Pa55w0rd"
+
+
+@pytest.fixture(scope="module")
+def postgres_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeder]:
+    with BACKENDS["postgres"](tmp_path_factory.mktemp("postgres")) as seed:
+        seed.create_table("events", EVENTS_COLUMNS, events_rows()[:20])
+        yield seed
+
+
+@pytest.fixture
+def role_without_grants(postgres_env: Seeder) -> Iterator[str]:
+    role = f"wd_nogrants_{uuid.uuid4().hex[:8]}"
+    postgres_env.execute(f'CREATE ROLE "{role}" LOGIN')
+    yield role
+    postgres_env.execute(f'DROP ROLE "{role}"')
+
+
+pytestmark = pytest.mark.postgres
+
+
+def test_closed_port_is_unavailable_without_the_password() -> None:
+    for settings in (
+        {"url": f"postgresql://watchdog:{SECRET}@127.0.0.1:1/test", "connect_timeout": 2},
+        {"host": "127.0.0.1", "port": 1, "user": "watchdog", "password": SECRET},
+    ):
+        wh = create("pg", "postgres", settings)
+        with pytest.raises(WarehouseUnavailable) as info:
+            wh.ping()
+        assert SECRET not in f"{info.value} {info.value.hint} {wh.settings!r}"
+        assert "refused" in str(info.value).lower()
+
+
+def test_unknown_role_is_an_auth_error(postgres_env: Seeder) -> None:
+    wh = create("pg", "postgres", {"host": "127.0.0.1", "database": "test",
+                                   "user": "wd_no_such_role", "password": SECRET})
+    with pytest.raises(WarehouseAuthError) as info:
+        wh.ping()
+    assert "wd_no_such_role" in str(info.value) and SECRET not in str(info.value)
+
+
+def test_missing_privilege_is_an_auth_error(postgres_env: Seeder, role_without_grants: str) -> None:
+    start, end, bucket = WINDOW
+    with create("pg", "postgres", {"host": "127.0.0.1", "database": "test",
+                                   "user": role_without_grants}) as wh:
+        wh.ping()
+        with pytest.raises(WarehouseAuthError, match="permission denied") as info:
+            wh.count_rows(postgres_env.table("events"), "ts", start, end, bucket)
+        assert "GRANT" in (info.value.hint or "").upper()
+
+
+def test_missing_database_is_unavailable_with_a_hint(postgres_env: Seeder) -> None:
+    wh = create("pg", "postgres", {"host": "127.0.0.1", "database": "wd_no_such_db",
+                                   "user": "postgres"})
+    with pytest.raises(WarehouseUnavailable, match="wd_no_such_db") as info:
+        wh.ping()
+    assert "database" in (info.value.hint or "")
+
+
+def test_sessions_are_utc_and_read_only(postgres_env: Seeder) -> None:
+    with postgres_env.connect() as wh:
+        engine = wh.engine  # type: ignore[attr-defined]
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SHOW TimeZone")).scalar() == "UTC"
+            with pytest.raises(sa.exc.DBAPIError, match="read-only"):
+                conn.execute(sa.text("CREATE TABLE wd_should_not_exist (a int)"))
+
+
+def test_settings_validate_without_connecting_or_echoing_secrets() -> None:
+    PostgresSettings(host="db.invalid")  # no network here, and none until first use
+    create("pg", "postgres", {"url": "postgresql://u:p@db.invalid/x"})
+    bad = [
+        {},
+        {"url": f"postgresql://u:{SECRET}@h/d", "host": "h"},
+        {"url": f"mysql://u:{SECRET}@h/d"},
+        {"url": f"not a url {SECRET}"},
+        {"host": "h", "password": SECRET, "pasword": SECRET},
+    ]
+    for settings in bad:
+        with pytest.raises(pydantic.ValidationError) as info:
+            PostgresSettings.model_validate(settings)
+        assert SECRET not in str(info.value)
+        with pytest.raises(ConfigError) as config_info:
+            create("pg", "postgres", settings)
+        assert SECRET not in str(config_info.value)
+    shown = PostgresSettings(url=POSTGRES_URL.replace("postgres@", f"postgres:{SECRET}@"))
+    assert SECRET not in f"{shown!r} {shown} {shown.model_dump()}"
+    assert PostgresSettings.model_fields["connect_timeout"].description

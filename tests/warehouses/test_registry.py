@@ -1,0 +1,74 @@
+"""The registry: lazy lookups, did-you-mean, missing extras, settings validated up front."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pydantic
+import pytest
+
+from tests.warehouses.seeding import BACKENDS
+from watchdog.errors import ConfigError, MissingExtra, UnknownName
+from watchdog.models import TableRef
+from watchdog.warehouses import WAREHOUSES, Warehouse, available, create, get_class
+from watchdog.warehouses.registry import NotImplementedYet
+
+
+def test_unknown_type_suggests_the_closest_name() -> None:
+    with pytest.raises(UnknownName) as info:
+        get_class("duckbd")
+    assert info.value.suggestion == "duckdb"
+    assert "did you mean 'duckdb'?" in str(info.value)
+
+
+def test_registered_but_unwritten_adapter_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(WAREHOUSES, "teradata", "watchdog.warehouses.teradata:Teradata")
+    with pytest.raises(NotImplementedYet, match="'teradata' is not implemented yet") as info:
+        get_class("teradata")
+    assert "duckdb" in (info.value.hint or "") and isinstance(info.value, UnknownName)
+    assert "teradata" not in available()
+
+
+def test_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "watchdog.warehouses.postgres", raising=False)
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now fails
+    with pytest.raises(MissingExtra) as info:
+        get_class("postgres")
+    assert "pip install 'ml-watchdog[postgres]'" in str(info.value)
+    assert "postgres" not in available()
+
+
+def test_every_available_adapter_is_in_the_conformance_suite() -> None:
+    assert {"duckdb", "sqlite", "postgres"} <= set(available())
+    assert set(available()) <= set(BACKENDS), "add a backend in tests/warehouses/seeding.py"
+
+
+@pytest.mark.parametrize("type_name", sorted(BACKENDS))
+def test_adapter_classes_are_complete(type_name: str) -> None:
+    cls = get_class(type_name)
+    assert issubclass(cls, Warehouse) and type_name == cls.NAME
+    assert get_class(type_name.upper()) is cls
+    assert cls.__doc__ and cls.Settings.__doc__
+    for name, info in cls.Settings.model_fields.items():
+        assert info.description, f"{cls.Settings.__name__}.{name} needs a docstring"
+    flags = [n for n in dir(cls) if n.startswith("SUPPORTS_")]
+    assert {"SUPPORTS_AUDIT_LOG", "SUPPORTS_TABLESAMPLE", "SUPPORTS_SCHEMA_VERSION"} <= set(flags)
+    assert cls.table("events") == TableRef(schema=cls.DEFAULT_SCHEMA, name="events")
+
+
+def test_settings_are_checked_and_frozen_before_any_connection(tmp_path: object) -> None:
+    with pytest.raises(ConfigError, match=r"warehouses\.main\.settings\.pathh"):
+        create("main", "duckdb", {"pathh": "x.duckdb"})
+    with pytest.raises(ConfigError, match="read-only"):
+        create("main", "duckdb", {"read_only": True})
+    wh = create("main", "sqlite", {"path": "/nonexistent/dir/file.sqlite"})  # not opened yet
+    settings: Any = wh.settings
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
+        settings.path = "other"
+    with pytest.raises(TypeError):
+        get_class("duckdb")("x", get_class("sqlite").Settings.model_validate({"path": "a"}))
+
+
+def test_audit_log_is_not_claimed_yet() -> None:
+    assert not any(get_class(name).SUPPORTS_AUDIT_LOG for name in available())

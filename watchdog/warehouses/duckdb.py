@@ -1,0 +1,98 @@
+"""DuckDB, the embedded default: a file (or in-memory) database opened in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import duckdb  # noqa: F401  (fail at lookup, naming the package, if it is missing)
+import pydantic
+import sqlalchemy as sa
+
+from watchdog.errors import TableNotFound, WarehouseAuthError, WarehouseUnavailable
+from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse
+
+MEMORY = ":memory:"
+
+
+class DuckDBSettings(WarehouseSettings):
+    """Where the DuckDB database is and how to open it."""
+
+    path: str = MEMORY
+    """Database file. ``:memory:`` (the default) is an empty database private to this adapter,
+    on one shared connection: for tests and demos only."""
+
+    read_only: bool = False
+    """Open the file read-only, so that other processes may read it too (none may write)."""
+
+    @pydantic.model_validator(mode="after")
+    def _memory_is_writable(self) -> DuckDBSettings:
+        if self.path == MEMORY and self.read_only:
+            raise ValueError("an in-memory database cannot be opened read-only")
+        return self
+
+
+class DuckDB(SqlWarehouse):
+    """DuckDB through duckdb-engine; metadata from ``information_schema.columns``."""
+
+    NAME: ClassVar[str] = "duckdb"
+    Settings: ClassVar[type[WarehouseSettings]] = DuckDBSettings
+    DEFAULT_SCHEMA: ClassVar[str] = "main"
+    DIALECT: ClassVar[str] = "duckdb"
+    settings: DuckDBSettings
+
+    #: ``USING SAMPLE reservoir(n ROWS)`` samples server-side.
+    SUPPORTS_TABLESAMPLE: ClassVar[bool] = True
+    #: Quoted identifiers are case-insensitive too: https://duckdb.org/docs/sql/dialect/keywords_and_identifiers
+    NAMES_CASE_INSENSITIVE: ClassVar[bool] = True
+    # epoch() is seconds as DOUBLE: https://duckdb.org/docs/sql/functions/timestamp
+    EPOCH: ClassVar[str] = "epoch({column})"
+    MISSING: ClassVar[str] = "{column} IS NULL OR isnan(CAST({column} AS DOUBLE))"
+    TABLE_MATCH: ClassVar[str] = (
+        "(lower(table_schema) = lower({schema}) AND lower(table_name) = lower({table}))"
+    )
+    QUERIES: ClassVar[dict[str, str]] = {
+        **SqlWarehouse.QUERIES,
+        "columns": (
+            "SELECT table_schema, table_name, column_name, data_type,\n"
+            "  is_nullable = 'YES' AS nullable\n"
+            "FROM information_schema.columns\n"
+            "WHERE table_catalog = current_database()\n  AND ({tables})\n"
+            "ORDER BY table_schema, table_name, ordinal_position"
+        ),
+        # USING SAMPLE applies before WHERE, so sample a filtered subquery; the size must be
+        # a literal: https://duckdb.org/docs/sql/samples
+        "sample": (
+            "SELECT *\nFROM (\nSELECT {columns}\nFROM {table}{where}\n) AS filtered\n"
+            "USING SAMPLE reservoir({limit} ROWS)"
+        ),
+    }
+    ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
+        (r"Table with name|Referenced (column|table)|does not have a column|"
+         r"Schema with name .* does not exist", TableNotFound, NAMES_HINT),
+        (r"Could not set lock|Conflicting lock", WarehouseUnavailable,
+         "another process holds the database file; open it with read_only: true"),
+        (r"Permission denied", WarehouseAuthError, "check the database file's permissions"),
+        (r"IOException|Cannot open", WarehouseUnavailable, "check settings.path"),
+    )
+
+    def _create_engine(self) -> sa.Engine:
+        path = self.settings.path
+        options: dict[str, Any] = {"connect_args": {"read_only": self.settings.read_only}}
+        if path == MEMORY:
+            # every connection to :memory: is a new database: share one
+            options["poolclass"] = sa.pool.StaticPool
+        elif not Path(path).exists():
+            # DuckDB would create an empty database, and every table would look missing
+            raise WarehouseUnavailable(
+                self.name, f"database file {path} does not exist", hint="check settings.path"
+            )
+        engine = sa.create_engine(sa.URL.create("duckdb", database=path), **options)
+        sa.event.listen(engine, "connect", _utc_session)
+        return engine
+
+
+def _utc_session(dbapi_connection: Any, _record: Any) -> None:
+    # DuckDB's TimeZone defaults to the process's local zone; naive columns are UTC to us.
+    dbapi_connection.execute("SET TimeZone = 'UTC'")

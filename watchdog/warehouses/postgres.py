@@ -1,0 +1,142 @@
+"""PostgreSQL through SQLAlchemy and psycopg 3; metadata from pg_catalog."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import psycopg  # noqa: F401  (fail at lookup, naming the extra, if the driver is missing)
+import pydantic
+import sqlalchemy as sa
+
+from watchdog.errors import TableNotFound, WarehouseAuthError, WarehouseUnavailable
+from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse
+
+SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+_LOCATION = frozenset({"host", "port", "database", "user", "password"})
+
+
+class PostgresSettings(WarehouseSettings):
+    """How to reach the server: either ``url``, or ``host`` and the fields beside it."""
+
+    url: pydantic.SecretStr | None = None
+    """libpq URL ``postgresql://user:password@host:5432/database?sslmode=require``,
+    instead of host/port/database/user/password."""
+
+    host: str | None = None
+    """Server host name or address."""
+
+    port: int = pydantic.Field(5432, ge=1, le=65535)
+    """Server port."""
+
+    database: str | None = None
+    """Database to connect to (libpq's default: the user name)."""
+
+    user: str | None = None
+    """Role to log in as; it needs only USAGE on the schemas and SELECT on the tables."""
+
+    password: pydantic.SecretStr | None = None
+    """Password of ``user``; write ``${ENV_VAR}`` in the config rather than the value."""
+
+    sslmode: SSLMode | None = None
+    """libpq sslmode; unset keeps the one in ``url`` or libpq's default (``prefer``)."""
+
+    connect_timeout: int = pydantic.Field(5, ge=1, le=300)
+    """Seconds to wait for a connection before the warehouse counts as unavailable."""
+
+    @pydantic.model_validator(mode="after")
+    def _one_location(self) -> PostgresSettings:
+        if self.url is None:
+            if self.host is None:
+                raise ValueError("give either url or host")
+            return self
+        if _LOCATION & self.model_fields_set:
+            raise ValueError("give either url or host/port/database/user/password, not both")
+        try:
+            backend = sa.make_url(self.url.get_secret_value()).get_backend_name()
+        except sa.exc.ArgumentError:
+            backend = ""
+        if backend not in ("postgresql", "postgres"):
+            raise ValueError("url must be a postgresql://user:password@host/database URL")
+        return self
+
+
+class Postgres(SqlWarehouse):
+    """PostgreSQL; sessions run in UTC and read-only."""
+
+    NAME: ClassVar[str] = "postgres"
+    Settings: ClassVar[type[WarehouseSettings]] = PostgresSettings
+    DEFAULT_SCHEMA: ClassVar[str] = "public"
+    DIALECT: ClassVar[str] = "postgres"
+    settings: PostgresSettings
+
+    #: ``TABLESAMPLE BERNOULLI|SYSTEM (p)``: https://www.postgresql.org/docs/current/sql-select.html
+    SUPPORTS_TABLESAMPLE: ClassVar[bool] = True
+    # float8 and numeric have NaN, and NaN = NaN is true: https://www.postgresql.org/docs/current/datatype-numeric.html
+    MISSING: ClassVar[str] = (
+        "{column} IS NULL OR CAST({column} AS DOUBLE PRECISION) = CAST('NaN' AS DOUBLE PRECISION)"
+    )
+    TABLE_MATCH: ClassVar[str] = "(n.nspname = {schema} AND c.relname = {table})"
+    QUERIES: ClassVar[dict[str, str]] = {
+        **SqlWarehouse.QUERIES,
+        # pg_catalog is far cheaper than information_schema.columns (no privilege joins)
+        "columns": (
+            "SELECT n.nspname AS table_schema, c.relname AS table_name,\n"
+            "  a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS data_type,\n"
+            "  NOT a.attnotnull AS nullable\n"
+            "FROM pg_catalog.pg_attribute AS a\n"
+            "JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid\n"
+            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace\n"
+            "WHERE a.attnum > 0 AND NOT a.attisdropped\n"
+            "  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')\n  AND ({tables})\n"
+            "ORDER BY n.nspname, c.relname, a.attnum"
+        ),
+    }
+    # SQLSTATEs: https://www.postgresql.org/docs/current/errcodes-appendix.html
+    ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
+        (r"\b(42P01|42703|3F000)\b", TableNotFound, NAMES_HINT),
+        (r"\b(28P01|28000)\b|password authentication failed|role .* does not exist|"
+         r"no pg_hba\.conf entry|no password supplied", WarehouseAuthError,
+         "check settings.user and settings.password, and that the role may log in"),
+        (r"\b42501\b|permission denied", WarehouseAuthError,
+         "grant the role USAGE on the schema and SELECT on the table"),
+        (r"database .* does not exist", WarehouseUnavailable, "check settings.database"),
+        (r"\b(08\w{3}|57P0\d|53300|57014)\b|connection refused|timeout expired|"
+         r"could not translate host|could not connect|server closed the connection|"
+         r"no route to host|network is unreachable", WarehouseUnavailable,
+         "check that the server is up and that host, port and sslmode are right"),
+    )
+
+    def _url(self) -> sa.URL:
+        s = self.settings
+        if s.url is not None:
+            return sa.make_url(s.url.get_secret_value()).set(drivername="postgresql+psycopg")
+        return sa.URL.create(
+            "postgresql+psycopg", username=s.user, host=s.host, port=s.port,
+            password=s.password.get_secret_value() if s.password else None,
+            database=s.database,
+        )
+
+    def _create_engine(self) -> sa.Engine:
+        url = self._url()
+        wanted = {
+            "connect_timeout": self.settings.connect_timeout,
+            "application_name": "ml-watchdog",
+            "sslmode": self.settings.sslmode,
+        }
+        args: dict[str, Any] = {
+            k: v for k, v in wanted.items() if v is not None and k not in url.query
+        }
+        # Startup options cost no round trip and survive rollbacks: UTC (naive timestamps
+        # are UTC to us) and read-only. PgBouncer needs ignore_startup_parameters=options.
+        user_options = url.query.get("options")
+        session = "-c TimeZone=UTC -c default_transaction_read_only=on"
+        args["options"] = f"{user_options} {session}" if isinstance(user_options, str) else session
+        return sa.create_engine(url, connect_args=args, pool_pre_ping=True, pool_recycle=1800)
+
+    def _secrets(self) -> list[str]:
+        s = self.settings
+        out = [s.password.get_secret_value()] if s.password else []
+        if s.url is not None:
+            out.append(sa.make_url(s.url.get_secret_value()).password or "")
+        return out

@@ -1,0 +1,375 @@
+"""The facts, answered through SQLAlchemy: tables of SQL templates, one render path.
+
+Every query an adapter runs goes through :meth:`SqlWarehouse.render`, which returns the
+exact SQL text and bind values that :meth:`SqlWarehouse._fetch` executes; the golden tests
+render the same path. Templates are ``str.format`` text: ``{name}`` fragments are quoted
+identifiers or dialect snippets built here, values are always ``:binds``. SQL is in
+SQLAlchemy ``text()`` form, so a literal colon inside an identifier is written ``\\:``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlglot import exp
+
+from watchdog.errors import (
+    InvalidIdentifier,
+    QueryError,
+    WarehouseError,
+    WarehouseUnavailable,
+    redact,
+)
+from watchdog.models import BucketCount, Column, Histogram, Predicate, TableRef
+from watchdog.warehouses.base import Warehouse, buckets
+
+#: (regex searched in "<DriverException> <sqlstate> <message>", error class, hint)
+ErrorRule = tuple[str, type[WarehouseError], str]
+Parts = tuple[dict[str, str], dict[str, Any]]
+
+NAMES_HINT = "check the table and column names in the config"
+_OPS = frozenset({"=", "!=", "<", "<=", ">", ">=", "in", "not in", "is null", "is not null"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Statement:
+    """One rendered query: its name, SQL in ``text()`` form, bind values, and its subject."""
+
+    name: str
+    sql: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    subject: str = ""
+
+
+class SqlWarehouse(Warehouse):
+    """A warehouse reached through SQLAlchemy. Subclasses list only what differs."""
+
+    #: sqlglot dialect of the templates (for quoting and for linting the golden SQL).
+    DIALECT: ClassVar[str]
+    #: sqlglot dialect whose quoting is used for identifiers (usually ``DIALECT``).
+    QUOTE_DIALECT: ClassVar[str | None] = None
+    #: Names match case-insensitively even when quoted, so metadata lookups fold case.
+    NAMES_CASE_INSENSITIVE: ClassVar[bool] = False
+    #: Seconds since 1970-01-01 UTC of ``{column}``; naive timestamps are taken as UTC.
+    EPOCH: ClassVar[str] = "EXTRACT(EPOCH FROM {column})"
+    #: The bucket index of a row, from ``{epoch}``, ``:start_epoch`` and ``:bucket_seconds``.
+    BUCKET: ClassVar[str] = "FLOOR(({epoch} - :start_epoch) / :bucket_seconds)"
+    #: ``{column}`` lies in ``[:start, :end)`` (``{epoch}``, ``:start_epoch``, ``:end_epoch``
+    #: are also available).
+    TIME_RANGE: ClassVar[str] = "{column} >= :start AND {column} < :end"
+    #: ``{column}`` holds no number: NULL, and NaN where the type has one.
+    MISSING: ClassVar[str] = "{column} IS NULL"
+    #: One table's condition in the ``columns`` query, given ``{schema}`` and ``{table}`` binds.
+    TABLE_MATCH: ClassVar[str] = ""
+    #: The SQL templates, by query name; adapters extend them with ``{**Parent.QUERIES, ...}``.
+    QUERIES: ClassVar[dict[str, str]] = {
+        "ping": "SELECT 1",
+        "count_rows": (
+            "SELECT {bucket} AS bucket_index, COUNT(*) AS row_count\n"
+            "FROM {table}\nWHERE {time_range}{filters}\nGROUP BY 1"
+        ),
+        "newest": "SELECT MAX({column}) AS newest\nFROM {table}{where}",
+        "sample": "SELECT {columns}\nFROM {table}{where}\nORDER BY random()\nLIMIT :limit",
+        "histogram": "SELECT {bin} AS bin, COUNT(*) AS row_count\nFROM {table}{where}\nGROUP BY 1",
+    }
+    #: Driver errors, most specific first; the first rule that matches decides the error.
+    ERRORS: ClassVar[tuple[ErrorRule, ...]] = ()
+    def __init__(self, name: str, settings: Any) -> None:
+        super().__init__(name, settings)
+        self._engine: sa.Engine | None = None
+        self._engine_lock = threading.Lock()
+
+    # -- connection -----------------------------------------------------------------------
+
+    def _create_engine(self) -> sa.Engine:
+        """A new engine for these settings; called lazily, on first use."""
+        raise NotImplementedError
+
+    def _secrets(self) -> list[str]:
+        """Secret values to scrub from every message."""
+        return []
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine, created on first use (creating it does not connect)."""
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = self._create_engine()
+            return self._engine
+
+    def ping(self) -> None:
+        self._fetch(self.render("ping"))
+
+    def close(self) -> None:
+        with self._engine_lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+
+    def _fetch(self, stmt: Statement) -> list[sa.Row[Any]]:
+        """Run one rendered statement; driver errors leave here as watchdog errors."""
+        try:
+            conn = self.engine.connect()
+        except WarehouseError:
+            raise
+        except Exception as exc:  # the driver boundary: nothing below escapes untranslated
+            raise self._translate(exc, stmt, WarehouseUnavailable) from exc
+        try:
+            with conn:
+                return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)))
+        except Exception as exc:
+            raise self._translate(exc, stmt, QueryError) from exc
+
+    def _rows(self, stmt: Statement) -> list[tuple[Any, ...]]:
+        """:meth:`_fetch`, as plain tuples."""
+        return [tuple(row) for row in self._fetch(stmt)]
+
+    def _translate(
+        self, exc: Exception, stmt: Statement, default: type[WarehouseError]
+    ) -> WarehouseError:
+        """Map a driver exception to a one-line watchdog error through ``ERRORS``."""
+        orig = getattr(exc, "orig", None) or exc
+        lines = str(orig).strip().splitlines()
+        message = redact(lines[0] if lines else type(orig).__name__, self._secrets())
+        probe = f"{type(orig).__name__} {getattr(orig, 'sqlstate', None) or ''} {message}"
+        kind, hint = default, "check that the warehouse is up and reachable"
+        if default is QueryError:
+            hint = f"the {stmt.name} query failed; this may be a bug in watchdog"
+        for pattern, rule_kind, rule_hint in self.ERRORS:
+            if re.search(pattern, probe, re.IGNORECASE):
+                kind, hint = rule_kind, rule_hint
+                break
+        if default is WarehouseUnavailable:
+            label = "cannot connect"
+        else:
+            label = f"{stmt.name} on {stmt.subject}" if stmt.subject else stmt.name
+        return kind(self.name, f"{label}: {message}", hint=hint)
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def quote(self, name: str) -> str:
+        """``name`` as a quoted identifier (embedded quotes escaped), never as SQL."""
+        if not name or "\x00" in name:
+            raise InvalidIdentifier(self.name, f"invalid identifier {name!r}", hint=NAMES_HINT)
+        ident = exp.to_identifier(name, quoted=True)
+        return ident.sql(dialect=self.QUOTE_DIALECT or self.DIALECT).replace(":", "\\:")
+
+    def qualified(self, table: TableRef) -> str:
+        """The quoted ``[database.]schema.name`` of a table."""
+        parts = [p for p in (table.database, table.schema, table.name) if p is not None]
+        return ".".join(self.quote(p) for p in parts)
+
+    def render(self, query: str, **args: Any) -> Statement:
+        """The exact statement the fact methods run for ``query`` with these arguments."""
+        if query not in self.QUERIES:
+            raise ValueError(f"{self.NAME} has no query {query!r}: {sorted(self.QUERIES)}")
+        build = getattr(self, f"_build_{query}")
+        fragments, params = build(**args)
+        if "table" in args:
+            subject = str(args["table"])
+        else:
+            subject = ", ".join(str(t) for t in args.get("tables", ()))
+        sql = self.QUERIES[query].format(**fragments)
+        return Statement(name=query, sql=sql, params=params, subject=subject)
+
+    def _build_ping(self) -> Parts:
+        return {}, {}
+
+    def _build_schema_version(self) -> Parts:
+        return {}, {}
+
+    def _build_columns(self, tables: Sequence[TableRef]) -> Parts:
+        params: dict[str, Any] = {}
+        matches = []
+        for i, ref in enumerate(tables):
+            params[f"schema_{i}"], params[f"table_{i}"] = ref.schema, ref.name
+            matches.append(self.TABLE_MATCH.format(schema=f":schema_{i}", table=f":table_{i}"))
+        return {"tables": "\n   OR ".join(matches) or "1 = 0"}, params
+
+    def _build_count_rows(
+        self, table: TableRef, time_column: str, start: datetime, end: datetime,
+        bucket: timedelta, where: Sequence[Predicate] = (),
+    ) -> Parts:
+        column = self.quote(time_column)
+        epoch = self.EPOCH.format(column=column)
+        conds, params = self._predicates(where)
+        start, end = as_utc(start), as_utc(end)
+        params.update(
+            start=self._bind_value(start), end=self._bind_value(end),
+            start_epoch=start.timestamp(), end_epoch=end.timestamp(),
+            bucket_seconds=bucket.total_seconds(),
+        )
+        return {
+            "table": self.qualified(table),
+            "bucket": self.BUCKET.format(epoch=epoch),
+            "time_range": self.TIME_RANGE.format(column=column, epoch=epoch),
+            "filters": "".join(f"\n  AND {c}" for c in conds),
+        }, params
+
+    def _build_newest(
+        self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
+    ) -> Parts:
+        conds, params = self._predicates(where)
+        fragments = {"table": self.qualified(table), "column": self.quote(time_column)}
+        return {**fragments, "where": _where(conds)}, params
+
+    def _build_sample(
+        self, table: TableRef, columns: Sequence[str], limit: int,
+        where: Sequence[Predicate] = (),
+    ) -> Parts:
+        conds, params = self._predicates(where)
+        params["limit"] = int(limit)
+        return {
+            "table": self.qualified(table),
+            "columns": ", ".join(self.quote(c) for c in columns) or "*",
+            "limit": str(int(limit)),
+            "where": _where(conds),
+        }, params
+
+    def _build_histogram(
+        self, table: TableRef, column: str, edges: Sequence[float],
+        where: Sequence[Predicate] = (),
+    ) -> Parts:
+        conds, params = self._predicates(where)
+        col = self.quote(column)
+        k = len(edges) - 1
+        params.update({f"edge_{i}": float(e) for i, e in enumerate(edges)})
+        # bins follow models.Histogram: -2 missing, -1 below, 0..k-1 the bins, k above
+        whens = [f"WHEN {self.MISSING.format(column=col)} THEN -2", f"WHEN {col} < :edge_0 THEN -1"]
+        whens += [f"WHEN {col} < :edge_{i + 1} THEN {i}" for i in range(k - 1)]
+        whens.append(f"WHEN {col} <= :edge_{k} THEN {k - 1}")
+        case = "CASE\n    " + "\n    ".join(whens) + f"\n    ELSE {k}\n  END"
+        return {"table": self.qualified(table), "bin": case, "where": _where(conds)}, params
+
+    def _predicates(self, where: Iterable[Predicate]) -> tuple[list[str], dict[str, Any]]:
+        """SQL conditions for the filters, with their values as binds ``:w<i>[_<j>]``."""
+        conds: list[str] = []
+        params: dict[str, Any] = {}
+        for i, p in enumerate(where):
+            if p.op not in _OPS:
+                raise ValueError(f"unsupported filter operator {p.op!r}")
+            col = self.quote(p.column)
+            if p.op in ("is null", "is not null"):
+                conds.append(f"{col} {p.op.upper()}")
+            elif p.op in ("in", "not in"):
+                if isinstance(p.value, str | bytes) or not isinstance(p.value, Iterable):
+                    raise ValueError(f"filter {p.column} {p.op} needs a list of values")
+                names = {f"w{i}_{j}": self._bind_value(v) for j, v in enumerate(p.value)}
+                params.update(names)
+                binds = ", ".join(f":{n}" for n in names)
+                empty = "1 = 0" if p.op == "in" else "1 = 1"
+                conds.append(f"{col} {p.op.upper()} ({binds})" if names else empty)
+            else:
+                params[f"w{i}"] = self._bind_value(p.value)
+                conds.append(f"{col} {'<>' if p.op == '!=' else p.op} :w{i}")
+        return conds, params
+
+    def _bind_value(self, value: Any) -> Any:
+        """A filter or range value as the driver should receive it."""
+        return as_utc(value) if isinstance(value, datetime) else value
+
+    # -- facts ----------------------------------------------------------------------------
+
+    def _name_key(self, schema: str, name: str) -> tuple[str, str]:
+        if self.NAMES_CASE_INSENSITIVE:
+            return schema.lower(), name.lower()
+        return schema, name
+
+    def columns(self, tables: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
+        wanted: dict[tuple[str, str], list[TableRef]] = {}
+        for ref in dict.fromkeys(tables):
+            wanted.setdefault(self._name_key(ref.schema, ref.name), []).append(ref)
+        if not wanted:
+            return {}
+        rows = self._rows(self.render("columns", tables=list(dict.fromkeys(tables))))
+        found: dict[TableRef, list[Column]] = {}
+        for schema, table, name, data_type, nullable in rows:
+            for ref in wanted.get(self._name_key(schema, table), ()):
+                cols = found.setdefault(ref, [])
+                cols.append(Column(
+                    name=name, position=len(cols) + 1, data_type=data_type,
+                    type_family=self.type_family(data_type), nullable=bool(nullable),
+                ))
+        return found
+
+    def count_rows(
+        self, table: TableRef, time_column: str, start: datetime, end: datetime,
+        bucket: timedelta, where: Sequence[Predicate] = (),
+    ) -> list[BucketCount]:
+        spans = buckets(as_utc(start), as_utc(end), bucket)
+        if not spans:
+            return []
+        stmt = self.render(
+            "count_rows", table=table, time_column=time_column, start=start, end=end,
+            bucket=bucket, where=where,
+        )
+        counts = [0] * len(spans)
+        for index, rows in self._rows(stmt):
+            if index is not None:  # the WHERE keeps rows in range; clamp float rounding
+                counts[min(max(int(index), 0), len(spans) - 1)] += int(rows)
+        spans_counts = zip(spans, counts, strict=True)
+        return [BucketCount(start=s, end=e, rows=n) for (s, e), n in spans_counts]
+
+    def newest(
+        self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
+    ) -> datetime | None:
+        stmt = self.render("newest", table=table, time_column=time_column, where=where)
+        rows = self._fetch(stmt)
+        return self._to_datetime(rows[0][0]) if rows else None
+
+    def sample(
+        self, table: TableRef, columns: Sequence[str], limit: int,
+        where: Sequence[Predicate] = (),
+    ) -> list[dict[str, Any]]:
+        if limit <= 0:
+            return []
+        stmt = self.render("sample", table=table, columns=columns, limit=limit, where=where)
+        return [
+            {k: as_utc(v) if isinstance(v, datetime) else v for k, v in row._mapping.items()}
+            for row in self._fetch(stmt)
+        ]
+
+    def histogram(
+        self, table: TableRef, column: str, edges: Sequence[float],
+        where: Sequence[Predicate] = (),
+    ) -> Histogram:
+        edges = tuple(float(e) for e in edges)
+        if len(edges) < 2 or list(edges) != sorted(edges) or not all(map(math.isfinite, edges)):
+            raise ValueError(f"histogram edges must be >= 2 ascending finite numbers: {edges}")
+        stmt = self.render("histogram", table=table, column=column, edges=edges, where=where)
+        k = len(edges) - 1
+        tally = {int(b): int(n) for b, n in self._rows(stmt)}
+        return Histogram(
+            edges=edges, counts=tuple(tally.get(i, 0) for i in range(k)),
+            below=tally.get(-1, 0), above=tally.get(k, 0), missing=tally.get(-2, 0),
+        )
+
+    def _to_datetime(self, value: Any) -> datetime | None:
+        """A time value from the warehouse as an aware UTC datetime (naive means UTC)."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value.strip())
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            value = datetime(value.year, value.month, value.day)
+        if not isinstance(value, datetime):
+            raise QueryError(self.name, f"expected a timestamp, got {type(value).__name__}")
+        return as_utc(value)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Aware UTC; a naive datetime is taken as UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _where(conds: Sequence[str]) -> str:
+    return "\nWHERE " + "\n  AND ".join(conds) if conds else ""

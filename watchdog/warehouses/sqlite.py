@@ -1,0 +1,112 @@
+"""SQLite: a database file opened read-only in-process. Times are stored as ISO-8601 text."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import sqlalchemy as sa
+
+from watchdog.errors import TableNotFound, WarehouseAuthError, WarehouseUnavailable
+from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse, as_utc
+
+
+class SQLiteSettings(WarehouseSettings):
+    """Where the SQLite database file is."""
+
+    path: str
+    """Database file. It must exist: watchdog opens it read-only and never creates it."""
+
+
+class SQLite(SqlWarehouse):
+    """SQLite through the standard library driver; metadata from ``pragma_table_info``.
+
+    Times must be stored as ISO-8601 text (``2026-03-01 12:00:00[.fff][+00:00]``), naive
+    meaning UTC. SQLite has no time type, so :meth:`sample` returns them as stored text.
+    Only the ``main`` schema of the file is visible.
+    """
+
+    NAME: ClassVar[str] = "sqlite"
+    Settings: ClassVar[type[WarehouseSettings]] = SQLiteSettings
+    DEFAULT_SCHEMA: ClassVar[str] = "main"
+    DIALECT: ClassVar[str] = "sqlite"
+    settings: SQLiteSettings
+
+    #: ``PRAGMA schema_version`` moves on every DDL: https://sqlite.org/pragma.html#pragma_schema_version
+    SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
+    #: Names are case-insensitive: https://sqlite.org/lang_keywords.html
+    NAMES_CASE_INSENSITIVE: ClassVar[bool] = True
+    # A "double-quoted" name that matches no column is read as a string literal, which would
+    # hide a missing column; backticks are always identifiers: https://sqlite.org/quirks.html#dblquote
+    QUOTE_DIALECT: ClassVar[str | None] = "mysql"
+    # julianday() parses ISO-8601 text (offsets included) with millisecond resolution:
+    # https://sqlite.org/lang_datefunc.html; rounding to ms removes the float error.
+    EPOCH: ClassVar[str] = "ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)"
+    # floor() needs SQLITE_ENABLE_MATH_FUNCTIONS; indexes here are >= 0, so CAST truncates alike
+    BUCKET: ClassVar[str] = "CAST(({epoch} - :start_epoch) / :bucket_seconds AS INTEGER)"
+    TIME_RANGE: ClassVar[str] = "{epoch} >= :start_epoch AND {epoch} < :end_epoch"
+    # SQLite has no NaN: it stores NaN as NULL, which MISSING already counts.
+    TABLE_MATCH: ClassVar[str] = "(lower({schema}) = 'main' AND lower(m.name) = lower({table}))"
+    QUERIES: ClassVar[dict[str, str]] = {
+        **SqlWarehouse.QUERIES,
+        # sqlite_master is sqlite_schema under its name from before SQLite 3.33
+        "columns": (
+            "SELECT 'main' AS table_schema, m.name AS table_name, p.name AS column_name,\n"
+            "  p.type AS data_type, p.\"notnull\" = 0 AS nullable\n"
+            "FROM sqlite_master AS m\nJOIN pragma_table_info(m.name) AS p\n"
+            "WHERE m.type IN ('table', 'view')\n  AND ({tables})\nORDER BY m.name, p.cid"
+        ),
+        # MAX over text compares strings; compare instants instead, and answer in UTC
+        "newest": (
+            "SELECT strftime('%Y-%m-%d %H:%M:%f', MAX(julianday({column}))) AS newest\n"
+            "FROM {table}{where}"
+        ),
+        "schema_version": "PRAGMA schema_version",
+    }
+    ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
+        (r"no such (table|column)|unknown database", TableNotFound, NAMES_HINT),
+        (r"unable to open database file", WarehouseUnavailable,
+         "check settings.path: the file must exist and be readable"),
+        (r"database is locked|disk I/O error", WarehouseUnavailable,
+         "another process is writing the database; retry later"),
+        (r"not a database|malformed", WarehouseUnavailable,
+         "settings.path is not a (healthy) SQLite database"),
+        (r"not authorized|permission denied", WarehouseAuthError,
+         "check the database file's permissions"),
+    )
+
+    def _create_engine(self) -> sa.Engine:
+        uri = f"file:{quote(self.settings.path)}?mode=ro"
+
+        def connect() -> sqlite3.Connection:
+            return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+        return sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.QueuePool)
+
+    def schema_version(self) -> str | None:
+        rows = self._fetch(self.render("schema_version"))
+        return str(rows[0][0]) if rows else None
+
+    def _bind_value(self, value: Any) -> Any:
+        # times are compared as ISO text, the way they are stored: naive UTC
+        if isinstance(value, datetime):
+            return as_utc(value).replace(tzinfo=None).isoformat(sep=" ")
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    @classmethod
+    def _fallback_family(cls, canon: str) -> str:
+        # column affinity rules: https://sqlite.org/datatype3.html#determination_of_column_affinity
+        if "int" in canon:
+            return "integer"
+        if any(word in canon for word in ("char", "clob", "text")):
+            return "string"
+        if not canon or "blob" in canon:
+            return "other"
+        if any(word in canon for word in ("real", "floa", "doub")):
+            return "float"
+        return "decimal"
