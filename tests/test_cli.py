@@ -11,7 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "config.yaml"
 
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None,
@@ -57,16 +60,19 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     out = tmp_path / ".watchdog/emitted.jsonl"
     records = [json.loads(x) for x in out.read_text().splitlines()]
     statuses = {r["monitor_id"]: r["status"] for r in records if r["type"] == "result"}
-    assert statuses == {"predictions_freshness": "OK", "features_freshness": "OK",
-                        "labels_freshness": "FAIL"}
-    (event,) = [r for r in records if r["type"] == "event"]
+    assert set(statuses) == {m["id"] for m in yaml.safe_load(CONFIG.read_text())["monitors"]}
+    assert {k: statuses[k] for k in ("predictions_freshness", "features_freshness",
+                                     "labels_freshness")} == {
+        "predictions_freshness": "OK", "features_freshness": "OK", "labels_freshness": "FAIL"}
+    opened = [r for r in records if r["type"] == "event"]
+    (event,) = [e for e in opened if e["aggregation_key"].startswith("watchdog:labels_freshness")]
     assert event["title"].startswith("[FAIL] labels_freshness: main.ground_truth: newest row is 3d")
     assert "@slack-data-platform" in event["text"] and "@slack-growth-ml" in event["text"]
     # run --once on the same state: exit 1 (a FAIL), and no second event for the same problem
     again = run("run", "--once", cwd=tmp_path)
     assert again.returncode == 1
     records = [json.loads(x) for x in out.read_text().splitlines()]
-    assert len([r for r in records if r["type"] == "event"]) == 1
+    assert len([r for r in records if r["type"] == "event"]) == len(opened)
     only_ok = run("run", "--once", "--monitor", "features_freshness", cwd=tmp_path)
     assert only_ok.returncode == 0, only_ok.stderr
 
