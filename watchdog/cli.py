@@ -6,12 +6,15 @@ User mistakes get one line naming the file, the field and the fix — never a tr
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from watchdog import __version__
+from watchdog.commands import MODULES
+from watchdog.config.models import Config
 from watchdog.errors import ConfigError, WatchdogError, redact
 from watchdog.models import CheckResult, Status
 
@@ -27,16 +30,21 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check config.yaml and report every problem")
     v.add_argument("--config", "-c", default="config.yaml", help="path of config.yaml")
+    v.set_defaults(func=cmd_validate)
 
     r = sub.add_parser("run", help="run the daemon, or one pass with --once")
     r.add_argument("--config", "-c", default="config.yaml")
     r.add_argument("--once", action="store_true", help="run the monitors once and exit")
     r.add_argument("--monitor", "-m", action="append", metavar="ID",
                    help="only this monitor (repeatable; implies --once)")
+    r.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="build the DuckDB demo warehouse and run every monitor once")
     d.add_argument("--config", "-c", default="config.yaml")
     d.add_argument("--rebuild", action="store_true", help="rebuild the demo data from scratch")
+    d.set_defaults(func=cmd_demo)
+    for name in MODULES:
+        importlib.import_module(f"watchdog.commands.{name}").add_commands(sub)
     return p
 
 
@@ -68,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging(args.log_level)
     try:
-        return int(_COMMANDS[args.command](args))
+        return int(args.func(args))
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         print(f"watchdog: {len(exc.problems)} problem(s) in the configuration", file=sys.stderr)
@@ -80,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _load(path: str):  # type: ignore[no-untyped-def]
+def load(path: str) -> Config:
+    """Load the config for a command; its secrets are redacted from every log line after."""
     from watchdog.config import load_config
 
     config = load_config(path)
@@ -89,7 +98,7 @@ def _load(path: str):  # type: ignore[no-untyped-def]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = load(args.config)
     print(f"{args.config}: OK ({len(config.warehouses)} warehouses, "
           f"{len(config.monitors)} monitors, {len(config.ownership.models)} models)")
     return 0
@@ -98,11 +107,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from watchdog.daemon.runner import open_runner
 
-    config = _load(args.config)
+    config = load(args.config)
     runner = open_runner(config)
     try:
         if args.once or args.monitor:
-            results = runner.run_pass(args.monitor, trigger="once", progress=_progress)
+            results = runner.run_pass(args.monitor, trigger="once", progress=progress)
             return _exit_code(results, runner.sink_errors)
         from watchdog.daemon.scheduler import Daemon
 
@@ -116,7 +125,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from watchdog.daemon.runner import open_runner
     from watchdog.warehouses.demo import build
 
-    config = _load(args.config)
+    config = load(args.config)
     if config.demo is None:
         raise WatchdogError(f"{args.config} has no `demo:` section",
                             hint="add `demo: {warehouse: <a duckdb warehouse>}`")
@@ -126,14 +135,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"demo warehouse {path}: {state} ({', '.join(f'{k} {v}' for k, v in info.rows.items())})")
     runner = open_runner(config)
     try:
-        results = runner.run_pass(None, trigger="demo", progress=_progress)
+        results = runner.run_pass(None, trigger="demo", progress=progress)
     finally:
         runner.close()
     _demo_epilogue(config, results)
     return 0 if not runner.sink_errors else 1
 
 
-def _demo_epilogue(config, results: list[CheckResult]) -> None:  # type: ignore[no-untyped-def]
+def _demo_epilogue(config: Config, results: list[CheckResult]) -> None:
     flagged = [r for r in results if r.status.is_problem]
     print(f"\n{len(results)} monitors ran; {len(flagged)} found a problem "
           "(the demo data has planted incidents).")
@@ -143,16 +152,14 @@ def _demo_epilogue(config, results: list[CheckResult]) -> None:  # type: ignore[
             print(f"Everything that would go to Datadog was written to {Path(where)}.")
 
 
-def _progress(text: str) -> None:
+def progress(text: str) -> None:
+    """Progress lines go to stderr so that stdout stays the result."""
     print(text, file=sys.stderr, flush=True)
 
 
 def _exit_code(results: list[CheckResult], sink_errors: list[str]) -> int:
     bad = any(r.status in (Status.FAIL, Status.ERROR) for r in results)
     return 1 if bad or sink_errors else 0
-
-
-_COMMANDS = {"validate": cmd_validate, "run": cmd_run, "demo": cmd_demo}
 
 
 if __name__ == "__main__":

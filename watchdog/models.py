@@ -153,6 +153,9 @@ class CheckResult:
     findings: tuple[Finding, ...] = ()
     started_at: datetime | None = None
     duration_s: float = 0.0
+    #: One-shot events the check composed itself (checks with ``LIFECYCLE_ALERTS = False``,
+    #: e.g. a schema change: one event per table per poll, never "resolved").
+    events: tuple[AlertEvent, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,3 +13,23 @@ class CrashingCheck(Check):
 
     def run(self, ctx: CheckContext) -> CheckResult:
         return 1 / 0  # type: ignore[return-value]
+
+
+class AnnouncingCheck(Check):
+    """Composes its own one-shot event each run, like a schema-change check; fails when the
+    monitor's description says so, to exercise the could-not-run alert."""
+
+    KIND = "announce"
+    Params = MonitorConfig
+    LIFECYCLE_ALERTS = False
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        from watchdog.errors import WarehouseUnavailable
+        from watchdog.models import AlertEvent, Status
+
+        if "fail" in self.monitor.description:
+            raise WarehouseUnavailable(self.monitor.warehouse, "connection refused")
+        event = AlertEvent(title="column dropped", text="t", alert_type="error",
+                           aggregation_key="watchdog:schema:main.t", tags=("change:drop",))
+        return CheckResult(monitor_id=self.monitor.id, kind=self.KIND, status=Status.FAIL,
+                           summary="1 breaking change", events=(event,))

@@ -132,3 +132,56 @@ def test_a_crashing_check_plugin_becomes_an_error_result(tmp_path: Path,
     assert results["boom"].reasons == ("CHECK_CRASHED",)
     assert "ZeroDivisionError" in results["boom"].summary
     assert results["good"].status is Status.OK  # the others still ran
+
+
+def test_checks_with_their_own_events_bypass_the_lifecycle_but_errors_do_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from watchdog import checks
+
+    monkeypatch.setitem(checks.REGISTRY, "announce", "tests.daemon.crashing_check:AnnouncingCheck")
+    with database("duckdb", tmp_path) as (_engine, wh, _schema):
+        text = ("env: test\nwarehouses:\n  wh:\n" + yaml_block(wh, 4) + "sinks: {}\nmonitors:\n"
+                "  - {id: s, kind: announce, warehouse: wh, description: ok}\n")
+        clock = [NOW]
+        sink = create_sink("jsonl", {"path": str(tmp_path / "out.jsonl")})
+        runner = Runner(config_from(tmp_path, text), Store.open(f"sqlite:///{tmp_path}/s.db"),
+                        [sink], clock=lambda: clock[0])
+        for _ in range(2):  # each poll that finds changes says so: no dedup, no recovery
+            runner.run_pass()
+            (event,) = events(emitted(tmp_path))
+            assert event["title"] == "column dropped"
+            assert {"change:drop", "monitor:s", "env:test"} <= set(event["tags"])
+        failing = config_from(tmp_path, text.replace("description: ok", "description: fail"))
+        runner.config = failing
+        runner.run_pass()
+        (opened,) = events(emitted(tmp_path))
+        assert opened["title"].startswith("[ERROR] s:") and opened["alert_type"] == "error"
+        runner.run_pass()
+        assert events(emitted(tmp_path)) == []
+        runner.config = config_from(tmp_path, text)
+        runner.run_pass()
+        got = [e["title"] for e in events(emitted(tmp_path))]
+        assert len(got) == 2 and "column dropped" in got
+        assert any(t.startswith("[RECOVERED] s:") for t in got)
+        runner.close()
+
+
+def test_an_error_shares_the_dedup_key_of_the_check_it_replaces(tmp_path: Path) -> None:
+    """A table named without its schema: the ERROR result and the later OK result must be
+    the same alert, or the recovery would never be sent."""
+    with database("duckdb", tmp_path) as (engine, wh, _schema):
+        text = ("env: test\nwarehouses:\n  wh:\n" + yaml_block(wh, 4) + "sinks: {}\nmonitors:\n"
+                "  - {id: f, kind: freshness, warehouse: wh, table: events, time_column: ts,"
+                " max_age: 1h}\n")
+        make_events(engine, "main", [], table="other")  # the database exists, the table not
+        sink = create_sink("jsonl", {"path": str(tmp_path / "out.jsonl")})
+        runner = Runner(config_from(tmp_path, text), Store.open(f"sqlite:///{tmp_path}/s.db"),
+                        [sink], clock=lambda: NOW)
+        (missing,) = runner.run_pass()
+        assert missing.reasons == ("TABLE_NOT_FOUND",) and missing.subject == "main.events"
+        make_events(engine, "main", [NOW - timedelta(minutes=1)])
+        (ok,) = runner.run_pass()
+        assert ok.subject == "main.events"
+        titles = [e["title"] for e in events(emitted(tmp_path))]
+        assert len(titles) == 2 and titles[1].startswith("[RECOVERED] f:")
+        runner.close()

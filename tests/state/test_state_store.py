@@ -205,3 +205,14 @@ def test_outbox_handles_many_ids(store: Store) -> None:
     assert len(ids) == 1200
     store.mark_delivered(ids[:1100])
     assert [r["n"] for _, r in store.pending("jsonl")] == list(range(1100, 1200))
+
+
+def test_artifacts_are_versioned_per_kind_and_key(store: Store) -> None:
+    assert store.get_artifact("drift_profile", "m1") is None
+    assert store.put_artifact("drift_profile", "m1", {"edges": [0.0, 1.5]}) == 1
+    assert store.put_artifact("drift_profile", "m1", {"edges": [0.0, 2.5]}) == 2
+    assert store.put_artifact("drift_profile", "m2", {"edges": []}) == 1
+    version, created, payload = store.get_artifact("drift_profile", "m1")  # type: ignore[misc]
+    assert (version, payload) == (2, {"edges": [0.0, 2.5]}) and created.tzinfo is not None
+    assert store.get_artifact("drift_profile", "m1", version=1)[2] == {"edges": [0.0, 1.5]}  # type: ignore[index]
+    assert store.get_artifact("volume_flags", "m1") is None

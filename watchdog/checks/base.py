@@ -71,6 +71,11 @@ class Check(abc.ABC):
 
     KIND: ClassVar[str]
     Params: ClassVar[type[MonitorConfig]]
+    #: True: the runner's alert policy opens, updates and resolves one alert per monitor and
+    #: table from the result's status. False: the check composes its own one-shot events
+    #: (``CheckResult.events``) and the policy only tracks whether the check could run
+    #: (ERROR opens an alert, the next result that is not ERROR resolves it).
+    LIFECYCLE_ALERTS: ClassVar[bool] = True
 
     def __init__(self, monitor: MonitorConfig) -> None:
         self.monitor = monitor

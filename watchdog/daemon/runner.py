@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,15 @@ from watchdog.alerting.routing import audience
 from watchdog.checks import CheckContext, get_check
 from watchdog.config.models import Config, MonitorConfig
 from watchdog.errors import SinkError, WatchdogError, redact
-from watchdog.models import CheckResult, Emission, Finding, Metric, ServiceCheck, Status
+from watchdog.models import (
+    AlertEvent,
+    CheckResult,
+    Emission,
+    Finding,
+    Metric,
+    ServiceCheck,
+    Status,
+)
 from watchdog.sinks.base import Sink
 from watchdog.warehouses.base import Warehouse
 
@@ -86,12 +95,25 @@ class Runner:
             text = f"{type(exc).__name__}: {exc}"
         text = redact(text, self.config.secrets)
         code = reason_code(exc)
-        table = monitor.watched_tables()[0] if monitor.watched_tables() else None
+        table = self._subject(monitor)
         return CheckResult(
             monitor_id=monitor.id, kind=monitor.kind, status=Status.ERROR,
             summary=f"check could not run: {text}", warehouse=monitor.warehouse, subject=table,
             reasons=(code,), findings=(Finding(reason=code, message=text, subject=table),),
         )
+
+    def _subject(self, monitor: MonitorConfig) -> str | None:
+        """The subject a check of ``monitor`` reports (its first table, schema-qualified), so
+        that an ERROR result shares its dedup key with the results the check itself gives."""
+        from watchdog.warehouses import get_class
+
+        tables = monitor.watched_tables()
+        if not tables:
+            return None
+        try:
+            return str(get_class(self.config.warehouses[monitor.warehouse].type).table(tables[0]))
+        except WatchdogError:
+            return tables[0]
 
     def process(self, result: CheckResult, run_id: int | None = None) -> Emission:
         """Persist ``result``, decide its alert and build what the sinks receive."""
@@ -99,13 +121,16 @@ class Runner:
         now = result.started_at or self.clock()
         tags = events.base_tags(result, self.config.env, monitor)
         self.store.record_result(result, run_id=run_id)
-        decision = decide(result, self.store.get_alert(dedup_key(result)), now)
+        lifecycle = _lifecycle_alerts(result.kind)
+        judged = result if lifecycle or result.status is Status.ERROR else replace(
+            result, status=Status.OK, reasons=())
+        decision = decide(judged, self.store.get_alert(dedup_key(result)), now)
         if decision.state is not None and decision.action != "none":
             self.store.put_alert(decision.state)
-        evts = []
+        evts = [] if lifecycle else [_with_tags(e, tags) for e in result.events]
         if decision.notify:
             who = audience(self.config, monitor)
-            evts.append(events.alert_event(result, decision, who, tags, now))
+            evts.append(events.alert_event(judged, decision, who, tags, now))
         return Emission(
             results=(result,), events=tuple(evts),
             metrics=tuple(events.result_metrics(result, tags)),
@@ -183,9 +208,19 @@ class Runner:
             wh.close()
 
 
-def _stamp(result: CheckResult, started: datetime, duration: float) -> CheckResult:
-    from dataclasses import replace
+def _lifecycle_alerts(kind: str) -> bool:
+    try:
+        return get_check(kind).LIFECYCLE_ALERTS
+    except WatchdogError:
+        return True
 
+
+def _with_tags(event: AlertEvent, tags: tuple[str, ...]) -> AlertEvent:
+    """A check's own event, with the result's base tags (monitor, env, …) added."""
+    return replace(event, tags=tuple(dict.fromkeys((*tags, *event.tags))))
+
+
+def _stamp(result: CheckResult, started: datetime, duration: float) -> CheckResult:
     return replace(result, started_at=result.started_at or started, duration_s=duration)
 
 

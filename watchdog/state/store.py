@@ -11,24 +11,20 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from watchdog.errors import MissingExtra, StateError, StateSchemaMismatch, redact
+from watchdog.errors import StateError, StateSchemaMismatch, redact
 from watchdog.models import AlertState, CheckResult, Column
 from watchdog.state import tables as t
+from watchdog.state.engine import create_engine, parse_url
 from watchdog.state.tables import SCHEMA_VERSION
 
-#: Where the state lives when ``state.url`` is not set (relative to the working directory).
-DEFAULT_PATH = Path(".watchdog") / "state.db"
-
-_SQLITE_BUSY_TIMEOUT_S = 30  # how long a writer waits for another writer's lock
 _CHUNK = 500  # ids per IN (...) list
 _MAX_ERROR_CHARS = 2000
 _VERSION_KEY = "schema_version"
@@ -60,10 +56,10 @@ class Store:
         Raises StateSchemaMismatch when the database was written by another schema version,
         and StateError when it cannot be reached or is not a watchdog state database.
         """
-        sa_url = _parse_url(url)
+        sa_url = parse_url(url)
         secrets = [str(sa_url.password or "")]
         display = redact(sa_url.render_as_string(hide_password=True), secrets)
-        store = cls(_create_engine(sa_url, display), display_url=display, secrets=secrets)
+        store = cls(create_engine(sa_url, display), display_url=display, secrets=secrets)
         try:
             store._ensure_schema()
         except BaseException:
@@ -252,6 +248,31 @@ class Store:
 
     # -- housekeeping ----------------------------------------------------------------------
 
+    # -- artifacts ----------------------------------------------------------------------
+
+    def put_artifact(self, kind: str, key: str, payload: Mapping[str, Any]) -> int:
+        """Store a new version of the document ``(kind, key)``; returns its version (1, 2, …)."""
+        cols = t.artifacts.c
+        with self._tx(write=True) as conn:
+            latest = conn.execute(sa.select(sa.func.max(cols.version)).where(
+                cols.kind == kind, cols.key == key)).scalar_one_or_none() or 0
+            conn.execute(sa.insert(t.artifacts).values(
+                kind=kind, key=key, version=latest + 1, created_at=t.now(), payload=dict(payload)))
+        return int(latest + 1)
+
+    def get_artifact(
+        self, kind: str, key: str, version: int | None = None
+    ) -> tuple[int, datetime, dict[str, Any]] | None:
+        """``(version, created_at, payload)`` of a version (the latest when None), or None."""
+        cols = t.artifacts.c
+        stmt = sa.select(cols.version, cols.created_at, cols.payload).where(
+            cols.kind == kind, cols.key == key)
+        stmt = (stmt.where(cols.version == version) if version is not None
+                else stmt.order_by(cols.version.desc()).limit(1))
+        with self._tx() as conn:
+            row = conn.execute(stmt).first()
+        return (int(row[0]), row[1], dict(row[2])) if row else None
+
     def prune(self, before: datetime) -> int:
         """Delete what is older than ``before``; how many rows went.
 
@@ -338,79 +359,3 @@ class Store:
             return None
         stmt = sa.select(t.meta.c.value).where(t.meta.c.key == _VERSION_KEY)
         return conn.execute(stmt).scalar_one_or_none() or "(none)"
-
-
-# -- engines -------------------------------------------------------------------------------
-
-
-def _parse_url(url: str | None) -> URL:
-    if url is None:
-        return URL.create("sqlite", database=str(DEFAULT_PATH))
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError as exc:
-        raise StateError(
-            f"invalid state database URL {redact(url)!r}",
-            hint="use sqlite:///path/to/state.db or postgresql+psycopg://user@host/db",
-        ) from exc
-    if parsed.drivername == "postgresql":  # SQLAlchemy's default driver is psycopg2; we ship 3
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed
-
-
-def _create_engine(url: URL, display: str) -> Engine:
-    backend = url.get_backend_name()
-    if backend not in _INSERTS:
-        raise StateError(
-            f"unsupported state database {display}",
-            hint="use sqlite:///path/to/state.db or postgresql+psycopg://user@host/db",
-        )
-    if backend == "sqlite":
-        return _sqlite_engine(url, display)
-    connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": 10}
-    try:
-        return sa.create_engine(
-            url, pool_pre_ping=True, connect_args=connect_args, json_serializer=t.dumps
-        )
-    except ImportError as exc:
-        raise MissingExtra(exc.name or "psycopg", "postgres") from exc
-
-
-def _sqlite_engine(url: URL, display: str) -> Engine:
-    database = url.database or ""
-    memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
-    if memory:
-        engine = sa.create_engine(
-            url, poolclass=StaticPool, connect_args={"check_same_thread": False},
-            json_serializer=t.dumps,
-        )
-    else:
-        try:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StateError(f"cannot create the directory of {display}: {exc}") from exc
-        engine = sa.create_engine(
-            url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT_S}, json_serializer=t.dumps
-        )
-    sa.event.listen(engine, "connect", _sqlite_connect)
-    sa.event.listen(engine, "begin", _sqlite_begin)
-    return engine
-
-
-def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-    # We emit BEGIN ourselves (see _sqlite_begin): sqlite3's own transaction handling
-    # skips it for SELECT and DDL. https://docs.sqlalchemy.org/en/20/dialects/sqlite.html
-    dbapi_conn.isolation_level = None
-    cursor = dbapi_conn.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT_S * 1000}")
-    cursor.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
-    cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    # Writers take the lock up front, so the busy timeout applies instead of a deferred
-    # transaction failing at once on upgrade. https://www.sqlite.org/lang_transaction.html
-    write = conn.get_execution_options().get("watchdog_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Dialect
 from watchdog.models import AlertState, CheckResult, Finding, Metric, Status
 
 #: Written into ``meta`` when a database is created and checked on every open.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -163,6 +163,21 @@ outbox = sa.Table(
     sqlite_autoincrement=True,
 )
 sa.Index("ix_outbox_pending", outbox.c.sink, outbox.c.delivered_at, outbox.c.id)
+
+# Versioned JSON documents that checks keep between runs: drift reference profiles,
+# flagged volume windows, audit-log watermarks. (kind, key) names one series of versions.
+artifacts = sa.Table(
+    "artifacts",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("key", sa.String(512), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.UniqueConstraint("kind", "key", "version", name="uq_artifacts_version"),
+    sqlite_autoincrement=True,
+)
 
 
 # -- rows <-> value objects -----------------------------------------------------------------
