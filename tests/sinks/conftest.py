@@ -6,7 +6,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from sink_fakes import FakeDatadog, UdpListener, serve
+from tests.sinks.sink_fakes import FakeDatadog, UdpListener, serve
 
 # Environment the Datadog clients read on their own; tests must not depend on the host's.
 _DD_ENV = [

@@ -6,7 +6,7 @@ import time
 
 import pydantic
 import pytest
-from sink_fakes import FakeDatadog
+from tests.sinks.sink_fakes import FakeDatadog
 
 from watchdog.errors import SinkError
 from watchdog.models import AlertEvent, Emission, Metric, ServiceCheck

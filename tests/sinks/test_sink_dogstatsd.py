@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sink_fakes import UdpListener
+from tests.sinks.sink_fakes import UdpListener
 
 from watchdog.errors import SinkError
 from watchdog.models import AlertEvent, Emission, Metric, ServiceCheck

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sink_fakes import FakeDatadog
+from tests.sinks.sink_fakes import FakeDatadog
 
 from watchdog.models import AlertEvent, Emission, Metric, ServiceCheck
 from watchdog.sinks.console import ConsoleSink
