@@ -57,5 +57,6 @@ def test_a_crashing_job_is_counted_and_announced(tmp_path: Path) -> None:
     (event,) = [r for r in records if r["type"] == "event"]
     assert event["title"] == "[ERROR] watchdog job f crashed" and event["alert_type"] == "error"
     assert "StateError" in event["text"]
-    failures = [r for r in records if r["type"] == "metric" and r["name"] == "watchdog.jobs.failure"]
+    failures = [r for r in records
+                if r["type"] == "metric" and r["name"] == "watchdog.jobs.failure"]
     assert failures and failures[0]["value"] == 1 and "monitor:f" in failures[0]["tags"]

@@ -6,6 +6,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+
 from tests.sinks.sink_fakes import FakeDatadog, UdpListener, serve
 
 # Environment the Datadog clients read on their own; tests must not depend on the host's.

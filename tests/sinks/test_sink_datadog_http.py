@@ -6,8 +6,8 @@ import time
 
 import pydantic
 import pytest
-from tests.sinks.sink_fakes import FakeDatadog
 
+from tests.sinks.sink_fakes import FakeDatadog
 from watchdog.errors import SinkError
 from watchdog.models import AlertEvent, Emission, Metric, ServiceCheck
 from watchdog.sinks.datadog import TRUNCATED, DatadogSettings, DatadogSink

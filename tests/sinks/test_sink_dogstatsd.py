@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from tests.sinks.sink_fakes import UdpListener
 
+from tests.sinks.sink_fakes import UdpListener
 from watchdog.errors import SinkError
 from watchdog.models import AlertEvent, Emission, Metric, ServiceCheck
 from watchdog.sinks.datadog import DATAGRAM_LIMIT, TRUNCATED, DatadogSettings, DatadogSink

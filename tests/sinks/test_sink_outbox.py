@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.sinks.sink_fakes import FakeDatadog
 
+from tests.sinks.sink_fakes import FakeDatadog
 from watchdog.models import AlertEvent, Emission, Metric, ServiceCheck
 from watchdog.sinks.console import ConsoleSink
 from watchdog.sinks.datadog import DatadogSettings, DatadogSink
