@@ -1,0 +1,184 @@
+"""Schema monitor benchmark: N tables × 30 columns in Postgres, one poll of each kind.
+
+Measures wall time, SQL statements sent to Postgres and bytes on the wire (both ways, through
+a counting loopback proxy) for: watchdog's poll + diff after a change, watchdog's poll when
+nothing changed (audit trigger installed), and beside it in the same run
+information_schema.columns and SQLAlchemy's inspector (table by table) for the same tables.
+
+    python bench/schema/bench_schema.py --tables 10000
+
+Builds database ``wd_bench_schema`` on 127.0.0.1:5432 (user postgres) and drops it at the end
+unless --keep is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+DB = "wd_bench_schema"
+ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TYPES = ["integer", "bigint", "text", "double precision", "numeric(12,2)", "boolean",
+         "timestamptz", "date", "varchar(40)", "smallint"]
+
+
+class Proxy:
+    """A loopback TCP proxy to Postgres that counts the bytes in both directions."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target, self.bytes = target, 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            client, _ = self.sock.accept()
+            upstream = socket.create_connection(self.target)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                with self.lock:
+                    self.bytes += len(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+
+QUERIES = [0]
+
+
+def _count(conn: Any, *_: Any) -> None:
+    if conn.engine.dialect.name == "postgresql":
+        QUERIES[0] += 1
+
+
+def build(n: int) -> None:
+    admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(sa.text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
+        con.execute(sa.text(f"CREATE DATABASE {DB}"))
+    admin.dispose()
+    engine = sa.create_engine(ADMIN.rsplit("/", 1)[0] + f"/{DB}")
+    cols = ", ".join(f"c{i:02d} {TYPES[i % len(TYPES)]}" for i in range(30))
+    started = time.perf_counter()
+    with engine.begin() as con:
+        con.execute(sa.text("CREATE SCHEMA bench"))
+    for start in range(0, n, 500):  # a transaction per batch: each table takes locks
+        sql = "; ".join(f"CREATE TABLE bench.features_{i:06d} ({cols})"
+                        for i in range(start, min(n, start + 500)))
+        with engine.begin() as con:
+            con.exec_driver_sql(sql)
+    print(f"built {n} tables x 30 columns in {time.perf_counter() - started:.1f} s")
+    engine.dispose()
+
+
+@contextmanager
+def measured(label: str, proxy: Proxy, rows: list[tuple[str, float, int, int]]) -> Iterator[None]:
+    QUERIES[0] = 0
+    before = proxy.bytes
+    started = time.perf_counter()
+    yield
+    elapsed = time.perf_counter() - started
+    time.sleep(0.05)  # let the proxy threads count the last packets
+    rows.append((label, elapsed, QUERIES[0], proxy.bytes - before))
+
+
+def run(n: int, keep: bool) -> None:
+    from watchdog.config import load_config
+    from watchdog.daemon.runner import Runner
+    from watchdog.state import Store
+    from watchdog.warehouses import create
+
+    build(n)
+    proxy = Proxy(("127.0.0.1", 5432))
+    url = f"postgresql://postgres@127.0.0.1:{proxy.port}/{DB}"
+    sa.event.listen(sa.Engine, "before_cursor_execute", _count)
+    create("bench", "postgres", {"url": url}).setup_audit()
+    tmp = Path(tempfile.mkdtemp())
+    (tmp / "config.yaml").write_text(
+        f"warehouses: {{pg: {{type: postgres, settings: {{url: '{url}'}}}}}}\n"
+        "sinks: {}\nmonitors:\n  - {id: s, kind: schema, warehouse: pg, "
+        "tables: ['bench.features_*']}\n")
+    config = load_config(tmp / "config.yaml", {})
+    runner = Runner(config, Store.open(f"sqlite:///{tmp}/state.db"), [],
+                    clock=lambda: datetime.now(UTC))
+    monitor = config.monitor("s")
+    rows: list[tuple[str, float, int, int]] = []
+    poll: Callable[[], Any] = lambda: runner.check(monitor)  # noqa: E731
+    with measured("watchdog: first poll (baseline, saves every snapshot)", proxy, rows):
+        assert not poll().events
+    change = sa.create_engine(ADMIN.rsplit("/", 1)[0] + f"/{DB}")
+    with change.begin() as con:
+        con.execute(sa.text("ALTER TABLE bench.features_000007 RENAME COLUMN c01 TO c01_new"))
+        con.execute(sa.text("ALTER TABLE bench.features_000042 ALTER COLUMN c01 TYPE integer"))
+    with measured("watchdog: poll + diff after 2 changed tables", proxy, rows):
+        result = poll()
+    assert len(result.events) == 2, result.summary
+    for _ in range(5):  # the median of five
+        with measured("watchdog: poll, nothing changed (audit trigger)", proxy, rows):
+            assert "NO_DDL" in [f.reason for f in poll().findings]
+    quiet = sorted(rows[-5:], key=lambda r: r[1])
+    rows[-5:] = [(quiet[2][0] + ", median of 5", *quiet[2][1:])]
+    runner.store.put_artifact("schema_state", "s", {"token": None})  # as without a trigger
+    with measured("watchdog: poll, nothing changed, no trigger (full snapshot)", proxy, rows):
+        assert not poll().events
+    peer = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with measured("information_schema.columns, same tables, one query", proxy, rows), \
+            peer.connect() as con:
+        got = con.execute(sa.text(
+            "SELECT table_schema, table_name, column_name, ordinal_position, data_type, "
+            "is_nullable FROM information_schema.columns WHERE table_schema = 'bench' "
+            "AND table_name LIKE 'features\\_%' ORDER BY 1, 2, 4")).all()
+    assert len(got) == n * 30
+    with measured("SQLAlchemy inspector, table by table", proxy, rows), peer.connect() as con:
+        inspector = sa.inspect(con)
+        names = inspector.get_table_names(schema="bench")
+        total = sum(len(inspector.get_columns(t, schema="bench")) for t in names)
+    assert total == n * 30
+    runner.close()
+    peer.dispose()
+    change.dispose()
+    print(f"\n{n} tables x 30 columns, Postgres {_version()}\n")
+    print("| measured | time | queries | bytes on the wire |\n|---|---:|---:|---:|")
+    for label, seconds, queries, size in rows:
+        when = f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+        print(f"| {label} | {when} | {queries} | {size:,} |")
+    if not keep:
+        admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as con:
+            con.execute(sa.text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
+
+
+def _version() -> str:
+    engine = sa.create_engine(ADMIN)
+    with engine.connect() as con:
+        return str(con.execute(sa.text("SHOW server_version")).scalar()).split()[0]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", type=int, default=10_000)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    run(args.tables, args.keep)

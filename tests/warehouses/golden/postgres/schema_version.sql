@@ -1,0 +1,2 @@
+-- params: (none)
+SELECT n FROM watchdog_audit.ddl_version

@@ -1,0 +1,133 @@
+"""Read a warehouse's DDL audit events: renames for the diff, and who changed each table.
+
+Statements are parsed with sqlglot in the warehouse's dialect. What reaches an event is
+shortened, and literal values are replaced by ``?`` (a DEFAULT or a CHECK may hold data);
+a statement sqlglot cannot parse has its quoted strings and numbers masked instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+from watchdog.checks.schema_diff import RenameHints
+from watchdog.models import AuditEvent
+
+MAX_STATEMENT = 200
+_STRING = re.compile(r"'(?:[^']|'')*'|\$([A-Za-z_]*)\$.*?\$\1\$", re.DOTALL)
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """One audit event with the statements in it parsed (None where sqlglot failed)."""
+
+    event: AuditEvent
+    statements: tuple[exp.Expr | None, ...]
+
+
+def parse(events: Sequence[AuditEvent], dialect: str | None) -> list[Parsed]:
+    """Parse every event's statement text (it may hold several statements)."""
+    out = []
+    for event in events:
+        try:
+            trees = tuple(sqlglot.parse(event.statement, read=dialect))
+        except sqlglot.errors.SqlglotError:
+            trees = (None,)
+        out.append(Parsed(event, trees))
+    return out
+
+
+def _table_name(table: exp.Table, default_schema: str) -> str:
+    return f"{table.db or default_schema}.{table.name}"
+
+
+def rename_hints(parsed: Sequence[Parsed], default_schema: str) -> RenameHints:
+    """Table and column renames stated by ``ALTER TABLE … RENAME``, in commit order."""
+    tables: dict[str, str] = {}
+    columns: dict[tuple[str, str], str] = {}
+    for item in parsed:
+        for tree in item.statements:
+            if not isinstance(tree, exp.Alter) or not isinstance(tree.this, exp.Table):
+                continue
+            name = _table_name(tree.this, default_schema)
+            schema = name.rsplit(".", 1)[0]
+            for action in tree.args.get("actions") or ():
+                if isinstance(action, exp.RenameColumn):
+                    columns[(name, action.this.name)] = action.args["to"].name
+                elif isinstance(action, exp.AlterRename):
+                    # Postgres' `RENAME a TO b` (a column) parses as a table rename + TO
+                    to = [o for o in tree.args.get("options") or ()
+                          if isinstance(o, exp.ToTableProperty)]
+                    if to:
+                        columns[(name, action.this.name)] = to[0].this.name
+                    else:
+                        tables[name] = f"{schema}.{action.this.name}"
+    return RenameHints(tables=_follow(tables), columns=columns)
+
+
+def _follow(renames: dict[str, str]) -> dict[str, str]:
+    """``a→b, b→c`` becomes ``a→c, b→c`` (a table renamed twice between two polls)."""
+    out = {}
+    for old, new in renames.items():
+        seen = {old}
+        while new in renames and new not in seen:
+            seen.add(new)
+            new = renames[new]
+        out[old] = new
+    return out
+
+
+def touched(item: Parsed, default_schema: str) -> set[str]:
+    """Tables (``schema.table``, lower case) an event names, by its log and its statements."""
+    names = {o.lower() for o in item.event.objects}
+    for tree in item.statements:
+        if tree is not None:
+            names |= {_table_name(t, default_schema).lower() for t in tree.find_all(exp.Table)}
+    return names
+
+
+def events_for(parsed: Sequence[Parsed], tables: Sequence[str],
+               default_schema: str) -> list[Parsed]:
+    """The events that touched any of ``tables`` (old and new names), oldest first."""
+    wanted = {t.lower() for t in tables}
+    return [p for p in parsed if touched(p, default_schema) & wanted]
+
+
+def shown_statement(item: Parsed, tables: Sequence[str], default_schema: str,
+                    dialect: str | None) -> str:
+    """The statement(s) of ``item`` about ``tables``, literals masked, at most 200 chars."""
+    wanted = {t.lower() for t in tables}
+    parts = []
+    for tree in item.statements:
+        if tree is None:
+            return _clip(_mask(item.event.statement))
+        names = {_table_name(t, default_schema).lower() for t in tree.find_all(exp.Table)}
+        if names & wanted or not names:
+            parts.append(_masked_tree(tree, dialect))
+    return _clip("; ".join(parts) or _mask(item.event.statement))
+
+
+def _masked_tree(tree: exp.Expr, dialect: str | None) -> str:
+    if isinstance(tree, exp.Command):  # sqlglot kept the text unparsed: mask it as text
+        return _mask(tree.sql(dialect=dialect))
+
+    def mask(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Literal):
+            return exp.var("?")
+        return node
+
+    return tree.copy().transform(mask).sql(dialect=dialect)
+
+
+def _mask(text: str) -> str:
+    return _NUMBER.sub("?", _STRING.sub("?", text))
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_STATEMENT else text[: MAX_STATEMENT - 1] + "…"

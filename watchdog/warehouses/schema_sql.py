@@ -1,0 +1,81 @@
+"""The schema monitor's metadata queries: columns and per-table fingerprints by pattern.
+
+Used by :class:`~watchdog.warehouses.sqlbase.SqlWarehouse`. A poll first asks for one
+fingerprint per watched table (``schema_fingerprints``: one row per table, the hash computed
+in the database over the ordered column facts), and then for the columns of only the tables
+whose fingerprint moved (``columns`` for a few, ``schema_columns`` by pattern for many). So
+an unchanged table costs one short row and no Python objects.
+
+Per-dialect pieces are the adapter's templates: ``TABLE_MATCH`` and ``PATTERN_MATCH`` (one
+condition per pattern, values as binds ``:schema_<i>``/``:table_<i>``) and the
+``schema_fingerprints`` query itself. Where the database has no hash function (SQLite,
+``SCHEMA_DIGEST_IN_SQL`` off) the query returns the concatenated facts and they are hashed
+here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from watchdog.models import Column, TableRef
+
+if TYPE_CHECKING:
+    from watchdog.warehouses.sqlbase import Parts, SqlWarehouse
+
+
+def like_pattern(glob: str) -> str:
+    """A ``*`` glob as LIKE text escaped with backslashes: ``feat_*`` → ``feat\\_%``."""
+    escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%")
+
+
+def build_schema_columns(wh: SqlWarehouse, patterns: Sequence[TableRef]) -> Parts:
+    """``{tables}``: one ``TABLE_MATCH`` or ``PATTERN_MATCH`` per pattern, OR-ed."""
+    params: dict[str, Any] = {}
+    matches = []
+    for i, ref in enumerate(patterns):
+        params[f"schema_{i}"] = ref.schema
+        if "*" in ref.name:
+            params[f"table_{i}"] = like_pattern(ref.name)
+            template = wh.PATTERN_MATCH.format(schema=f":schema_{i}", pattern=f":table_{i}")
+        else:
+            params[f"table_{i}"] = ref.name
+            template = wh.TABLE_MATCH.format(schema=f":schema_{i}", table=f":table_{i}")
+        matches.append(template)
+    return {"tables": "\n   OR ".join(matches) or "1 = 0"}, params
+
+
+#: The fingerprint query matches tables exactly as the columns query does.
+build_schema_fingerprints = build_schema_columns
+
+
+def schema_columns(wh: SqlWarehouse, patterns: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
+    """See :meth:`~watchdog.warehouses.base.Warehouse.schema_columns`."""
+    patterns = list(dict.fromkeys(patterns))
+    if not patterns:
+        return {}
+    found: dict[TableRef, list[Column]] = {}
+    families: dict[str, str] = {}  # a few distinct types over many columns
+    for schema, table, name, data_type, nullable in wh._rows(
+            wh.render("schema_columns", patterns=patterns)):
+        cols = found.setdefault(TableRef(schema=schema, name=table), [])
+        family = families.get(data_type) or families.setdefault(
+            data_type, wh.type_family(data_type))
+        cols.append(Column(name=name, position=len(cols) + 1, data_type=data_type,
+                           type_family=family, nullable=bool(nullable)))
+    return found
+
+
+def schema_fingerprints(wh: SqlWarehouse, patterns: Sequence[TableRef]) -> dict[TableRef, str]:
+    """See :meth:`~watchdog.warehouses.base.Warehouse.schema_fingerprints`."""
+    patterns = list(dict.fromkeys(patterns))
+    if not patterns:
+        return {}
+    rows = wh._rows(wh.render("schema_fingerprints", patterns=patterns))
+    # a table without columns has no fingerprint; schema_columns does not list it either
+    if wh.SCHEMA_DIGEST_IN_SQL:
+        return {TableRef(schema=s, name=t): str(d) for s, t, d in rows if d is not None}
+    return {TableRef(schema=s, name=t): hashlib.md5(str(d).encode(), usedforsecurity=False)
+            .hexdigest() for s, t, d in rows if d is not None}
