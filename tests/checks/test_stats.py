@@ -1,0 +1,127 @@
+"""Every drift statistic against scipy or an independent formula, on the same data, to 1e-9."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+from scipy.spatial import distance
+
+from watchdog.checks import stats
+
+TOL = 1e-9
+
+
+@pytest.fixture
+def samples() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    return rng.normal(0, 1, 3000), rng.normal(0.3, 1.2, 2000)
+
+
+@pytest.fixture
+def counts() -> tuple[np.ndarray, np.ndarray]:
+    return np.array([120, 340, 0, 55, 485]), np.array([100, 300, 25, 0, 575])
+
+
+def test_psi_matches_the_textbook_sum_with_eps_for_empty_bins(counts) -> None:
+    ref, cur = counts
+    p, q = ref / ref.sum(), cur / cur.sum()
+    expected = 0.0
+    for a, b in zip(p, q, strict=True):
+        a, b = max(a, 1e-4), max(b, 1e-4)
+        expected += (b - a) * math.log(b / a)
+    assert stats.psi(ref, cur) == pytest.approx(expected, abs=TOL)
+    assert stats.psi(ref, ref) == 0.0
+
+
+def test_jensen_shannon_is_scipys_distance_with_natural_log(counts, samples) -> None:
+    ref, cur = counts
+    assert stats.jensen_shannon(ref, cur) == pytest.approx(distance.jensenshannon(ref, cur),
+                                                           abs=TOL)
+    edges = stats.quantile_edges(samples[0], 10)
+    a = np.histogram(samples[0], edges)[0]
+    b = np.histogram(samples[1], edges)[0]
+    assert stats.jensen_shannon(a, b) == pytest.approx(distance.jensenshannon(a, b), abs=TOL)
+    assert stats.jensen_shannon([1, 0], [0, 1]) == pytest.approx(math.sqrt(math.log(2)), abs=TOL)
+
+
+def test_l_infinity_is_the_largest_share_difference(counts) -> None:
+    ref, cur = counts
+    diffs = [abs(a / ref.sum() - b / cur.sum()) for a, b in zip(ref, cur, strict=True)]
+    assert stats.l_infinity(ref, cur) == pytest.approx(max(diffs), abs=TOL)
+
+
+def test_chi2_pvalue_is_scipys_homogeneity_test_even_with_an_unseen_category(counts) -> None:
+    ref, cur = counts
+    expected = sps.chi2_contingency(np.vstack([ref, cur]), correction=False).pvalue
+    assert stats.chi2_pvalue(ref, cur) == pytest.approx(expected, abs=TOL)
+    ref2, cur2 = np.array([500, 300, 200, 0]), np.array([480, 310, 190, 20])  # "other" unseen
+    expected2 = sps.chi2_contingency(np.vstack([ref2[:3], cur2[:3]]), correction=False)
+    assert stats.chi2_pvalue(ref2[:3], cur2[:3]) == pytest.approx(expected2.pvalue, abs=TOL)
+    full = sps.chi2_contingency(np.vstack([ref2, cur2]), correction=False).pvalue
+    assert stats.chi2_pvalue(ref2, cur2) == pytest.approx(full, abs=TOL)
+    assert stats.chi2_pvalue([5], [7]) == 1.0
+
+
+def test_ks_on_samples_equals_scipy_statistic_and_asymptotic_pvalue(samples) -> None:
+    ref, cur = samples
+    d, p = stats.ks_samples(ref, cur)
+    expected = sps.ks_2samp(ref, cur, method="asymp")
+    assert d == pytest.approx(expected.statistic, abs=TOL)
+    assert p == pytest.approx(expected.pvalue, abs=TOL)
+    with_nan = np.append(ref, [np.nan, np.inf])
+    assert stats.ks_samples(with_nan, cur)[0] == pytest.approx(expected.statistic, abs=TOL)
+
+
+def test_ks_on_counts_is_exact_when_values_sit_on_the_edges() -> None:
+    rng = np.random.default_rng(3)
+    ref, cur = rng.poisson(3.0, 4000), rng.poisson(3.4, 3000)
+    edges = list(range(0, 20))
+    a = stats.bin_counts(ref, edges)
+    b = stats.bin_counts(cur, edges)
+    d = stats.ks_counts([a[1], *a[0], a[2]], [b[1], *b[0], b[2]])
+    assert d == pytest.approx(sps.ks_2samp(ref, cur).statistic, abs=TOL)
+
+
+def test_wasserstein_equals_scipy_and_is_normalised_by_the_reference_std(samples) -> None:
+    ref, cur = samples
+    w = sps.wasserstein_distance(ref, cur)
+    assert stats.wasserstein(ref, cur) == pytest.approx(w, abs=TOL)
+    assert stats.wasserstein_normed(ref, cur) == pytest.approx(w / np.std(ref), abs=TOL)
+    assert stats.wasserstein_normed(ref, cur, ref_std=2.0) == pytest.approx(w / 2.0, abs=TOL)
+    assert stats.wasserstein_normed([1.0, 1.0], [1.0, 2.0]) == pytest.approx(0.5 / 1e-3)
+
+
+def test_bin_counts_follow_the_warehouse_convention() -> None:
+    values = [np.nan, -1.0, 0.0, 0.5, 1.0, 1.0, 2.0, 3.0, np.nan]
+    counts, below, above, missing = stats.bin_counts(values, [0.0, 1.0, 2.0])
+    assert (counts, below, above, missing) == ([2, 3], 1, 1, 2)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=1000)
+    edges = stats.quantile_edges(x, 8)
+    got, below, above, _ = stats.bin_counts(x, edges)
+    assert got == list(np.histogram(x, edges)[0]) and below == above == 0
+
+
+def test_quantile_edges_collapse_ties_and_handle_constants() -> None:
+    assert stats.quantile_edges([1, 1, 2, 2, 3], 4) == [1.0, 2.0, 3.0]
+    assert stats.quantile_edges([5, 5, 5], 10) == [5.0, 5.0]
+    assert stats.quantile_edges([np.nan], 10) == []
+    x = np.arange(101.0)
+    assert stats.quantile_edges(x, 4) == list(np.quantile(x, [0, .25, .5, .75, 1]))
+
+
+def test_missing_rate_change_and_relative_change() -> None:
+    assert stats.missing_rate_change(10, 100, 30, 200) == pytest.approx(0.05, abs=TOL)
+    assert stats.missing_rate_change(0, 0, 0, 0) == 0.0
+    assert stats.relative_change(0.2, 0.3) == pytest.approx(0.5, abs=TOL)
+    assert stats.relative_change(0.0, 0.3) is None
+
+
+def test_rank_changes_and_spearman() -> None:
+    ref, cur = [0.9, 0.5, 0.1, 0.3], [0.2, 0.6, 0.05, 0.4]
+    moves, rho = stats.rank_changes(ref, cur)
+    assert moves == [-2, 1, 0, 1]
+    assert rho == pytest.approx(sps.spearmanr(ref, cur).statistic, abs=TOL)

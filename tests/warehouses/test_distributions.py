@@ -1,0 +1,85 @@
+"""Conformance of the drift facts (histograms, category_counts, abs_means) on every adapter."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from tests.warehouses.seeding import T0, Seeder, events_rows
+from tests.warehouses.test_conformance import selected
+from watchdog.checks import stats
+from watchdog.models import Predicate as P
+from watchdog.warehouses import Warehouse
+
+Env = tuple[Warehouse, Seeder]
+WINDOW = (P(column="ts", op=">=", value=T0), P(column="ts", op="<", value=T0 + timedelta(hours=6)))
+
+
+def _numbers(rows: list[dict], column: str) -> np.ndarray:
+    return np.array([np.nan if r[column] is None else float(r[column]) for r in rows])
+
+
+@pytest.mark.parametrize("where", [(), WINDOW, (P(column="category", op="=", value="a"),)])
+def test_histograms_of_several_columns_in_one_scan_match_numpy(warehouse: Env, where) -> None:
+    wh, seed = warehouse
+    rows = selected(events_rows(), where)
+    edges = {"amount": [-5.5, 0, 33.3, 66.6, 99.9], "id": [0, 50, 100, 200],
+             "price": [0, 25, 50, 75]}
+    got = wh.histograms(seed.table("events"), edges, where)
+    assert list(got) == list(edges)
+    for column, col_edges in edges.items():
+        values = _numbers(rows, column)
+        finite_or_nan = np.where(np.isinf(values), np.sign(values) * 1e300, values)
+        counts, below, above, missing = stats.bin_counts(finite_or_nan, col_edges)
+        h = got[column]
+        assert h.edges == tuple(float(e) for e in col_edges)
+        assert (list(h.counts), h.below, h.above, h.missing) == (counts, below, above, missing)
+        assert h.total == len(rows)
+    assert got["amount"].missing > 0 and got["amount"].above > 0 or where
+
+
+def test_histograms_agree_with_the_single_column_fact(warehouse: Env) -> None:
+    wh, seed = warehouse
+    edges = [0.0, 10.0, 10.0, 50.0, 100.0]  # a tie: an empty bin
+    (one,) = wh.histograms(seed.table("events"), {"amount": edges}).values()
+    assert one == wh.histogram(seed.table("events"), "amount", edges)
+    assert wh.histograms(seed.table("events"), {}) == {}
+    with pytest.raises(ValueError):
+        wh.histograms(seed.table("events"), {"amount": [1.0, math.inf]})
+
+
+def test_category_counts_top_k_plus_other_and_missing(warehouse: Env) -> None:
+    wh, seed = warehouse
+    rows = selected(events_rows(), WINDOW)
+    tally = Counter(r["category"] for r in rows)
+    got = wh.category_counts(seed.table("events"), "category", limit=2, where=WINDOW)
+    ranked = sorted(((v, n) for v, n in tally.items() if v is not None),
+                    key=lambda x: (-x[1], x[0]))
+    assert got.counts == tuple(ranked[:2])
+    assert got.other == sum(n for _, n in ranked[2:]) and got.missing == tally[None]
+    assert got.total == len(rows)
+
+
+def test_category_counts_of_known_values_put_unseen_ones_in_other(warehouse: Env) -> None:
+    wh, seed = warehouse
+    rows = events_rows()
+    tally = Counter(r["category"] for r in rows)
+    got = wh.category_counts(seed.table("events"), "category", values=["b", "zz", "a"])
+    assert got.counts == (("b", tally["b"]), ("zz", 0), ("a", tally["a"]))
+    assert got.other == tally["c"] and got.missing == tally[None]
+    none = wh.category_counts(seed.table("events"), "category", values=[])
+    assert none.counts == () and none.other == len(rows) - tally[None]
+
+
+def test_abs_means_ignore_null_and_nan(warehouse: Env) -> None:
+    wh, seed = warehouse
+    rows = [r for r in selected(events_rows(), WINDOW)]
+    got = wh.abs_means(seed.table("events"), ["id", "price"], WINDOW)
+    assert got["id"] == pytest.approx(np.mean([abs(r["id"]) for r in rows]), rel=1e-12)
+    assert got["price"] == pytest.approx(np.mean([float(r["price"]) for r in rows]), rel=1e-9)
+    empty = wh.abs_means(seed.table("events"), ["id"], [P(column="id", op="<", value=0)])
+    assert empty == {"id": None}

@@ -1,0 +1,217 @@
+"""One drift comparison: the current window's buckets, computed in the warehouse, against a
+stored reference profile. Shared by the check and by ``watchdog drift report``.
+
+Numeric buckets are ``[below, bins…, above]`` over the profile's edges; categorical buckets
+are the profile's categories plus "other" (values not among them: unseen or rare). Missing
+values are outside the buckets and compared as a rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from watchdog.checks import stats
+from watchdog.checks.drift_profile import numeric_sample
+from watchdog.models import Predicate
+from watchdog.warehouses.base import Warehouse
+
+if TYPE_CHECKING:
+    from watchdog.checks.drift import DriftParams
+
+#: Statistics whose small values mean drift (drift when below the threshold).
+PVALUES = frozenset({"ks_pvalue", "chi2_pvalue"})
+
+
+@dataclass(slots=True, kw_only=True)
+class FeatureDrift:
+    """The comparison of one column: buckets, statistics, and which thresholds it crossed."""
+
+    name: str
+    type: str  # numeric | categorical
+    role: str  # feature | prediction
+    labels: list[str]
+    ref_counts: list[int]
+    cur_counts: list[int]
+    ref_missing_rate: float
+    cur_missing_rate: float
+    cur_rows: int
+    statistics: dict[str, float] = field(default_factory=dict)
+    crossed: dict[str, float] = field(default_factory=dict)  # statistic -> its threshold
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.crossed)
+
+
+@dataclass(slots=True, kw_only=True)
+class Attribution:
+    """Mean |attribution| of one feature in the reference and the current window."""
+
+    feature: str
+    ref_mean_abs: float
+    cur_mean_abs: float
+    change: float | None  # relative
+    rank_change: int  # positive: the feature moved up the ranking
+
+
+@dataclass(slots=True, kw_only=True)
+class DriftAnalysis:
+    """Everything one run compared."""
+
+    monitor_id: str
+    table: str
+    window_start: datetime
+    window_end: datetime
+    profile_version: int
+    reference: dict[str, Any]
+    mode: str
+    current_rows: int
+    features: list[FeatureDrift]
+    attributions: list[Attribution] = field(default_factory=list)
+    rank_correlation: float | None = None
+
+    @property
+    def judged(self) -> list[FeatureDrift]:
+        return [f for f in self.features if f.role == "feature"]
+
+    @property
+    def share_drifted(self) -> float:
+        judged = self.judged
+        return sum(f.drifted for f in judged) / len(judged) if judged else 0.0
+
+
+def current_where(p: DriftParams, now: datetime) -> list[Predicate]:
+    """The current window ``[now - window, now)`` and the monitor's filters."""
+    return [*(f.predicate() for f in p.where),
+            Predicate(column=p.time_column, op=">=", value=now - p.window),
+            Predicate(column=p.time_column, op="<", value=now)]
+
+
+def analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: int,
+            now: datetime) -> DriftAnalysis:
+    """Compare the current window with ``profile``: only buckets (and, in sample mode, a
+    bounded sample) leave the warehouse."""
+    table = wh.table(p.table)
+    where = current_where(p, now)
+    feats = profile["features"]
+    numeric = [n for n, f in feats.items() if f["type"] == "numeric"]
+    hists = wh.histograms(table, {n: feats[n]["edges"] for n in numeric}, where)
+    rows = wh.sample(table, numeric, p.sample_size, where) if p.mode == "sample" and numeric \
+        else []
+    out = []
+    for name, ref in feats.items():
+        if ref["type"] == "numeric":
+            h = hists[name]
+            cur = [h.below, *h.counts, h.above]
+            fd = _feature(name, ref, _numeric_labels(ref["edges"]), _ref_buckets(ref), cur,
+                          h.missing, h.total)
+            _numeric_stats(fd, ref, numeric_sample(rows, name) if rows else None)
+        else:
+            cc = wh.category_counts(table, name, values=ref["categories"], where=where)
+            cur = [n for _, n in cc.counts] + [cc.other]
+            labels = [*ref["categories"], "(other)"]
+            fd = _feature(name, ref, labels, [*ref["counts"], ref["other"]], cur,
+                          cc.missing, cc.total)
+            _categorical_stats(fd)
+        judge(fd, p)
+        out.append(fd)
+    analysis = DriftAnalysis(
+        monitor_id=p.id, table=str(table), window_start=now - p.window, window_end=now,
+        profile_version=version, reference=profile.get("reference", {}), mode=p.mode,
+        current_rows=max((f.cur_rows for f in out), default=0), features=out,
+    )
+    _attributions(analysis, wh, p, profile, where)
+    return analysis
+
+
+def _feature(name: str, ref: dict[str, Any], labels: list[str], ref_counts: list[int],
+             cur_counts: list[int], cur_missing: int, cur_total: int) -> FeatureDrift:
+    return FeatureDrift(
+        name=name, type=ref["type"], role=ref["role"], labels=labels,
+        ref_counts=[int(x) for x in ref_counts], cur_counts=[int(x) for x in cur_counts],
+        ref_missing_rate=ref["missing"] / ref["total"] if ref["total"] else 0.0,
+        cur_missing_rate=cur_missing / cur_total if cur_total else 0.0, cur_rows=cur_total,
+    )
+
+
+def _ref_buckets(ref: dict[str, Any]) -> list[int]:
+    return [ref["below"], *ref["counts"], ref["above"]]
+
+
+def _numeric_labels(edges: Sequence[float]) -> list[str]:
+    inner = [f"[{a:.4g}, {b:.4g})" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    if inner:
+        inner[-1] = inner[-1][:-1] + "]"
+    return [f"< {edges[0]:.4g}", *inner, f"> {edges[-1]:.4g}"]
+
+
+def _numeric_stats(fd: FeatureDrift, ref: dict[str, Any], sample: np.ndarray | None) -> None:
+    r, c = fd.ref_counts, fd.cur_counts
+    s = fd.statistics
+    s["psi"] = stats.psi(r, c)
+    s["jensen_shannon"] = stats.jensen_shannon(r, c)
+    if sample is None:
+        s["ks_statistic"] = stats.ks_counts(r, c)
+        s["ks_pvalue"] = stats.ks_pvalue(s["ks_statistic"], sum(r), sum(c))
+    else:
+        ref_sample = np.asarray(ref.get("sample") or [], dtype=np.float64)
+        s["ks_statistic"], s["ks_pvalue"] = stats.ks_samples(ref_sample, sample)
+        if len(ref_sample) and len(sample):
+            s["wasserstein"] = stats.wasserstein_normed(ref_sample, sample, ref.get("std"))
+    s["missing_rate_change"] = fd.cur_missing_rate - fd.ref_missing_rate
+
+
+def _categorical_stats(fd: FeatureDrift) -> None:
+    r, c = fd.ref_counts, fd.cur_counts
+    fd.statistics.update(
+        psi=stats.psi(r, c), jensen_shannon=stats.jensen_shannon(r, c),
+        chi2_pvalue=stats.chi2_pvalue(r, c), l_infinity=stats.l_infinity(r, c),
+        missing_rate_change=fd.cur_missing_rate - fd.ref_missing_rate,
+    )
+
+
+def judge(fd: FeatureDrift, p: DriftParams) -> None:
+    """Record each configured threshold the feature crosses (none for an empty window)."""
+    if fd.cur_rows == 0:
+        return
+    limits = dict(p.thresholds.numeric if fd.type == "numeric" else p.thresholds.categorical)
+    if p.thresholds.missing_rate_change is not None:
+        limits["missing_rate_change"] = p.thresholds.missing_rate_change
+    for statistic, limit in limits.items():
+        value = fd.statistics.get(statistic)
+        if value is None:
+            continue
+        if statistic in PVALUES:
+            crossed = value < limit
+        else:
+            crossed = (abs(value) if statistic == "missing_rate_change" else value) >= limit
+        if crossed:
+            fd.crossed[statistic] = limit
+
+
+def _attributions(analysis: DriftAnalysis, wh: Warehouse, p: DriftParams,
+                  profile: dict[str, Any], where: list[Predicate]) -> None:
+    ref_means = profile.get("attributions") or {}
+    features = [f for f, v in ref_means.items() if v is not None and f in p.attribution_columns]
+    if not features:
+        return
+    cur = wh.abs_means(wh.table(p.table), [p.attribution_columns[f] for f in features], where)
+    pairs: list[tuple[str, float, float]] = []
+    for f in features:
+        value = cur[p.attribution_columns[f]]
+        if value is not None:
+            pairs.append((f, float(ref_means[f]), value))
+    if not pairs:
+        return
+    moves, rho = stats.rank_changes([r for _, r, _ in pairs], [c for _, _, c in pairs])
+    analysis.attributions = [
+        Attribution(feature=f, ref_mean_abs=r, cur_mean_abs=c,
+                    change=stats.relative_change(r, c), rank_change=m)
+        for (f, r, c), m in zip(pairs, moves, strict=True)
+    ]
+    analysis.rank_correlation = rho

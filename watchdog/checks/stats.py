@@ -1,0 +1,187 @@
+"""Drift statistics: pure, vectorised numpy/scipy math on counts and samples. No I/O.
+
+Conventions (and where they differ from Evidently 0.7, see README "kind: drift"):
+
+- Distributions come as **counts** over the same buckets (numeric bins from the
+  reference's quantiles plus a "below" and an "above" bucket; categories plus an "other"
+  bucket for unseen ones). Missing values are never in the buckets: their rate is a drift
+  signal of its own (:func:`missing_rate_change`).
+- Logarithms are natural. Jensen-Shannon is the *distance* (square root of the
+  divergence), as ``scipy.spatial.distance.jensenshannon(p, q)``: 0 .. sqrt(ln 2).
+- PSI replaces an empty bucket's share with ``eps`` (1e-4) on either side, without
+  renormalising. Evidently uses ``min_nonzero / 1e6`` when the smallest non-zero share is at
+  most 1e-4, which makes one near-empty bin dominate its PSI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats as sps
+
+#: Share given to an empty bucket in PSI (both sides), so that ln(q/p) stays finite.
+PSI_EPS = 1e-4
+#: Floor of the reference standard deviation when normalising Wasserstein (as Evidently).
+STD_FLOOR = 1e-3
+
+Floats = NDArray[np.float64]
+
+
+def shares(counts: ArrayLike) -> Floats:
+    """Counts as shares of their total (all zeros for an empty distribution)."""
+    c = np.asarray(counts, dtype=np.float64)
+    total = c.sum()
+    return c / total if total > 0 else np.zeros_like(c)
+
+
+def psi(ref_counts: ArrayLike, cur_counts: ArrayLike, eps: float = PSI_EPS) -> float:
+    """Population stability index: sum over buckets of ``(q - p) * ln(q / p)``.
+
+    ``p``/``q`` are the reference/current shares; a share of 0 counts as ``eps``.
+    """
+    p = np.maximum(shares(ref_counts), eps)
+    q = np.maximum(shares(cur_counts), eps)
+    return float(np.sum((q - p) * np.log(q / p)))
+
+
+def jensen_shannon(ref_counts: ArrayLike, cur_counts: ArrayLike) -> float:
+    """Jensen-Shannon distance (natural log): ``sqrt((KL(p‖m) + KL(q‖m)) / 2)``, m = (p+q)/2."""
+    p, q = shares(ref_counts), shares(cur_counts)
+    m = (p + q) / 2
+
+    def kl(a: Floats) -> float:
+        nz = a > 0
+        return float(np.sum(a[nz] * np.log(a[nz] / m[nz])))
+
+    return float(np.sqrt(max((kl(p) + kl(q)) / 2, 0.0)))
+
+
+def l_infinity(ref_counts: ArrayLike, cur_counts: ArrayLike) -> float:
+    """The largest absolute difference of shares over the buckets."""
+    return float(np.max(np.abs(shares(ref_counts) - shares(cur_counts)), initial=0.0))
+
+
+def chi2_pvalue(ref_counts: ArrayLike, cur_counts: ArrayLike) -> float:
+    """p-value of the chi-squared test of homogeneity on the 2×K table (no Yates correction).
+
+    Buckets empty on both sides are dropped; a category seen only in the current window is
+    fine here (Evidently's goodness-of-fit form divides by its zero expected count).
+    """
+    table = np.vstack([np.asarray(ref_counts, float), np.asarray(cur_counts, float)])
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
+        return 1.0
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    statistic = float(np.sum((table - expected) ** 2 / expected))
+    return float(sps.chi2.sf(statistic, table.shape[1] - 1))
+
+
+def ks_pvalue(statistic: float, n_ref: int, n_cur: int) -> float:
+    """Two-sided asymptotic KS p-value for ``D`` (as ``ks_2samp(method="asymp")``)."""
+    if n_ref == 0 or n_cur == 0:
+        return 1.0
+    en = n_ref * n_cur / (n_ref + n_cur)
+    return float(np.clip(sps.kstwo.sf(statistic, np.round(en)), 0.0, 1.0))
+
+
+def ks_samples(ref: ArrayLike, cur: ArrayLike) -> tuple[float, float]:
+    """Exact two-sample KS statistic ``D = sup |F_ref - F_cur|`` and its p-value."""
+    a, b = np.sort(_finite(ref)), np.sort(_finite(cur))
+    if not len(a) or not len(b):
+        return 0.0, 1.0
+    points = np.concatenate([a, b])
+    fa = np.searchsorted(a, points, side="right") / len(a)
+    fb = np.searchsorted(b, points, side="right") / len(b)
+    d = float(np.max(np.abs(fa - fb)))
+    return d, ks_pvalue(d, len(a), len(b))
+
+
+def ks_counts(ref_counts: ArrayLike, cur_counts: ArrayLike) -> float:
+    """KS statistic from bucket counts: the largest CDF gap at the bucket edges.
+
+    Exact when every value sits on an edge (e.g. integers binned per value); otherwise a
+    lower bound of the sample statistic, off by at most the largest bucket's share.
+    """
+    fa = np.cumsum(shares(ref_counts))
+    fb = np.cumsum(shares(cur_counts))
+    return float(np.max(np.abs(fa - fb), initial=0.0))
+
+
+def wasserstein(ref: ArrayLike, cur: ArrayLike) -> float:
+    """First Wasserstein distance of two samples: the area between their CDFs."""
+    a, b = np.sort(_finite(ref)), np.sort(_finite(cur))
+    if not len(a) or not len(b):
+        return 0.0
+    points = np.sort(np.concatenate([a, b]))
+    widths = np.diff(points)
+    fa = np.searchsorted(a, points[:-1], side="right") / len(a)
+    fb = np.searchsorted(b, points[:-1], side="right") / len(b)
+    return float(np.sum(np.abs(fa - fb) * widths))
+
+
+def wasserstein_normed(ref: ArrayLike, cur: ArrayLike, ref_std: float | None = None) -> float:
+    """Wasserstein distance divided by the reference's standard deviation (ddof=0).
+
+    ``ref_std`` defaults to the sample's; it is floored at :data:`STD_FLOOR`.
+    """
+    std = float(np.std(_finite(ref))) if ref_std is None else float(ref_std)
+    return wasserstein(ref, cur) / max(std, STD_FLOOR)
+
+
+def missing_rate_change(ref_missing: int, ref_total: int, cur_missing: int,
+                        cur_total: int) -> float:
+    """Current missing rate minus the reference's (both 0 for empty data)."""
+    ref_rate = ref_missing / ref_total if ref_total else 0.0
+    cur_rate = cur_missing / cur_total if cur_total else 0.0
+    return cur_rate - ref_rate
+
+
+def quantile_edges(sample: ArrayLike, bins: int) -> list[float]:
+    """Distinct quantiles of ``sample`` at ``0, 1/bins, …, 1`` (linear interpolation).
+
+    Ties collapse (a discrete column gets fewer bins); a constant column gets ``[v, v]``,
+    one closed bin. An empty sample gets no edges.
+    """
+    x = _finite(sample)
+    if not len(x):
+        return []
+    edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, bins + 1)))
+    if len(edges) == 1:
+        edges = np.array([edges[0], edges[0]])
+    return [float(e) for e in edges]
+
+
+def bin_counts(values: ArrayLike, edges: Sequence[float]) -> tuple[list[int], int, int, int]:
+    """``(counts, below, above, missing)`` of ``values`` over ``edges`` as the warehouse
+    computes them (bins ``[e_i, e_i+1)``, the last one closed; NaN is missing)."""
+    v = np.asarray(values, dtype=np.float64)
+    nan = np.isnan(v)
+    x = v[~nan]
+    e = np.asarray(edges, dtype=np.float64)
+    below_each = np.searchsorted(np.sort(x), e, side="left")  # values < each edge
+    top = int(np.sum(x <= e[-1]))
+    counts = np.diff(np.append(below_each[:-1], top))
+    return [int(c) for c in counts], int(below_each[0]), int(len(x) - top), int(nan.sum())
+
+
+def rank_changes(ref_means: Sequence[float], cur_means: Sequence[float]) -> tuple[list[int],
+                                                                                   float]:
+    """Attribution ranking: per feature ``ref_rank - cur_rank`` (positive: moved up, 1 is the
+    largest mean |attribution|), and Spearman's rank correlation of the two orders."""
+    r = sps.rankdata(-np.asarray(ref_means, float), method="ordinal")
+    c = sps.rankdata(-np.asarray(cur_means, float), method="ordinal")
+    n = len(r)
+    rho = 1.0 if n < 2 else 1 - 6 * float(np.sum((r - c) ** 2)) / (n * (n * n - 1))
+    return [int(x) for x in r - c], rho
+
+
+def relative_change(old: float, new: float) -> float | None:
+    """``(new - old) / |old|``, None when ``old`` is 0."""
+    return (new - old) / abs(old) if old else None
+
+
+def _finite(values: ArrayLike) -> Floats:
+    x = np.asarray(values, dtype=np.float64).ravel()
+    return x[np.isfinite(x)]

@@ -1,0 +1,179 @@
+"""Distribution facts for drift, answered in the warehouse so that only counts leave it.
+
+These are methods of :class:`~watchdog.warehouses.sqlbase.SqlWarehouse` (bound there by
+name, to keep that module small): every numeric column's bins in one scan (cumulative
+``COUNT(CASE WHEN x < :edge ...)`` aggregates, which every dialect runs vectorised and which
+need no GROUP BY per column), top-K category counts with the rest folded into "other", and
+mean absolute values (for attribution columns). The templates are portable SQL (``CAST AS
+TEXT``, window functions over aggregates, positional GROUP BY); an adapter that needs
+another spelling overrides the template in its ``QUERIES``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from watchdog.models import CategoryCounts, Histogram, Predicate, TableRef
+
+if TYPE_CHECKING:
+    from watchdog.warehouses.sqlbase import SqlWarehouse
+
+Parts = tuple[dict[str, str], dict[str, Any]]
+
+QUERIES: dict[str, str] = {
+    "histograms": "SELECT COUNT(*) AS row_count,\n  {aggregates}\nFROM {table}{where}",
+    "top_values": (
+        "SELECT value, row_count, total_rows\nFROM (\n"
+        "  SELECT CAST({column} AS TEXT) AS value, COUNT(*) AS row_count,\n"
+        "    SUM(COUNT(*)) OVER () AS total_rows,\n"
+        "    ROW_NUMBER() OVER (ORDER BY CASE WHEN {column} IS NULL THEN 0 ELSE 1 END,\n"
+        "      COUNT(*) DESC, CAST({column} AS TEXT)) AS position\n"
+        "  FROM {table}{where}\n  GROUP BY {column}\n) AS ranked\n"
+        "WHERE position <= :limit\nORDER BY position"
+    ),
+    "value_counts": (
+        "SELECT CASE WHEN {column} IS NULL THEN -1 WHEN {known} THEN 0 ELSE 1 END AS slot,\n"
+        "  CASE WHEN {known} THEN CAST({column} AS TEXT) END AS value,\n"
+        "  COUNT(*) AS row_count\nFROM {table}{where}\nGROUP BY 1, 2"
+    ),
+    "abs_means": "SELECT {aggregates}\nFROM {table}{where}",
+}
+
+
+def _where(conds: Sequence[str]) -> str:
+    return "\nWHERE " + "\n  AND ".join(conds) if conds else ""
+
+
+def check_edges(edges: Sequence[float]) -> tuple[float, ...]:
+    """``edges`` as floats; ValueError unless at least two, ascending (ties allowed), finite."""
+    out = tuple(float(e) for e in edges)
+    if len(out) < 2 or list(out) != sorted(out) or not all(map(math.isfinite, out)):
+        raise ValueError(f"histogram edges must be >= 2 ascending finite numbers: {out}")
+    return out
+
+
+# -- rendering (bound as SqlWarehouse._build_<query>) ----------------------------------------
+
+
+def build_histograms(
+    self: SqlWarehouse, table: TableRef, edges: Mapping[str, Sequence[float]],
+    where: Sequence[Predicate] = (),
+) -> Parts:
+    conds, params = self._predicates(where)
+    aggregates = []
+    for j, (column, col_edges) in enumerate(edges.items()):
+        col = self.quote(column)
+        aggregates.append(f"COUNT(CASE WHEN {self.MISSING.format(column=col)} THEN 1 END)")
+        last = len(col_edges) - 1
+        for i, edge in enumerate(col_edges):
+            params[f"c{j}_e{i}"] = float(edge)
+            op = "<=" if i == last else "<"
+            aggregates.append(f"COUNT(CASE WHEN {col} {op} :c{j}_e{i} THEN 1 END)")
+    return {"table": self.qualified(table), "aggregates": ",\n  ".join(aggregates),
+            "where": _where(conds)}, params
+
+
+def build_top_values(
+    self: SqlWarehouse, table: TableRef, column: str, limit: int,
+    where: Sequence[Predicate] = (),
+) -> Parts:
+    conds, params = self._predicates(where)
+    params["limit"] = int(limit) + 1  # room for the NULL group, ranked first
+    return {"table": self.qualified(table), "column": self.quote(column),
+            "where": _where(conds)}, params
+
+
+def build_value_counts(
+    self: SqlWarehouse, table: TableRef, column: str, values: Sequence[str],
+    where: Sequence[Predicate] = (),
+) -> Parts:
+    conds, params = self._predicates(where)
+    col = self.quote(column)
+    names = {f"v{i}": str(v) for i, v in enumerate(values)}
+    params.update(names)
+    binds = ", ".join(f":{n}" for n in names)
+    known = f"CAST({col} AS TEXT) IN ({binds})" if names else "1 = 0"
+    return {"table": self.qualified(table), "column": col, "known": known,
+            "where": _where(conds)}, params
+
+
+def build_abs_means(
+    self: SqlWarehouse, table: TableRef, columns: Sequence[str],
+    where: Sequence[Predicate] = (),
+) -> Parts:
+    conds, params = self._predicates(where)
+    aggregates = []
+    for column in columns:
+        col = self.quote(column)
+        missing = self.MISSING.format(column=col)
+        aggregates.append(f"AVG(CASE WHEN NOT ({missing}) THEN ABS({col}) END)")
+    return {"table": self.qualified(table), "aggregates": ",\n  ".join(aggregates) or "1",
+            "where": _where(conds)}, params
+
+
+# -- facts (bound as SqlWarehouse methods) ----------------------------------------------------
+
+
+def histograms(
+    self: SqlWarehouse, table: TableRef, edges: Mapping[str, Sequence[float]],
+    where: Sequence[Predicate] = (),
+) -> dict[str, Histogram]:
+    """Histograms of several numeric columns over their own edges, in one scan."""
+    checked = {column: check_edges(e) for column, e in edges.items()}
+    if not checked:
+        return {}
+    stmt = self.render("histograms", table=table, edges=checked, where=where)
+    rows = self._rows(stmt)
+    values = [int(v or 0) for v in rows[0]] if rows else []
+    total, pos, out = values[0], 1, {}
+    for column, col_edges in checked.items():
+        missing, cumulative = values[pos], values[pos + 1: pos + 1 + len(col_edges)]
+        pos += 1 + len(col_edges)
+        counts = [b - a for a, b in zip(cumulative[:-1], cumulative[1:], strict=True)]
+        out[column] = Histogram(
+            edges=col_edges, counts=tuple(counts), below=cumulative[0],
+            above=total - missing - cumulative[-1], missing=missing,
+        )
+    return out
+
+
+def category_counts(
+    self: SqlWarehouse, table: TableRef, column: str, *, values: Sequence[str] | None = None,
+    limit: int = 50, where: Sequence[Predicate] = (),
+) -> CategoryCounts:
+    """Counts of a column's values (as text), one scan; see :class:`CategoryCounts`."""
+    if values is None:
+        stmt = self.render("top_values", table=table, column=column, limit=limit, where=where)
+        rows = self._rows(stmt)
+        total = int(rows[0][2]) if rows else 0
+        missing = sum(int(n) for v, n, _ in rows if v is None)
+        top = [(str(v), int(n)) for v, n, _ in rows if v is not None][:limit]
+        other = total - missing - sum(n for _, n in top)
+        return CategoryCounts(counts=tuple(top), other=other, missing=missing)
+    values = [str(v) for v in values]
+    stmt = self.render("value_counts", table=table, column=column, values=values, where=where)
+    tally: dict[str, int] = {}
+    other = missing = 0
+    for slot, value, n in self._rows(stmt):
+        if int(slot) == -1:
+            missing += int(n)
+        elif int(slot) == 1:
+            other += int(n)
+        else:
+            tally[str(value)] = tally.get(str(value), 0) + int(n)
+    counts = tuple((v, tally.get(v, 0)) for v in values)
+    return CategoryCounts(counts=counts, other=other, missing=missing)
+
+
+def abs_means(
+    self: SqlWarehouse, table: TableRef, columns: Sequence[str],
+    where: Sequence[Predicate] = (),
+) -> dict[str, float | None]:
+    """Mean absolute value of each column (NULL/NaN ignored; None when no value)."""
+    if not columns:
+        return {}
+    rows = self._rows(self.render("abs_means", table=table, columns=columns, where=where))
+    values = rows[0] if rows else (None,) * len(columns)
+    return {c: None if v is None else float(v) for c, v in zip(columns, values, strict=True)}
