@@ -53,6 +53,7 @@ def test_unknown_monitor_id_is_a_usage_error(tmp_path: Path) -> None:
 def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_gets(
         tmp_path: Path) -> None:
     shutil.copy(ROOT / "config.yaml", tmp_path)
+    shutil.copytree(ROOT / "contracts", tmp_path / "contracts")
     proc = run("demo", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "demo" / "warehouse.duckdb").exists()
@@ -60,7 +61,9 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     out = tmp_path / ".watchdog/emitted.jsonl"
     records = [json.loads(x) for x in out.read_text().splitlines()]
     statuses = {r["monitor_id"]: r["status"] for r in records if r["type"] == "result"}
-    assert set(statuses) == {m["id"] for m in yaml.safe_load(CONFIG.read_text())["monitors"]}
+    contracts = {yaml.safe_load(p.read_text())["id"] for p in (ROOT / "contracts").glob("*.yaml")}
+    assert set(statuses) == {m["id"] for m in yaml.safe_load(CONFIG.read_text())["monitors"]
+                             } | contracts
     assert {k: statuses[k] for k in ("predictions_freshness", "features_freshness",
                                      "labels_freshness")} == {
         "predictions_freshness": "OK", "features_freshness": "OK", "labels_freshness": "FAIL"}
@@ -68,6 +71,44 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     (event,) = [e for e in opened if e["aggregation_key"].startswith("watchdog:labels_freshness")]
     assert event["title"].startswith("[FAIL] labels_freshness: main.ground_truth: newest row is 3d")
     assert "@slack-data-platform" in event["text"] and "@slack-growth-ml" in event["text"]
+    # planted drift: support_tickets against the training set, and the score (a prediction)
+    assert (statuses["features_drift"], statuses["score_drift"]) == ("WARN", "FAIL")
+    (drift,) = [e for e in opened if e["aggregation_key"].startswith("watchdog:features_drift")]
+    assert "support_tickets" in drift["title"] and "monthly_spend" not in drift["title"]
+    assert "| PSI_ABOVE_THRESHOLD | support_tickets: psi" in drift["text"]
+    assert "@slack-churn-ml-alerts" in drift["text"]
+    psi = [r for r in records if r["type"] == "metric" and r["name"] == "watchdog.drift.psi"]
+    assert {t for r in psi for t in r["tags"] if t.startswith("feature:")} >= {
+        "feature:support_tickets", "feature:plan", "feature:score"}
+    # planted volume drop: successful predictions of the last hours at ~30 % of normal
+    assert statuses["predictions_volume"] == "FAIL"
+    (volume,) = [e for e in opened
+                 if e["aggregation_key"].startswith("watchdog:predictions_volume")]
+    assert "VOLUME_BELOW_BASELINE" in volume["text"] and "expected" in volume["text"]
+    assert "same-hour-of-week" in volume["text"] and "@slack-churn-ml-alerts" in volume["text"]
+    counts = [r for r in records if r["type"] == "metric"
+              and r["name"].startswith("watchdog.predictions.")]
+    assert {r["name"].rsplit(".", 1)[1] for r in counts} == {
+        "count", "expected", "success_ratio", "ratio_to_expected"}
+    # planted contract violation: a few of today's monthly_spend values are negative
+    assert (statuses["features_contract"], statuses["predictions_contract"]) == ("FAIL", "OK")
+    (broken,) = [e for e in opened
+                 if e["aggregation_key"].startswith("watchdog:features_contract")]
+    assert "monthly_spend.in_range fails on" in broken["title"] and "e.g. -" in broken["title"]
+    assert "@slack-data-platform" in broken["text"] and "@slack-growth-ml" in broken["text"]
+    assert any(r["type"] == "service_check" and r["name"] == "watchdog.contract"
+               and r["status"] == 2 for r in records)
+    # planted schema change: ground_truth.churned renamed, customer_id narrowed, a column added
+    assert statuses["schema_changes"] == "FAIL"
+    (schema,) = [e for e in opened
+                 if e["aggregation_key"] == "watchdog:schema:schema_changes:main.ground_truth"]
+    assert schema["alert_type"] == "error" and "[BREAKING]" in schema["title"]
+    assert "| column renamed (probable) | is_churned | churned | is_churned | retention_uplift |" \
+        in schema["text"]
+    assert "| type narrowed | customer_id | BIGINT | INTEGER |" in schema["text"]
+    assert "@slack-growth-ml" in schema["text"] and "Changed by: unknown" in schema["text"]
+    assert {"change:column_renamed", "model:retention_uplift", "team:growth-ml"} <= set(
+        schema["tags"])
     # run --once on the same state: exit 1 (a FAIL), and no second event for the same problem
     again = run("run", "--once", cwd=tmp_path)
     assert again.returncode == 1

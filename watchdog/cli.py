@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from watchdog import __version__
 from watchdog.commands import MODULES
@@ -99,8 +100,10 @@ def load(path: str) -> Config:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     config = load(args.config)
+    contracts = sum(m.kind == "contract" for m in config.monitors)
     print(f"{args.config}: OK ({len(config.warehouses)} warehouses, "
-          f"{len(config.monitors)} monitors, {len(config.ownership.models)} models)")
+          f"{len(config.monitors)} monitors, {len(config.ownership.models)} models, "
+          f"{contracts} contracts)")
     return 0
 
 
@@ -135,11 +138,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"demo warehouse {path}: {state} ({', '.join(f'{k} {v}' for k, v in info.rows.items())})")
     runner = open_runner(config)
     try:
+        _demo_schema_baseline(runner, config, path, info.built)
         results = runner.run_pass(None, trigger="demo", progress=progress)
     finally:
         runner.close()
     _demo_epilogue(config, results)
     return 0 if not runner.sink_errors else 1
+
+
+def _demo_schema_baseline(runner: Any, config: Config, path: str, rebuilt: bool) -> None:
+    """On fresh demo data, let the schema monitors snapshot it (silently), then plant the
+    upstream schema change that the pass after catches."""
+    from watchdog.warehouses.demo import apply_planted_changes
+
+    schema = [m for m in config.monitors if m.kind == "schema"]
+    if not schema or not (rebuilt or any(
+            runner.store.get_artifact("schema_state", m.id) is None for m in schema)):
+        return
+    for monitor in schema:
+        runner.check(monitor)
+    if config.demo is not None:
+        runner.warehouse(config.demo.warehouse).close()  # DuckDB: one writer per file
+    apply_planted_changes(path)
 
 
 def _demo_epilogue(config: Config, results: list[CheckResult]) -> None:

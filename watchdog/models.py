@@ -48,6 +48,43 @@ class Column:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SchemaChange:
+    """One difference between two snapshots of a table (see ``checks/schema_diff.py``).
+
+    ``kind`` is one of table_created, table_dropped, table_renamed, column_added,
+    column_dropped, column_renamed, type_changed, nullability_changed, order_changed.
+    ``before``/``after`` hold the old and new name, type or nullability as text;
+    ``compat`` says how a type changed: widening, narrowing, family (a change of type family)
+    or changed (same family, compatibility unknown). ``probable`` marks a rename guessed by
+    the heuristic rather than read from the audit log.
+    """
+
+    kind: str
+    table: str
+    column: str | None = None
+    before: str | None = None
+    after: str | None = None
+    compat: str | None = None
+    probable: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEvent:
+    """One DDL statement from a warehouse's audit log: who ran what, and when.
+
+    ``seq`` orders events in commit order and is the cursor for the next read;
+    ``objects`` names the tables it touched (``schema.table``, unquoted).
+    """
+
+    seq: int
+    at: datetime
+    user: str
+    command: str
+    statement: str
+    objects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Predicate:
     """A structured filter ``column op value``; adapters render it with a bound value."""
 
@@ -63,6 +100,27 @@ class BucketCount:
     start: datetime
     end: datetime
     rows: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowCount:
+    """Rows of one group whose time column falls in ``[start, end)``, and how many succeeded.
+
+    ``group`` holds the group-by values in the order asked (empty without a group-by);
+    ``last_success`` is the newest time of a successful row in the window (UTC), if any.
+    """
+
+    start: datetime
+    end: datetime
+    group: tuple[Any, ...] = ()
+    total: int
+    successes: int
+    last_success: datetime | None = None
+
+    @property
+    def success_ratio(self) -> float | None:
+        """Successes over all rows; None for an empty window."""
+        return self.successes / self.total if self.total else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +140,47 @@ class Histogram:
     @property
     def total(self) -> int:
         return sum(self.counts) + self.below + self.above + self.missing
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CategoryCounts:
+    """Counts of a column's values as text: ``counts`` for the values asked for (or the
+    most frequent ones), ``other`` for every other non-NULL value, ``missing`` for NULL."""
+
+    counts: tuple[tuple[str, int], ...]
+    other: int = 0
+    missing: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.counts) + self.other + self.missing
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rule:
+    """One contract check compiled for a warehouse (see ``Warehouse.contract_failures``).
+
+    ``check`` is ``not_null``, ``unique`` (no two non-NULL values equal), ``unique_combination``
+    (over ``columns``, rows with a NULL in them skipped) or a value check named as pandera
+    names it: equal_to, not_equal_to, greater_than, greater_than_or_equal_to, less_than,
+    less_than_or_equal_to (``args["value"]``), in_range (``min_value``, ``max_value``,
+    ``include_min``, ``include_max``), isin / notin (``values``), str_matches (``pattern``,
+    matched from the start of the value), str_length (``min_value``, ``max_value``).
+    Value checks never fail on NULL or NaN. ``family`` is the column's type family.
+    """
+
+    check: str
+    columns: tuple[str, ...]
+    args: Mapping[str, Any] = field(default_factory=dict)
+    family: str = "other"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleCounts:
+    """Rows read by one contract scan and the failing rows of each rule, in rule order."""
+
+    rows: int
+    failures: tuple[int, ...]
 
 
 class Status(enum.Enum):

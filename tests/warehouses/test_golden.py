@@ -19,7 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from watchdog.errors import InvalidIdentifier
-from watchdog.models import Predicate, TableRef
+from watchdog.models import Predicate, Rule, TableRef
 from watchdog.warehouses import available, create, get_class
 from watchdog.warehouses.sqlbase import SqlWarehouse
 
@@ -33,11 +33,25 @@ OFFLINE_SETTINGS: dict[str, dict[str, Any]] = {
 }
 EVENTS = TableRef(schema="analytics", name="events")
 START = datetime(2026, 3, 1, tzinfo=UTC)
+#: Contract checks rendered by contract_failures / failure_examples (see rulesql.py).
+CONTRACT_RULES = [
+    Rule(check="not_null", columns=("score",), family="float"),
+    Rule(check="in_range", columns=("score",), family="float",
+         args={"min_value": 0, "max_value": 1, "include_min": True, "include_max": False}),
+    Rule(check="isin", columns=("status",), family="string", args={"values": ("ok", "retry")}),
+    Rule(check="str_length", columns=("model",), family="string",
+         args={"min_value": 1, "max_value": 40}),
+    Rule(check="unique", columns=("id",), family="integer"),
+    Rule(check="unique_combination", columns=("model", "ts"), family="other"),
+]
 #: The arguments each query is rendered with; a new query needs an entry here.
 ARGS: dict[str, dict[str, Any]] = {
     "ping": {},
     "schema_version": {},
     "columns": {"tables": [EVENTS, TableRef(schema="analytics", name="Users")]},
+    "schema_columns": {"patterns": [EVENTS, TableRef(schema="analytics", name="feat_*")]},
+    "schema_fingerprints": {"patterns": [EVENTS, TableRef(schema="analytics", name="feat_*")]},
+    "audit_events": {"since": 41, "limit": 5000},
     "count_rows": {
         "table": EVENTS, "time_column": "ts", "start": START, "end": START + timedelta(days=1),
         "bucket": timedelta(hours=1),
@@ -50,6 +64,25 @@ ARGS: dict[str, dict[str, Any]] = {
                "where": [Predicate(column="score", op="is not null")]},
     "histogram": {"table": EVENTS, "column": "score", "edges": [0.0, 0.25, 0.5, 1.0],
                   "where": [Predicate(column="model", op="=", value="churn")]},
+    "contract_failures": {"table": EVENTS, "rules": CONTRACT_RULES,
+                          "where": [Predicate(column="ts", op=">=", value=START)]},
+    "failure_examples": {"table": EVENTS, "rules": CONTRACT_RULES, "limit": 5,
+                         "where": [Predicate(column="ts", op=">=", value=START)]},
+    "histograms": {"table": EVENTS, "edges": {"score": [0.0, 0.5, 1.0], "age": [18.0, 65.0]},
+                   "where": [Predicate(column="ts", op=">=", value=START)]},
+    "top_values": {"table": EVENTS, "column": "plan", "limit": 20,
+                   "where": [Predicate(column="ts", op=">=", value=START)]},
+    "value_counts": {"table": EVENTS, "column": "plan", "values": ["basic", "pro"],
+                     "where": [Predicate(column="ts", op=">=", value=START)]},
+    "abs_means": {"table": EVENTS, "columns": ["shap_age", "shap_plan"],
+                  "where": [Predicate(column="ts", op=">=", value=START)]},
+    "count_successes": {
+        "table": EVENTS, "time_column": "ts", "start": START, "end": START + timedelta(days=1),
+        "window": timedelta(hours=1), "group_by": ["model", "model version"],
+        "success": [Predicate(column="status", op="in", value=["ok", "cached"]),
+                    Predicate(column="latency_ms", op="<", value=500)],
+        "where": [Predicate(column="env", op="=", value="prod")],
+    },
 }
 
 

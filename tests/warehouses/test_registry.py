@@ -70,5 +70,10 @@ def test_settings_are_checked_and_frozen_before_any_connection(tmp_path: object)
         get_class("duckdb")("x", get_class("sqlite").Settings.model_validate({"path": "a"}))
 
 
-def test_audit_log_is_not_claimed_yet() -> None:
-    assert not any(get_class(name).SUPPORTS_AUDIT_LOG for name in available())
+def test_an_adapter_claims_the_audit_log_only_where_it_reads_one() -> None:
+    from watchdog.warehouses.base import Warehouse
+
+    claims = {name for name in available() if get_class(name).SUPPORTS_AUDIT_LOG}
+    readers = {name for name in available()
+               if get_class(name).audit_events is not Warehouse.audit_events}
+    assert claims == readers and "postgres" in claims

@@ -65,7 +65,7 @@ def _findings_table(result: CheckResult) -> list[str]:
     return rows
 
 
-_OK_REASONS = {"FRESH", "ROWS_OK"}
+_OK_REASONS = {"FRESH", "ROWS_OK", "CONTRACT_CHECK_OK"}
 
 
 def _context(result: CheckResult, who: Audience) -> list[str]:
@@ -87,9 +87,10 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def service_check(result: CheckResult, tags: tuple[str, ...], now: datetime) -> ServiceCheck:
+def service_check(result: CheckResult, tags: tuple[str, ...], now: datetime,
+                  name: str = "watchdog.monitor") -> ServiceCheck:
     return ServiceCheck(
-        name="watchdog.monitor", status=SERVICE_CHECK_STATUS[result.status], tags=tags,
+        name=name, status=SERVICE_CHECK_STATUS[result.status], tags=tags,
         message=_clip(result.summary, 500), timestamp=int(now.timestamp()),
     )
 

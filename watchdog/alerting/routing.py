@@ -32,6 +32,9 @@ def audience(config: Config, monitor: MonitorConfig) -> Audience:
         if any(_same_table(r.table, t) for r in model.reads for t in tables)
         and all(r.warehouse in (None, monitor.warehouse) for r in model.reads)
     ]
+    # models a monitor names itself (a contract's consumers) are in the audience too
+    declared = getattr(monitor, "consumer_models", ())
+    models += [m for m in declared if m in config.ownership.models and m not in models]
     teams = [monitor.owner] if monitor.owner else []
     teams += [config.ownership.models[m].team for m in models]
     teams = list(dict.fromkeys(teams))

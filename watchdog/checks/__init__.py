@@ -10,6 +10,10 @@ from watchdog.errors import UnknownName
 #: kind → "module:Class". Each module is imported only when a monitor of that kind exists.
 REGISTRY: dict[str, str] = {
     "freshness": "watchdog.checks.freshness:FreshnessCheck",
+    "schema": "watchdog.checks.schema_change:SchemaChangeCheck",
+    "contract": "watchdog.checks.contract:ContractCheck",
+    "drift": "watchdog.checks.drift:DriftCheck",
+    "volume": "watchdog.checks.volume:VolumeCheck",
 }
 
 __all__ = ["REGISTRY", "Check", "CheckContext", "get_check"]

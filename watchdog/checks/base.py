@@ -21,6 +21,8 @@ class History(Protocol):
         since: datetime | None = None,
     ) -> list[tuple[datetime, float]]: ...
 
+    def last_result(self, monitor_id: str) -> CheckResult | None: ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckContext:
@@ -76,6 +78,9 @@ class Check(abc.ABC):
     #: (``CheckResult.events``) and the policy only tracks whether the check could run
     #: (ERROR opens an alert, the next result that is not ERROR resolves it).
     LIFECYCLE_ALERTS: ClassVar[bool] = True
+    #: A service check of this kind's own (e.g. ``watchdog.contract``), sent beside the
+    #: generic ``watchdog.monitor`` one with the same status and tags.
+    SERVICE_CHECK: ClassVar[str | None] = None
 
     def __init__(self, monitor: MonitorConfig) -> None:
         self.monitor = monitor

@@ -38,6 +38,10 @@ def load_config(path: str | Path = "config.yaml", env: Mapping[str, str] | None 
         )
         problems += check_references(config, doc, raw_monitors if isinstance(raw_monitors, list)
                                      else [])
+        from watchdog.contracts.loader import add_contracts
+
+        config, found = add_contracts(config, Path(doc.file).parent, env)
+        problems += found
     if problems:
         raise ConfigError(problems)
     assert config is not None

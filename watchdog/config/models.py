@@ -153,6 +153,8 @@ class Config(Strict):
     state: StateConfig = Field(default_factory=StateConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     demo: DemoConfig | None = None
+    contracts: str = Field("contracts", description="Folder of data contracts, relative to "
+                           "this file; each contract in it is a monitor.")
     secrets: tuple[str, ...] = Field((), exclude=True, repr=False)
     source: str = Field("config.yaml", exclude=True)
 

@@ -134,7 +134,8 @@ class Runner:
         return Emission(
             results=(result,), events=tuple(evts),
             metrics=tuple(events.result_metrics(result, tags)),
-            service_checks=(events.service_check(result, tags, now),),
+            service_checks=tuple(events.service_check(result, tags, now, name)
+                                 for name in _service_checks(result.kind)),
         )
 
     def run_monitor(self, monitor_id: str, run_id: int | None = None) -> CheckResult:
@@ -213,6 +214,15 @@ def _lifecycle_alerts(kind: str) -> bool:
         return get_check(kind).LIFECYCLE_ALERTS
     except WatchdogError:
         return True
+
+
+def _service_checks(kind: str) -> tuple[str, ...]:
+    """``watchdog.monitor`` for every result, plus the check kind's own, if it has one."""
+    try:
+        own = get_check(kind).SERVICE_CHECK
+    except WatchdogError:
+        own = None
+    return ("watchdog.monitor", own) if own else ("watchdog.monitor",)
 
 
 def _with_tags(event: AlertEvent, tags: tuple[str, ...]) -> AlertEvent:

@@ -202,6 +202,53 @@ class Store:
             return None
         return row.taken_at, [Column(**col) for col in row.columns], row.version_token
 
+    def save_snapshots(
+        self, monitor_id: str, tables: Mapping[str, Sequence[Column]], taken_at: datetime,
+        tokens: Mapping[str, str] | None = None,
+    ) -> None:
+        """:meth:`save_snapshot` for many tables in one transaction; ``tokens`` per table."""
+        tokens = tokens or {}
+        rows = [{"monitor_id": monitor_id, "table_name": table, "taken_at": t.aware(taken_at),
+                 "version_token": tokens.get(table), "columns": t.plain(list(columns))}
+                for table, columns in tables.items()]
+        if not rows:
+            return
+        with self._tx(write=True) as conn:
+            for start in range(0, len(rows), _CHUNK):
+                conn.execute(sa.insert(t.schema_snapshots), rows[start : start + _CHUNK])
+
+    def _newest_snapshots(self, monitor_id: str) -> Any:
+        """Ids of the newest snapshot per table: the last saved (they are saved in time order)."""
+        c = t.schema_snapshots.c
+        return (sa.select(sa.func.max(c.id)).where(c.monitor_id == monitor_id)
+                .group_by(c.table_name).scalar_subquery())
+
+    def snapshot_tokens(self, monitor_id: str) -> dict[str, str | None]:
+        """``{table: version_token}`` of the newest snapshot of every table, columns unread."""
+        c = t.schema_snapshots.c
+        stmt = sa.select(c.table_name, c.version_token).where(
+            c.id.in_(self._newest_snapshots(monitor_id)))
+        with self._tx() as conn:
+            return {row.table_name: row.version_token for row in conn.execute(stmt)}
+
+    def latest_snapshots(
+        self, monitor_id: str, tables: Sequence[str] | None = None
+    ) -> dict[str, list[Column]]:
+        """The newest snapshot of each of ``tables`` (every table ``monitor_id`` has seen
+        when None), in one query per 500 tables."""
+        c = t.schema_snapshots.c
+        stmt = sa.select(c.table_name, c.columns).where(
+            c.id.in_(self._newest_snapshots(monitor_id)))
+        chunks = [None] if tables is None else [
+            list(tables[i : i + _CHUNK]) for i in range(0, len(tables), _CHUNK)]
+        out: dict[str, list[Column]] = {}
+        with self._tx() as conn:
+            for chunk in chunks:
+                query = stmt if chunk is None else stmt.where(c.table_name.in_(chunk))
+                for row in conn.execute(query):
+                    out[row.table_name] = [Column(**col) for col in row.columns]
+        return out
+
     # -- outbox ----------------------------------------------------------------------------
 
     def enqueue(self, sink: str, records: Sequence[Mapping[str, Any]]) -> None:

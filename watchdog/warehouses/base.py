@@ -7,15 +7,27 @@ Nothing outside ``watchdog/warehouses/`` branches on a warehouse's name.
 from __future__ import annotations
 
 import abc
+import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import pydantic
 
 from watchdog.errors import UnsupportedFeature
-from watchdog.models import BucketCount, Column, Histogram, Predicate, TableRef
+from watchdog.models import (
+    AuditEvent,
+    BucketCount,
+    CategoryCounts,
+    Column,
+    Histogram,
+    Predicate,
+    Rule,
+    RuleCounts,
+    TableRef,
+    WindowCount,
+)
 
 
 class WarehouseSettings(pydantic.BaseModel):
@@ -46,6 +58,8 @@ class Warehouse(abc.ABC):
     SUPPORTS_TABLESAMPLE: ClassVar[bool] = False
     #: The warehouse exposes a cheap counter or timestamp that moves on every DDL.
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = False
+    #: Regular expressions can be matched in the database (contract check ``str_matches``).
+    SUPPORTS_REGEX: ClassVar[bool] = False
 
     #: Raw type (lower case, without parameters) -> type family; unknown types are "other".
     TYPE_FAMILIES: ClassVar[dict[str, str]] = {
@@ -124,6 +138,26 @@ class Warehouse(abc.ABC):
         """
 
     @abc.abstractmethod
+    def count_successes(
+        self,
+        table: TableRef,
+        time_column: str,
+        start: datetime,
+        end: datetime,
+        window: timedelta,
+        success: Sequence[Predicate],
+        group_by: Sequence[str] = (),
+        where: Sequence[Predicate] = (),
+    ) -> list[WindowCount]:
+        """All rows and successful rows per window and group in ``[start, end)``, one query.
+
+        A row succeeds when it matches every predicate of ``success``. The windows are
+        :func:`buckets` ``(start, end, window)``; every group seen anywhere in the range has
+        every window (zero where it had no rows). Without ``group_by`` there is one group,
+        ``()``, with every window. Sorted by group (as text), then window.
+        """
+
+    @abc.abstractmethod
     def newest(
         self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
     ) -> datetime | None:
@@ -157,9 +191,87 @@ class Warehouse(abc.ABC):
         :class:`~watchdog.models.Histogram`. NULL and NaN count as ``missing``.
         """
 
+    @abc.abstractmethod
+    def histograms(
+        self, table: TableRef, edges: Mapping[str, Sequence[float]],
+        where: Sequence[Predicate] = (),
+    ) -> dict[str, Histogram]:
+        """:meth:`histogram` of several numeric columns (each over its own edges) in one scan."""
+
+    @abc.abstractmethod
+    def category_counts(
+        self, table: TableRef, column: str, *, values: Sequence[str] | None = None,
+        limit: int = 50, where: Sequence[Predicate] = (),
+    ) -> CategoryCounts:
+        """Counts of a column's values compared as text, in one scan, bounded output.
+
+        With ``values``: the count of each of them (in that order, zeros included) and
+        every other non-NULL value in ``other``. Without: the ``limit`` most frequent values
+        (ties by value) and the rest in ``other``. NULL counts as ``missing``.
+        """
+
+    @abc.abstractmethod
+    def abs_means(
+        self, table: TableRef, columns: Sequence[str], where: Sequence[Predicate] = (),
+    ) -> dict[str, float | None]:
+        """Mean absolute value of each numeric column (NULL and NaN ignored), one scan."""
+
     def schema_version(self) -> str | None:
-        """A token that changes whenever any DDL ran (``SUPPORTS_SCHEMA_VERSION``)."""
+        """A token that changes whenever any DDL ran (``SUPPORTS_SCHEMA_VERSION``).
+
+        None means the warehouse could have one but has none right now (Postgres before
+        ``watchdog setup audit``): callers then take a full snapshot.
+        """
         raise UnsupportedFeature(self.name, "a schema version probe")
+
+    def schema_columns(self, patterns: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
+        """Columns of every table whose name matches a pattern, in one metadata query.
+
+        A pattern is a TableRef whose ``name`` may hold ``*`` (any characters); the schema
+        is exact. Keys are the tables as the warehouse names them; columns as in
+        :meth:`columns`.
+        """
+        raise UnsupportedFeature(self.name, "listing tables by pattern")
+
+    def schema_fingerprints(self, patterns: Sequence[TableRef]) -> dict[TableRef, str]:
+        """A short hash per table matching a pattern (as :meth:`schema_columns` matches),
+        over its columns' names, types and nullability in order, in one metadata query.
+
+        Equal fingerprints mean equal columns, so a poll builds :class:`Column` objects
+        only for tables whose fingerprint moved. Fingerprints are comparable only with
+        those of the same adapter. This default hashes :meth:`schema_columns`; SQL adapters
+        compute them in the database.
+        """
+        found = self.schema_columns(patterns)
+        return {ref: column_fingerprint(cols) for ref, cols in found.items()}
+
+    def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
+        """DDL events after cursor ``since`` (an :attr:`AuditEvent.seq`), oldest first.
+
+        ``SUPPORTS_AUDIT_LOG``; UnsupportedFeature where the warehouse has no audit log or it
+        is not set up.
+        """
+        raise UnsupportedFeature(self.name, "a DDL audit log")
+
+    def contract_failures(
+        self, table: TableRef, rules: Sequence[Rule], where: Sequence[Predicate] = ()
+    ) -> RuleCounts:
+        """Rows read and failing rows per rule, in one aggregate scan of ``table``.
+
+        Nothing but counts leaves the warehouse. ``str_matches`` needs ``SUPPORTS_REGEX``.
+        """
+        raise UnsupportedFeature(self.name, "contract checks in the database")
+
+    def failure_examples(
+        self, table: TableRef, rules: Sequence[Rule], limit: int,
+        where: Sequence[Predicate] = (),
+    ) -> list[list[str]]:
+        """Up to ``limit`` failing values (as text) per rule, in one bounded query.
+
+        ``not_null`` rules have no examples (their failing value is NULL); a combination's
+        example is its values joined by ``", "``.
+        """
+        raise UnsupportedFeature(self.name, "contract checks in the database")
 
     def ping(self) -> None:
         """Connect and run a trivial query; raise WarehouseUnavailable/AuthError on failure."""
@@ -179,6 +291,12 @@ class Warehouse(abc.ABC):
     def table(cls, text: str) -> TableRef:
         """Parse a table name from config using this warehouse's default schema."""
         return TableRef.parse(text, default_schema=cls.DEFAULT_SCHEMA)
+
+
+def column_fingerprint(columns: Sequence[Column]) -> str:
+    """A short hash of a table's columns (names, types, nullability, in order)."""
+    text = "\x1f".join(f"{c.name}\x1e{c.data_type}\x1e{int(c.nullable)}" for c in columns)
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 def buckets(start: datetime, end: datetime, bucket: timedelta) -> list[tuple[datetime, datetime]]:

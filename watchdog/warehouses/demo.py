@@ -7,7 +7,16 @@ Tables (schema ``main``):
   hourly traffic with a daily cycle and quieter weekends.
 - ``ground_truth``: churn labels joined back to predictions two days later.
 
-Planted incident: the label job stopped three days ago, so ``ground_truth`` is stale.
+Planted incidents: the label job stopped three days ago, so ``ground_truth`` is stale; and
+today's refunds were booked as negative ``features.monthly_spend`` (contract violation).
+Planted drift: ``features.support_tickets`` doubled three days ago (against
+``training_reference``) and ``predictions.score`` rose two days ago.
+Planted schema change (applied by ``watchdog demo`` after the schema monitor's first
+snapshot, see :func:`apply_planted_changes`): the label job's new release renamed
+``ground_truth.churned`` to ``is_churned``, narrowed ``customer_id`` to INTEGER and added
+``label_source``, breaking ``retention_uplift``, which reads the labels.
+Planted volume drop: in the last three hours 70 % of predictions failed, so successful
+predictions fell to about 30 % of the same hours in earlier weeks.
 
 Deterministic (hash-based randomness) and idempotent: it is rebuilt only when the data
 would otherwise be out of date (its anchor is the current hour) or the layout changed.
@@ -21,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-VERSION = 1
+VERSION = 5
 WEEKS = 6
 CUSTOMERS = 2000
 
@@ -65,9 +74,13 @@ SELECT c AS customer_id,
        $anchor - INTERVAL (d * 24) HOUR
            - INTERVAL (CAST(u(c * 100 + d, 'ts') * 50 AS INTEGER)) MINUTE
            AS updated_at,
-       CAST(greatest(1, 400 + 300 * z(c, 'tenure')) AS INTEGER) + 14 - d AS tenure_days,
-       round(greatest(5, 60 + 25 * z(c * 100 + d, 'spend')), 2) AS monthly_spend,
-       CAST(floor(-ln(u(c * 100 + d, 'tickets')) * 1.5) AS INTEGER) AS support_tickets,
+       greatest(1, CAST(400 + 300 * z(c, 'tenure') AS INTEGER) + 14 - d) AS tenure_days,
+       -- planted contract violation: today's refunds booked as negative spend (a few rows)
+       round(greatest(5, 60 + 25 * z(c * 100 + d, 'spend')), 2)
+           * CASE WHEN d = 0 AND u(c, 'refund') < 0.004 THEN -1 ELSE 1 END AS monthly_spend,
+       -- planted drift: support tickets doubled three days ago
+       CAST(floor(-ln(u(c * 100 + d, 'tickets')) * CASE WHEN d < 3 THEN 3.0 ELSE 1.5 END)
+           AS INTEGER) AS support_tickets,
        CASE WHEN u(c, 'plan') < 0.5 THEN 'basic' WHEN u(c, 'plan') < 0.85 THEN 'plus'
             ELSE 'pro' END AS plan,
        ['eu', 'us', 'apac'][1 + CAST(floor(u(c, 'region') * 3) AS INTEGER)] AS region
@@ -82,7 +95,7 @@ WITH hours AS (
     FROM range(1, $hours + 1) t(h)
 ), counts AS (
     SELECT h, hour_start,
-           CAST(round(40 * (1 + 0.5 * sin(2 * pi() * (hour(hour_start) - 9) / 24))
+           CAST(round(120 * (1 + 0.5 * sin(2 * pi() * (hour(hour_start) - 9) / 24))
                 * CASE WHEN dayofweek(hour_start) IN (0, 6) THEN 0.6 ELSE 1.0 END
                 * (1 + 0.1 * z(h, 'noise'))) AS INTEGER) AS n
     FROM hours
@@ -91,8 +104,12 @@ SELECT h * 1000 + j AS prediction_id,
        'churn_model' AS model,
        CASE WHEN h > 24 * 10 THEN 'v3' ELSE 'v4' END AS model_version,
        CAST(floor(u(h * 1000 + j, 'cust') * $customers) AS BIGINT) AS customer_id,
-       CASE WHEN u(h * 1000 + j, 'status') < 0.02 THEN 'error' ELSE 'success' END AS status,
-       round(1 / (1 + exp(-(z(h * 1000 + j, 'score') - 1.5))), 4) AS score,
+       -- planted volume drop: the last three hours, 70 % of predictions fail
+       CASE WHEN u(h * 1000 + j, 'status') < CASE WHEN h <= 3 THEN 0.7 ELSE 0.02 END
+            THEN 'error' ELSE 'success' END AS status,
+       -- planted prediction drift: scores rose two days ago
+       round(1 / (1 + exp(-(z(h * 1000 + j, 'score') - 1.5
+                            + CASE WHEN h <= 48 THEN 0.8 ELSE 0 END))), 4) AS score,
        hour_start + INTERVAL (CAST(u(h * 1000 + j, 'sec') * 3599 AS INTEGER)) SECOND
            AS predicted_at
 FROM rows
@@ -124,6 +141,26 @@ def build(path: str | Path, now: datetime | None = None, *, force: bool = False)
         con.execute("CREATE OR REPLACE TABLE _watchdog_demo AS SELECT ? AS version, ? AS anchor",
                     [VERSION, anchor])
         return DemoInfo(str(path), anchor.replace(tzinfo=UTC), True, _counts(con))
+
+
+_PLANTED_SCHEMA_CHANGE = (
+    "ALTER TABLE ground_truth RENAME COLUMN churned TO is_churned",
+    "ALTER TABLE ground_truth ALTER COLUMN customer_id TYPE INTEGER",
+    "ALTER TABLE ground_truth ADD COLUMN label_source VARCHAR",
+)
+
+
+def apply_planted_changes(path: str | Path) -> bool:
+    """Apply the planted upstream schema change to ``ground_truth``; False if already done."""
+    with duckdb.connect(str(path)) as con:
+        names = {row[0] for row in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND table_name = 'ground_truth'").fetchall()}
+        if "churned" not in names:
+            return False
+        for sql in _PLANTED_SCHEMA_CHANGE:
+            con.execute(sql)
+    return True
 
 
 def _is_current(con: duckdb.DuckDBPyConnection, anchor: datetime) -> bool:

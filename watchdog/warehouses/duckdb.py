@@ -44,6 +44,10 @@ class DuckDB(SqlWarehouse):
 
     #: ``USING SAMPLE reservoir(n ROWS)`` samples server-side.
     SUPPORTS_TABLESAMPLE: ClassVar[bool] = True
+    #: RE2 through regexp_matches (a search, hence the anchor the caller adds):
+    #: https://duckdb.org/docs/sql/functions/regular_expressions
+    SUPPORTS_REGEX: ClassVar[bool] = True
+    REGEX_MATCH: ClassVar[str] = "regexp_matches({column}, {pattern})"
     #: Quoted identifiers are case-insensitive too: https://duckdb.org/docs/sql/dialect/keywords_and_identifiers
     NAMES_CASE_INSENSITIVE: ClassVar[bool] = True
     # epoch() is seconds as DOUBLE: https://duckdb.org/docs/sql/functions/timestamp
@@ -51,6 +55,10 @@ class DuckDB(SqlWarehouse):
     MISSING: ClassVar[str] = "{column} IS NULL OR isnan(CAST({column} AS DOUBLE))"
     TABLE_MATCH: ClassVar[str] = (
         "(lower(table_schema) = lower({schema}) AND lower(table_name) = lower({table}))"
+    )
+    PATTERN_MATCH: ClassVar[str] = (
+        "(lower(table_schema) = lower({schema}) AND lower(table_name) LIKE lower({pattern})"
+        " ESCAPE '\\')"
     )
     QUERIES: ClassVar[dict[str, str]] = {
         **SqlWarehouse.QUERIES,
@@ -60,6 +68,21 @@ class DuckDB(SqlWarehouse):
             "FROM information_schema.columns\n"
             "WHERE table_catalog = current_database()\n  AND ({tables})\n"
             "ORDER BY table_schema, table_name, ordinal_position"
+        ),
+        "schema_columns": (
+            "SELECT table_schema, table_name, column_name, data_type,\n"
+            "  is_nullable = 'YES' AS nullable\n"
+            "FROM information_schema.columns\n"
+            "WHERE table_catalog = current_database()\n  AND ({tables})\n"
+            "ORDER BY table_schema, table_name, ordinal_position"
+        ),
+        "schema_fingerprints": (
+            "SELECT table_schema, table_name,\n"
+            "  md5(string_agg(column_name || chr(30) || data_type || chr(30) || is_nullable,"
+            " chr(31)\n    ORDER BY ordinal_position)) AS fingerprint\n"
+            "FROM information_schema.columns\n"
+            "WHERE table_catalog = current_database()\n  AND ({tables})\n"
+            "GROUP BY table_schema, table_name"
         ),
         # USING SAMPLE applies before WHERE, so sample a filtered subquery; the size must be
         # a literal: https://duckdb.org/docs/sql/samples

@@ -27,7 +27,8 @@ from watchdog.errors import (
     WarehouseUnavailable,
     redact,
 )
-from watchdog.models import BucketCount, Column, Histogram, Predicate, TableRef
+from watchdog.models import BucketCount, Column, Histogram, Predicate, TableRef, WindowCount
+from watchdog.warehouses import distributions, rulesql, schema_sql
 from watchdog.warehouses.base import Warehouse, buckets
 
 #: (regex searched in "<DriverException> <sqlstate> <message>", error class, hint)
@@ -68,6 +69,15 @@ class SqlWarehouse(Warehouse):
     MISSING: ClassVar[str] = "{column} IS NULL"
     #: One table's condition in the ``columns`` query, given ``{schema}`` and ``{table}`` binds.
     TABLE_MATCH: ClassVar[str] = ""
+    #: One pattern's condition in the ``schema_columns`` query, given ``{schema}`` and
+    #: ``{pattern}`` binds; the pattern is LIKE text with ``\\`` escaping ``%``, ``_``, ``\\``.
+    PATTERN_MATCH: ClassVar[str] = ""
+    #: ``{column}`` matches the regular expression bound at ``{pattern}`` (SUPPORTS_REGEX).
+    REGEX_MATCH: ClassVar[str] = ""
+    #: The ``schema_fingerprints`` query returns a hash (else its text is hashed in Python).
+    SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = True
+    #: One comparable value made of ``{columns}`` (for COUNT(DISTINCT ...) over a combination).
+    ROW_VALUE: ClassVar[str] = "ROW({columns})"
     #: The SQL templates, by query name; adapters extend them with ``{**Parent.QUERIES, ...}``.
     QUERIES: ClassVar[dict[str, str]] = {
         "ping": "SELECT 1",
@@ -78,9 +88,37 @@ class SqlWarehouse(Warehouse):
         "newest": "SELECT MAX({column}) AS newest\nFROM {table}{where}",
         "sample": "SELECT {columns}\nFROM {table}{where}\nORDER BY random()\nLIMIT :limit",
         "histogram": "SELECT {bin} AS bin, COUNT(*) AS row_count\nFROM {table}{where}\nGROUP BY 1",
+        **distributions.QUERIES,
+        **rulesql.QUERIES,
+        "count_successes": (
+            "SELECT {bucket} AS bucket_index{groups},\n  COUNT(*) AS row_count,\n"
+            "  SUM(CASE WHEN {success} THEN 1 ELSE 0 END) AS success_count,\n"
+            "  MAX(CASE WHEN {success} THEN {epoch} END) AS last_success_epoch\n"
+            "FROM {table}\nWHERE {time_range}{filters}\nGROUP BY {group_by}"
+        ),
     }
     #: Driver errors, most specific first; the first rule that matches decides the error.
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = ()
+
+    # drift's distribution facts and their renderers live in distributions.py
+    histograms = distributions.histograms
+    category_counts = distributions.category_counts
+    abs_means = distributions.abs_means
+    _build_histograms = distributions.build_histograms
+    _build_top_values = distributions.build_top_values
+    _build_value_counts = distributions.build_value_counts
+    _build_abs_means = distributions.build_abs_means
+    # contract checks compiled to SQL live in rulesql.py
+    contract_failures = rulesql.contract_failures
+    failure_examples = rulesql.failure_examples
+    _build_contract_failures = rulesql.build_contract_failures
+    _build_failure_examples = rulesql.build_failure_examples
+    # the schema monitor's metadata queries live in schema_sql.py
+    schema_columns = schema_sql.schema_columns
+    schema_fingerprints = schema_sql.schema_fingerprints
+    _build_schema_columns = schema_sql.build_schema_columns
+    _build_schema_fingerprints = schema_sql.build_schema_fingerprints
+
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
         self._engine: sa.Engine | None = None
@@ -213,6 +251,24 @@ class SqlWarehouse(Warehouse):
             "filters": "".join(f"\n  AND {c}" for c in conds),
         }, params
 
+    def _build_count_successes(
+        self, table: TableRef, time_column: str, start: datetime, end: datetime,
+        window: timedelta, success: Sequence[Predicate], group_by: Sequence[str] = (),
+        where: Sequence[Predicate] = (),
+    ) -> Parts:
+        if not success:
+            raise ValueError("count_successes needs at least one success predicate")
+        fragments, params = self._build_count_rows(table, time_column, start, end, window, where)
+        conds, success_params = self._predicates(success, prefix="s")
+        params.update(success_params)
+        groups = [self.quote(c) for c in group_by]
+        epoch = self.EPOCH.format(column=self.quote(time_column))
+        return {
+            **fragments, "epoch": epoch, "success": " AND ".join(f"({c})" for c in conds),
+            "groups": "".join(f", {g}" for g in groups),
+            "group_by": ", ".join(str(i) for i in range(1, len(groups) + 2)),
+        }, params
+
     def _build_newest(
         self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
     ) -> Parts:
@@ -248,8 +304,10 @@ class SqlWarehouse(Warehouse):
         case = "CASE\n    " + "\n    ".join(whens) + f"\n    ELSE {k}\n  END"
         return {"table": self.qualified(table), "bin": case, "where": _where(conds)}, params
 
-    def _predicates(self, where: Iterable[Predicate]) -> tuple[list[str], dict[str, Any]]:
-        """SQL conditions for the filters, with their values as binds ``:w<i>[_<j>]``."""
+    def _predicates(
+        self, where: Iterable[Predicate], prefix: str = "w"
+    ) -> tuple[list[str], dict[str, Any]]:
+        """SQL conditions for the filters, with their values as binds ``:<prefix><i>[_<j>]``."""
         conds: list[str] = []
         params: dict[str, Any] = {}
         for i, p in enumerate(where):
@@ -261,14 +319,14 @@ class SqlWarehouse(Warehouse):
             elif p.op in ("in", "not in"):
                 if isinstance(p.value, str | bytes) or not isinstance(p.value, Iterable):
                     raise ValueError(f"filter {p.column} {p.op} needs a list of values")
-                names = {f"w{i}_{j}": self._bind_value(v) for j, v in enumerate(p.value)}
+                names = {f"{prefix}{i}_{j}": self._bind_value(v) for j, v in enumerate(p.value)}
                 params.update(names)
                 binds = ", ".join(f":{n}" for n in names)
                 empty = "1 = 0" if p.op == "in" else "1 = 1"
                 conds.append(f"{col} {p.op.upper()} ({binds})" if names else empty)
             else:
-                params[f"w{i}"] = self._bind_value(p.value)
-                conds.append(f"{col} {'<>' if p.op == '!=' else p.op} :w{i}")
+                params[f"{prefix}{i}"] = self._bind_value(p.value)
+                conds.append(f"{col} {'<>' if p.op == '!=' else p.op} :{prefix}{i}")
         return conds, params
 
     def _bind_value(self, value: Any) -> Any:
@@ -316,6 +374,37 @@ class SqlWarehouse(Warehouse):
                 counts[min(max(int(index), 0), len(spans) - 1)] += int(rows)
         spans_counts = zip(spans, counts, strict=True)
         return [BucketCount(start=s, end=e, rows=n) for (s, e), n in spans_counts]
+
+    def count_successes(
+        self, table: TableRef, time_column: str, start: datetime, end: datetime,
+        window: timedelta, success: Sequence[Predicate], group_by: Sequence[str] = (),
+        where: Sequence[Predicate] = (),
+    ) -> list[WindowCount]:
+        spans = buckets(as_utc(start), as_utc(end), window)
+        if not spans:
+            return []
+        stmt = self.render(
+            "count_successes", table=table, time_column=time_column, start=start, end=end,
+            window=window, success=success, group_by=group_by, where=where,
+        )
+        k = len(group_by)
+        # (group, bucket) -> [total, successes, newest success epoch]
+        tally: dict[tuple[Any, ...], dict[int, list[Any]]] = {} if k else {(): {}}
+        for row in self._rows(stmt):
+            if row[0] is None:
+                continue
+            index = min(max(int(row[0]), 0), len(spans) - 1)  # clamp float rounding
+            cell = tally.setdefault(tuple(row[1:k + 1]), {}).setdefault(index, [0, 0, None])
+            total, successes, last = row[k + 1:]
+            cell[0] += int(total)
+            cell[1] += int(successes or 0)
+            if last is not None:
+                cell[2] = max(float(last), cell[2] if cell[2] is not None else -math.inf)
+        return [
+            _window_count(spans, i, group, cells.get(i))
+            for group, cells in sorted(tally.items(), key=lambda kv: [str(v) for v in kv[0]])
+            for i in range(len(spans))
+        ]
 
     def newest(
         self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
@@ -369,6 +458,17 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def _window_count(
+    spans: Sequence[tuple[datetime, datetime]], i: int, group: tuple[Any, ...],
+    cell: list[Any] | None,
+) -> WindowCount:
+    total, successes, last = cell or (0, 0, None)
+    return WindowCount(
+        start=spans[i][0], end=spans[i][1], group=group, total=total, successes=successes,
+        last_success=None if last is None else datetime.fromtimestamp(last, UTC),
+    )
 
 
 def _where(conds: Sequence[str]) -> str:

@@ -37,8 +37,13 @@ class SQLite(SqlWarehouse):
 
     #: ``PRAGMA schema_version`` moves on every DDL: https://sqlite.org/pragma.html#pragma_schema_version
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
+    #: No hash function in SQL: the fingerprint query's text is hashed in Python.
+    SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = False
     #: Names are case-insensitive: https://sqlite.org/lang_keywords.html
     NAMES_CASE_INSENSITIVE: ClassVar[bool] = True
+    # no row values in COUNT(DISTINCT); json_array is built in since 3.38:
+    # https://sqlite.org/json1.html#jarray (SQLite has no REGEXP function: SUPPORTS_REGEX off)
+    ROW_VALUE: ClassVar[str] = "json_array({columns})"
     # A "double-quoted" name that matches no column is read as a string literal, which would
     # hide a missing column; backticks are always identifiers: https://sqlite.org/quirks.html#dblquote
     QUOTE_DIALECT: ClassVar[str | None] = "mysql"
@@ -50,6 +55,9 @@ class SQLite(SqlWarehouse):
     TIME_RANGE: ClassVar[str] = "{epoch} >= :start_epoch AND {epoch} < :end_epoch"
     # SQLite has no NaN: it stores NaN as NULL, which MISSING already counts.
     TABLE_MATCH: ClassVar[str] = "(lower({schema}) = 'main' AND lower(m.name) = lower({table}))"
+    # LIKE is case-insensitive for ASCII: https://sqlite.org/lang_expr.html#like
+    PATTERN_MATCH: ClassVar[str] = (
+        "(lower({schema}) = 'main' AND m.name LIKE {pattern} ESCAPE '\\')")
     QUERIES: ClassVar[dict[str, str]] = {
         **SqlWarehouse.QUERIES,
         # sqlite_master is sqlite_schema under its name from before SQLite 3.33
@@ -65,6 +73,25 @@ class SQLite(SqlWarehouse):
             "FROM {table}{where}"
         ),
         "schema_version": "PRAGMA schema_version",
+        "schema_columns": (
+            "SELECT 'main' AS table_schema, m.name AS table_name, p.name AS column_name,\n"
+            "  p.type AS data_type, p.\"notnull\" = 0 AS nullable\n"
+            "FROM sqlite_master AS m\nJOIN pragma_table_info(m.name) AS p\n"
+            "WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'\n"
+            "  AND ({tables})\nORDER BY m.name, p.cid"
+        ),
+        # no md5 in SQLite (hashed in Python), and group_concat takes no ORDER BY before
+        # 3.44: an ordered subquery is not flattened into an aggregate query
+        # (https://sqlite.org/optoverview.html#flattening, rule 16); cid is in the text too
+        "schema_fingerprints": (
+            "SELECT table_schema, table_name, group_concat(facts, char(31)) AS fingerprint\n"
+            "FROM (\nSELECT 'main' AS table_schema, m.name AS table_name,\n"
+            "  p.cid || char(30) || p.name || char(30) || p.type || char(30) || p.\"notnull\""
+            " AS facts\n"
+            "FROM sqlite_master AS m\nJOIN pragma_table_info(m.name) AS p\n"
+            "WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'\n"
+            "  AND ({tables})\nORDER BY m.name, p.cid\n) AS f\nGROUP BY table_schema, table_name"
+        ),
     }
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
         (r"no such (table|column)|unknown database", TableNotFound, NAMES_HINT),
