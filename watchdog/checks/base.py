@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from watchdog.config.models import Config, MonitorConfig
-from watchdog.models import CheckResult, Finding, Metric, Status, worst
+from watchdog.models import CheckResult, Column, Finding, Metric, Status, worst
 from watchdog.warehouses.base import Warehouse
 
 
 class History(Protocol):
-    """The read side of the state store that checks may use (metric history, snapshots)."""
+    """The part of the state store that checks use: metric history, past results, schema
+    snapshots, and versioned JSON documents (drift profiles, flagged volume windows)."""
 
     def metric_history(
         self, monitor_id: str, name: str, tags: Sequence[str] | None = None,
@@ -22,6 +23,20 @@ class History(Protocol):
     ) -> list[tuple[datetime, float]]: ...
 
     def last_result(self, monitor_id: str) -> CheckResult | None: ...
+
+    def snapshot_tokens(self, monitor_id: str) -> dict[str, str | None]: ...
+
+    def latest_snapshots(self, monitor_id: str,
+                         tables: Sequence[str] | None = None) -> dict[str, list[Column]]: ...
+
+    def save_snapshots(self, monitor_id: str, tables: Mapping[str, Sequence[Column]],
+                       taken_at: datetime, tokens: Mapping[str, str] | None = None) -> None: ...
+
+    def get_artifact(
+        self, kind: str, key: str, version: int | None = None
+    ) -> tuple[int, datetime, dict[str, Any]] | None: ...
+
+    def put_artifact(self, kind: str, key: str, payload: Mapping[str, Any]) -> int: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

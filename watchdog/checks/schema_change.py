@@ -15,13 +15,12 @@ from __future__ import annotations
 import fnmatch
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import Field
 
 from watchdog.checks import schema_audit
-from watchdog.checks.base import Check, CheckContext, Outcome
+from watchdog.checks.base import Check, CheckContext, History, Outcome
 from watchdog.checks.schema_diff import ADDITIVE, RenameHints, diff
 from watchdog.checks.schema_events import Attribution, compose, missing_event
 from watchdog.checks.schema_impact import contract_terms, judge, readers
@@ -48,23 +47,6 @@ class SchemaParams(MonitorConfig):
         return ()
 
 
-class SnapshotStore(Protocol):
-    """The part of the state store this check needs."""
-
-    def snapshot_tokens(self, monitor_id: str) -> dict[str, str | None]: ...
-
-    def latest_snapshots(self, monitor_id: str,
-                         tables: Sequence[str] | None = None) -> dict[str, list[Column]]: ...
-
-    def save_snapshots(self, monitor_id: str, tables: Mapping[str, Sequence[Column]],
-                       taken_at: datetime, tokens: Mapping[str, str] | None = None) -> None: ...
-
-    def get_artifact(self, kind: str, key: str) -> tuple[int, datetime, dict[str, Any]] | None:
-        ...
-
-    def put_artifact(self, kind: str, key: str, payload: Mapping[str, Any]) -> int: ...
-
-
 def _matches(table: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(table.lower(), p.lower()) for p in patterns)
 
@@ -79,7 +61,7 @@ class SchemaChangeCheck(Check):
     def run(self, ctx: CheckContext) -> CheckResult:
         p = self.monitor
         assert isinstance(p, SchemaParams)
-        store: SnapshotStore = ctx.history  # type: ignore[assignment]
+        store = ctx.history
         if store is None or not hasattr(store, "snapshot_tokens"):
             raise RuntimeError("the schema monitor needs the state store")
         wh = ctx.warehouse
@@ -204,7 +186,7 @@ BY_NAME_LIMIT = 200
 
 
 def _suspects(
-    store: SnapshotStore, wh: Warehouse, monitor_id: str, known: Mapping[str, str | None],
+    store: History, wh: Warehouse, monitor_id: str, known: Mapping[str, str | None],
     patterns: Sequence[TableRef], prints: Mapping[str, tuple[TableRef, str]],
 ) -> tuple[dict[str, list[Column]], dict[str, list[Column]]]:
     """The tables whose columns may differ from their snapshot (by fingerprint), before and

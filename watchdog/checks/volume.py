@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Literal, Protocol, runtime_checkable
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BeforeValidator, Field
 
-from watchdog.checks.base import Check, CheckContext, Outcome
+from watchdog.checks.base import Check, CheckContext, History, Outcome
 from watchdog.checks.freshness import human
 from watchdog.checks.volume_baseline import Thresholds, Verdict, scan
 from watchdog.config.models import Duration, Filter, MonitorConfig
@@ -91,17 +91,6 @@ class VolumeParams(MonitorConfig):
         )
 
 
-@runtime_checkable
-class Artifacts(Protocol):
-    """The part of the state store that keeps versioned JSON documents."""
-
-    def get_artifact(
-        self, kind: str, key: str, version: int | None = None
-    ) -> tuple[int, datetime, dict[str, Any]] | None: ...
-
-    def put_artifact(self, kind: str, key: str, payload: dict[str, Any]) -> int: ...
-
-
 class VolumeCheck(Check):
     """FAIL on a drop (or spike) of successful predictions, zero successes, or silence."""
 
@@ -120,7 +109,7 @@ class VolumeCheck(Check):
             p.window, [f.predicate() for f in p.success], p.group_by,
             [f.predicate() for f in p.where],
         )
-        store = ctx.history if isinstance(ctx.history, Artifacts) else None
+        store = ctx.history
         flags = _load_flags(store, p.id, seconds, first)
         out = self.outcome(str(table))
         holidays = _holiday_indices(p.holidays, seconds, first, judged)
@@ -232,7 +221,7 @@ def _holiday_indices(days: Sequence[date], seconds: int, first: int, last: int) 
             if datetime.fromtimestamp(i * seconds, UTC).date() in wanted} if wanted else set()
 
 
-def _load_flags(store: Artifacts | None, monitor_id: str, seconds: int,
+def _load_flags(store: History | None, monitor_id: str, seconds: int,
                 first: int) -> dict[str, set[int]]:
     """Windows flagged on earlier polls, per group; a document of another shape is ignored."""
     found = store.get_artifact(FLAGS_KIND, monitor_id) if store else None
@@ -244,7 +233,7 @@ def _load_flags(store: Artifacts | None, monitor_id: str, seconds: int,
     return {k: {int(i) for i in v if int(i) >= first} for k, v in payload["flags"].items()}
 
 
-def _save_flags(store: Artifacts | None, monitor_id: str, seconds: int,
+def _save_flags(store: History | None, monitor_id: str, seconds: int,
                 flags: dict[str, set[int]]) -> None:
     """Store a new version of the flags document only when the flags changed."""
     if store is None:
