@@ -302,3 +302,23 @@ def test_many_suspects_and_stale_tokens_cost_no_false_events(tmp_path: Path) -> 
         with Store.open(f"sqlite:///{tmp_path}/state.db") as store:
             assert {t: v for t, v in store.snapshot_tokens("sc").items() if v != "absent"} == prints
         assert poll(tmp_path, wh, schema)[1] == []
+
+
+@pytest.mark.postgres
+def test_ddl_from_before_the_first_poll_is_never_attributed_to_later_changes(
+        tmp_path: Path) -> None:
+    from watchdog.warehouses import create
+
+    with _audited_postgres() as (engine, url):
+        wh = {"type": "postgres", "settings": {"url": url}}
+        adapter = create("wh", "postgres", {"url": url})
+        adapter.setup_audit()
+        ddl(engine, "CREATE SCHEMA app", "CREATE TABLE app.features (old_a INTEGER, z TEXT)",
+            "ALTER TABLE app.features RENAME COLUMN old_a TO a",
+            "ALTER TABLE app.features ADD COLUMN b BIGINT")
+        poll(tmp_path, wh, "app")  # baseline, with three DDL statements already logged
+        ddl(engine, "ALTER TABLE app.features ADD COLUMN extra TEXT")
+        _result, (event,) = poll(tmp_path, wh, "app")
+        adapter.close()
+    assert "ADD COLUMN extra" in event["text"]
+    assert "RENAME COLUMN old_a" not in event["text"] and "ADD COLUMN b" not in event["text"]

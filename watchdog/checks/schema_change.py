@@ -231,15 +231,22 @@ def _probe(wh: Warehouse) -> str | None:
         return None
 
 
-def _latest_seq(wh: Warehouse) -> int:
-    """The audit log's newest sequence number (0 without a readable log)."""
+def _latest_seq(wh: Warehouse, page: int = 5000) -> int:
+    """The audit log's newest sequence number (0 without a readable log).
+
+    Events come oldest first, so the log is paged forward to its end: only the first poll
+    of a monitor does this, and later polls read from the cursor it leaves."""
     if not wh.SUPPORTS_AUDIT_LOG:
         return 0
+    seq = 0
     try:
-        events = wh.audit_events(0, limit=1)
+        while events := wh.audit_events(seq, limit=page):
+            seq = events[-1].seq
+            if len(events) < page:
+                break
     except WarehouseError:
-        return 0
-    return events[-1].seq if events else 0
+        pass
+    return seq
 
 
 def _rescope(previous: dict[str, list[Column]], current: dict[str, list[Column]],
