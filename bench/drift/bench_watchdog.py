@@ -5,7 +5,9 @@
 
 The data is loaded into a DuckDB file first (not timed), then a fresh process profiles the
 reference and compares the current window (timed: wall time and peak extra RSS, DuckDB
-included, since it runs in-process). Prints one JSON line.
+included, since it runs in-process). DuckDB is opened with ``memory_limit`` (default
+100MB, ``--memory-limit ''`` for DuckDB's own default of 80 % of RAM) and ``--threads``.
+Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def load_big(path: str, rows: int, cols: int) -> None:
         con.execute(f"CREATE TABLE cur AS {select(rows, True)}")
 
 
-def measure(path: str, rows: int, cols: int, exact: bool) -> dict:
+def measure(path: str, rows: int, cols: int, exact: bool, settings: dict) -> dict:
     from watchdog.checks.drift import DriftParams
     from watchdog.checks.drift_analysis import analyse
     from watchdog.checks.drift_profile import build_profile
@@ -70,14 +72,14 @@ def measure(path: str, rows: int, cols: int, exact: bool) -> dict:
 
     p = DriftParams(id="bench", warehouse="b", table="main.cur", time_column="ts",
                     window="5000w", reference={"table": "main.ref"})  # type: ignore[arg-type]
-    wh = create("b", "duckdb", {"path": path, "read_only": True})
+    wh = create("b", "duckdb", {"path": path, "read_only": True, **settings})
     wh.ping()
     with PeakRSS() as prof:
         profile = build_profile(wh, p, NOW)
     with PeakRSS() as cur:
         analysis = analyse(wh, p, profile, 1, NOW)
     drifted = sorted(f.name for f in analysis.features if f.drifted)
-    out = {"tool": "watchdog", "rows": rows, "cols": cols,
+    out = {"tool": "watchdog", "rows": rows, "cols": cols, **settings,
            "profile_seconds": round(prof.seconds, 2), "profile_extra_mb": round(prof.extra_mb, 1),
            "current_seconds": round(cur.seconds, 2), "current_extra_mb": round(cur.extra_mb, 1),
            "seconds": round(prof.seconds + cur.seconds, 2),
@@ -96,7 +98,8 @@ def exactness(analysis, profile, rows: int, cols: int) -> dict:  # type: ignore[
     from watchdog.checks import stats
 
     ref, cur = frame(rows, cols, False, 1), frame(rows, cols, True, 2)
-    worst = {"psi": 0.0, "jensen_shannon": 0.0, "chi2_pvalue": 0.0, "ks_bins_vs_exact": 0.0}
+    worst = {"psi": 0.0, "jensen_shannon": 0.0, "chi2_pvalue": 0.0, "ks_bins_vs_exact": 0.0,
+             "ks_error_bound": 0.0}
     for f in analysis.features:
         spec = profile["features"][f.name]
         if f.type == "numeric":
@@ -106,6 +109,7 @@ def exactness(analysis, profile, rows: int, cols: int) -> dict:  # type: ignore[
             d = sps.ks_2samp(ref[f.name], cur[f.name]).statistic
             worst["ks_bins_vs_exact"] = max(worst["ks_bins_vs_exact"],
                                             abs(f.statistics["ks_statistic"] - d))
+            worst["ks_error_bound"] = max(worst["ks_error_bound"], f.ks_error or 0.0)
         else:
             cats = spec["categories"]
             r = [int((ref[f.name] == k).sum()) for k in cats] + [0]
@@ -125,16 +129,21 @@ def main() -> None:
     ap.add_argument("--cols", type=int, required=True)
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     ap.add_argument("--exact", action="store_true", help="also check statistics against numpy")
+    ap.add_argument("--memory-limit", default="100MB", help="DuckDB memory_limit ('': none)")
+    ap.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: its default)")
     args = ap.parse_args()
     rows = args.big or args.rows
+    settings = {k: v for k, v in (("memory_limit", args.memory_limit),
+                                  ("threads", args.threads)) if v}
     if args.measure:
-        print(json.dumps(measure(args.measure, rows, args.cols, args.exact)))
+        print(json.dumps(measure(args.measure, rows, args.cols, args.exact, settings)))
         return
     with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
         path = str(Path(tmp) / "bench.duckdb")
         (load_big if args.big else load)(path, rows, args.cols)
         cmd = [sys.executable, __file__, "--measure", path, "--rows", str(rows),
-               "--cols", str(args.cols)] + (["--exact"] if args.exact else [])
+               "--cols", str(args.cols), "--memory-limit", args.memory_limit,
+               "--threads", str(args.threads)] + (["--exact"] if args.exact else [])
         subprocess.run(cmd, check=True)
 
 

@@ -125,3 +125,27 @@ def test_rank_changes_and_spearman() -> None:
     moves, rho = stats.rank_changes(ref, cur)
     assert moves == [-2, 1, 0, 1]
     assert rho == pytest.approx(sps.spearmanr(ref, cur).statistic, abs=TOL)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ks_bounds_bracket_the_exact_statistic(seed: int) -> None:
+    """Over any ordered buckets, scipy's statistic lies in [d, d + error], and the error is
+    at most the largest min(reference share, current share) of a bucket."""
+    rng = np.random.default_rng(seed)
+    ref, cur = rng.normal(0, 1, 3000), rng.normal(0.2 * seed, 1 + 0.1 * seed, 2000)
+    edges = np.sort(rng.normal(0, 1.5, 12 + 20 * seed))
+    a, b = stats.bin_counts(ref, list(edges)), stats.bin_counts(cur, list(edges))
+    r, c = [a[1], *a[0], a[2]], [b[1], *b[0], b[2]]
+    d, err = stats.ks_bounds(r, c)
+    exact = sps.ks_2samp(ref, cur).statistic
+    assert d == pytest.approx(stats.ks_counts(r, c), abs=TOL)
+    assert d - TOL <= exact <= d + err + TOL
+    assert err <= float(np.max(np.minimum(stats.shares(r), stats.shares(c)))) + TOL
+    assert stats.ks_bounds([], []) == (0.0, 0.0)
+
+
+def test_ks_pvalue_uses_the_limiting_law_for_large_samples() -> None:
+    n = stats.KSTWO_MAX_N * 4
+    d = 1.2 / np.sqrt(n / 2)
+    assert stats.ks_pvalue(d, n, n) == pytest.approx(sps.kstwobign.sf(1.2), abs=TOL)
+    assert stats.ks_pvalue(d, n, n) == pytest.approx(sps.kstwo.sf(d, n / 2), abs=2e-3)

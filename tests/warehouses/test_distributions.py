@@ -83,3 +83,33 @@ def test_abs_means_ignore_null_and_nan(warehouse: Env) -> None:
     assert got["price"] == pytest.approx(np.mean([float(r["price"]) for r in rows]), rel=1e-9)
     empty = wh.abs_means(seed.table("events"), ["id"], [P(column="id", op="<", value=0)])
     assert empty == {"id": None}
+
+
+@pytest.mark.parametrize("where", [(), WINDOW])
+def test_ks_counts_match_numpy_on_the_same_fine_grid(warehouse: Env, where) -> None:
+    wh, seed = warehouse
+    rows = selected(events_rows(), where)
+    grids = {"amount": (40.0, 25.0, 2000), "id": (100.0, 30.0, 50), "price": (10.0, 5.0, 7)}
+    got = wh.ks_counts(seed.table("events"), grids, where)
+    assert list(got) == list(grids)
+    for column, (center, scale, resolution) in grids.items():
+        x = _numbers(rows, column)
+        x = x[~np.isnan(x)]
+        bucket = np.floor(resolution / np.pi * np.arctan((x - center) / scale) + resolution / 2)
+        expected = np.bincount(np.clip(bucket.astype(int), 0, resolution),
+                               minlength=resolution + 1)
+        assert got[column].tolist() == expected.tolist(), column
+    assert wh.ks_counts(seed.table("events"), {}) == {}
+
+
+def test_duckdb_memory_limit_and_threads_are_applied(tmp_path) -> None:
+    from watchdog.warehouses import create
+
+    wh = create("d", "duckdb", {"memory_limit": "64MB", "threads": 1})
+    stmt = "SELECT current_setting('memory_limit'), current_setting('threads')"
+    with wh.engine.connect() as conn:  # type: ignore[attr-defined]
+        limit, threads = conn.exec_driver_sql(stmt).one()
+    assert limit.startswith("61") and int(threads) == 1  # 64 MB, shown in MiB
+    for bad in ({"memory_limit": "lots"}, {"threads": 0}):
+        with pytest.raises(Exception, match="memory_limit|threads"):
+            create("d", "duckdb", bad)

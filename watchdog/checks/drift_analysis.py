@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from watchdog.checks import stats
-from watchdog.checks.drift_profile import numeric_sample
-from watchdog.models import Predicate
+from watchdog.checks.drift_profile import column_samples, unpack_counts
+from watchdog.errors import UnsupportedFeature
+from watchdog.models import Predicate, TableRef
 from watchdog.warehouses.base import Warehouse
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class FeatureDrift:
     cur_rows: int
     statistics: dict[str, float] = field(default_factory=dict)
     crossed: dict[str, float] = field(default_factory=dict)  # statistic -> its threshold
+    #: bins mode: the exact KS statistic lies in [ks_statistic, ks_statistic + ks_error]
+    ks_error: float | None = None
 
     @property
     def drifted(self) -> bool:
@@ -101,8 +104,9 @@ def analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: int
     feats = profile["features"]
     numeric = [n for n, f in feats.items() if f["type"] == "numeric"]
     hists = wh.histograms(table, {n: feats[n]["edges"] for n in numeric}, where)
-    rows = wh.sample(table, numeric, p.sample_size, where) if p.mode == "sample" and numeric \
-        else []
+    samples = column_samples(wh, table, numeric, p.sample_size, where) \
+        if p.mode == "sample" else {}
+    fine = _current_ks(wh, table, feats, where) if p.mode == "bins" else {}
     out = []
     for name, ref in feats.items():
         if ref["type"] == "numeric":
@@ -110,7 +114,9 @@ def analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: int
             cur = [h.below, *h.counts, h.above]
             fd = _feature(name, ref, _numeric_labels(ref["edges"]), _ref_buckets(ref), cur,
                           h.missing, h.total)
-            _numeric_stats(fd, ref, numeric_sample(rows, name) if rows else None)
+            sample = samples.get(name)
+            _numeric_stats(fd, ref, sample if sample is not None and len(sample) else None,
+                           fine.get(name))
         else:
             cc = wh.category_counts(table, name, values=ref["categories"], where=where)
             cur = [n for _, n in cc.counts] + [cc.other]
@@ -150,13 +156,39 @@ def _numeric_labels(edges: Sequence[float]) -> list[str]:
     return [f"< {edges[0]:.4g}", *inner, f"> {edges[-1]:.4g}"]
 
 
-def _numeric_stats(fd: FeatureDrift, ref: dict[str, Any], sample: np.ndarray | None) -> None:
+def _current_ks(wh: Warehouse, table: TableRef, feats: dict[str, Any],
+                where: list[Predicate]) -> dict[str, np.ndarray]:
+    """The current window's counts over the profile's fine KS grids."""
+    grids = {n: (f["ks"]["center"], f["ks"]["scale"], f["ks"]["resolution"])
+             for n, f in feats.items() if f.get("ks")}
+    if not grids:
+        return {}
+    try:
+        return wh.ks_counts(table, grids, where)
+    except UnsupportedFeature:
+        return {}
+
+
+def _bins_ks(fd: FeatureDrift, ref: dict[str, Any], fine: np.ndarray | None
+             ) -> tuple[float, float]:
+    """KS and its error bound from the PSI bins, narrowed by the fine grid when there is one:
+    the exact value lies in both intervals."""
+    d, err = stats.ks_bounds(fd.ref_counts, fd.cur_counts)
+    if fine is None or not ref.get("ks"):
+        return d, err
+    fine_d, fine_err = stats.ks_bounds(unpack_counts(ref["ks"]["counts"]), fine)
+    low, high = max(d, fine_d), min(d + err, fine_d + fine_err)
+    return low, max(high - low, 0.0)
+
+
+def _numeric_stats(fd: FeatureDrift, ref: dict[str, Any], sample: np.ndarray | None,
+                   fine: np.ndarray | None = None) -> None:
     r, c = fd.ref_counts, fd.cur_counts
     s = fd.statistics
     s["psi"] = stats.psi(r, c)
     s["jensen_shannon"] = stats.jensen_shannon(r, c)
     if sample is None:
-        s["ks_statistic"] = stats.ks_counts(r, c)
+        s["ks_statistic"], fd.ks_error = _bins_ks(fd, ref, fine)
         s["ks_pvalue"] = stats.ks_pvalue(s["ks_statistic"], sum(r), sum(c))
     else:
         ref_sample = np.asarray(ref.get("sample") or [], dtype=np.float64)

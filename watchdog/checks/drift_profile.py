@@ -2,17 +2,21 @@
 
 A profile holds, per feature: bin edges (quantiles of a bounded sample) with the exact counts
 of the whole reference over them (one warehouse scan for all numeric columns), a few
-quantiles, mean and standard deviation, and the bounded sample itself (for exact KS and
-Wasserstein); for categorical features the most frequent values with their counts and the
-rest as "other"; and the missing rate of every feature. Current runs compare against it
-and never re-read the reference table. ``watchdog drift baseline MONITOR`` rebuilds it.
+quantiles, mean and standard deviation, the bounded sample itself (for exact KS and
+Wasserstein), and the whole reference's counts over a fine KS grid (for KS within ~1e-4 in
+bins mode, see ``distributions.ks_counts`` and ``stats.ks_bounds``); for categorical
+features the most frequent values with their counts and the rest as "other"; and the
+missing rate of every feature. Current runs compare against it and never re-read the
+reference table. ``watchdog drift baseline MONITOR`` rebuilds it.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
+import zlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -20,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from watchdog.checks import stats
-from watchdog.errors import WatchdogError
+from watchdog.errors import UnsupportedFeature, WatchdogError
 from watchdog.models import Predicate
 from watchdog.warehouses.base import Warehouse
 
@@ -30,10 +34,12 @@ if TYPE_CHECKING:
 #: Artifact kind of reference profiles in the state store (key: the monitor id).
 KIND = "drift_profile"
 #: Layout version of the stored document; a profile of another layout is rebuilt.
-SCHEMA = 1
+SCHEMA = 2
 NUMERIC_FAMILIES = frozenset({"integer", "float", "decimal"})
 CATEGORICAL_FAMILIES = frozenset({"string", "boolean"})
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+#: Columns per sample query (Python holds sample_size rows of this many columns at once).
+SAMPLE_BATCH = 32
 
 
 @runtime_checkable
@@ -50,7 +56,8 @@ class ArtifactStore(Protocol):
 def fingerprint(p: DriftParams) -> str:
     """A hash of everything that shapes a profile; a changed config means a stale profile."""
     keys = {"reference", "features", "exclude", "numeric", "categorical", "prediction_columns",
-            "attribution_columns", "bins", "max_categories", "sample_size", "table"}
+            "attribution_columns", "bins", "max_categories", "sample_size", "table",
+            "ks_resolution"}
     text = json.dumps(p.model_dump(include=keys, mode="json"), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -114,10 +121,10 @@ def build_profile(wh: Warehouse, p: DriftParams, now: datetime) -> dict[str, Any
     where, described = reference_where(p, now)
     plan = feature_plan(wh, p)
     numeric = [c for c, f in plan.items() if f["type"] == "numeric"]
-    rows = wh.sample(table, numeric, p.sample_size, where) if numeric else []
-    samples = {c: _floats(r.get(c) for r in rows) for c in numeric}
+    samples = column_samples(wh, table, numeric, p.sample_size, where)
     edges = {c: stats.quantile_edges(samples[c], p.bins) or [0.0, 0.0] for c in numeric}
     hists = wh.histograms(table, edges, where)
+    fine = ks_profile(wh, table, samples, p.ks_resolution, where)
     features: dict[str, Any] = {}
     for name, info in plan.items():
         if info["type"] == "numeric":
@@ -126,6 +133,7 @@ def build_profile(wh: Warehouse, p: DriftParams, now: datetime) -> dict[str, Any
                 **info, "edges": list(h.edges), "counts": list(h.counts), "below": h.below,
                 "above": h.above, "missing": h.missing, "total": h.total,
                 **_moments(sample), "sample": [float(x) for x in sample],
+                **({"ks": fine[name]} if name in fine else {}),
             }
         else:
             cc = wh.category_counts(table, name, limit=p.max_categories, where=where)
@@ -140,6 +148,45 @@ def build_profile(wh: Warehouse, p: DriftParams, now: datetime) -> dict[str, Any
         "built_at": now.isoformat(), "reference": described, "features": features,
         "attributions": {f: attributions.get(c) for f, c in p.attribution_columns.items()},
     }
+
+
+def ks_grid(sample: np.ndarray, resolution: int) -> tuple[float, float, int] | None:
+    """The fine KS grid of a feature: centre the median, scale the interquartile range / 1.349
+    (the standard deviation of a normal law; else the standard deviation, else 1). A bucket
+    then holds at most ~1.5/resolution of a normal reference (exactly 1/resolution of a
+    Cauchy one, whose quartiles are ±scale). None without a sample or a resolution."""
+    if not len(sample) or resolution <= 0:
+        return None
+    q25, center, q75 = (float(v) for v in np.quantile(sample, (0.25, 0.5, 0.75)))
+    scale = (q75 - q25) / 1.349 or float(np.std(sample)) or 1.0
+    return center, scale, resolution
+
+
+def ks_profile(wh: Warehouse, table: Any, samples: Mapping[str, np.ndarray], resolution: int,
+               where: Sequence[Predicate]) -> dict[str, dict[str, Any]]:
+    """The reference's counts over each numeric feature's fine KS grid (one statement), or
+    nothing where the warehouse has no fine buckets."""
+    grids = {c: g for c, s in samples.items() if (g := ks_grid(s, resolution)) is not None}
+    if not grids:
+        return {}
+    try:
+        counts = wh.ks_counts(table, grids, where)
+    except UnsupportedFeature:
+        return {}
+    return {c: {"center": g[0], "scale": g[1], "resolution": g[2],
+                "counts": pack_counts(counts[c])} for c, g in grids.items()}
+
+
+def pack_counts(counts: np.ndarray) -> str:
+    """Dense counts as text for the JSON profile: base64 of zlib of little-endian uint64s
+    (20,001 buckets take ~30 kB, not the ~300 kB of a JSON list)."""
+    raw = np.asarray(counts, dtype="<u8").tobytes()
+    return base64.b64encode(zlib.compress(raw)).decode("ascii")
+
+
+def unpack_counts(text: str) -> np.ndarray:
+    """The inverse of :func:`pack_counts`."""
+    return np.frombuffer(zlib.decompress(base64.b64decode(text)), dtype="<u8").astype(np.int64)
 
 
 def _floats(values: Any) -> np.ndarray:
@@ -198,6 +245,15 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def numeric_sample(rows: Sequence[Mapping[str, Any]], column: str) -> np.ndarray:
-    """The finite values of ``column`` in sampled rows."""
-    return _floats(r.get(column) for r in rows)
+def column_samples(wh: Warehouse, table: Any, columns: Sequence[str], size: int,
+                   where: Sequence[Predicate]) -> dict[str, np.ndarray]:
+    """A bounded sample of each column's finite values, drawn :data:`SAMPLE_BATCH` columns
+    at a time so that Python never holds more than ``size`` rows of that many columns (each
+    batch is its own random sample: only the columns' own distributions are used)."""
+    out: dict[str, np.ndarray] = {}
+    for start in range(0, len(columns), SAMPLE_BATCH):
+        batch = list(columns[start:start + SAMPLE_BATCH])
+        rows = wh.sample(table, batch, size, where)
+        out.update({c: _floats(r.get(c) for r in rows) for c in batch})
+        del rows
+    return out

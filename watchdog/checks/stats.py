@@ -25,6 +25,8 @@ from scipy import stats as sps
 PSI_EPS = 1e-4
 #: Floor of the reference standard deviation when normalising Wasserstein (as Evidently).
 STD_FLOOR = 1e-3
+#: Above this effective sample size KS p-values come from the limiting distribution.
+KSTWO_MAX_N = 10_000
 
 Floats = NDArray[np.float64]
 
@@ -79,10 +81,14 @@ def chi2_pvalue(ref_counts: ArrayLike, cur_counts: ArrayLike) -> float:
 
 
 def ks_pvalue(statistic: float, n_ref: int, n_cur: int) -> float:
-    """Two-sided asymptotic KS p-value for ``D`` (as ``ks_2samp(method="asymp")``)."""
+    """Two-sided asymptotic KS p-value for ``D``: as ``ks_2samp(method="asymp")`` (``kstwo``)
+    up to :data:`KSTWO_MAX_N` effective rows, above that the limiting Kolmogorov law
+    (``kstwobign``, within 0.002 of it there; ``kstwo`` takes up to 0.6 s at 500k rows)."""
     if n_ref == 0 or n_cur == 0:
         return 1.0
     en = n_ref * n_cur / (n_ref + n_cur)
+    if en > KSTWO_MAX_N:
+        return float(np.clip(sps.kstwobign.sf(statistic * np.sqrt(en)), 0.0, 1.0))
     return float(np.clip(sps.kstwo.sf(statistic, np.round(en)), 0.0, 1.0))
 
 
@@ -107,6 +113,27 @@ def ks_counts(ref_counts: ArrayLike, cur_counts: ArrayLike) -> float:
     fa = np.cumsum(shares(ref_counts))
     fb = np.cumsum(shares(cur_counts))
     return float(np.max(np.abs(fa - fb), initial=0.0))
+
+
+def ks_bounds(ref_counts: ArrayLike, cur_counts: ArrayLike) -> tuple[float, float]:
+    """KS from counts over the same ordered buckets, with its error: ``(d, error)``.
+
+    ``d`` is :func:`ks_counts` (the largest CDF gap at the bucket boundaries), and the exact
+    statistic of the values behind the counts lies in ``[d, d + error]``: inside bucket ``i``
+    the gap ``g = F_ref - F_cur`` rises by at most the bucket's reference share ``r_i`` and
+    falls by at most its current share ``c_i``, so ``|g| <= max(g_i + r_i, c_i - g_i)`` with
+    ``g_i`` the gap where the bucket starts; ``error <= max_i min(r_i, c_i)``, i.e. at most
+    the largest reference share of a bucket. Values repeated exactly (atoms) make it
+    conservative.
+    """
+    r, c = shares(ref_counts), shares(cur_counts)
+    if not len(r):
+        return 0.0, 0.0
+    after = np.cumsum(r - c)
+    before = after - (r - c)
+    d = float(np.max(np.abs(after)))
+    upper = float(np.max(np.maximum(before + r, c - before)))
+    return d, max(upper - d, 0.0)
 
 
 def wasserstein(ref: ArrayLike, cur: ArrayLike) -> float:

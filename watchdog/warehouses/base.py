@@ -216,6 +216,14 @@ class Warehouse(abc.ABC):
     ) -> dict[str, float | None]:
         """Mean absolute value of each numeric column (NULL and NaN ignored), one scan."""
 
+    def ks_counts(
+        self, table: TableRef, grids: Mapping[str, tuple[float, float, int]],
+        where: Sequence[Predicate] = (),
+    ) -> dict[str, Any]:
+        """Fine bucket counts of numeric columns for KS, as numpy arrays of
+        ``resolution + 1`` counts (see ``distributions.ks_counts``)."""
+        raise UnsupportedFeature(self.name, "fine KS buckets")
+
     def schema_version(self) -> str | None:
         """A token that changes whenever any DDL ran (``SUPPORTS_SCHEMA_VERSION``).
 

@@ -10,10 +10,13 @@ import pydantic
 import sqlalchemy as sa
 
 from watchdog.errors import TableNotFound, WarehouseAuthError, WarehouseUnavailable
+from watchdog.warehouses import distributions
 from watchdog.warehouses.base import WarehouseSettings
 from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse
 
 MEMORY = ":memory:"
+#: A DuckDB memory size: a number and a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB).
+MEMORY_SIZE = r"^\s*\d+(\.\d+)?\s*([KMGT]i?B|B)\s*$"
 
 
 class DuckDBSettings(WarehouseSettings):
@@ -25,6 +28,13 @@ class DuckDBSettings(WarehouseSettings):
 
     read_only: bool = False
     """Open the file read-only, so that other processes may read it too (none may write)."""
+
+    memory_limit: str | None = pydantic.Field(None, pattern=MEMORY_SIZE)
+    """Cap on DuckDB's memory (buffer pool and query state), e.g. ``"256MB"``; DuckDB's
+    default is 80 % of RAM, and it runs in watchdog's process. Larger work spills to disk."""
+
+    threads: int | None = pydantic.Field(None, ge=1)
+    """Worker threads of DuckDB (default: one per core)."""
 
     @pydantic.model_validator(mode="after")
     def _memory_is_writable(self) -> DuckDBSettings:
@@ -53,6 +63,7 @@ class DuckDB(SqlWarehouse):
     # epoch() is seconds as DOUBLE: https://duckdb.org/docs/sql/functions/timestamp
     EPOCH: ClassVar[str] = "epoch({column})"
     MISSING: ClassVar[str] = "{column} IS NULL OR isnan(CAST({column} AS DOUBLE))"
+    COUNT_WHEN: ClassVar[str] = "count_if({condition})"
     TABLE_MATCH: ClassVar[str] = (
         "(lower(table_schema) = lower({schema}) AND lower(table_name) = lower({table}))"
     )
@@ -62,6 +73,7 @@ class DuckDB(SqlWarehouse):
     )
     QUERIES: ClassVar[dict[str, str]] = {
         **SqlWarehouse.QUERIES,
+        **distributions.DUCKDB_QUERIES,
         "columns": (
             "SELECT table_schema, table_name, column_name, data_type,\n"
             "  is_nullable = 'YES' AS nullable\n"
@@ -102,7 +114,10 @@ class DuckDB(SqlWarehouse):
 
     def _create_engine(self) -> sa.Engine:
         path = self.settings.path
-        options: dict[str, Any] = {"connect_args": {"read_only": self.settings.read_only}}
+        config = {k: v for k, v in (("memory_limit", self.settings.memory_limit),
+                                    ("threads", self.settings.threads)) if v is not None}
+        options: dict[str, Any] = {"connect_args": {"read_only": self.settings.read_only,
+                                                    "config": config}}
         if path == MEMORY:
             # every connection to :memory: is a new database: share one
             options["poolclass"] = sa.pool.StaticPool

@@ -104,10 +104,12 @@ class SqlWarehouse(Warehouse):
     histograms = distributions.histograms
     category_counts = distributions.category_counts
     abs_means = distributions.abs_means
+    ks_counts = distributions.ks_counts
     _build_histograms = distributions.build_histograms
     _build_top_values = distributions.build_top_values
     _build_value_counts = distributions.build_value_counts
     _build_abs_means = distributions.build_abs_means
+    _build_ks_counts = distributions.build_ks_counts
     # contract checks compiled to SQL live in rulesql.py
     contract_failures = rulesql.contract_failures
     failure_examples = rulesql.failure_examples
