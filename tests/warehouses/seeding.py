@@ -32,8 +32,12 @@ DDL_TYPES: dict[str, dict[str, str]] = {
     "duckdb": {**_COMMON, "float": "DOUBLE", "string": "VARCHAR"},
     "sqlite": {**_COMMON, "integer": "INTEGER", "float": "REAL", "string": "TEXT"},
     "postgres": {**_COMMON, "float": "DOUBLE PRECISION", "string": "TEXT"},
+    "snowflake": {**_COMMON, "float": "DOUBLE", "string": "VARCHAR",
+                  "timestamp": "TIMESTAMP_NTZ", "timestamptz": "TIMESTAMP_TZ"},
+    "redshift": {**_COMMON, "float": "DOUBLE PRECISION", "string": "TEXT"},
 }
-_DIALECT = {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres"}
+_DIALECT = {"duckdb": "duckdb", "sqlite": "sqlite", "postgres": "postgres",
+            "snowflake": "snowflake", "redshift": "postgres"}
 
 
 @dataclass
@@ -83,10 +87,14 @@ class Seeder:
                    f"VALUES ({', '.join(':' + b for b in binds.values())})")
             values = [{binds[c]: self._value(row.get(c), columns[c]) for c in columns}
                       for row in rows]
-            with self.engine.begin() as conn:
-                conn.execute(sa.text(sql), values)
+            self._insert(sql, values)
         self.tables[name] = dict(columns)
         return ref
+
+    def _insert(self, sql: str, values: Sequence[Mapping[str, Any]]) -> None:
+        """Insert many rows with one ``text()``-form INSERT."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(sql), values)
 
     def _value(self, value: Any, family: str) -> Any:
         if isinstance(value, datetime):
@@ -198,3 +206,8 @@ BACKENDS: dict[str, Callable[[Path], Any]] = {
 }
 #: Backends that need a server (marked so that ``-m "not postgres"`` deselects them).
 SERVER_MARKS = {"postgres": "postgres"}
+
+# stand-ins for remote warehouses (fakesnow; redshift_connector through a proxy to Postgres)
+from tests.warehouses.standins.backends import register  # noqa: E402  (they build on Seeder)
+
+register(BACKENDS, SERVER_MARKS)

@@ -30,6 +30,11 @@ OFFLINE_SETTINGS: dict[str, dict[str, Any]] = {
     "duckdb": {},
     "sqlite": {"path": "golden.sqlite"},
     "postgres": {"host": "localhost", "database": "analytics"},
+    "bigquery": {"project": "test-proj", "datasets": ["analytics", "other-proj.ml"]},
+    "snowflake": {"account": "acme-prod", "user": "watchdog", "password": "x",
+                  "database": "ANALYTICS"},
+    "redshift": {"host": "localhost", "database": "analytics", "user": "watchdog",
+                 "password": "x"},
 }
 EVENTS = TableRef(schema="analytics", name="events")
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -52,6 +57,9 @@ ARGS: dict[str, dict[str, Any]] = {
     "schema_columns": {"patterns": [EVENTS, TableRef(schema="analytics", name="feat_*")]},
     "schema_fingerprints": {"patterns": [EVENTS, TableRef(schema="analytics", name="feat_*")]},
     "audit_events": {"since": 41, "limit": 5000},
+    "audit_objects": {"query_ids": ["01b2c3d4-0000-0001", "01b2c3d4-0000-0002"],
+                      "since": 1772323200000000},
+    "audit_ddltext": {"since": 41, "limit": 5000},
     "count_rows": {
         "table": EVENTS, "time_column": "ts", "start": START, "end": START + timedelta(days=1),
         "bucket": timedelta(hours=1),
@@ -75,6 +83,8 @@ ARGS: dict[str, dict[str, Any]] = {
     "value_counts": {"table": EVENTS, "column": "plan", "values": ["basic", "pro"],
                      "where": [Predicate(column="ts", op=">=", value=START)]},
     "abs_means": {"table": EVENTS, "columns": ["shap_age", "shap_plan"],
+                  "where": [Predicate(column="ts", op=">=", value=START)]},
+    "ks_counts": {"table": EVENTS, "grids": {"score": (0.5, 0.25, 20000), "age": (40.0, 12.0, 100)},
                   "where": [Predicate(column="ts", op=">=", value=START)]},
     "count_successes": {
         "table": EVENTS, "time_column": "ts", "start": START, "end": START + timedelta(days=1),

@@ -39,9 +39,15 @@ def test_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None
     assert "postgres" not in available()
 
 
+#: Adapters whose stand-in replays recorded responses and cannot run the seeded suite:
+#: their conformance is golden SQL plus recorded rows (tests/warehouses/bigquery/).
+REPLAY_ONLY = {"bigquery"}
+
+
 def test_every_available_adapter_is_in_the_conformance_suite() -> None:
     assert {"duckdb", "sqlite", "postgres"} <= set(available())
-    assert set(available()) <= set(BACKENDS), "add a backend in tests/warehouses/seeding.py"
+    missing = set(available()) - REPLAY_ONLY - set(BACKENDS)
+    assert not missing, "add a backend in tests/warehouses/seeding.py"
 
 
 @pytest.mark.parametrize("type_name", sorted(BACKENDS))

@@ -1,0 +1,162 @@
+"""A loopback stand-in for the BigQuery REST API, serving recorded responses by SQL text.
+
+The real google-cloud-bigquery client talks to it over HTTP (``api_endpoint``). It answers
+jobs.insert (dry run and real), jobs.query, getQueryResults, tables.get and an OAuth token
+endpoint, keeps every request it received for the tests to assert on, and cannot execute
+SQL: a query without a recording is answered with a 400 that names the SQL.
+
+A recording is ``{"schema": [[name, type], ...], "rows": [[...], ...], "bytes": n}`` (values
+as the REST API sends them: text, ``null``), or ``{"error": {"code": 403, "message": ...}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+_PREFIX = "/bigquery/v2/projects/"
+
+
+def normalise(sql: str) -> str:
+    """SQL text with runs of whitespace folded, the key of a recording."""
+    return re.sub(r"\s+", " ", sql).strip()
+
+
+@dataclass
+class Request:
+    """One request the fake received."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeBigQuery:
+    """The server's state: recordings, tables for tables.get, and the request log."""
+
+    recordings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[Request] = field(default_factory=list)
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, sql: str, response: dict[str, Any]) -> None:
+        self.recordings[normalise(sql)] = response
+
+    def queries(self) -> list[Request]:
+        """The query requests (dry runs and real runs), in order."""
+        return [r for r in self.requests if r.method == "POST" and "query" in _config(r.body)]
+
+    def answer(self, req: Request) -> tuple[int, dict[str, Any]]:
+        with self.lock:
+            self.requests.append(req)
+        parts = req.path[len(_PREFIX):].split("/") if req.path.startswith(_PREFIX) else []
+        if req.path == "/token":
+            return 200, {"access_token": "fake-token", "expires_in": 3600,
+                         "token_type": "Bearer"}
+        if len(parts) == 2 and req.method == "POST" and parts[1] == "jobs":
+            return self._insert(parts[0], req.body)
+        if len(parts) == 2 and req.method == "POST" and parts[1] == "queries":
+            return self._query(parts[0], req.body)
+        if len(parts) == 3 and parts[1] == "queries":
+            return 200, self._results(self.jobs[parts[2]])
+        if len(parts) == 3 and parts[1] == "jobs":
+            return 200, self.jobs[parts[2]]["job"]
+        if len(parts) == 5 and parts[1] == "datasets" and parts[3] == "tables":
+            table = self.tables.get(".".join([parts[0], parts[2], parts[4]]))
+            return (200, table) if table else _error(404, f"Not found: Table {parts[4]}")
+        return _error(404, f"the fake has no route for {req.method} {req.path}")
+
+    def _recording(self, sql: str) -> tuple[int, dict[str, Any]] | dict[str, Any]:
+        found = self.recordings.get(normalise(sql))
+        if found is None:
+            return _error(400, f"no recording for: {normalise(sql)}")
+        if "error" in found:
+            return _error(found["error"]["code"], found["error"]["message"],
+                          found["error"].get("reason", "invalid"))
+        return found
+
+    def _insert(self, project: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        config = body["configuration"]
+        found = self._recording(config["query"]["query"])
+        if isinstance(found, tuple):
+            return found
+        ref = {**body.get("jobReference", {}), "projectId": project, "location": "US"}
+        ref.setdefault("jobId", uuid.uuid4().hex)
+        size = str(found.get("bytes", 0))
+        job = {"jobReference": ref, "configuration": config, "status": {"state": "DONE"},
+               "statistics": {"totalBytesProcessed": size,
+                              "query": {"totalBytesProcessed": size}}}
+        if not config.get("dryRun"):
+            self.jobs[ref["jobId"]] = {"job": job, "found": found}
+        return 200, job
+
+    def _query(self, project: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        found = self._recording(body["query"])
+        if isinstance(found, tuple):
+            return found
+        ref = {"projectId": project, "jobId": uuid.uuid4().hex, "location": "US"}
+        job = {"jobReference": ref, "status": {"state": "DONE"}, "configuration": {
+            "query": {"query": body["query"]}}, "statistics": {}}
+        self.jobs[ref["jobId"]] = {"job": job, "found": found}
+        return 200, self._results(self.jobs[ref["jobId"]])
+
+    @staticmethod
+    def _results(entry: dict[str, Any]) -> dict[str, Any]:
+        found = entry["found"]
+        fields = [{"name": n, "type": t, "mode": "NULLABLE"} for n, t in found["schema"]]
+        rows = [{"f": [{"v": v} for v in row]} for row in found["rows"]]
+        return {"jobReference": entry["job"]["jobReference"], "jobComplete": True,
+                "schema": {"fields": fields}, "rows": rows, "totalRows": str(len(rows))}
+
+
+def _config(body: dict[str, Any]) -> dict[str, Any]:
+    """The query part of a jobs.insert or jobs.query body."""
+    return body.get("configuration", body) if isinstance(body, dict) else {}
+
+
+def _error(code: int, message: str, reason: str = "notFound") -> tuple[int, dict[str, Any]]:
+    return code, {"error": {"code": code, "message": message,
+                            "errors": [{"reason": reason, "message": message}]}}
+
+
+def serve(fake: FakeBigQuery) -> tuple[ThreadingHTTPServer, str]:
+    """Start the fake on an ephemeral loopback port; returns the server and its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _handle(self) -> None:
+            url = urlparse(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw) if raw else {}
+            except ValueError:  # the OAuth token request is form-encoded
+                body = {"form": raw.decode()}
+            req = Request(self.command, url.path, parse_qs(url.query), body,
+                          {k.lower(): v for k, v in self.headers.items()})
+            status, payload = fake.answer(req)
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _handle
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"

@@ -1,0 +1,2 @@
+-- params: (none)
+SELECT 1

@@ -1,0 +1,5 @@
+-- params: (none)
+SELECT COUNT(*) AS tables, MD5(LISTAGG(table_schema || '.' || table_name || '@' || CAST(last_ddl AS VARCHAR), ',')
+  WITHIN GROUP (ORDER BY table_schema, table_name)) AS token
+FROM "ANALYTICS".INFORMATION_SCHEMA.TABLES
+WHERE table_schema <> 'INFORMATION_SCHEMA'

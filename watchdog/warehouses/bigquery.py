@@ -1,0 +1,378 @@
+"""Google BigQuery through google-cloud-bigquery; metadata from INFORMATION_SCHEMA.
+
+The templates (``bigquery_sql.py``) are GoogleSQL: identifiers in backticks, values as
+``@name`` query parameters, typed per value here. This module is the only one that imports
+the client: every query is dry-run first (free:
+https://cloud.google.com/bigquery/docs/running-queries#dry-run) and refused when its estimate
+is above ``dry_run_budget``; it then runs through ``jobs.query`` with ``maximumBytesBilled``
+and job labels, so that BigQuery enforces the cap too. Client errors leave as watchdog's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import google.auth.exceptions
+import pydantic
+import requests
+from google.api_core import exceptions as api_exceptions
+from google.api_core.client_options import ClientOptions
+from google.auth.credentials import AnonymousCredentials, Credentials
+from google.cloud import bigquery
+from google.oauth2 import service_account
+
+from watchdog.errors import (
+    QueryError,
+    TableNotFound,
+    WarehouseAuthError,
+    WarehouseError,
+    WarehouseUnavailable,
+    redact,
+)
+from watchdog.models import AuditEvent, TableRef
+from watchdog.warehouses import bigquery_sql
+from watchdog.warehouses.base import Warehouse, WarehouseSettings
+from watchdog.warehouses.sqlbase import SqlWarehouse, Statement, as_utc
+
+GIB = 1024**3
+MIB = 1024**2
+class BigQuerySettings(WarehouseSettings):
+    """Which project to bill, how to authenticate, where the API is, and the cost caps."""
+
+    project: str
+    """Project that runs (and pays for) the query jobs; also the project of tables named
+    ``dataset.table``."""
+
+    location: str = "US"
+    """Location of the datasets (``US``, ``EU``, ``europe-west1``, ...): where jobs run and
+    which ``region-<location>`` JOBS view the audit log reads."""
+
+    credentials_file: str | None = None
+    """Path of a service-account JSON key. Unset (with ``credentials_info`` unset):
+    application-default credentials (``GOOGLE_APPLICATION_CREDENTIALS``, gcloud, or the
+    metadata server on GCP)."""
+
+    credentials_info: pydantic.SecretStr | None = None
+    """The service-account JSON key itself; write ``${ENV_VAR}`` rather than the value."""
+
+    anonymous: bool = False
+    """Send no credentials: only for a local stand-in, or a proxy that authenticates."""
+
+    api_endpoint: str | None = None
+    """Base URL of the BigQuery REST API instead of ``https://bigquery.googleapis.com``: a
+    Private Service Connect endpoint (``https://bigquery-<psc>.p.googleapis.com``), a proxy,
+    or a local stand-in."""
+
+    max_bytes_billed: int = pydantic.Field(10 * GIB, ge=10 * MIB)
+    """``maximumBytesBilled`` of every job: BigQuery fails a job that would bill more. At
+    least 10 MiB, the minimum an INFORMATION_SCHEMA query bills."""
+
+    dry_run_budget: int | None = pydantic.Field(None, ge=0)
+    """Bytes a query's dry run may estimate before watchdog refuses to run it (default:
+    ``max_bytes_billed``)."""
+
+    labels: dict[str, str] = pydantic.Field(default_factory=lambda: {"app": "ml-watchdog"})
+    """Labels on every job, for billing reports (keys and values: lower case, <= 63 chars)."""
+
+    datasets: tuple[str, ...] = ()
+    """Datasets (``dataset`` or ``project.dataset``) whose tables' last-modified times make
+    the cheap change probe of the schema monitor; empty: no probe, every poll fingerprints."""
+
+    sample_percent: float | None = pydantic.Field(None, gt=0, le=100)
+    """Read only this share of a table's storage blocks when sampling rows (``TABLESAMPLE
+    SYSTEM``), to bill less; unset: sample from the whole table."""
+
+    audit_days: int = pydantic.Field(7, ge=1, le=180)
+    """How far back the audit log is read at most (JOBS keeps 180 days)."""
+
+    timeout: float = pydantic.Field(120.0, gt=0)
+    """Seconds for one API call and for a query to finish, retries included."""
+
+    @pydantic.model_validator(mode="after")
+    def _one_credential(self) -> BigQuerySettings:
+        given = [self.credentials_file is not None, self.credentials_info is not None,
+                 self.anonymous]
+        if sum(given) > 1:
+            raise ValueError("give at most one of credentials_file, credentials_info, anonymous")
+        return self
+
+    @property
+    def budget(self) -> int:
+        """The dry-run budget in bytes."""
+        return self.max_bytes_billed if self.dry_run_budget is None else self.dry_run_budget
+
+
+class BigQuery(SqlWarehouse):
+    """BigQuery: GoogleSQL templates, run through the client with a cost guard."""
+
+    NAME: ClassVar[str] = "bigquery"
+    Settings: ClassVar[type[WarehouseSettings]] = BigQuerySettings
+    #: BigQuery has no default dataset: tables are written ``dataset.table``.
+    DEFAULT_SCHEMA: ClassVar[str] = "default"
+    DIALECT: ClassVar[str] = "bigquery"
+    settings: BigQuerySettings
+
+    #: ``TABLESAMPLE SYSTEM (p PERCENT)``, used when ``settings.sample_percent`` is set:
+    #: https://cloud.google.com/bigquery/docs/table-sampling
+    SUPPORTS_TABLESAMPLE: ClassVar[bool] = True
+    #: DDL jobs (who, statement, when) from ``region-<location>``.INFORMATION_SCHEMA.JOBS.
+    SUPPORTS_AUDIT_LOG: ClassVar[bool] = True
+    #: A hash of the last-modified times of the tables in ``settings.datasets``.
+    SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
+    #: RE2 through REGEXP_CONTAINS (a search; the caller anchors it).
+    SUPPORTS_REGEX: ClassVar[bool] = True
+    REGEX_MATCH: ClassVar[str] = "REGEXP_CONTAINS({column}, {pattern})"
+    TYPE_FAMILIES: ClassVar[dict[str, str]] = {
+        **Warehouse.TYPE_FAMILIES,
+        "int64": "integer", "float64": "float", "bignumeric": "decimal", "bool": "boolean",
+        # TIMESTAMP is an absolute instant, DATETIME a wall-clock time:
+        # https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types
+        "timestamp": "timestamptz", "datetime": "timestamp", "geography": "other",
+    }
+    EPOCH: ClassVar[str] = "UNIX_MICROS(CAST({column} AS TIMESTAMP)) / 1000000"
+    MISSING: ClassVar[str] = "{column} IS NULL OR IS_NAN(CAST({column} AS FLOAT64))"
+    # STRUCTs are not comparable in COUNT(DISTINCT); their JSON text is
+    ROW_VALUE: ClassVar[str] = "TO_JSON_STRING(STRUCT({columns}))"
+    QUERIES: ClassVar[dict[str, str]] = {
+        **SqlWarehouse.QUERIES,
+        **bigquery_sql.QUERIES,
+    }
+
+    def __init__(self, name: str, settings: Any) -> None:
+        super().__init__(name, settings)
+        self._client: Any = None
+        self._client_lock = threading.Lock()
+
+    # -- execution ------------------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        """The google-cloud-bigquery client, created on first use."""
+        with self._client_lock:
+            if self._client is None:
+                try:
+                    self._client = make_client(self.settings)
+                except Exception as exc:
+                    stmt = Statement(name="connect", sql="")
+                    raise translate(exc, stmt, self.name, self._secrets()) \
+                        from exc
+            return self._client
+
+    def close(self) -> None:
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    def _fetch(self, stmt: Statement) -> list[Any]:
+        """Dry-run, guard, run; rows are tuples with a ``_mapping``."""
+        try:
+            return run(self.client, self.settings, stmt, self.name)
+        except WarehouseError:
+            raise
+        except Exception as exc:
+            raise translate(exc, stmt, self.name, self._secrets()) from exc
+
+    def _secrets(self) -> list[str]:
+        info = self.settings.credentials_info
+        return [info.get_secret_value()] if info is not None else []
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def render(self, query: str, **args: Any) -> Statement:
+        """As the parent renders it, with ``@name`` parameters (what the client sends)."""
+        stmt = super().render(query, **args)
+        sql = bigquery_sql.named_params(stmt.sql)
+        return Statement(name=stmt.name, sql=sql, params=stmt.params, subject=stmt.subject)
+
+    def qualified(self, table: TableRef) -> str:
+        """```project`.`dataset`.`table```; the project defaults to ``settings.project``."""
+        parts = (table.database or self.settings.project, table.schema, table.name)
+        return ".".join(self.quote(p) for p in parts)
+
+    _build_columns = bigquery_sql.build_columns
+    _build_schema_columns = bigquery_sql.build_schema_columns
+    _build_schema_fingerprints = bigquery_sql.build_schema_fingerprints
+    _build_schema_version = bigquery_sql.build_schema_version
+    _build_audit_events = bigquery_sql.build_audit_events
+    _build_sample = bigquery_sql.build_sample
+    _build_value_counts = bigquery_sql.build_value_counts
+    _build_failure_examples = bigquery_sql.build_failure_examples
+
+    # -- facts ----------------------------------------------------------------------------
+
+    def schema_version(self) -> str | None:
+        if not self.settings.datasets:
+            return None
+        rows = self._rows(self.render("schema_version"))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
+        rows = self._rows(self.render("audit_events", since=since, limit=limit))
+        return [
+            AuditEvent(seq=int(seq), at=as_utc(at), user=user or "unknown", command=kind,
+                       statement=query or "",
+                       objects=(f"{dataset}.{table}",) if dataset and table else ())
+            for seq, at, user, kind, dataset, table, query in rows
+        ]
+
+
+# -- the client side: credentials, parameters, the cost guard, errors --------
+
+SCOPES = ("https://www.googleapis.com/auth/bigquery",)
+#: Python type -> GoogleSQL parameter type; bool before int, datetime before date.
+_SCALAR_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "BOOL"), (int, "INT64"), (float, "FLOAT64"), (Decimal, "BIGNUMERIC"),
+    (str, "STRING"), (bytes, "BYTES"), (datetime, "TIMESTAMP"), (date, "DATE"), (time, "TIME"),
+)
+#: The "POST https://...: " prefix of the client's HTTP errors.
+_REQUEST = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) \S+: ")
+
+
+class CostGuardRefused(QueryError):
+    """A query's dry run estimated more bytes than ``settings.dry_run_budget`` allows."""
+
+
+def query_parameter(name: str, value: Any) -> Any:
+    """A typed ScalarQueryParameter, or an ArrayQueryParameter for a list or tuple."""
+    if isinstance(value, list | tuple):
+        kinds = {_type_of(v) for v in value if v is not None}
+        kind = kinds.pop() if len(kinds) == 1 else "STRING"
+        values = list(value) if kind != "STRING" else [None if v is None else str(v)
+                                                        for v in value]
+        return bigquery.ArrayQueryParameter(name, kind, values)
+    return bigquery.ScalarQueryParameter(name, _type_of(value), value)
+
+
+def _type_of(value: Any) -> str:
+    for cls, kind in _SCALAR_TYPES:
+        if isinstance(value, cls):
+            return kind
+    if value is None:
+        return "STRING"  # a typed NULL; comparisons with it are NULL whatever its type
+    raise TypeError(f"no BigQuery parameter type for {type(value).__name__}")
+
+
+def credentials(settings: BigQuerySettings) -> Credentials | None:
+    """The configured credentials; None lets the client find application-default ones."""
+    if settings.anonymous:
+        return AnonymousCredentials()
+    if settings.credentials_file is not None:
+        return service_account.Credentials.from_service_account_file(
+            settings.credentials_file, scopes=SCOPES)
+    if settings.credentials_info is not None:
+        info = json.loads(settings.credentials_info.get_secret_value())
+        return service_account.Credentials.from_service_account_info(
+            info, scopes=SCOPES)
+    return None
+
+
+def make_client(settings: BigQuerySettings) -> bigquery.Client:
+    """A client for the settings; it does not connect until the first request."""
+    options = ClientOptions(api_endpoint=settings.api_endpoint) if settings.api_endpoint else None
+    return bigquery.Client(
+        project=settings.project, location=settings.location,
+        credentials=credentials(settings), client_options=options,
+    )
+
+
+def job_config(settings: BigQuerySettings, params: Mapping[str, Any], *,
+               dry_run: bool) -> bigquery.QueryJobConfig:
+    """The configuration of one query job: parameters, labels, cost caps."""
+    return bigquery.QueryJobConfig(
+        dry_run=dry_run, use_query_cache=not dry_run, use_legacy_sql=False,
+        query_parameters=[query_parameter(k, v) for k, v in params.items()],
+        labels=dict(settings.labels), maximum_bytes_billed=settings.max_bytes_billed,
+    )
+
+
+class ResultRow(tuple[Any, ...]):
+    """A result row: a tuple that also maps column names to values, like SQLAlchemy's."""
+
+    _fields: tuple[str, ...] = ()
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return dict(zip(self._fields, self, strict=True))
+
+
+def run(client: bigquery.Client, settings: BigQuerySettings, stmt: Statement,
+        warehouse: str) -> list[Any]:
+    """Dry-run ``stmt``, refuse it above the budget, then run it and return its rows."""
+    retry = bigquery.DEFAULT_RETRY.with_deadline(settings.timeout)
+    dry = client.query(stmt.sql, job_config=job_config(settings, stmt.params, dry_run=True),
+                       retry=retry, timeout=settings.timeout, job_retry=None)
+    estimate = int(dry.total_bytes_processed or 0)
+    budget = settings.budget
+    if estimate > budget:
+        raise CostGuardRefused(
+            warehouse, f"{label(stmt)}: the dry run estimates {_size(estimate)} processed, "
+            f"above settings.dry_run_budget ({_size(budget)}); nothing was run",
+            hint="narrow the monitor's window or filters, partition the table on its time "
+                 "column, or raise settings.dry_run_budget")
+    rows = client.query_and_wait(
+        stmt.sql, job_config=job_config(settings, stmt.params, dry_run=False),
+        api_timeout=settings.timeout, wait_timeout=settings.timeout, retry=retry,
+        job_retry=None,  # type: ignore[arg-type]  # None (no re-run) is handled; the
+        # daemon runs the monitor again at its next poll
+    )
+    fields = tuple(f.name for f in rows.schema)
+    out = []
+    for row in rows:
+        item = ResultRow(row.values())
+        item._fields = fields
+        out.append(item)
+    return out
+
+
+def label(stmt: Statement) -> str:
+    return f"{stmt.name} on {stmt.subject}" if stmt.subject else stmt.name
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e9:.3f} GB ({n} bytes)"
+
+
+_HINTS = {
+    WarehouseAuthError: "grant the service account roles/bigquery.dataViewer and "
+                        "roles/bigquery.jobUser (and roles/bigquery.resourceViewer for the "
+                        "audit log), or check settings.credentials_file",
+    TableNotFound: "check the project, dataset and table names in the config",
+    WarehouseUnavailable: "check settings.api_endpoint and the network path to it",
+}
+
+
+def translate(exc: Exception, stmt: Statement, warehouse: str,
+              secrets: Sequence[str]) -> WarehouseError:
+    """The client's exception as a one-line watchdog error."""
+    if isinstance(exc, WarehouseError):
+        return exc
+    kind = _kind(exc)
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    message = _REQUEST.sub("", str(message).strip().splitlines()[0])
+    message = redact(message, list(secrets))
+    if kind is QueryError and "bytesBilledLimitExceeded" in str(getattr(exc, "errors", "")):
+        hint = "the query would bill more than settings.max_bytes_billed"
+    else:
+        hint = _HINTS.get(kind, f"the {stmt.name} query failed; this may be a bug in watchdog")
+    return kind(warehouse, f"{label(stmt)}: {message}", hint=hint)
+
+
+def _kind(exc: Exception) -> type[WarehouseError]:
+    if isinstance(exc, api_exceptions.Unauthorized | api_exceptions.Forbidden
+                  | google.auth.exceptions.DefaultCredentialsError
+                  | google.auth.exceptions.RefreshError):
+        return WarehouseAuthError
+    if isinstance(exc, api_exceptions.NotFound):
+        return TableNotFound
+    if isinstance(exc, api_exceptions.ServerError | api_exceptions.TooManyRequests
+                  | api_exceptions.RetryError | requests.exceptions.RequestException
+                  | google.auth.exceptions.TransportError | ConnectionError | TimeoutError):
+        return WarehouseUnavailable
+    return QueryError

@@ -1,0 +1,172 @@
+"""BigQuery's SQL: GoogleSQL templates and their renderers, bound as methods of
+:class:`~watchdog.warehouses.bigquery.BigQuery` (this module imports no driver).
+
+Metadata is per dataset (``<project>.<dataset>.INFORMATION_SCHEMA``), so a query over tables
+in several datasets is a UNION ALL of one branch per dataset, matching names with an
+``ARRAY<STRING>`` parameter and patterns with LIKE. Renders keep the shared ``:name`` binds;
+:func:`named_params` turns them into the ``@name`` parameters BigQuery takes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from watchdog.models import TableRef
+from watchdog.warehouses import distributions, rulesql
+from watchdog.warehouses.schema_sql import like_pattern
+from watchdog.warehouses.sqlbase import Parts, SqlWarehouse
+
+if TYPE_CHECKING:
+    from watchdog.warehouses.bigquery import BigQuery
+
+#: ``:name`` binds of SQLAlchemy ``text()`` form (not ``\\:``, which is a literal colon).
+_BIND = re.compile(r"(?<![\\:\w]):(\w+)")
+
+#: ``statement_type`` values of DDL jobs in INFORMATION_SCHEMA.JOBS:
+#: https://cloud.google.com/bigquery/docs/reference/auditlogs/rest/Shared.Types/BigQueryAuditMetadata.QueryStatementType
+DDL_STATEMENT_TYPES = (
+    "CREATE_TABLE", "CREATE_TABLE_AS_SELECT", "CREATE_VIEW", "CREATE_MATERIALIZED_VIEW",
+    "CREATE_EXTERNAL_TABLE", "CREATE_SNAPSHOT_TABLE", "DROP_TABLE", "DROP_VIEW",
+    "DROP_MATERIALIZED_VIEW", "DROP_EXTERNAL_TABLE", "DROP_SNAPSHOT_TABLE", "ALTER_TABLE",
+    "ALTER_VIEW", "ALTER_MATERIALIZED_VIEW",
+)
+COLUMNS_BRANCH = (
+    "SELECT c.table_schema, c.table_name, f.field_path AS column_name, f.data_type,\n"
+    "  c.is_nullable = 'YES' AS nullable, c.ordinal_position AS position\n"
+    "FROM {dataset}.INFORMATION_SCHEMA.COLUMNS AS c\n"
+    "JOIN {dataset}.INFORMATION_SCHEMA.COLUMN_FIELD_PATHS AS f\n"
+    "  ON f.table_name = c.table_name AND f.column_name = c.column_name\n"
+    "WHERE c.is_hidden = 'NO' AND ({match})"
+)
+FINGERPRINT_BRANCH = (
+    "SELECT c.table_schema, c.table_name,\n"
+    "  TO_HEX(MD5(STRING_AGG(CONCAT(f.field_path, CHR(30), f.data_type, CHR(30),"
+    " c.is_nullable),\n    CHR(31) ORDER BY c.ordinal_position, f.field_path))) AS fingerprint\n"
+    "FROM {dataset}.INFORMATION_SCHEMA.COLUMNS AS c\n"
+    "JOIN {dataset}.INFORMATION_SCHEMA.COLUMN_FIELD_PATHS AS f\n"
+    "  ON f.table_name = c.table_name AND f.column_name = c.column_name\n"
+    "WHERE c.is_hidden = 'NO' AND ({match})\n"
+    "GROUP BY c.table_schema, c.table_name"
+)
+_COLUMNS = (
+    "SELECT table_schema, table_name, column_name, data_type, nullable\n"
+    "FROM (\n{branches}\n) AS found\n"
+    "ORDER BY table_schema, table_name, position, column_name"
+)
+
+
+
+#: BigQuery's own templates, merged over ``SqlWarehouse.QUERIES``.
+QUERIES: dict[str, str] = {
+    "columns": _COLUMNS,
+    "schema_columns": _COLUMNS,
+    "schema_fingerprints": "{branches}",
+    "schema_version": (
+        "SELECT TO_HEX(MD5(STRING_AGG(CONCAT(dataset_id, '.', table_id, '@',\n"
+        "  CAST(last_modified_time AS STRING)), ',' ORDER BY dataset_id, table_id)))"
+        " AS token\nFROM (\n{branches}\n) AS probed"
+    ),
+    "audit_events": (
+        "SELECT UNIX_MICROS(end_time) AS seq, end_time, user_email, statement_type,\n"
+        "  destination_table.dataset_id AS dataset_id,"
+        " destination_table.table_id AS table_id, query\n"
+        "FROM {jobs}\n"
+        "WHERE creation_time > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL {days} DAY)\n"
+        # a query job runs at most 6 hours, so this prunes partitions safely
+        "  AND creation_time > TIMESTAMP_SUB(TIMESTAMP_MICROS(:since), INTERVAL 6 HOUR)\n"
+        "  AND end_time > TIMESTAMP_MICROS(:since)\n"
+        "  AND job_type = 'QUERY' AND state = 'DONE' AND error_result IS NULL\n"
+        "  AND statement_type IN UNNEST(:statement_types)\n"
+        "ORDER BY end_time\nLIMIT :limit"
+    ),
+    "sample": (
+        "SELECT {columns}\nFROM {table}{tablesample}{where}\nORDER BY RAND()\nLIMIT :limit"
+    ),
+    # GoogleSQL spells the text type STRING
+    "top_values": distributions.QUERIES["top_values"].replace("AS TEXT", "AS STRING"),
+    "value_counts": distributions.QUERIES["value_counts"].replace("AS TEXT", "AS STRING"),}
+
+
+def named_params(sql: str) -> str:
+    """``text()`` SQL as BigQuery SQL: ``:name`` → ``@name``, ``\\:`` → ``:``."""
+    return _BIND.sub(r"@\1", sql).replace("\\:", ":")
+
+
+def _dataset(wh: BigQuery, project: str | None, dataset: str) -> str:
+    return f"{wh.quote(project or wh.settings.project)}.{wh.quote(dataset)}"
+
+def branches(wh: BigQuery, refs: Sequence[TableRef], template: str) -> Parts:
+    """One ``template`` branch per dataset, matching its tables by name or pattern."""
+    by_dataset: dict[tuple[str | None, str], list[TableRef]] = {}
+    for ref in dict.fromkeys(refs):
+        by_dataset.setdefault((ref.database, ref.schema), []).append(ref)
+    params: dict[str, Any] = {}
+    branches = []
+    for i, ((project, dataset), group) in enumerate(by_dataset.items()):
+        names = [r.name for r in group if "*" not in r.name]
+        matches = []
+        if names:
+            params[f"tables_{i}"] = names
+            matches.append(f"c.table_name IN UNNEST(:tables_{i})")
+        for j, ref in enumerate(r for r in group if "*" in r.name):
+            params[f"pattern_{i}_{j}"] = like_pattern(ref.name)
+            matches.append(f"c.table_name LIKE :pattern_{i}_{j}")
+        match = " OR ".join(matches)
+        branches.append(template.format(dataset=_dataset(wh, project, dataset),
+                                        match=match))
+    if not branches:
+        raise ValueError("no tables given")
+    return {"branches": "\nUNION ALL\n".join(branches)}, params
+
+def build_columns(wh: BigQuery, tables: Sequence[TableRef]) -> Parts:
+    return branches(wh, tables, COLUMNS_BRANCH)
+
+def build_schema_columns(wh: BigQuery, patterns: Sequence[TableRef]) -> Parts:
+    return branches(wh, patterns, COLUMNS_BRANCH)
+
+def build_schema_fingerprints(wh: BigQuery, patterns: Sequence[TableRef]) -> Parts:
+    return branches(wh, patterns, FINGERPRINT_BRANCH)
+
+def build_schema_version(wh: BigQuery) -> Parts:
+    if not wh.settings.datasets:
+        raise ValueError("settings.datasets is empty: there is nothing to probe")
+    branches = []
+    for name in wh.settings.datasets:
+        project, _, dataset = name.rpartition(".")
+        branches.append("SELECT dataset_id, table_id, last_modified_time\n"
+                        f"FROM {_dataset(wh, project or None, dataset)}.__TABLES__")
+    return {"branches": "\nUNION ALL\n".join(branches)}, {}
+
+def build_audit_events(wh: BigQuery, since: int = 0, limit: int = 5000) -> Parts:
+    region = f"region-{wh.settings.location.lower()}"
+    jobs = f"{_dataset(wh, None, region)}.INFORMATION_SCHEMA.JOBS"
+    params = {"since": int(since), "limit": int(limit),
+              "statement_types": list(DDL_STATEMENT_TYPES)}
+    return {"jobs": jobs, "days": str(int(wh.settings.audit_days))}, params
+
+def build_sample(wh: BigQuery, table: TableRef, columns: Sequence[str], limit: int,
+                  where: Sequence[Any] = ()) -> Parts:
+    fragments, params = SqlWarehouse._build_sample(wh, table, columns, limit, where)
+    pct = wh.settings.sample_percent
+    fragments["tablesample"] = f" TABLESAMPLE SYSTEM ({float(pct)!r} PERCENT)" if pct else ""
+    return fragments, params
+
+def build_value_counts(wh: BigQuery, table: TableRef, column: str, values: Sequence[str],
+                        where: Sequence[Any] = ()) -> Parts:
+    fragments, params = distributions.build_value_counts(wh, table, column, values, where)
+    # the shared builder casts AS TEXT, which GoogleSQL spells STRING
+    fragments["known"] = fragments["known"].replace(
+        f"CAST({fragments['column']} AS TEXT)", f"CAST({fragments['column']} AS STRING)")
+    return fragments, params
+
+def build_failure_examples(wh: BigQuery, table: TableRef, rules: Sequence[Any], limit: int,
+                            where: Sequence[Any] = ()) -> Parts:
+    fragments, params = rulesql.build_failure_examples(wh, table, rules, limit, where)
+    # the shared builder casts AS VARCHAR, which GoogleSQL spells STRING
+    for rule in rules:
+        for col in map(wh.quote, rule.columns):
+            fragments["branches"] = fragments["branches"].replace(
+                f"CAST({col} AS VARCHAR)", f"CAST({col} AS STRING)")
+    return fragments, params

@@ -1,0 +1,348 @@
+"""Snowflake through snowflake-connector-python (no SQLAlchemy dialect: see ``dbapi.py``).
+
+Columns come from ``<database>.INFORMATION_SCHEMA`` (no latency); the DDL audit log from
+``SNOWFLAKE.ACCOUNT_USAGE`` (45 minutes to 3 hours behind:
+https://docs.snowflake.com/en/sql-reference/account-usage#differences-between-account-usage-and-information-schema).
+One adapter reads one database; give each database its own ``warehouses:`` entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+import pydantic
+import snowflake.connector  # noqa: F401  (fail at lookup, naming the extra, if missing)
+
+from watchdog.errors import (
+    TableNotFound,
+    UnsupportedFeature,
+    WarehouseAuthError,
+    WarehouseUnavailable,
+)
+from watchdog.models import AuditEvent, Predicate, TableRef
+from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.dbapi import DbApiWarehouse, DriverError
+from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, Parts, SqlWarehouse, as_utc
+
+#: The data type as shown to the diff: NUMBER and text types with their parameters.
+_DATA_TYPE = (
+    "CASE WHEN data_type = 'NUMBER' THEN 'NUMBER(' || numeric_precision || ','"
+    " || numeric_scale || ')'\n"
+    "    WHEN character_maximum_length IS NOT NULL THEN data_type || '('"
+    " || character_maximum_length || ')'\n    ELSE data_type END"
+)
+_COLUMNS = (
+    "SELECT table_schema, table_name, column_name,\n  " + _DATA_TYPE + " AS data_type,\n"
+    "  is_nullable = 'YES' AS nullable\n"
+    "FROM {database}.INFORMATION_SCHEMA.COLUMNS\n"
+    "WHERE ({tables})\n"
+    "ORDER BY table_schema, table_name, ordinal_position"
+)
+#: ACCOUNT_USAGE.QUERY_HISTORY query types that change a table's columns or existence.
+#: The earliest start time read: the cursor, but no further back than the lookback.
+_FLOOR = ("GREATEST(CAST(:since_at AS TIMESTAMP_TZ),"
+          " DATEADD(HOUR, -:lookback_hours, CURRENT_TIMESTAMP()))")
+DDL_QUERY_TYPES = ("ALTER_TABLE", "ALTER_TABLE_ADD_COLUMN", "ALTER_TABLE_DROP_COLUMN",
+                   "ALTER_TABLE_MODIFY_COLUMN", "RENAME_TABLE", "RENAME_COLUMN", "CREATE_TABLE",
+                   "CREATE_TABLE_AS_SELECT", "CREATE_VIEW", "DROP", "UNDROP", "ALTER")
+
+
+class SnowflakeSettings(WarehouseSettings):
+    """How to reach the account: one of password, key pair or OAuth token."""
+
+    account: str
+    """Account identifier (``orgname-account`` or ``locator.region``)."""
+
+    user: str
+    """Login name; its role needs the grants listed in the README."""
+
+    database: str
+    """The database whose INFORMATION_SCHEMA is read; tables are ``schema.table`` in it."""
+
+    password: pydantic.SecretStr | None = None
+    """Password authentication; write ``${ENV_VAR}`` in the config, not the value."""
+
+    private_key_path: str | None = None
+    """Key-pair authentication: a PEM (PKCS#8) private key file."""
+
+    private_key: pydantic.SecretStr | None = None
+    """Key-pair authentication: the PEM private key itself (instead of a file)."""
+
+    private_key_passphrase: pydantic.SecretStr | None = None
+    """Passphrase of an encrypted private key."""
+
+    token: pydantic.SecretStr | None = None
+    """OAuth authentication: an access token (``authenticator=oauth``)."""
+
+    role: str | None = None
+    """Role to use (default: the user's default role)."""
+
+    warehouse: str | None = None
+    """Virtual warehouse that runs the data queries (metadata queries need none)."""
+
+    query_tag: str = "ml-watchdog"
+    """Session QUERY_TAG, so that watchdog's queries (and their cost) can be found."""
+
+    host: str | None = None
+    """Endpoint override, e.g. a PrivateLink host ``acct.privatelink.snowflakecomputing.com``."""
+
+    port: int | None = pydantic.Field(None, ge=1, le=65535)
+    """Endpoint port override (default 443)."""
+
+    protocol: Literal["https", "http"] = "https"
+    """``http`` only for a local stand-in or a TLS-terminating proxy."""
+
+    login_timeout: int = pydantic.Field(30, ge=1, le=600)
+    """Seconds to wait for the login before the warehouse counts as unavailable."""
+
+    network_timeout: int = pydantic.Field(120, ge=1, le=3600)
+    """Seconds to wait for any one request."""
+
+    access_history: bool = False
+    """Name the tables each DDL touched from ACCOUNT_USAGE.ACCESS_HISTORY (Enterprise
+    Edition and up; needs the GOVERNANCE_VIEWER database role)."""
+
+    audit_lookback_hours: int = pydantic.Field(24, ge=1, le=24 * 365)
+    """How far back the first audit read looks; bounds the QUERY_HISTORY scan."""
+
+    @pydantic.model_validator(mode="after")
+    def _one_authentication(self) -> SnowflakeSettings:
+        given = [n for n in ("password", "private_key_path", "private_key", "token")
+                 if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of password, private_key_path, private_key "
+                             f"or token (given: {', '.join(given) or 'none'})")
+        return self
+
+
+class Snowflake(DbApiWarehouse):
+    """Snowflake; sessions run in UTC and carry a query tag."""
+
+    NAME: ClassVar[str] = "snowflake"
+    Settings: ClassVar[type[WarehouseSettings]] = SnowflakeSettings
+    DEFAULT_SCHEMA: ClassVar[str] = "PUBLIC"
+    DIALECT: ClassVar[str] = "snowflake"
+    settings: SnowflakeSettings
+
+    #: ``SAMPLE ROW (n ROWS)``: https://docs.snowflake.com/en/sql-reference/constructs/sample
+    SUPPORTS_TABLESAMPLE: ClassVar[bool] = True
+    #: ACCOUNT_USAGE.QUERY_HISTORY (ACCESS_HISTORY too with ``access_history``); rows land
+    #: 45 minutes to 3 hours after the statement ran.
+    SUPPORTS_AUDIT_LOG: ClassVar[bool] = True
+    #: INFORMATION_SCHEMA.TABLES.LAST_DDL per table, hashed into one token (no latency).
+    SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
+    #: Off: Snowflake's POSIX regexes lack the ``(?:...)`` group the contract rules bind
+    #: (https://docs.snowflake.com/en/sql-reference/functions-regexp); the sample path runs.
+    SUPPORTS_REGEX: ClassVar[bool] = False
+    # seconds since the epoch; NTZ values are taken as UTC: https://docs.snowflake.com/en/sql-reference/functions/date_part
+    EPOCH: ClassVar[str] = "DATE_PART(EPOCH_MICROSECOND, {column}) / 1000000"
+    # FLOAT has NaN, and NaN = NaN: https://docs.snowflake.com/en/sql-reference/data-types-numeric#special-values
+    MISSING: ClassVar[str] = (
+        "{column} IS NULL OR CAST({column} AS DOUBLE) = CAST('NaN' AS DOUBLE)")
+    # text with a unit separator; ARRAY_CONSTRUCT would do, but the stand-in needs one type
+    ROW_VALUE: ClassVar[str] = "CONCAT_WS(CHR(31), {columns})"
+    TABLE_MATCH: ClassVar[str] = "(table_schema = {schema} AND table_name = {table})"
+    PATTERN_MATCH: ClassVar[str] = (
+        "(table_schema = {schema} AND table_name LIKE {pattern} ESCAPE '\\\\')")
+    TYPE_FAMILIES: ClassVar[dict[str, str]] = {
+        **SqlWarehouse.TYPE_FAMILIES, "number": "decimal", "timestamp_ntz": "timestamp",
+        "timestamp_tz": "timestamptz", "timestamp_ltz": "timestamptz", "variant": "json",
+        "object": "json", "array": "json",
+    }
+    QUERIES: ClassVar[dict[str, str]] = {
+        **SqlWarehouse.QUERIES,
+        "columns": _COLUMNS,
+        "schema_columns": _COLUMNS,
+        "schema_fingerprints": (
+            "SELECT table_schema, table_name,\n  MD5(LISTAGG(column_name || CHR(30) || "
+            + _DATA_TYPE.replace("\n    ", " ") + "\n    || CHR(30) || is_nullable, CHR(31))"
+            " WITHIN GROUP (ORDER BY ordinal_position)) AS fingerprint\n"
+            "FROM {database}.INFORMATION_SCHEMA.COLUMNS\n"
+            "WHERE ({tables})\nGROUP BY table_schema, table_name"
+        ),
+        # LAST_DDL moves on every DDL of a table, never on DML:
+        # https://docs.snowflake.com/en/sql-reference/info-schema/tables
+        "schema_version": (
+            "SELECT COUNT(*) AS tables, MD5(LISTAGG(table_schema || '.' || table_name || '@'"
+            " || CAST(last_ddl AS VARCHAR), ',')\n"
+            "  WITHIN GROUP (ORDER BY table_schema, table_name)) AS token\n"
+            "FROM {database}.INFORMATION_SCHEMA.TABLES\n"
+            "WHERE table_schema <> 'INFORMATION_SCHEMA'"
+        ),
+        "newest": (
+            "SELECT MAX({column}) AS newest, COUNT(*) AS row_count\nFROM {table}{where}"),
+        # SAMPLE after the filter (a subquery); the row count must be a literal
+        "sample": (
+            "SELECT *\nFROM (\nSELECT {columns}\nFROM {table}{where}\n) AS filtered\n"
+            "SAMPLE ROW ({limit} ROWS)"
+        ),
+        # query_type values: https://docs.snowflake.com/en/sql-reference/account-usage/query_history
+        "audit_events": (
+            "SELECT DATE_PART(EPOCH_MICROSECOND, start_time) AS seq, start_time, user_name,\n"
+            "  query_type, query_text, query_id\n"
+            "FROM SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY\n"
+            "WHERE start_time >= {floor}\n  AND DATE_PART(EPOCH_MICROSECOND, start_time) > :since\n"
+            "  AND execution_status = 'SUCCESS'\n  AND query_type IN ({types})\n"
+            "ORDER BY start_time, query_id\nLIMIT :limit"
+        ),
+        "audit_objects": (
+            "SELECT query_id,\n"
+            "  CAST(object_modified_by_ddl\\:objectName AS VARCHAR) AS object_name\n"
+            "FROM SNOWFLAKE.ACCOUNT_USAGE.ACCESS_HISTORY\n"
+            "WHERE query_start_time >= {floor}\n  AND object_modified_by_ddl IS NOT NULL\n"
+            "  AND query_id IN ({ids})"
+        ),
+    }
+    # error codes: https://docs.snowflake.com/en/user-guide/client-connectivity-troubleshooting/error-messages
+    ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
+        (r"\b(42S02|42S22|02000)\b|does not exist or not authorized|invalid identifier|"
+         r"Catalog Error|Binder Error", TableNotFound, NAMES_HINT),
+        (r"\b(390100|390144|390302|390303|390318|28000)\b|Incorrect username or password|"
+         r"JWT token is invalid|OAuth access token", WarehouseAuthError,
+         "check settings.user and its password, private key or OAuth token"),
+        (r"Insufficient privileges|\b003001\b", WarehouseAuthError,
+         "grant the role the privileges listed in the README (Snowflake section)"),
+        (r"\b(250001|250003|08001|08004)\b|Failed to connect|Connection refused|timed? ?out|"
+         r"Max retries", WarehouseUnavailable,
+         "check settings.account (or host/port/protocol) and the network path to Snowflake"),
+    )
+
+    @classmethod
+    def type_family(cls, raw: str) -> str:
+        """NUMBER(p, 0) is an integer; other NUMBERs are decimals."""
+        if re.fullmatch(r"\s*number\s*\(\s*\d+\s*,\s*0\s*\)\s*", raw.lower()):
+            return "integer"
+        return super().type_family(raw)
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def _build_columns(self, tables: Any) -> Parts:
+        fragments, params = super()._build_columns(tables)
+        return {**fragments, "database": self.quote(self.settings.database)}, params
+
+    def _build_schema_columns(self, patterns: Any) -> Parts:
+        fragments, params = SqlWarehouse._build_schema_columns(self, patterns)
+        return {**fragments, "database": self.quote(self.settings.database)}, params
+
+    _build_schema_fingerprints = _build_schema_columns
+
+    def _build_schema_version(self) -> Parts:
+        return {"database": self.quote(self.settings.database)}, {}
+
+    def _build_audit_events(self, since: int = 0, limit: int = 5000) -> Parts:
+        types = {f"t{i}": t for i, t in enumerate(DDL_QUERY_TYPES)}
+        return {"types": ", ".join(f":{n}" for n in types), "floor": _FLOOR}, {
+            **types, "since": int(since), "limit": int(limit), **self._floor(since)}
+
+    def _build_audit_objects(self, query_ids: list[str], since: int = 0) -> Parts:
+        ids = {f"q{i}": q for i, q in enumerate(query_ids)}
+        return {"ids": ", ".join(f":{n}" for n in ids) or "NULL", "floor": _FLOOR}, {
+            **ids, **self._floor(since)}
+
+    def _floor(self, since: int) -> dict[str, Any]:
+        """Binds of ``_FLOOR``: the cursor's time, and the lookback that bounds the scan."""
+        cursor = datetime.fromtimestamp(max(since, 0) / 1e6, UTC)
+        return {"since_at": self._bind_value(cursor),
+                "lookback_hours": self.settings.audit_lookback_hours}
+
+    def _bind_value(self, value: Any) -> Any:
+        # UTC ISO text: Snowflake casts it to the column's type (NTZ keeps the UTC wall clock)
+        if isinstance(value, datetime):
+            return as_utc(value).isoformat(sep=" ")
+        return value
+
+    # -- facts -----------------------------------------------------------------------------
+
+    def newest(
+        self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
+    ) -> datetime | None:
+        # COUNT tells an empty table from a NULL maximum (the stand-in returns 1970 for both)
+        stmt = self.render("newest", table=table, time_column=time_column, where=where)
+        rows = self._rows(stmt)
+        return self._to_datetime(rows[0][0]) if rows and rows[0][1] else None
+
+    def schema_version(self) -> str | None:
+        rows = self._rows(self.render("schema_version"))
+        return f"{rows[0][0]}:{rows[0][1]}" if rows else None
+
+    def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
+        try:
+            rows = self._rows(self.render("audit_events", since=since, limit=limit))
+        except (TableNotFound, WarehouseAuthError) as exc:
+            raise UnsupportedFeature(self.name, "a DDL audit log without access to "
+                                     "SNOWFLAKE.ACCOUNT_USAGE (see the README)") from exc
+        objects = self._objects([str(r[5]) for r in rows], since) if rows else {}
+        return [AuditEvent(seq=int(seq), at=as_utc(at), user=str(user or ""),
+                           command=str(qtype), statement=str(text or ""),
+                           objects=objects.get(str(qid), ()))
+                for seq, at, user, qtype, text, qid in rows]
+
+    def _objects(self, query_ids: list[str], since: int) -> dict[str, tuple[str, ...]]:
+        """Tables each query changed (``schema.table``), from ACCESS_HISTORY if enabled."""
+        if not self.settings.access_history:
+            return {}
+        out: dict[str, tuple[str, ...]] = {}
+        stmt = self.render("audit_objects", query_ids=query_ids, since=since)
+        for qid, name in self._rows(stmt):
+            parts = [p.strip('"') for p in str(name or "").split(".")]
+            if len(parts) >= 2:
+                out[str(qid)] = (*out.get(str(qid), ()), ".".join(parts[-2:]))
+        return out
+
+    # -- connection ------------------------------------------------------------------------
+
+    def _connect(self) -> Any:
+        return snowflake.connector.connect(**self.connect_args())
+
+    def connect_args(self) -> dict[str, Any]:
+        """The keyword arguments of ``snowflake.connector.connect`` for these settings."""
+        s = self.settings
+        args: dict[str, Any] = {
+            "account": s.account, "user": s.user, "database": s.database,
+            "login_timeout": s.login_timeout, "network_timeout": s.network_timeout,
+            "protocol": s.protocol, "autocommit": True,
+            "session_parameters": {"QUERY_TAG": s.query_tag, "TIMEZONE": "UTC",
+                                   "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+        }
+        args.update({k: v for k, v in (("role", s.role), ("warehouse", s.warehouse),
+                                       ("host", s.host), ("port", s.port)) if v is not None})
+        return {**args, **self._credentials()}
+
+    def _credentials(self) -> dict[str, Any]:
+        s = self.settings
+        if s.token is not None:
+            return {"authenticator": "oauth", "token": s.token.get_secret_value()}
+        if s.password is not None:
+            return {"password": s.password.get_secret_value()}
+        passphrase = s.private_key_passphrase.get_secret_value().encode() if (
+            s.private_key_passphrase) else None
+        if s.private_key_path is not None:
+            with open(s.private_key_path, "rb") as handle:
+                pem = handle.read()
+        else:
+            assert s.private_key is not None
+            pem = s.private_key.get_secret_value().encode()
+        return {"authenticator": "SNOWFLAKE_JWT", "private_key": _der(pem, passphrase)}
+
+    def _driver_error(self, exc: Exception) -> DriverError:
+        lines = str(getattr(exc, "msg", None) or exc).strip().splitlines()
+        errno = getattr(exc, "errno", None)
+        message = f"{errno}: {lines[0]}" if errno and lines else (lines[0] if lines else "")
+        return DriverError(message or type(exc).__name__, getattr(exc, "sqlstate", None))
+
+    def _secrets(self) -> list[str]:
+        s = self.settings
+        return [v.get_secret_value() for v in (s.password, s.token, s.private_key,
+                                               s.private_key_passphrase) if v is not None]
+
+
+def _der(pem: bytes, passphrase: bytes | None) -> bytes:
+    """A PEM private key as the unencrypted PKCS#8 DER bytes the connector takes."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(pem, password=passphrase)
+    return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
