@@ -2,7 +2,7 @@
 bounds) on a DuckDB table and a Postgres table with planted defects, by watchdog and peers.
 
     bench/contracts/setup.sh                     # once: peer venvs (Soda, pandera+ibis)
-    /work/venv/bin/python bench/contracts/run.py [--rows 10000000] [--pg-rows 1000000]
+    .venv/bin/python bench/contracts/run.py [--rows 10000000] [--pg-rows 1000000]
 
 Each tool runs ``--repeat`` times (default 3), every run in its own fresh process
 (``tools.py``), after one untimed warm-up read of the whole table; the table shows the

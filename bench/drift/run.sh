@@ -4,7 +4,7 @@
 #   bench/drift/run.sh            (from the repository root, with the project venv active or PY set)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PY=${PY:-/work/venv/bin/python}
+PY=${PY:-.venv/bin/python}
 EV=bench/.venv-evidently
 if [ ! -x "$EV/bin/python" ]; then
   python3 -m venv "$EV"

@@ -1,6 +1,6 @@
 """Replay 8 weeks of hourly successful-prediction counts through three drop detectors.
 
-    /work/venv/bin/python bench/volume/replay.py [--seeds 50]
+    .venv/bin/python bench/volume/replay.py [--seeds 50]
 
 Each seed draws a series with a daily cycle, quieter weekends, multiplicative noise and
 Poisson noise, plants six incidents (drops of 40-100 %, 2-8 hours) and one holiday (a
