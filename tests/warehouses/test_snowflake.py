@@ -67,6 +67,23 @@ def test_audit_events_are_ddl_only_bounded_and_resume_from_the_cursor(seed: DbAp
         assert late.command == "ALTER_TABLE_DROP_COLUMN" and late.objects == ()
 
 
+def test_a_late_row_that_ran_before_the_cursor_is_read_again_by_the_rewind(
+        seed: DbApiSeeder) -> None:
+    history(seed, "q-l1", NOW - timedelta(minutes=20), "ALTER_TABLE_ADD_COLUMN",
+            'ALTER TABLE "wd_test"."late" ADD COLUMN a INT')
+    with seed.connect() as wh:
+        assert wh.audit_latency == timedelta(hours=3)
+        (cursor,) = [e.seq for e in wh.audit_events(0) if '"late" ADD COLUMN a' in e.statement]
+        history(seed, "q-l2", NOW - timedelta(minutes=40), "ALTER_TABLE_ADD_COLUMN",
+                'ALTER TABLE "wd_test"."late" ADD COLUMN b INT')
+        assert not [e for e in wh.audit_events(cursor) if "COLUMN b" in e.statement]
+        again = [e for e in wh.audit_events(wh.audit_rewind(cursor)) if '"late"' in e.statement]
+        assert [e.statement.split()[-2] for e in again] == ["b", "a"]
+        assert wh.audit_rewind(0) == 0
+    with seed.connect(audit_latency_minutes=0) as wh:
+        assert wh.audit_rewind(cursor) == cursor
+
+
 def test_access_history_names_the_changed_tables(seed: DbApiSeeder) -> None:
     history(seed, "q9", NOW - timedelta(minutes=30), "ALTER_TABLE",
             "ALTER TABLE t1 SWAP WITH t2")

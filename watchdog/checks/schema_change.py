@@ -12,6 +12,7 @@ while watchdog was down (the diff is against what was last persisted).
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,7 @@ from typing import Any
 
 from pydantic import Field
 
-from watchdog.checks import schema_audit
+from watchdog.checks import schema_audit, schema_late
 from watchdog.checks.base import Check, CheckContext, History, Outcome
 from watchdog.checks.schema_diff import ADDITIVE, RenameHints, diff
 from watchdog.checks.schema_events import Attribution, compose, missing_event
@@ -71,9 +72,12 @@ class SchemaChangeCheck(Check):
         found = store.get_artifact(ARTIFACT, p.id)
         state = found[2] if found else None
         token = _probe(wh)
+        self._late = schema_late.Late.load(store, p.id)
+        self._late.expire(ctx.now, wh.audit_latency)  # before anything may attribute them
         if token is not None and state and state.get("token") == token \
                 and state.get("patterns") == globs:
-            return self._unchanged(out, state, globs)
+            return _with_events(self._unchanged(out, state, globs),
+                                self._late_only(ctx, store, state))
         refs = {str(ref): (ref, fp) for ref, fp in wh.schema_fingerprints(patterns).items()}
         prints = {t: fp for t, (_, fp) in refs.items()}
         out.metric("tables", len(prints))
@@ -96,6 +100,7 @@ class SchemaChangeCheck(Check):
         store.put_artifact(ARTIFACT, p.id, {
             "token": token, "patterns": globs, "tables": len(prints),
             "audit_seq": self._cursor, "missing": missing})
+        self._late.close(store, p.id, ctx.now, wh.audit_latency)
         if state is not None:
             events += [missing_event(p.id, p.warehouse, m, ctx.now) for m in newly_missing]
         return _with_events(out.result(_summary(state, len(prints), len(events))), events)
@@ -112,6 +117,31 @@ class SchemaChangeCheck(Check):
     # -- judging ------------------------------------------------------------------------
 
     _cursor: int = 0
+    _late: schema_late.Late
+
+    def _late_only(self, ctx: CheckContext, store: History,
+                   state: dict[str, Any]) -> list[AlertEvent]:
+        """No DDL since the last poll: only attribute remembered changes, if any."""
+        p, wh = self.monitor, ctx.warehouse
+        if self._late.changes:
+            self._cursor = int(state.get("audit_seq") or 0)
+            parsed, _ = self._audit_events(wh)
+            events = self._attribute(ctx, parsed)
+            if self._cursor != state.get("audit_seq"):
+                store.put_artifact(ARTIFACT, p.id, {**state, "audit_seq": self._cursor})
+        else:
+            events = []
+        self._late.save(store, p.id)
+        return events
+
+    def _attribute(self, ctx: CheckContext,
+                   parsed: list[schema_audit.Parsed]) -> list[AlertEvent]:
+        p, wh = self.monitor, ctx.warehouse
+        if not parsed or not self._late.changes:
+            return []
+        return schema_late.attribute(
+            self._late, parsed, default=wh.DEFAULT_SCHEMA, dialect=getattr(wh, "DIALECT", None),
+            monitor_id=p.id, warehouse=p.warehouse, now=ctx.now)
 
     def _judge(
         self, ctx: CheckContext, out: Outcome, state: dict[str, Any] | None,
@@ -122,30 +152,41 @@ class SchemaChangeCheck(Check):
         self._cursor = int((state or {}).get("audit_seq") or 0)
         if state is None:  # the first poll: a baseline, nothing to compare with
             self._cursor = _latest_seq(wh)
+            self._mark_seen(wh)
             return [], set()
         parsed, unknown = self._audit_events(wh)
+        late = self._attribute(ctx, parsed)
         default = wh.DEFAULT_SCHEMA
         hints = schema_audit.rename_hints(parsed, default) if parsed else RenameHints()
         changes = diff(previous, current, hints)
         groups = _group(changes)
-        events = [self._table_event(ctx, out, table, group, parsed, unknown)
-                  for table, group in groups.items()]
+        events = late + [self._table_event(ctx, out, table, group, parsed, unknown)
+                         for table, group in groups.items()]
         changed = {c.table for c in changes} | {c.after for c in changes
                                                 if c.kind == "table_renamed" and c.after}
         return events, changed
+
+    def _mark_seen(self, wh: Warehouse) -> None:
+        """The baseline: rows already in the re-read window are no news to later polls."""
+        floor = wh.audit_rewind(self._cursor)
+        if not wh.SUPPORTS_AUDIT_LOG or floor == self._cursor:
+            return
+        with contextlib.suppress(WarehouseError):
+            self._late.fresh(wh.audit_events(floor), floor)
 
     def _audit_events(self, wh: Warehouse) -> tuple[list[schema_audit.Parsed], str]:
         if not wh.SUPPORTS_AUDIT_LOG:
             return [], f"unknown (warehouse `{wh.name}` keeps no DDL audit log)"
         try:
-            events = wh.audit_events(self._cursor)
+            floor = wh.audit_rewind(self._cursor)
+            events = self._late.fresh(wh.audit_events(floor), floor)
         except UnsupportedFeature:
             return [], (f"unknown (no audit log yet: run `watchdog setup audit --warehouse "
                         f"{wh.name}` once as a superuser)")
         except WarehouseError as exc:
             return [], f"unknown (the audit log could not be read: {exc.message})"
         if events:
-            self._cursor = max(e.seq for e in events)
+            self._cursor = max(self._cursor, *(e.seq for e in events))
         return schema_audit.parse(events, getattr(wh, "DIALECT", None)), "unknown (not in the " \
             "audit log)"
 
@@ -161,6 +202,8 @@ class SchemaChangeCheck(Check):
         not_null = frozenset(c for t in terms for c in t.not_null)
         verdicts = judge(changes, table_readers, not_null)
         who = _attribution(parsed, names, default, getattr(wh, "DIALECT", None), unknown)
+        if not who.known and wh.SUPPORTS_AUDIT_LOG and wh.audit_latency:
+            self._late.remember(table, names, changes, ctx.now)
         for change in changes:
             broken = [v.reader.model for v in verdicts if change in v.breaking]
             breached = [t.id for t in terms if t.breached_by(change)]

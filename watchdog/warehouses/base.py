@@ -54,6 +54,9 @@ class Warehouse(abc.ABC):
 
     #: The warehouse keeps its own log of DDL statements (who changed what, with which SQL).
     SUPPORTS_AUDIT_LOG: ClassVar[bool] = False
+    #: How late a DDL statement may land in the audit log after it ran (0: at once). The
+    #: schema check keeps unattributed changes this long, waiting for their audit rows.
+    AUDIT_LATENCY: ClassVar[timedelta] = timedelta(0)
     #: The warehouse can sample rows server-side (TABLESAMPLE / USING SAMPLE / SAMPLE).
     SUPPORTS_TABLESAMPLE: ClassVar[bool] = False
     #: The warehouse exposes a cheap counter or timestamp that moves on every DDL.
@@ -260,6 +263,17 @@ class Warehouse(abc.ABC):
         is not set up.
         """
         raise UnsupportedFeature(self.name, "a DDL audit log")
+
+    @property
+    def audit_latency(self) -> timedelta:
+        """:attr:`AUDIT_LATENCY`, or what the settings say instead."""
+        return self.AUDIT_LATENCY
+
+    def audit_rewind(self, since: int) -> int:
+        """The cursor to read from so that events landing late (those that ran before
+        ``since`` but arrived after it was read) are read again; callers skip the ones
+        they have seen. ``since`` itself where the log has no latency."""
+        return since
 
     def contract_failures(
         self, table: TableRef, rules: Sequence[Rule], where: Sequence[Predicate] = ()

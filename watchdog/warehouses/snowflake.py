@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 import pydantic
@@ -108,6 +108,14 @@ class SnowflakeSettings(WarehouseSettings):
     audit_lookback_hours: int = pydantic.Field(24, ge=1, le=24 * 365)
     """How far back the first audit read looks; bounds the QUERY_HISTORY scan."""
 
+    change_probe: bool = True
+    """Skip the full column snapshot when no table's LAST_DDL moved since the last poll. Off:
+    every poll reads the columns (for accounts where LAST_DDL is not visible to the role)."""
+
+    audit_latency_minutes: int = pydantic.Field(180, ge=0, le=24 * 60)
+    """How late a QUERY_HISTORY row may land (Snowflake: 45 minutes to 3 hours): each poll
+    re-reads this window, and an unattributed change waits this long for its author."""
+
     @pydantic.model_validator(mode="after")
     def _one_authentication(self) -> SnowflakeSettings:
         given = [n for n in ("password", "private_key_path", "private_key", "token")
@@ -132,6 +140,7 @@ class Snowflake(DbApiWarehouse):
     #: ACCOUNT_USAGE.QUERY_HISTORY (ACCESS_HISTORY too with ``access_history``); rows land
     #: 45 minutes to 3 hours after the statement ran.
     SUPPORTS_AUDIT_LOG: ClassVar[bool] = True
+    AUDIT_LATENCY: ClassVar[timedelta] = timedelta(hours=3)
     #: INFORMATION_SCHEMA.TABLES.LAST_DDL per table, hashed into one token (no latency).
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
     #: Off: Snowflake's POSIX regexes lack the ``(?:...)`` group the contract rules bind
@@ -256,6 +265,16 @@ class Snowflake(DbApiWarehouse):
 
     # -- facts -----------------------------------------------------------------------------
 
+    @property
+    def audit_latency(self) -> timedelta:
+        return timedelta(minutes=self.settings.audit_latency_minutes)
+
+    def audit_rewind(self, since: int) -> int:
+        """The cursor is a start time (microseconds): rows land up to the latency late."""
+        if since <= 0:
+            return since
+        return max(0, since - int(self.audit_latency.total_seconds() * 1_000_000))
+
     def newest(
         self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
     ) -> datetime | None:
@@ -265,6 +284,8 @@ class Snowflake(DbApiWarehouse):
         return self._to_datetime(rows[0][0]) if rows and rows[0][1] else None
 
     def schema_version(self) -> str | None:
+        if not self.settings.change_probe:
+            return None  # None means "take a full snapshot"
         rows = self._rows(self.render("schema_version"))
         return f"{rows[0][0]}:{rows[0][1]}" if rows else None
 

@@ -1,0 +1,114 @@
+"""Late attribution end to end on the Snowflake stand-in: a change seen before its
+ACCOUNT_USAGE.QUERY_HISTORY row lands is reported at once, then attributed by one update
+event when the row arrives (even with a start time before the audit cursor)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fakesnow")
+
+from tests.helpers import config_from, yaml_block  # noqa: E402
+from tests.warehouses.standins.dbapi_seeder import DbApiSeeder  # noqa: E402
+from tests.warehouses.standins.fakesnow_backend import snowflake_backend  # noqa: E402
+from watchdog.checks.schema_late import ARTIFACT  # noqa: E402
+from watchdog.daemon.runner import Runner  # noqa: E402
+from watchdog.sinks import create as create_sink  # noqa: E402
+from watchdog.state import Store  # noqa: E402
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+TEMPLATE = """\
+env: test
+warehouses:
+  wh:
+{wh}
+sinks: {{}}
+monitors:
+  - id: sc
+    kind: schema
+    warehouse: wh
+    tables: ["wd_test.features"]
+"""
+KEY = "watchdog:schema:sc:wd_test.features"
+
+
+@pytest.fixture
+def seed(tmp_path: Path) -> Iterator[DbApiSeeder]:
+    with snowflake_backend(tmp_path / "sf") as seeder:
+        seeder.execute("DELETE FROM SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY")
+        yield seeder
+
+
+def alter(seed: DbApiSeeder, sql: str) -> None:
+    seed.execute(sql)
+
+
+def history(seed: DbApiSeeder, qid: str, at: datetime, text: str, user: str = "BOB") -> None:
+    seed.execute(
+        "INSERT INTO SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY (query_id, query_text, query_type,"
+        " user_name, execution_status, start_time) VALUES (:q, :t, 'ALTER_TABLE_ADD_COLUMN',"
+        " :u, 'SUCCESS', :at)", {"q": qid, "t": text, "u": user, "at": at.isoformat(sep=" ")})
+
+
+def poll(tmp_path: Path, seed: DbApiSeeder, now: datetime = NOW) -> list[dict[str, Any]]:
+    # fakesnow's LAST_DDL never moves, so the probe would hide every change: read columns
+    # on every poll instead (the probe's SQL is covered by the golden files)
+    wh = {"type": "snowflake", "settings": {**seed.settings, "change_probe": False}}
+    sink = create_sink("jsonl", {"path": str(tmp_path / "out.jsonl")})
+    store = Store.open(f"sqlite:///{tmp_path}/state.db")
+    r = Runner(config_from(tmp_path, TEMPLATE.format(wh=yaml_block(wh, 4))), store, [sink],
+               clock=lambda: now)
+    try:
+        r.run_pass()
+    finally:
+        r.close()
+    path = tmp_path / "out.jsonl"
+    records = [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+    path.unlink(missing_ok=True)
+    return [x for x in records if x["type"] == "event"]
+
+
+def test_a_late_audit_row_attributes_the_change_once(seed: DbApiSeeder, tmp_path: Path) -> None:
+    seed.execute('CREATE TABLE {schema}."features" (a INTEGER, b INTEGER)')
+    # DDL from before the first poll is never taken for the author of a later change
+    history(seed, "q0", NOW - timedelta(hours=2), 'ALTER TABLE "wd_test"."features" ADD b INT',
+            user="EVE")
+    assert poll(tmp_path, seed) == []  # baseline
+    alter(seed, 'ALTER TABLE {schema}."features" ADD COLUMN d INTEGER DEFAULT 42')
+    # a row for another table moves the audit cursor past the late row's start time
+    history(seed, "q1", NOW - timedelta(minutes=5), 'ALTER TABLE "wd_test"."other" ADD x INT')
+    (reported,) = poll(tmp_path, seed)
+    assert reported["aggregation_key"] == KEY and "Changed by: unknown" in reported["text"]
+
+    history(seed, "q2", NOW - timedelta(minutes=10),
+            'ALTER TABLE "wd_test"."features" ADD COLUMN d INT DEFAULT 42')
+    (update,) = poll(tmp_path, seed)
+    assert update["title"] == "[ATTRIBUTED] Schema change on wd_test.features: by BOB"
+    assert update["alert_type"] == "info" and update["aggregation_key"] == KEY
+    text = update["text"]
+    assert "`BOB` at" in text and "ADD d INT DEFAULT ?`" in text and "42`" not in text
+    assert "explains column added D" in text and "EVE" not in text
+    assert poll(tmp_path, seed) == []
+    with Store.open(f"sqlite:///{tmp_path}/state.db") as store:
+        found = store.get_artifact(ARTIFACT, "sc")
+        assert found is not None and found[2]["changes"] == []
+
+
+def test_an_unattributed_change_is_forgotten_after_the_latency(
+        seed: DbApiSeeder, tmp_path: Path) -> None:
+    seed.execute('CREATE TABLE {schema}."features" (a INTEGER)')
+    assert poll(tmp_path, seed) == []
+    alter(seed, 'ALTER TABLE {schema}."features" ADD COLUMN e INTEGER')
+    (reported,) = poll(tmp_path, seed)
+    assert "Changed by: unknown" in reported["text"]
+    later = NOW + timedelta(hours=3, minutes=1)
+    history(seed, "q3", NOW - timedelta(minutes=1),
+            'ALTER TABLE "wd_test"."features" ADD COLUMN e INT')
+    assert poll(tmp_path, seed, later) == []  # expired silently
+    assert poll(tmp_path, seed, later) == []
