@@ -180,8 +180,11 @@ class DriftCheck(Check):
         drifted = sorted((f for f in a.features if f.drifted), key=_severity, reverse=True)
         for f in drifted:
             status = Status.FAIL if f.role == "prediction" else Status.WARN
-            out.add(status, _reason(f), f"{f.name}: {_crossings(f)}", feature=f.name,
-                    role=f.role, **{k: round(v, 6) for k, v in f.statistics.items()})
+            details = {k: round(v, 6) for k, v in f.statistics.items()}
+            # a changed missing rate is a signal of its own, with its own reason code
+            for reason, crossed in _reasons(f):
+                out.add(status, reason, f"{f.name}: {_crossings(f, crossed)}", feature=f.name,
+                        role=f.role, **details)
         judged, share = a.judged, a.share_drifted
         n = sum(f.drifted for f in judged)
         if judged and share >= p.fail_share:
@@ -197,19 +200,26 @@ class DriftCheck(Check):
         return replace(result, summary=summary)
 
 
-def _reason(f: FeatureDrift) -> str:
-    if f.role == "prediction":
-        return "PREDICTION_DRIFT"
-    statistic = next(iter(f.crossed))
-    if statistic == "missing_rate_change":
-        return "MISSING_RATE_CHANGED"
-    side = "BELOW" if statistic in PVALUES else "ABOVE"
-    return f"{statistic.upper()}_{side}_THRESHOLD"
+def _reasons(f: FeatureDrift) -> list[tuple[str, list[str]]]:
+    """(reason code, the statistics it covers): the distribution's first crossed statistic
+    names its reason, and a crossed missing-rate change always adds MISSING_RATE_CHANGED."""
+    shape = [s for s in f.crossed if s != "missing_rate_change"]
+    out = []
+    if shape:
+        side = "BELOW" if shape[0] in PVALUES else "ABOVE"
+        code = ("PREDICTION_DRIFT" if f.role == "prediction"
+                else f"{shape[0].upper()}_{side}_THRESHOLD")
+        out.append((code, shape))
+    if "missing_rate_change" in f.crossed:
+        out.append(("MISSING_RATE_CHANGED", ["missing_rate_change"]))
+    return out
 
 
-def _crossings(f: FeatureDrift) -> str:
+def _crossings(f: FeatureDrift, only: list[str] | None = None) -> str:
     parts = []
     for statistic, limit in f.crossed.items():
+        if only is not None and statistic not in only:
+            continue
         op = "<" if statistic in PVALUES else "≥"
         parts.append(f"{statistic} {f.statistics[statistic]:.3g} {op} {limit:g}")
     return ", ".join(parts)
