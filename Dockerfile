@@ -5,13 +5,15 @@ FROM python:3.12-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ml_watchdog_launcher.py ./
 COPY watchdog ./watchdog
-RUN python -m venv /opt/watchdog && /opt/watchdog/bin/pip install --no-cache-dir ".[postgres]"
+RUN python -m venv /opt/watchdog \
+    && /opt/watchdog/bin/pip install --no-cache-dir ".[postgres,snowflake,bigquery,redshift]"
 
 FROM python:3.12-slim
 RUN useradd --create-home --uid 10001 watchdog && mkdir -p /var/lib/watchdog /etc/watchdog \
     && chown watchdog /var/lib/watchdog
 COPY --from=build /opt/watchdog /opt/watchdog
 COPY config.yaml /etc/watchdog/config.yaml
+COPY contracts /etc/watchdog/contracts
 ENV PATH=/opt/watchdog/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     WATCHDOG_STATE_URL=sqlite:////var/lib/watchdog/state.db
