@@ -10,7 +10,7 @@ import abc
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import pydantic
@@ -331,3 +331,10 @@ def buckets(start: datetime, end: datetime, bucket: timedelta) -> list[tuple[dat
         out.append((cursor, min(cursor + bucket, end)))
         cursor += bucket
     return out
+
+
+def as_utc(value: datetime) -> datetime:
+    """Aware UTC; a naive datetime is taken as UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -27,9 +27,9 @@ from watchdog.errors import (
     WarehouseUnavailable,
     redact,
 )
-from watchdog.models import BucketCount, Column, Histogram, Predicate, TableRef, WindowCount
-from watchdog.warehouses import distributions, rulesql, schema_sql
-from watchdog.warehouses.base import Warehouse, buckets
+from watchdog.models import BucketCount, Column, Histogram, Predicate, TableRef
+from watchdog.warehouses import distributions, rulesql, schema_sql, volume_sql
+from watchdog.warehouses.base import Warehouse, as_utc, buckets
 
 #: (regex searched in "<DriverException> <sqlstate> <message>", error class, hint)
 ErrorRule = tuple[str, type[WarehouseError], str]
@@ -115,6 +115,9 @@ class SqlWarehouse(Warehouse):
     failure_examples = rulesql.failure_examples
     _build_contract_failures = rulesql.build_contract_failures
     _build_failure_examples = rulesql.build_failure_examples
+    # the volume monitor's grouped count lives in volume_sql.py
+    count_successes = volume_sql.count_successes
+    _build_count_successes = volume_sql.build_count_successes
     # the schema monitor's metadata queries live in schema_sql.py
     schema_columns = schema_sql.schema_columns
     schema_fingerprints = schema_sql.schema_fingerprints
@@ -253,24 +256,6 @@ class SqlWarehouse(Warehouse):
             "filters": "".join(f"\n  AND {c}" for c in conds),
         }, params
 
-    def _build_count_successes(
-        self, table: TableRef, time_column: str, start: datetime, end: datetime,
-        window: timedelta, success: Sequence[Predicate], group_by: Sequence[str] = (),
-        where: Sequence[Predicate] = (),
-    ) -> Parts:
-        if not success:
-            raise ValueError("count_successes needs at least one success predicate")
-        fragments, params = self._build_count_rows(table, time_column, start, end, window, where)
-        conds, success_params = self._predicates(success, prefix="s")
-        params.update(success_params)
-        groups = [self.quote(c) for c in group_by]
-        epoch = self.EPOCH.format(column=self.quote(time_column))
-        return {
-            **fragments, "epoch": epoch, "success": " AND ".join(f"({c})" for c in conds),
-            "groups": "".join(f", {g}" for g in groups),
-            "group_by": ", ".join(str(i) for i in range(1, len(groups) + 2)),
-        }, params
-
     def _build_newest(
         self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
     ) -> Parts:
@@ -377,37 +362,6 @@ class SqlWarehouse(Warehouse):
         spans_counts = zip(spans, counts, strict=True)
         return [BucketCount(start=s, end=e, rows=n) for (s, e), n in spans_counts]
 
-    def count_successes(
-        self, table: TableRef, time_column: str, start: datetime, end: datetime,
-        window: timedelta, success: Sequence[Predicate], group_by: Sequence[str] = (),
-        where: Sequence[Predicate] = (),
-    ) -> list[WindowCount]:
-        spans = buckets(as_utc(start), as_utc(end), window)
-        if not spans:
-            return []
-        stmt = self.render(
-            "count_successes", table=table, time_column=time_column, start=start, end=end,
-            window=window, success=success, group_by=group_by, where=where,
-        )
-        k = len(group_by)
-        # (group, bucket) -> [total, successes, newest success epoch]
-        tally: dict[tuple[Any, ...], dict[int, list[Any]]] = {} if k else {(): {}}
-        for row in self._rows(stmt):
-            if row[0] is None:
-                continue
-            index = min(max(int(row[0]), 0), len(spans) - 1)  # clamp float rounding
-            cell = tally.setdefault(tuple(row[1:k + 1]), {}).setdefault(index, [0, 0, None])
-            total, successes, last = row[k + 1:]
-            cell[0] += int(total)
-            cell[1] += int(successes or 0)
-            if last is not None:
-                cell[2] = max(float(last), cell[2] if cell[2] is not None else -math.inf)
-        return [
-            _window_count(spans, i, group, cells.get(i))
-            for group, cells in sorted(tally.items(), key=lambda kv: [str(v) for v in kv[0]])
-            for i in range(len(spans))
-        ]
-
     def newest(
         self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
     ) -> datetime | None:
@@ -453,24 +407,6 @@ class SqlWarehouse(Warehouse):
         if not isinstance(value, datetime):
             raise QueryError(self.name, f"expected a timestamp, got {type(value).__name__}")
         return as_utc(value)
-
-
-def as_utc(value: datetime) -> datetime:
-    """Aware UTC; a naive datetime is taken as UTC."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _window_count(
-    spans: Sequence[tuple[datetime, datetime]], i: int, group: tuple[Any, ...],
-    cell: list[Any] | None,
-) -> WindowCount:
-    total, successes, last = cell or (0, 0, None)
-    return WindowCount(
-        start=spans[i][0], end=spans[i][1], group=group, total=total, successes=successes,
-        last_success=None if last is None else datetime.fromtimestamp(last, UTC),
-    )
 
 
 def _where(conds: Sequence[str]) -> str:
