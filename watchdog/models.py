@@ -85,6 +85,15 @@ class AuditEvent:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DdlStamp:
+    """A table's last DDL as the warehouse's catalog records it, without audit-log latency
+    (Snowflake's ``TABLES.LAST_DDL`` / ``LAST_DDL_BY``): when, and by which user."""
+
+    at: datetime
+    by: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Predicate:
     """A structured filter ``column op value``; adapters render it with a bound value."""
 

@@ -71,7 +71,7 @@ class SchemaChangeCheck(Check):
         out = self.outcome(None)
         found = store.get_artifact(ARTIFACT, p.id)
         state = found[2] if found else None
-        token = _probe(wh)
+        token = _probe(wh, patterns)
         self._late = schema_late.Late.load(store, p.id)
         self._late.expire(ctx.now, wh.audit_latency)  # before anything may attribute them
         if token is not None and state and state.get("token") == token \
@@ -202,6 +202,8 @@ class SchemaChangeCheck(Check):
         not_null = frozenset(c for t in terms for c in t.not_null)
         verdicts = judge(changes, table_readers, not_null)
         who = _attribution(parsed, names, default, getattr(wh, "DIALECT", None), unknown)
+        if not who.known:
+            who = _catalog_author(wh, names, who)
         if not who.known and wh.SUPPORTS_AUDIT_LOG and wh.audit_latency:
             self._late.remember(table, names, changes, ctx.now)
         for change in changes:
@@ -265,11 +267,11 @@ def _not_found(table: str) -> str:
     return f"{table}: table not found, or not visible to watchdog's login"
 
 
-def _probe(wh: Warehouse) -> str | None:
+def _probe(wh: Warehouse, patterns: Sequence[TableRef]) -> str | None:
     if not wh.SUPPORTS_SCHEMA_VERSION:
         return None
     try:
-        return wh.schema_version()
+        return wh.schema_version(patterns)
     except UnsupportedFeature:
         return None
 
@@ -323,6 +325,22 @@ def _attribution(parsed: list[schema_audit.Parsed], names: Sequence[str], defaul
     if len(hits) > 3:
         lines.insert(0, f"({len(hits) - 3} earlier statements not shown)")
     return Attribution(known=True, lines=tuple(lines))
+
+
+def _catalog_author(wh: Warehouse, names: Sequence[str], who: Attribution) -> Attribution:
+    """The catalog's last-DDL author (Snowflake's LAST_DDL_BY) while the audit log lags:
+    named at once, the statement to follow as an ``[ATTRIBUTED]`` update."""
+    try:
+        stamps = wh.last_ddl([wh.table(n) for n in names])
+    except (UnsupportedFeature, WarehouseError):
+        return who
+    if not stamps:
+        return who
+    stamp = max(stamps.values(), key=lambda s: s.at)
+    return Attribution(known=False, lines=(
+        f"Changed by: `{stamp.by}` (the catalog's last DDL on the table, at "
+        f"{stamp.at:%Y-%m-%d %H:%M:%S} UTC); the statement is not in the audit log yet "
+        "and follows as an update when it lands.",))
 
 
 def _message(change: SchemaChange, broken: Sequence[str]) -> str:

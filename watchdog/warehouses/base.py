@@ -21,6 +21,7 @@ from watchdog.models import (
     BucketCount,
     CategoryCounts,
     Column,
+    DdlStamp,
     Histogram,
     Predicate,
     Rule,
@@ -227,11 +228,14 @@ class Warehouse(abc.ABC):
         ``resolution + 1`` counts (see ``distributions.ks_counts``)."""
         raise UnsupportedFeature(self.name, "fine KS buckets")
 
-    def schema_version(self) -> str | None:
+    def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         """A token that changes whenever any DDL ran (``SUPPORTS_SCHEMA_VERSION``).
 
-        None means the warehouse could have one but has none right now (Postgres before
-        ``watchdog setup audit``): callers then take a full snapshot.
+        ``patterns`` are the watched tables (as :meth:`schema_columns` takes them): an
+        adapter whose catalog is split (one INFORMATION_SCHEMA per database) probes the
+        parts they name; others may ignore them. None means the warehouse could have one
+        but has none right now (Postgres before ``watchdog setup audit``): callers then
+        take a full snapshot.
         """
         raise UnsupportedFeature(self.name, "a schema version probe")
 
@@ -255,6 +259,13 @@ class Warehouse(abc.ABC):
         """
         found = self.schema_columns(patterns)
         return {ref: column_fingerprint(cols) for ref, cols in found.items()}
+
+    def last_ddl(self, tables: Sequence[TableRef]) -> dict[TableRef, DdlStamp]:
+        """When and by whom each table's last DDL ran, from the catalog, at once (no audit
+        latency). Tables the catalog does not know are absent. The schema check names this
+        author while the audit log has yet to land the statement.
+        """
+        raise UnsupportedFeature(self.name, "a last-DDL author in the catalog")
 
     def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
         """DDL events after cursor ``since`` (an :attr:`AuditEvent.seq`), oldest first.

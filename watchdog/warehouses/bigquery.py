@@ -207,7 +207,7 @@ class BigQuery(SqlWarehouse):
 
     # -- facts ----------------------------------------------------------------------------
 
-    def schema_version(self) -> str | None:
+    def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         if not self.settings.datasets:
             return None
         rows = self._rows(self.render("schema_version"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 import psycopg  # noqa: F401  (fail at lookup, naming the extra, if the driver is missing)
@@ -17,7 +18,7 @@ from watchdog.errors import (
     WarehouseError,
     WarehouseUnavailable,
 )
-from watchdog.models import AuditEvent
+from watchdog.models import AuditEvent, TableRef
 from watchdog.warehouses import pg_audit
 from watchdog.warehouses.base import WarehouseSettings
 from watchdog.warehouses.sqlbase import (
@@ -163,7 +164,7 @@ class Postgres(SqlWarehouse):
          "check that the server is up and that host, port and sslmode are right"),
     )
 
-    def schema_version(self) -> str | None:
+    def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         try:
             rows = self._rows(self.render("schema_version"))
         except (TableNotFound, WarehouseAuthError):

@@ -128,8 +128,8 @@ class Redshift(DbApiWarehouse, Postgres):
         ),
     }
 
-    def schema_version(self) -> str | None:
-        return Warehouse.schema_version(self)
+    def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
+        return Warehouse.schema_version(self, patterns)
 
     def schema_fingerprints(self, patterns: Sequence[TableRef]) -> dict[TableRef, str]:
         return Warehouse.schema_fingerprints(self, patterns)

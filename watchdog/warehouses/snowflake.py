@@ -283,7 +283,7 @@ class Snowflake(DbApiWarehouse):
         rows = self._rows(stmt)
         return self._to_datetime(rows[0][0]) if rows and rows[0][1] else None
 
-    def schema_version(self) -> str | None:
+    def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         if not self.settings.change_probe:
             return None  # None means "take a full snapshot"
         rows = self._rows(self.render("schema_version"))

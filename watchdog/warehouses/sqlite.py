@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -10,6 +11,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from watchdog.errors import TableNotFound, WarehouseAuthError, WarehouseUnavailable
+from watchdog.models import TableRef
 from watchdog.warehouses.base import WarehouseSettings
 from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse, as_utc
 
@@ -113,7 +115,7 @@ class SQLite(SqlWarehouse):
 
         return sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.QueuePool)
 
-    def schema_version(self) -> str | None:
+    def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         rows = self._fetch(self.render("schema_version"))
         return str(rows[0][0]) if rows else None
 
