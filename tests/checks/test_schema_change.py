@@ -322,3 +322,27 @@ def test_ddl_from_before_the_first_poll_is_never_attributed_to_later_changes(
         adapter.close()
     assert "ADD COLUMN extra" in event["text"]
     assert "RENAME COLUMN old_a" not in event["text"] and "ADD COLUMN b" not in event["text"]
+
+
+@pytest.mark.postgres
+def test_the_audit_read_pages_past_one_page_of_ddl(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """More DDL between two polls than one audit page holds: every statement is read (the
+    newest one says who made the last change), none twice."""
+    from watchdog.checks import schema_change
+    from watchdog.warehouses import create
+
+    monkeypatch.setattr(schema_change, "AUDIT_PAGE", 2)  # the page size, not the behaviour
+    with _audited_postgres() as (engine, url):
+        wh = {"type": "postgres", "settings": {"url": url}}
+        adapter = create("wh", "postgres", {"url": url})
+        adapter.setup_audit()
+        ddl(engine, "CREATE SCHEMA app", "CREATE TABLE app.features (a INTEGER, z TEXT)")
+        poll(tmp_path, wh, "app")
+        ddl(engine, *(f"ALTER TABLE app.features ADD COLUMN c{i} INTEGER" for i in range(7)))
+        assert len(schema_change._read_audit(adapter, 0)) == 9  # 2 + 7 statements, 5 pages
+        _result, (event,) = poll(tmp_path, wh, "app")
+        adapter.close()
+    text = event["text"]
+    assert "(4 earlier statements not shown)" in text
+    assert [f"ADD COLUMN c{i}" in text for i in range(7)] == [False] * 4 + [True] * 3

@@ -27,7 +27,15 @@ from watchdog.checks.schema_events import Attribution, compose, missing_event
 from watchdog.checks.schema_impact import contract_terms, judge, readers
 from watchdog.config.models import MonitorConfig
 from watchdog.errors import UnsupportedFeature, WarehouseError
-from watchdog.models import AlertEvent, CheckResult, Column, SchemaChange, Status, TableRef
+from watchdog.models import (
+    AlertEvent,
+    AuditEvent,
+    CheckResult,
+    Column,
+    SchemaChange,
+    Status,
+    TableRef,
+)
 from watchdog.warehouses.base import Warehouse
 
 ARTIFACT = "schema_state"
@@ -172,14 +180,14 @@ class SchemaChangeCheck(Check):
         if not wh.SUPPORTS_AUDIT_LOG or floor == self._cursor:
             return
         with contextlib.suppress(WarehouseError):
-            self._late.fresh(wh.audit_events(floor), floor)
+            self._late.fresh(_read_audit(wh, floor), floor)
 
     def _audit_events(self, wh: Warehouse) -> tuple[list[schema_audit.Parsed], str]:
         if not wh.SUPPORTS_AUDIT_LOG:
             return [], f"unknown (warehouse `{wh.name}` keeps no DDL audit log)"
         try:
             floor = wh.audit_rewind(self._cursor)
-            events = self._late.fresh(wh.audit_events(floor), floor)
+            events = self._late.fresh(_read_audit(wh, floor), floor)
         except UnsupportedFeature:
             return [], (f"unknown (no audit log yet: run `watchdog setup audit --warehouse "
                         f"{wh.name}` once as a superuser)")
@@ -276,7 +284,36 @@ def _probe(wh: Warehouse, patterns: Sequence[TableRef]) -> str | None:
         return None
 
 
-def _latest_seq(wh: Warehouse, page: int = 5000) -> int:
+#: Audit events read per request, and the most requests one poll makes: a busy account can
+#: log more DDL in the re-read latency window (Snowflake: 3 hours) than one page holds.
+AUDIT_PAGE = 5000
+AUDIT_PAGES = 50
+
+
+def _read_audit(wh: Warehouse, since: int) -> list[AuditEvent]:
+    """Every audit event after cursor ``since``, oldest first, paged by sequence.
+
+    A page ends on the last event's sequence; events sharing it with the next page (two
+    statements in the same microsecond) are read again from one below it and de-duplicated.
+    Past ``AUDIT_PAGES`` pages the rest waits for the next poll (the cursor moves on)."""
+    out: list[AuditEvent] = []
+    seen: set[tuple[int, str, str, str]] = set()
+    cursor = since
+    for _ in range(AUDIT_PAGES):
+        batch = wh.audit_events(cursor, limit=AUDIT_PAGE)
+        for e in batch:
+            key = (e.seq, e.user, e.command, e.statement)
+            if key not in seen:
+                seen.add(key)
+                out.append(e)
+        if len(batch) < AUDIT_PAGE:
+            break
+        last = batch[-1].seq
+        cursor = last - 1 if last - 1 > cursor else last
+    return out
+
+
+def _latest_seq(wh: Warehouse, page: int = AUDIT_PAGE) -> int:
     """The audit log's newest sequence number (0 without a readable log).
 
     Events come oldest first, so the log is paged forward to its end: only the first poll
