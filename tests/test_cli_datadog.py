@@ -72,3 +72,27 @@ def test_dogstatsd_receives_the_event_metrics_and_service_checks(tmp_path: Path)
     assert any(x.startswith(b"_sc|watchdog.up|0|") for x in lines)
     assert any(x.startswith(b"watchdog.freshness.age_seconds:") and b"monitor:labels_freshness"
                in x for x in lines)
+
+
+def test_an_event_datadog_refuses_is_set_aside_and_said_once(tmp_path: Path) -> None:
+    """A 400 for one event (the payload at fault): one stderr line says so, the rest of the
+    run's records are delivered, and the refused one waits in no queue."""
+    fake = FakeDatadog(refuse=lambda path, body: path == "/api/v1/events"
+                       and "labels_freshness" in body["title"])
+    server = serve(fake)
+    try:
+        config_with(tmp_path, {"transport": "http", "api_key": "${DD_API_KEY}",
+                               "api_url": "${DD_API_URL}"})
+        env = {"DD_API_KEY": API_KEY, "DD_API_URL": fake.url}
+        run = watchdog(tmp_path, "demo", **env)
+        errors = [line for line in run.stderr.splitlines() if "sink datadog" in line]
+        assert len(errors) == 1 and "1 record(s) refused for good" in errors[0], run.stderr
+        assert "answered 400" in errors[0] and API_KEY not in run.stderr
+        with Store.open(f"sqlite:///{tmp_path}/.watchdog/state.db") as store:
+            assert store.pending_count("datadog") == 0
+            (dead,) = store.rejected("datadog")
+        assert "labels_freshness" in dead[1]["title"]
+        titles = [r.body["title"] for r in fake.accepted() if r.path == "/api/v1/events"]
+        assert titles and not any("labels_freshness" in t for t in titles)
+    finally:
+        server.shutdown()

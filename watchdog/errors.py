@@ -131,7 +131,17 @@ class StateSchemaMismatch(StateError):
 
 
 class SinkError(WatchdogError):
-    """A sink could not deliver (Datadog unreachable, answered with an error, file unwritable)."""
+    """A sink could not deliver (Datadog unreachable, answered with an error, file unwritable).
+
+    ``rejected``: the receiver refused what was sent for good (a 400 or 413: the payload
+    itself is at fault), so sending it again cannot succeed; otherwise the failure is
+    transient or a setting (network, 5xx, 429, a bad API key) and a retry may succeed.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None,
+                 rejected: bool = False) -> None:
+        self.rejected = rejected
+        super().__init__(message, hint=hint)
 
 
 _SECRET_PATTERNS = [

@@ -11,6 +11,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -58,6 +59,8 @@ class FakeDatadog:
     status: int = 202
     script: list[int] = field(default_factory=list)  # statuses for the next requests, first
     delay: float = 0.0  # seconds to wait before answering
+    #: answers 400 (the payload refused) to a request whose (path, body) this says yes to
+    refuse: Callable[[str, Any], bool] | None = None
     requests: list[Request] = field(default_factory=list)
 
     def accepted(self) -> list[Request]:
@@ -81,12 +84,15 @@ def _handler(fake: FakeDatadog) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             body = json.loads(raw) if raw else None
             status = fake.script.pop(0) if fake.script else fake.status
+            if fake.refuse is not None and fake.refuse(self.path, body):
+                status = 400
             time.sleep(fake.delay)
             fake.requests.append(Request("POST", self.path, dict(self.headers), body, status))
             if 200 <= status < 300:
                 answer = _answer(self.path, body)
             else:
-                answer = {"errors": ["Internal Server Error"]}
+                answer = {"errors": ["Bad Request" if status == 400
+                                     else "Internal Server Error"]}
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

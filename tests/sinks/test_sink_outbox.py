@@ -174,3 +174,35 @@ def test_groups_batch_only_what_one_request_carries() -> None:
     assert [ids for ids, _ in groups(rows, frozenset({"metric", "service_check"}))] == [
         [1], [2], [3, 4], [5], [6],
     ]
+
+
+def test_a_record_refused_for_good_is_set_aside_not_blocking_the_rest(
+    store: Store, fake_api: FakeDatadog
+) -> None:
+    """A 400 for event 1 and for metric 2 (inside a batch): those two become dead letters,
+    everything behind and beside them is delivered, and they are never sent again."""
+    fake_api.refuse = lambda path, body: (
+        (path == "/api/v1/events" and body["title"] == "event 1")
+        or (path == "/api/v2/series" and 2.0 in [s["points"][0]["value"]
+                                                 for s in body["series"]]))
+    datadog = sink(fake_api.url)
+    report = deliver(datadog, store, FIRST)
+    assert (report.delivered, report.pending, report.error, report.rejected) == (3, 0, None, 2)
+    assert report.rejection is not None and "answered 400" in report.rejection
+    assert sent(fake_api) == [("/api/v1/events", "event 2"), ("/api/v2/series", [1.0]),
+                              ("/api/v1/check_run", ["n:1"])]
+    dead = store.rejected("datadog")
+    assert [r["type"] for _, r, _ in dead] == ["metric", "event"]  # newest first
+    assert all("answered 400" in e and API_KEY not in e for _, _, e in dead)
+    fake_api.refuse = None
+    assert deliver(datadog, store, SECOND) == DeliveryReport(delivered=3, pending=0)
+    assert [p for p, _ in sent(fake_api)].count("/api/v1/events") == 2  # event 1 not resent
+
+
+@pytest.mark.parametrize("status", [401, 403, 429, 500])
+def test_keys_throttling_and_outages_are_not_refusals(
+    store: Store, fake_api: FakeDatadog, status: int
+) -> None:
+    fake_api.status = status
+    report = deliver(sink(fake_api.url), store, FIRST)
+    assert (report.rejected, report.pending) == (0, 5) and store.rejected("datadog") == []

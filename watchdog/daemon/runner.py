@@ -193,14 +193,21 @@ class Runner:
                 try:
                     if sink.DURABLE:
                         report = deliver(sink, self.store, emission)
+                        if report.rejected:
+                            self._sink_error(sink.NAME, (
+                                f"{report.rejected} record(s) refused for good, set aside "
+                                f"in the state store's outbox: {report.rejection}"))
                         if report.error:
                             raise SinkError(report.error)
                     else:
                         sink.emit(emission)
                 except SinkError as exc:
-                    message = redact(f"sink {sink.NAME}: {exc}", self.config.secrets)
-                    log.error("%s", message)
-                    self.sink_errors.append(message)
+                    self._sink_error(sink.NAME, str(exc))
+
+    def _sink_error(self, name: str, text: str) -> None:
+        message = redact(f"sink {name}: {text}", self.config.secrets)
+        log.error("%s", message)
+        self.sink_errors.append(message)
 
     def close(self) -> None:
         for sink in self.sinks:

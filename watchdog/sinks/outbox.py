@@ -5,6 +5,10 @@ pending for the sink, oldest first, and marks records delivered after each reque
 succeeded. At the first failure it stops and leaves the rest pending for the next pass,
 so nothing is lost or reordered, and a record already delivered is not sent again (a
 record can be sent twice only if the process dies between a request and its mark).
+A record the receiver refuses for good (``SinkError.rejected``: a 400 or 413) would block
+every record behind it forever, so it is set aside as a dead letter instead (kept in the
+store, counted in the report); a refused batch is resent one record at a time first, so
+one bad record does not take its neighbours with it.
 Results are not carried: durable sinks deliver events, metrics and service checks.
 """
 
@@ -31,15 +35,19 @@ class OutboxStore(Protocol):
     def pending_count(self, sink: str) -> int: ...
     def mark_delivered(self, ids: Sequence[int]) -> None: ...
     def mark_failed(self, ids: Sequence[int], error: str) -> None: ...
+    def mark_rejected(self, ids: Sequence[int], error: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryReport:
-    """What one ``deliver`` did: records delivered, records still pending, the error if any."""
+    """What one ``deliver`` did: records delivered, records still pending, the error that
+    stopped it (if any), and records refused for good with the last refusal."""
 
     delivered: int
     pending: int
     error: str | None = None
+    rejected: int = 0
+    rejection: str | None = None
 
 
 def deliver(
@@ -52,24 +60,53 @@ def deliver(
         return _emit_now(sink, emission)
     key = key or sink.NAME
     store.enqueue(key, stamp(emission_records(emission), int(time.time())))
-    delivered, last_id = 0, 0
+    tally = _Tally()
+    last_id = 0
     while rows := store.pending(key, batch):
         if rows[0][0] <= last_id:  # the store handed back what we just marked: stop
             raise RuntimeError(f"outbox {key!r}: record {rows[0][0]} is pending again")
         for ids, records in groups(rows, sink.BATCHED):
-            try:
-                sink.emit(records_emission(records))
-            except SinkError as exc:
-                store.mark_failed(ids, str(exc))
-                return DeliveryReport(
-                    delivered=delivered, pending=store.pending_count(key), error=str(exc)
-                )
-            store.mark_delivered(ids)
-            delivered += len(ids)
+            error = _send(sink, store, ids, records, tally)
+            if error is not None:
+                return tally.report(store.pending_count(key), error)
         if len(rows) < batch:
             break
         last_id = rows[-1][0]
-    return DeliveryReport(delivered=delivered, pending=0)
+    return tally.report(0, None)
+
+
+@dataclass(slots=True)
+class _Tally:
+    delivered: int = 0
+    rejected: int = 0
+    rejection: str | None = None
+
+    def report(self, pending: int, error: str | None) -> DeliveryReport:
+        return DeliveryReport(delivered=self.delivered, pending=pending, error=error,
+                              rejected=self.rejected, rejection=self.rejection)
+
+
+def _send(sink: Sink, store: OutboxStore, ids: list[int], records: list[Mapping[str, Any]],
+          tally: _Tally) -> str | None:
+    """Send one group; marks what happened. Returns the error that must stop delivery."""
+    try:
+        sink.emit(records_emission(records))
+    except SinkError as exc:
+        if not exc.rejected:
+            store.mark_failed(ids, str(exc))
+            return str(exc)
+        if len(ids) > 1:  # which record is at fault? each alone
+            for one, record in zip(ids, records, strict=True):
+                if (error := _send(sink, store, [one], [record], tally)) is not None:
+                    return error
+            return None
+        store.mark_rejected(ids, str(exc))
+        tally.rejected += 1
+        tally.rejection = str(exc)
+        return None
+    store.mark_delivered(ids)
+    tally.delivered += len(ids)
+    return None
 
 
 def groups(

@@ -7,6 +7,7 @@ with credentials redacted; nothing above this module sees a SQLAlchemy or driver
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -21,13 +22,15 @@ from sqlalchemy.pool import StaticPool
 
 from watchdog.errors import StateError, StateSchemaMismatch, redact
 from watchdog.models import AlertState, CheckResult, Column
+from watchdog.state import migrate
 from watchdog.state import tables as t
 from watchdog.state.engine import create_engine, parse_url
+from watchdog.state.outbox import OutboxMixin, finished_before
 from watchdog.state.tables import SCHEMA_VERSION
 
-_CHUNK = 500  # ids per IN (...) list
-_MAX_ERROR_CHARS = 2000
+_CHUNK = 500  # rows per multi-row INSERT / IN (...) list
 _VERSION_KEY = "schema_version"
+log = logging.getLogger(__name__)
 # Upserts are the one statement without a portable spelling; these are the supported backends.
 _INSERTS: dict[str, Callable[[sa.Table], Any]] = {
     "postgresql": postgresql.insert,
@@ -35,7 +38,7 @@ _INSERTS: dict[str, Callable[[sa.Table], Any]] = {
 }
 
 
-class Store:
+class Store(OutboxMixin):
     """Run history, check results, metric history, schema snapshots, alert state and the outbox.
 
     Open with :meth:`Store.open`; thread-safe; close with :meth:`close` (or use ``with``).
@@ -249,50 +252,6 @@ class Store:
                     out[row.table_name] = [Column(**col) for col in row.columns]
         return out
 
-    # -- outbox ----------------------------------------------------------------------------
-
-    def enqueue(self, sink: str, records: Sequence[Mapping[str, Any]]) -> None:
-        """Append ``records`` for ``sink`` in order, all or none."""
-        if not records:
-            return
-        now = t.now()
-        rows = [
-            {"sink": sink, "created_at": now, "payload": t.plain(record), "attempts": 0}
-            for record in records
-        ]
-        with self._tx(write=True) as conn:
-            conn.execute(sa.insert(t.outbox), rows)
-
-    def pending(self, sink: str, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
-        """Up to ``limit`` undelivered ``(id, record)`` pairs for ``sink``, oldest first."""
-        c = t.outbox.c
-        stmt = sa.select(c.id, c.payload).where(c.sink == sink, c.delivered_at.is_(None))
-        with self._tx() as conn:
-            rows = conn.execute(stmt.order_by(c.id).limit(limit)).all()
-        return [(int(row.id), row.payload) for row in rows]
-
-    def pending_count(self, sink: str) -> int:
-        """How many records wait for ``sink``."""
-        c = t.outbox.c
-        stmt = sa.select(sa.func.count()).where(c.sink == sink, c.delivered_at.is_(None))
-        with self._tx() as conn:
-            return int(conn.execute(stmt).scalar_one())
-
-    def mark_delivered(self, ids: Sequence[int]) -> None:
-        """Mark outbox records delivered; they are no longer pending."""
-        self._update_outbox(ids, delivered_at=t.now())
-
-    def mark_failed(self, ids: Sequence[int], error: str) -> None:
-        """Count a failed delivery attempt and keep the (redacted) error; they stay pending."""
-        text = redact(error, self._secrets)[:_MAX_ERROR_CHARS]
-        self._update_outbox(ids, attempts=t.outbox.c.attempts + 1, last_error=text)
-
-    def _update_outbox(self, ids: Sequence[int], **values: Any) -> None:
-        with self._tx(write=True) as conn:
-            for start in range(0, len(ids), _CHUNK):
-                chunk = [int(i) for i in ids[start : start + _CHUNK]]
-                conn.execute(sa.update(t.outbox).where(t.outbox.c.id.in_(chunk)).values(**values))
-
     # -- housekeeping ----------------------------------------------------------------------
 
     # -- artifacts ----------------------------------------------------------------------
@@ -323,7 +282,7 @@ class Store:
     def prune(self, before: datetime) -> int:
         """Delete what is older than ``before``; how many rows went.
 
-        Goes: check results, metric points, delivered outbox records, resolved alerts,
+        Goes: check results, metric points, delivered and rejected outbox records, resolved alerts,
         finished runs, and schema snapshots other than the latest per (monitor, table).
         Stays: pending outbox records, open alerts, the latest snapshot of every table.
         """
@@ -340,7 +299,7 @@ class Store:
         statements = [
             sa.delete(t.check_results).where(t.check_results.c.recorded_at < before),
             sa.delete(t.metric_history).where(t.metric_history.c.ts < before),
-            sa.delete(t.outbox).where(t.outbox.c.delivered_at < before),
+            sa.delete(t.outbox).where(finished_before(before)),
             sa.delete(t.alert_state).where(
                 t.alert_state.c.status == "resolved", t.alert_state.c.updated_at < before
             ),
@@ -378,12 +337,20 @@ class Store:
         )
 
     def _ensure_schema(self) -> None:
-        """Create the tables in a new database; refuse one with another schema version."""
+        """Create the tables in a new database, upgrade an older one in place (see
+        ``migrate``), refuse one written by a newer watchdog or of unknown lineage."""
         with self._tx(write=True) as conn:
             found = self._read_version(conn)
             if found is None:
                 t.metadata.create_all(conn)
                 conn.execute(sa.insert(t.meta).values(key=_VERSION_KEY, value=str(SCHEMA_VERSION)))
+                return
+            if found.isdigit() and migrate.upgradable(int(found), SCHEMA_VERSION):
+                migrate.upgrade(conn, int(found), SCHEMA_VERSION)  # same transaction
+                conn.execute(sa.update(t.meta).where(t.meta.c.key == _VERSION_KEY)
+                             .values(value=str(SCHEMA_VERSION)))
+                log.info("state database %s upgraded from schema version %s to %s",
+                         self.url, found, SCHEMA_VERSION)
                 return
         if found != str(SCHEMA_VERSION):
             raise StateSchemaMismatch(

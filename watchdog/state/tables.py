@@ -1,8 +1,9 @@
 """The state database's tables (SQLAlchemy Core), and how value objects map to their rows.
 
 Only :mod:`watchdog.state.store` queries these tables. Bump :data:`SCHEMA_VERSION` on any
-change to them: the store refuses to open a database written with another version rather
-than guess at a migration.
+change to them and add the step that upgrades the previous version to ``migrate.STEPS``:
+the store upgrades an older database in place and refuses one it has no steps for (a
+newer watchdog's, or an unknown version) rather than guess.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Dialect
 from watchdog.models import AlertState, CheckResult, Finding, Metric, Status
 
 #: Written into ``meta`` when a database is created and checked on every open.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -160,6 +161,8 @@ outbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text),
     sa.Column("delivered_at", UTCDateTime),
+    # set when the receiver refused the record for good (a dead letter): never resent
+    sa.Column("rejected_at", UTCDateTime),
     sqlite_autoincrement=True,
 )
 sa.Index("ix_outbox_pending", outbox.c.sink, outbox.c.delivered_at, outbox.c.id)

@@ -1,0 +1,40 @@
+"""In-place upgrades of older state databases, one schema version at a time.
+
+A state database holds what a restart must not lose (snapshots, alert state, the pending
+outbox), so an upgrade of watchdog upgrades it rather than asking for a new file. Each step
+is small, additive and runs in the same transaction that records the new version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from watchdog.state import tables as t
+
+
+def _add_column(table: sa.Table, name: str) -> Callable[[Connection], None]:
+    def step(conn: Connection) -> None:
+        column = table.c[name]
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
+    return step
+
+
+#: version -> the step that turns a database of that version into the next one.
+STEPS: dict[int, Callable[[Connection], None]] = {
+    2: _add_column(t.outbox, "rejected_at"),  # dead letters (v3)
+}
+
+
+def upgradable(found: int, target: int) -> bool:
+    """Every step from ``found`` up to ``target`` is known."""
+    return found < target and all(v in STEPS for v in range(found, target))
+
+
+def upgrade(conn: Connection, found: int, target: int) -> None:
+    """Run the steps from ``found`` to ``target`` (the caller records the new version)."""
+    for version in range(found, target):
+        STEPS[version](conn)
