@@ -179,13 +179,14 @@ def test_prune_refuses_naive_datetimes(store: Store) -> None:
 
 def test_a_version_2_database_is_upgraded_in_place_keeping_its_outbox(
         url: str, raw: sa.Engine) -> None:
-    """Version 2 had no dead letters (outbox.rejected_at): opening it adds the column in
-    place; pending records, snapshots and the rest stay."""
+    """Version 2 had no dead letters (outbox.rejected_at) and no leader lease: opening it
+    adds both in place; pending records, snapshots and the rest stay."""
     with Store.open(url) as store:
         store.enqueue("datadog", [{"n": 1}, {"n": 2}])
         store.record_result(result())
     with raw.begin() as conn:  # what a version-2 watchdog left behind
         conn.execute(sa.text("ALTER TABLE outbox DROP COLUMN rejected_at"))
+        conn.execute(sa.text("DROP TABLE leases"))
         conn.execute(sa.update(t.meta).where(t.meta.c.key == "schema_version").values(value="2"))
     with Store.open(url) as store:
         assert [r["n"] for _, r in store.pending("datadog")] == [1, 2]
@@ -193,6 +194,7 @@ def test_a_version_2_database_is_upgraded_in_place_keeping_its_outbox(
         (first, _), _ = store.pending("datadog")
         store.mark_rejected([first], "answered 400")
         assert [r["n"] for _, r in store.pending("datadog")] == [2]
+        assert store.acquire_lease("scheduler", "a", timedelta(minutes=1))
     with raw.connect() as conn:
         version = conn.execute(sa.select(t.meta.c.value).where(
             t.meta.c.key == "schema_version")).scalar_one()

@@ -130,6 +130,9 @@ class DaemonConfig(Strict):
     workers: int = Field(4, ge=1, le=64, description="Monitors that may run at once.")
     misfire_grace: Duration = Field(timedelta(minutes=5))
     heartbeat: Duration = Field(timedelta(minutes=1), description="watchdog.up interval.")
+    leader_lease: Duration = Field(timedelta(minutes=2), description=(
+        "Daemons sharing one state store elect one to run the monitors; the others stand "
+        "by and take over within this long after the leader stops renewing."))
 
 
 class DemoConfig(Strict):

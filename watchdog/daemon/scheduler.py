@@ -2,12 +2,21 @@
 
 Jobs coalesce, never overlap (max_instances=1), get jitter and a misfire grace time.
 SIGTERM/SIGINT stop the scheduler after the running checks finish.
+
+Several daemons may share one state store (two replicas for availability): they elect one
+through the store's lease (``state/lease.py``). Only the holder runs monitors; each job
+renews the lease before it runs, a lease job renews it between runs, and a standby takes
+over once the leader has not renewed for ``daemon.leader_lease``. A leader that stops
+cleanly releases the lease at once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,11 +36,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watchdog.config.models import MonitorConfig, Schedule
 from watchdog.daemon.runner import Runner
+from watchdog.errors import StateError
 from watchdog.models import AlertEvent, Emission, Metric
 
 log = logging.getLogger("watchdog.daemon")
 
 HEARTBEAT_JOB = "__watchdog_heartbeat__"
+LEASE_JOB = "__watchdog_lease__"
+#: The store's lease that says which daemon runs the monitors.
+LEASE = "scheduler"
 
 
 def check_cron(expr: str, timezone: str = "UTC") -> None:
@@ -60,6 +73,9 @@ class Daemon:
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
         daemon = runner.config.daemon
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.leader = False
+        self._lease_ttl = daemon.leader_lease
         self.scheduler = BlockingScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=daemon.workers)},
             job_defaults={"coalesce": True, "max_instances": 1,
@@ -75,10 +91,52 @@ class Daemon:
         self.scheduler.add_job(self._heartbeat, IntervalTrigger(
             seconds=daemon.heartbeat.total_seconds(), timezone=UTC),
             id=HEARTBEAT_JOB, next_run_time=datetime.now(UTC))
+        self.scheduler.add_job(self.lease_tick, IntervalTrigger(
+            seconds=max(daemon.leader_lease.total_seconds() / 3, 1), timezone=UTC),
+            id=LEASE_JOB, next_run_time=datetime.now(UTC))
+
+    def lease_tick(self) -> bool:
+        """Take or renew the leader lease; says so in the log when the role changes."""
+        try:
+            leader = self.runner.store.acquire_lease(LEASE, self.holder, self._lease_ttl)
+        except StateError as exc:  # no store, no leading: results could not be kept
+            log.error("leader lease not renewed: %s", exc)
+            leader = False
+        if leader != self.leader:
+            if leader:
+                log.info("this daemon (%s) now runs the monitors", self.holder)
+            else:
+                held = self._holder()
+                log.info("standing by: %s runs the monitors", held or "another daemon")
+        self.leader = leader
+        return leader
+
+    def _holder(self) -> str | None:
+        try:
+            found = self.runner.store.lease_holder(LEASE)
+        except StateError:
+            return None
+        return f"{found[0]} (lease until {found[1]:%H:%M:%S} UTC)" if found else None
+
+    def run_monitor(self, monitor_id: str) -> None:
+        """A monitor's job: run it if this daemon leads, else stand by."""
+        if self.lease_tick():
+            self.runner.run_monitor(monitor_id)
+        else:
+            log.debug("monitor %s: standing by", monitor_id)
+
+    def release(self) -> None:
+        """Give the lease up (a clean stop) so that a standby takes over at its next job."""
+        if self.leader:
+            try:
+                self.runner.store.release_lease(LEASE, self.holder)
+            except StateError as exc:
+                log.error("leader lease not released: %s", exc)
+            self.leader = False
 
     def _add(self, monitor: MonitorConfig) -> None:
         self.scheduler.add_job(
-            self.runner.run_monitor, trigger(monitor.schedule), args=(monitor.id,),
+            self.run_monitor, trigger(monitor.schedule), args=(monitor.id,),
             id=monitor.id, name=f"{monitor.kind}:{monitor.id}",
             next_run_time=datetime.now(UTC),
         )
@@ -87,7 +145,7 @@ class Daemon:
         self.runner.emit(self.runner.heartbeat())
 
     def _on_event(self, event: JobEvent) -> None:
-        if event.job_id == HEARTBEAT_JOB:
+        if event.job_id in (HEARTBEAT_JOB, LEASE_JOB):
             return
         env = (f"env:{self.runner.config.env}", f"monitor:{event.job_id}")
         if event.code in (EVENT_JOB_MISSED, EVENT_JOB_MAX_INSTANCES):
@@ -122,5 +180,8 @@ class Daemon:
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         log.info("watchdog daemon started: %d monitors", len(self.runner.config.monitors))
-        self.scheduler.start()
+        try:
+            self.scheduler.start()
+        finally:
+            self.release()
         log.info("watchdog daemon stopped")

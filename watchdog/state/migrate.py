@@ -23,9 +23,15 @@ def _add_column(table: sa.Table, name: str) -> Callable[[Connection], None]:
     return step
 
 
+def _to_3(conn: Connection) -> None:
+    """Version 3: outbox dead letters, and the daemon leader lease."""
+    _add_column(t.outbox, "rejected_at")(conn)
+    t.leases.create(conn)
+
+
 #: version -> the step that turns a database of that version into the next one.
 STEPS: dict[int, Callable[[Connection], None]] = {
-    2: _add_column(t.outbox, "rejected_at"),  # dead letters (v3)
+    2: _to_3,
 }
 
 

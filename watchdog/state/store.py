@@ -25,6 +25,7 @@ from watchdog.models import AlertState, CheckResult, Column
 from watchdog.state import migrate
 from watchdog.state import tables as t
 from watchdog.state.engine import create_engine, parse_url
+from watchdog.state.lease import LeaseMixin
 from watchdog.state.outbox import OutboxMixin, finished_before
 from watchdog.state.tables import SCHEMA_VERSION
 
@@ -38,7 +39,7 @@ _INSERTS: dict[str, Callable[[sa.Table], Any]] = {
 }
 
 
-class Store(OutboxMixin):
+class Store(OutboxMixin, LeaseMixin):
     """Run history, check results, metric history, schema snapshots, alert state and the outbox.
 
     Open with :meth:`Store.open`; thread-safe; close with :meth:`close` (or use ``with``).

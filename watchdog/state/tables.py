@@ -167,6 +167,17 @@ outbox = sa.Table(
 )
 sa.Index("ix_outbox_pending", outbox.c.sink, outbox.c.delivered_at, outbox.c.id)
 
+# Who may run the scheduled jobs when several daemons share this store: one row per lease,
+# held until ``expires_at`` unless its holder renews it (see ``state/lease.py``).
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("acquired_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
 # Versioned JSON documents that checks keep between runs: drift reference profiles,
 # flagged volume windows, audit-log watermarks. (kind, key) names one series of versions.
 artifacts = sa.Table(
