@@ -6,6 +6,8 @@ the client: every query is dry-run first (free:
 https://cloud.google.com/bigquery/docs/running-queries#dry-run) and refused when its estimate
 is above ``dry_run_budget``; it then runs through ``jobs.query`` with ``maximumBytesBilled``
 and job labels, so that BigQuery enforces the cap too. Client errors leave as watchdog's.
+A time value compared with a column is bound as that column's type (TIMESTAMP, DATETIME or
+DATE), read once per table from the table's schema (``bigquery_sql.TimeBind``).
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ import json
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import google.auth.exceptions
-import pydantic
 import requests
 from google.api_core import exceptions as api_exceptions
 from google.api_core.client_options import ClientOptions
@@ -38,74 +39,9 @@ from watchdog.errors import (
 from watchdog.models import AuditEvent, TableRef
 from watchdog.warehouses import bigquery_sql
 from watchdog.warehouses.base import Warehouse, WarehouseSettings
-from watchdog.warehouses.sqlbase import SqlWarehouse, Statement, as_utc
-
-GIB = 1024**3
-MIB = 1024**2
-class BigQuerySettings(WarehouseSettings):
-    """Which project to bill, how to authenticate, where the API is, and the cost caps."""
-
-    project: str
-    """Project that runs (and pays for) the query jobs; also the project of tables named
-    ``dataset.table``."""
-
-    location: str = "US"
-    """Location of the datasets (``US``, ``EU``, ``europe-west1``, ...): where jobs run and
-    which ``region-<location>`` JOBS view the audit log reads."""
-
-    credentials_file: str | None = None
-    """Path of a service-account JSON key. Unset (with ``credentials_info`` unset):
-    application-default credentials (``GOOGLE_APPLICATION_CREDENTIALS``, gcloud, or the
-    metadata server on GCP)."""
-
-    credentials_info: pydantic.SecretStr | None = None
-    """The service-account JSON key itself; write ``${ENV_VAR}`` rather than the value."""
-
-    anonymous: bool = False
-    """Send no credentials: only for a local stand-in, or a proxy that authenticates."""
-
-    api_endpoint: str | None = None
-    """Base URL of the BigQuery REST API instead of ``https://bigquery.googleapis.com``: a
-    Private Service Connect endpoint (``https://bigquery-<psc>.p.googleapis.com``), a proxy,
-    or a local stand-in."""
-
-    max_bytes_billed: int = pydantic.Field(10 * GIB, ge=10 * MIB)
-    """``maximumBytesBilled`` of every job: BigQuery fails a job that would bill more. At
-    least 10 MiB, the minimum an INFORMATION_SCHEMA query bills."""
-
-    dry_run_budget: int | None = pydantic.Field(None, ge=0)
-    """Bytes a query's dry run may estimate before watchdog refuses to run it (default:
-    ``max_bytes_billed``)."""
-
-    labels: dict[str, str] = pydantic.Field(default_factory=lambda: {"app": "ml-watchdog"})
-    """Labels on every job, for billing reports (keys and values: lower case, <= 63 chars)."""
-
-    datasets: tuple[str, ...] = ()
-    """Datasets (``dataset`` or ``project.dataset``) whose tables' last-modified times make
-    the cheap change probe of the schema monitor; empty: no probe, every poll fingerprints."""
-
-    sample_percent: float | None = pydantic.Field(None, gt=0, le=100)
-    """Read only this share of a table's storage blocks when sampling rows (``TABLESAMPLE
-    SYSTEM``), to bill less; unset: sample from the whole table."""
-
-    audit_days: int = pydantic.Field(7, ge=1, le=180)
-    """How far back the audit log is read at most (JOBS keeps 180 days)."""
-
-    timeout: float = pydantic.Field(120.0, gt=0)
-    """Seconds for one API call and for a query to finish, retries included."""
-
-    @pydantic.model_validator(mode="after")
-    def _one_credential(self) -> BigQuerySettings:
-        given = [self.credentials_file is not None, self.credentials_info is not None,
-                 self.anonymous]
-        if sum(given) > 1:
-            raise ValueError("give at most one of credentials_file, credentials_info, anonymous")
-        return self
-
-    @property
-    def budget(self) -> int:
-        """The dry-run budget in bytes."""
-        return self.max_bytes_billed if self.dry_run_budget is None else self.dry_run_budget
+from watchdog.warehouses.bigquery_settings import BigQuerySettings
+from watchdog.warehouses.bigquery_sql import TimeBind
+from watchdog.warehouses.sqlbase import NAMES_HINT, Parts, SqlWarehouse, Statement, as_utc
 
 
 class BigQuery(SqlWarehouse):
@@ -148,6 +84,9 @@ class BigQuery(SqlWarehouse):
         super().__init__(name, settings)
         self._client: Any = None
         self._client_lock = threading.Lock()
+        #: ``{(project, dataset, table): {column path: type}}``, see :meth:`_column_types`.
+        self._types: dict[tuple[str, str, str], dict[str, str]] = {}
+        self._types_lock = threading.Lock()
 
     # -- execution ------------------------------------------------------------------------
 
@@ -171,13 +110,66 @@ class BigQuery(SqlWarehouse):
                 self._client = None
 
     def _fetch(self, stmt: Statement) -> list[Any]:
-        """Dry-run, guard, run; rows are tuples with a ``_mapping``."""
+        """Bind time values as their columns' types, dry-run, guard, run; rows are tuples
+        with a ``_mapping``."""
+        binds = [v for v in stmt.params.values() if isinstance(v, TimeBind)]
         try:
-            return run(self.client, self.settings, stmt, self.name)
-        except WarehouseError:
-            raise
+            return run(self.client, self.settings, self._typed(stmt, binds), self.name)
         except Exception as exc:
+            # a column's type (or presence) may have changed since the schema was read:
+            # read it again next time (tables.get is free)
+            self._forget({b.table for b in binds})
+            if isinstance(exc, WarehouseError):
+                raise
             raise translate(exc, stmt, self.name, self._secrets()) from exc
+
+    def _typed(self, stmt: Statement, binds: Sequence[TimeBind]) -> Statement:
+        """``stmt`` with each :class:`TimeBind` replaced by the value to bind for its column."""
+        if not binds:
+            return stmt
+        params = {k: bigquery_sql.bound_time(v, self._column_type(v, stmt))
+                  if isinstance(v, TimeBind) else v for k, v in stmt.params.items()}
+        return Statement(name=stmt.name, sql=stmt.sql, params=params, subject=stmt.subject)
+
+    def _column_type(self, bind: TimeBind, stmt: Statement) -> str:
+        types = self._column_types(bind.table)
+        if types is None:
+            return "TIMESTAMP"
+        found = types.get(bind.column.casefold()) or \
+            bigquery_sql.PSEUDO_COLUMNS.get(bind.column.casefold())
+        if found is None:
+            raise TableNotFound(
+                self.name, f"{label(stmt)}: {bind.table} has no column {bind.column!r}",
+                hint=f"{NAMES_HINT} (the monitor's time_column and where)")
+        return found
+
+    def _column_types(self, table: TableRef) -> dict[str, str] | None:
+        """``{column path: type}`` of ``table`` from tables.get, read once per table: a
+        metadata call that runs no query and bills nothing
+        (https://cloud.google.com/bigquery/docs/reference/rest/v2/tables/get,
+        https://cloud.google.com/bigquery/pricing#free). None for a wildcard table, which
+        has no schema of its own (its values are bound as TIMESTAMP)."""
+        if "*" in table.name:
+            return None
+        key = self._key(table)
+        with self._types_lock:
+            found = self._types.get(key)
+        if found is None:
+            ref = bigquery.TableReference(bigquery.DatasetReference(key[0], key[1]), key[2])
+            retry = bigquery.DEFAULT_RETRY.with_deadline(self.settings.timeout)
+            schema = self.client.get_table(ref, retry=retry, timeout=self.settings.timeout).schema
+            found = bigquery_sql.field_types(schema)
+            with self._types_lock:
+                self._types[key] = found
+        return found
+
+    def _forget(self, tables: set[TableRef]) -> None:
+        with self._types_lock:
+            for table in tables:
+                self._types.pop(self._key(table), None)
+
+    def _key(self, table: TableRef) -> tuple[str, str, str]:
+        return table.database or self.settings.project, table.schema, table.name
 
     def _secrets(self) -> list[str]:
         info = self.settings.credentials_info
@@ -186,7 +178,13 @@ class BigQuery(SqlWarehouse):
     # -- rendering ------------------------------------------------------------------------
 
     def render(self, query: str, **args: Any) -> Statement:
-        """As the parent renders it, with ``@name`` parameters (what the client sends)."""
+        """As the parent renders it, with ``@name`` parameters (what the client sends) and
+        each time value compared with a column as a :class:`TimeBind`."""
+        table = args.get("table")
+        if isinstance(table, TableRef):
+            for key in ("where", "success"):
+                if args.get(key):
+                    args[key] = bigquery_sql.mark_times(table, args[key])
         stmt = super().render(query, **args)
         sql = bigquery_sql.named_params(stmt.sql)
         return Statement(name=stmt.name, sql=sql, params=stmt.params, subject=stmt.subject)
@@ -195,6 +193,15 @@ class BigQuery(SqlWarehouse):
         """```project`.`dataset`.`table```; the project defaults to ``settings.project``."""
         parts = (table.database or self.settings.project, table.schema, table.name)
         return ".".join(self.quote(p) for p in parts)
+
+    def _build_count_rows(self, table: TableRef, time_column: str, start: datetime,
+                          end: datetime, bucket: timedelta, where: Sequence[Any] = ()) -> Parts:
+        fragments, params = super()._build_count_rows(table, time_column, start, end, bucket,
+                                                      where)
+        # TIME_RANGE compares the bare column with :start and :end (so partitions prune)
+        params["start"] = TimeBind(table=table, column=time_column, op=">=", at=params["start"])
+        params["end"] = TimeBind(table=table, column=time_column, op="<", at=params["end"])
+        return fragments, params
 
     _build_columns = bigquery_sql.build_columns
     _build_schema_columns = bigquery_sql.build_schema_columns
@@ -226,7 +233,10 @@ class BigQuery(SqlWarehouse):
 # -- the client side: credentials, parameters, the cost guard, errors --------
 
 SCOPES = ("https://www.googleapis.com/auth/bigquery",)
-#: Python type -> GoogleSQL parameter type; bool before int, datetime before date.
+#: Python type -> GoogleSQL parameter type; bool before int, datetime before date. A naive
+#: datetime (the wall clock that ``bound_time`` makes for a DATETIME column) is DATETIME, which
+#: the client sends as ``2026-03-01T05:00:00.000000``: https://cloud.google.com/python/docs/
+#: reference/bigquery/latest/google.cloud.bigquery.query.ScalarQueryParameter
 _SCALAR_TYPES: tuple[tuple[type, str], ...] = (
     (bool, "BOOL"), (int, "INT64"), (float, "FLOAT64"), (Decimal, "BIGNUMERIC"),
     (str, "STRING"), (bytes, "BYTES"), (datetime, "TIMESTAMP"), (date, "DATE"), (time, "TIME"),
@@ -251,6 +261,8 @@ def query_parameter(name: str, value: Any) -> Any:
 
 
 def _type_of(value: Any) -> str:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return "DATETIME"
     for cls, kind in _SCALAR_TYPES:
         if isinstance(value, cls):
             return kind

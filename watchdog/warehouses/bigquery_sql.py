@@ -4,17 +4,22 @@
 Metadata is per dataset (``<project>.<dataset>.INFORMATION_SCHEMA``), so a query over tables
 in several datasets is a UNION ALL of one branch per dataset, matching names with an
 ``ARRAY<STRING>`` parameter and patterns with LIKE. Renders keep the shared ``:name`` binds;
-:func:`named_params` turns them into the ``@name`` parameters BigQuery takes.
+:func:`named_params` turns them into the ``@name`` parameters BigQuery takes. A time value
+compared with a column is rendered as a :class:`TimeBind`, bound as that column's type
+(TIMESTAMP, DATETIME or DATE) once the adapter has read the table's schema.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from watchdog.models import TableRef
+from watchdog.models import Predicate, TableRef
 from watchdog.warehouses import distributions, rulesql
+from watchdog.warehouses.base import as_utc
 from watchdog.warehouses.schema_sql import like_pattern
 from watchdog.warehouses.sqlbase import Parts, SqlWarehouse
 
@@ -87,6 +92,75 @@ QUERIES: dict[str, str] = {
     # GoogleSQL spells the text type STRING
     "top_values": distributions.QUERIES["top_values"].replace("AS TEXT", "AS STRING"),
     "value_counts": distributions.QUERIES["value_counts"].replace("AS TEXT", "AS STRING"),}
+
+
+#: Pseudo-columns of ingestion-time partitioned tables, which a table's schema does not list:
+#: https://cloud.google.com/bigquery/docs/querying-partitioned-tables
+PSEUDO_COLUMNS = {"_partitiontime": "TIMESTAMP", "_partitiondate": "DATE"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimeBind:
+    """A time value compared with a column (``column op value``), bound as the column's type.
+
+    GoogleSQL coerces neither TIMESTAMP to DATETIME or DATE nor back, so a DATETIME column
+    compared with a TIMESTAMP parameter fails ("No matching signature for operator >="):
+    https://cloud.google.com/bigquery/docs/reference/standard-sql/conversion_rules. Casting the
+    column instead would keep BigQuery from pruning partitions on it (and bill the whole
+    table): https://cloud.google.com/bigquery/docs/querying-partitioned-tables. So the value
+    takes the column's type, which the adapter reads from the table's schema when it runs the
+    statement (:func:`bound_time`).
+    """
+
+    table: TableRef = field(repr=False)
+    column: str
+    op: str
+    at: datetime  # aware UTC
+
+
+def mark_times(table: TableRef, where: Iterable[Predicate]) -> list[Predicate]:
+    """``where`` with each datetime value (alone or in a list) made a :class:`TimeBind`."""
+    def mark(p: Predicate, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return TimeBind(table=table, column=p.column, op=p.op, at=as_utc(value))
+        return value
+
+    out = []
+    for p in where:
+        if isinstance(p.value, list | tuple):
+            out.append(replace(p, value=tuple(mark(p, v) for v in p.value)))
+        else:
+            out.append(replace(p, value=mark(p, p.value)))
+    return out
+
+
+def bound_time(bind: TimeBind, column_type: str) -> datetime | date:
+    """The value to bind for ``bind`` against a column of ``column_type``.
+
+    DATETIME: the UTC wall clock (a naive datetime, sent as a DATETIME parameter), as
+    watchdog reads DATETIME values as UTC. DATE: the day, rounded so that the comparison
+    means what it means for the day's midnight (``d >= 10:00`` holds from the next day on,
+    ``d < 10:00`` up to and including that day); ``=`` and ``in`` take the UTC day of the
+    value. Any other type: the aware datetime (a TIMESTAMP parameter).
+    """
+    if column_type == "DATETIME":
+        return bind.at.replace(tzinfo=None)
+    if column_type == "DATE":
+        day = bind.at.date()
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return day + timedelta(days=1) if bind.op in (">=", "<") and bind.at > midnight else day
+    return bind.at
+
+
+def field_types(fields: Iterable[Any], prefix: str = "") -> dict[str, str]:
+    """``{column path (case-folded, nested fields as a.b): type}`` of a table's schema
+    (``SchemaField`` objects); BigQuery column names are case-insensitive."""
+    out: dict[str, str] = {}
+    for f in fields:
+        path = f"{prefix}{f.name}".casefold()
+        out[path] = str(f.field_type).upper()
+        out.update(field_types(f.fields or (), f"{path}."))
+    return out
 
 
 def named_params(sql: str) -> str:

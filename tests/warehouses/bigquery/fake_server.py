@@ -6,7 +6,12 @@ endpoint, keeps every request it received for the tests to assert on, and cannot
 SQL: a query without a recording is answered with a 400 that names the SQL.
 
 A recording is ``{"schema": [[name, type], ...], "rows": [[...], ...], "bytes": n}`` (values
-as the REST API sends them: text, ``null``), or ``{"error": {"code": 403, "message": ...}}``.
+as the REST API sends them: text, ``null``), or ``{"error": {"code": 403, "message": ...}}``;
+each is registered with the query parameters it expects, ``{name: [type, value]}`` as the
+client puts them on the wire (``["TIMESTAMP", "2026-03-01 00:00:00+00:00"]``, ``["INT64",
+"41"]``, ``["FLOAT64", 0.5]``, arrays as ``["ARRAY<STRING>", ["a", "b"]]``). A query whose
+parameters differ (name, type or value) is answered with a 400 naming the difference, and the
+difference is kept in ``mismatches`` (the fixture fails the test on any).
 """
 
 from __future__ import annotations
@@ -46,11 +51,27 @@ class FakeBigQuery:
     recordings: dict[str, dict[str, Any]] = field(default_factory=dict)
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, sql: str, response: dict[str, Any]) -> None:
-        self.recordings[normalise(sql)] = response
+    def record(self, sql: str, response: dict[str, Any], params: dict[str, list[Any]]) -> None:
+        """Answer ``sql`` with ``response`` when it comes with exactly ``params``."""
+        self.recordings[normalise(sql)] = {**response, "params": params}
+
+    def add_table(self, table_id: str, fields: list[list[Any]]) -> None:
+        """Serve ``project.dataset.table`` on tables.get with these ``[name, type]`` fields
+        (``[name, "RECORD", [fields]]`` for a nested one)."""
+        project, dataset, table = table_id.split(".")
+        self.tables[table_id] = {
+            "kind": "bigquery#table", "id": f"{project}:{dataset}.{table}",
+            "tableReference": {"projectId": project, "datasetId": dataset, "tableId": table},
+            "schema": {"fields": _fields(fields)}, "type": "TABLE"}
+
+    def table_gets(self) -> list[str]:
+        """The ``project.dataset.table`` of each tables.get received, in order."""
+        return [".".join(r.path[len(_PREFIX):].split("/")[0::2]) for r in self.requests
+                if r.method == "GET" and "/tables/" in r.path]
 
     def queries(self) -> list[Request]:
         """The query requests (dry runs and real runs), in order."""
@@ -76,10 +97,19 @@ class FakeBigQuery:
             return (200, table) if table else _error(404, f"Not found: Table {parts[4]}")
         return _error(404, f"the fake has no route for {req.method} {req.path}")
 
-    def _recording(self, sql: str) -> tuple[int, dict[str, Any]] | dict[str, Any]:
+    def _recording(self, sql: str, sent: list[dict[str, Any]] | None
+                   ) -> tuple[int, dict[str, Any]] | dict[str, Any]:
         found = self.recordings.get(normalise(sql))
         if found is None:
             return _error(400, f"no recording for: {normalise(sql)}")
+        got, want = wire_params(sent or []), found["params"]
+        if got != want:
+            diff = "; ".join(f"{k}: sent {got.get(k)!r}, recorded {want.get(k)!r}"
+                             for k in sorted(set(got) | set(want)) if got.get(k) != want.get(k))
+            message = f"bound parameters differ from the recording: {diff}"
+            with self.lock:
+                self.mismatches.append(f"{message} (SQL: {normalise(sql)[:120]})")
+            return _error(400, message, "invalidQuery")
         if "error" in found:
             return _error(found["error"]["code"], found["error"]["message"],
                           found["error"].get("reason", "invalid"))
@@ -87,7 +117,7 @@ class FakeBigQuery:
 
     def _insert(self, project: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         config = body["configuration"]
-        found = self._recording(config["query"]["query"])
+        found = self._recording(config["query"]["query"], config["query"].get("queryParameters"))
         if isinstance(found, tuple):
             return found
         ref = {**body.get("jobReference", {}), "projectId": project, "location": "US"}
@@ -101,7 +131,7 @@ class FakeBigQuery:
         return 200, job
 
     def _query(self, project: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        found = self._recording(body["query"])
+        found = self._recording(body["query"], body.get("queryParameters"))
         if isinstance(found, tuple):
             return found
         ref = {"projectId": project, "jobId": uuid.uuid4().hex, "location": "US"}
@@ -117,6 +147,24 @@ class FakeBigQuery:
         rows = [{"f": [{"v": v} for v in row]} for row in found["rows"]]
         return {"jobReference": entry["job"]["jobReference"], "jobComplete": True,
                 "schema": {"fields": fields}, "rows": rows, "totalRows": str(len(rows))}
+
+
+def wire_params(sent: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """``queryParameters`` of a request as ``{name: [type, value]}`` (see the module doc)."""
+    out: dict[str, list[Any]] = {}
+    for p in sent:
+        kind, value = p["parameterType"], p.get("parameterValue") or {}
+        if kind["type"] == "ARRAY":
+            out[p["name"]] = [f"ARRAY<{kind['arrayType']['type']}>",
+                              [v.get("value") for v in value.get("arrayValues", [])]]
+        else:
+            out[p["name"]] = [kind["type"], value.get("value")]
+    return out
+
+
+def _fields(fields: list[list[Any]]) -> list[dict[str, Any]]:
+    return [{"name": f[0], "type": f[1], "mode": "NULLABLE",
+             **({"fields": _fields(f[2])} if len(f) > 2 else {})} for f in fields]
 
 
 def _config(body: dict[str, Any]) -> dict[str, Any]:

@@ -1,16 +1,20 @@
-"""What the adapter sends (dry run first, caps, labels, typed parameters), the cost guard,
-error translation, credentials and the endpoint override, against the loopback stand-in."""
+"""What the adapter sends (dry run first, caps, labels, typed parameters), the stand-in's
+check of bound values, the cost guard, error translation, credentials and the endpoint
+override, against the loopback stand-in."""
 
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.warehouses.bigquery.conftest import golden_sql, settings_for
+from tests.warehouses.bigquery.conftest import RECORDINGS, golden_sql, settings_for
 from tests.warehouses.bigquery.fake_server import FakeBigQuery, normalise
 from tests.warehouses.test_golden import ARGS
 from watchdog.errors import (
@@ -20,6 +24,7 @@ from watchdog.errors import (
     WarehouseAuthError,
     WarehouseUnavailable,
 )
+from watchdog.models import Predicate
 from watchdog.warehouses import Warehouse, create
 from watchdog.warehouses.bigquery import CostGuardRefused
 
@@ -71,7 +76,7 @@ def test_cost_guard_refuses_above_the_budget_and_runs_nothing(fake: Fake) -> Non
                                              (404, TableNotFound), (400, QueryError),
                                              (503, WarehouseUnavailable)])
 def test_errors_are_translated(fake: Fake, code: int, error: type[Exception]) -> None:
-    fake[0].record("SELECT 1", {"error": {"code": code, "message": f"boom {code}"}})
+    fake[0].record("SELECT 1", {"error": {"code": code, "message": f"boom {code}"}}, {})
     wh = create("bq", "bigquery", settings_for(fake[1], timeout=0.5))
     # a 401 makes google-auth refresh the credentials first, which anonymous ones cannot
     with pytest.raises(error, match=f"ping: (boom {code}|Anonymous credentials cannot)"):
@@ -80,9 +85,42 @@ def test_errors_are_translated(fake: Fake, code: int, error: type[Exception]) ->
 
 def test_missing_table_from_tables_or_sql_is_table_not_found(bq: Warehouse, fake: Fake) -> None:
     fake[0].record(bq.render("newest", table=_t("gone"), time_column="ts").sql,
-                   {"error": {"code": 404, "message": "Not found: Table test-proj:analytics.gone"}})
+                   {"error": {"code": 404, "message": "Not found: Table test-proj:analytics.gone"}},
+                   {})
     with pytest.raises(TableNotFound, match="newest on analytics.gone"):
         bq.newest(_t("gone"), "ts")
+    # with a time filter, the table's schema is read first (tables.get), which 404s
+    since = [Predicate(column="ts", op=">=", value=datetime(2026, 3, 1, tzinfo=UTC))]
+    with pytest.raises(TableNotFound, match="newest on analytics.gone: Not found: Table gone"):
+        bq.newest(_t("gone"), "ts", where=since)
+    assert fake[0].table_gets() == ["test-proj.analytics.gone"]
+
+
+def _recorded(query: str) -> dict[str, Any]:
+    return json.loads((RECORDINGS / f"{query}.json").read_text())
+
+
+@pytest.mark.parametrize(("query", "name", "wrong"), [
+    ("count_rows", "start", ["TIMESTAMP", "2026-03-01 01:00:00+00:00"]),  # another value
+    ("count_rows", "start", ["DATETIME", "2026-03-01T00:00:00.000000"]),  # another type
+    ("count_rows", "w0_1", ["STRING", "retried"]),
+    ("count_rows", "bucket_seconds", ["FLOAT64", 60.0]),
+    ("count_rows", "w2", ["STRING", "prod"]),  # recorded but not sent
+    ("audit_events", "statement_types", ["ARRAY<STRING>", ["ALTER_TABLE", "DROP_TABLE"]]),
+    ("audit_events", "since", ["INT64", "42"]),
+])
+def test_a_wrong_bound_value_fails_the_query(bq: Warehouse, fake: Fake, query: str, name: str,
+                                             wrong: list[Any]) -> None:
+    recorded = _recorded(query)
+    fake[0].record(golden_sql(query), recorded, {**recorded["params"], name: wrong})
+    call = getattr(bq, query)
+    with pytest.raises(QueryError, match=f"bound parameters differ from the recording: "
+                                         f"{name}: sent .*, recorded {re.escape(repr(wrong))}"):
+        call(**ARGS[query])
+    (mismatch,) = fake[0].mismatches
+    assert mismatch.startswith(f"bound parameters differ from the recording: {name}: ")
+    assert [r.path.rsplit("/", 1)[-1] for r in fake[0].queries()] == ["jobs"]  # dry run only
+    fake[0].mismatches.clear()  # caught here; the fixture fails a test on any left
 
 
 def test_unreachable_endpoint_is_unavailable() -> None:

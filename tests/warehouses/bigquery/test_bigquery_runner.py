@@ -37,7 +37,7 @@ def test_freshness_through_the_runner(fake: tuple[FakeBigQuery, str], tmp_path: 
     events = TableRef(schema="analytics", name="events")
     sql = wh.render("newest", table=events, time_column="ts").sql  # what the check will send
     newest = int(datetime(2026, 3, 1, 5, 0, tzinfo=UTC).timestamp() * 1_000_000)
-    fake[0].record(sql, {"schema": [["newest", "TIMESTAMP"]], "rows": [[str(newest)]]})
+    fake[0].record(sql, {"schema": [["newest", "TIMESTAMP"]], "rows": [[str(newest)]]}, {})
     config = config_from(tmp_path, CONFIG.format(settings=yaml_block(settings, 6)))
     sink = create_sink("jsonl", {"path": str(tmp_path / "out.jsonl")})
     runner = Runner(config, Store.open(f"sqlite:///{tmp_path}/state.db"), [sink],

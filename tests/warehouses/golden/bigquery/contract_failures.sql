@@ -1,4 +1,4 @@
--- params: r1_0=0, r1_1=1, r2_0='ok', r2_1='retry', r3_0=1, r3_1=40, w0=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
+-- params: r1_0=0, r1_1=1, r2_0='ok', r2_1='retry', r3_0=1, r3_1=40, w0=TimeBind(column='ts', op='>=', at=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc))
 SELECT COUNT(*) AS row_count,
   COUNT(CASE WHEN `score` IS NULL OR IS_NAN(CAST(`score` AS FLOAT64)) THEN 1 END) AS f0,
   COUNT(CASE WHEN NOT (`score` IS NULL OR IS_NAN(CAST(`score` AS FLOAT64))) AND NOT (`score` >= @r1_0 AND `score` < @r1_1) THEN 1 END) AS f1,

@@ -1,4 +1,4 @@
--- params: r1_0=0, r1_1=1, r2_0='ok', r2_1='retry', r3_0=1, r3_1=40, w0=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
+-- params: r1_0=0, r1_1=1, r2_0='ok', r2_1='retry', r3_0=1, r3_1=40, w0=TimeBind(column='ts', op='>=', at=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc))
 SELECT rule, value FROM (
 SELECT 1 AS rule, CAST(`score` AS STRING) AS value
 FROM `test-proj`.`analytics`.`events`

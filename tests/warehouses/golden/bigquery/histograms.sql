@@ -1,4 +1,4 @@
--- params: c0_e0=0.0, c0_e1=0.5, c0_e2=1.0, c1_e0=18.0, c1_e1=65.0, w0=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
+-- params: c0_e0=0.0, c0_e1=0.5, c0_e2=1.0, c1_e0=18.0, c1_e1=65.0, w0=TimeBind(column='ts', op='>=', at=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc))
 SELECT COUNT(*) AS row_count,
   COUNT(CASE WHEN `score` IS NULL OR IS_NAN(CAST(`score` AS FLOAT64)) THEN 1 END),
   COUNT(CASE WHEN `score` < @c0_e0 THEN 1 END),

@@ -1,4 +1,4 @@
--- params: k0_c=0.5, k0_h=10000.0, k0_m=6366.197723675814, k0_s=0.25, k1_c=40.0, k1_h=50.0, k1_m=31.830988618379067, k1_s=12.0, w0=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
+-- params: k0_c=0.5, k0_h=10000.0, k0_m=6366.197723675814, k0_s=0.25, k1_c=40.0, k1_h=50.0, k1_m=31.830988618379067, k1_s=12.0, w0=TimeBind(column='ts', op='>=', at=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc))
 SELECT 0 AS feature, CAST(FLOOR(@k0_m * ATAN((`score` - @k0_c) / @k0_s) + @k0_h) AS INTEGER) AS bucket, COUNT(*) AS row_count
 FROM `test-proj`.`analytics`.`events`
 WHERE `ts` >= @w0

@@ -1,4 +1,4 @@
--- params: limit=21, w0=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
+-- params: limit=21, w0=TimeBind(column='ts', op='>=', at=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc))
 SELECT value, row_count, total_rows
 FROM (
   SELECT CAST(`plan` AS STRING) AS value, COUNT(*) AS row_count,
