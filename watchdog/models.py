@@ -73,7 +73,8 @@ class AuditEvent:
     """One DDL statement from a warehouse's audit log: who ran what, and when.
 
     ``seq`` orders events in commit order and is the cursor for the next read;
-    ``objects`` names the tables it touched (``schema.table``, unquoted).
+    ``objects`` names the tables it touched (``schema.table``, unquoted; ``db.schema.table``
+    where the warehouse has several databases and the table is not in the default one).
     """
 
     seq: int

@@ -1,6 +1,8 @@
 """Late attribution end to end on the Snowflake stand-in: a change seen before its
-ACCOUNT_USAGE.QUERY_HISTORY row lands is reported at once, then attributed by one update
-event when the row arrives (even with a start time before the audit cursor)."""
+ACCOUNT_USAGE.QUERY_HISTORY row lands is reported at once, naming the catalog's LAST_DDL_BY,
+then attributed by one update event when the row arrives (even with a start time before the
+audit cursor). The change probe is on: the stand-in's LAST_DDL moves when a test stamps a
+DDL, as Snowflake's does."""
 
 from __future__ import annotations
 
@@ -16,7 +18,10 @@ pytest.importorskip("fakesnow")
 
 from tests.helpers import config_from, yaml_block  # noqa: E402
 from tests.warehouses.standins.dbapi_seeder import DbApiSeeder  # noqa: E402
-from tests.warehouses.standins.fakesnow_backend import snowflake_backend  # noqa: E402
+from tests.warehouses.standins.fakesnow_backend import (  # noqa: E402
+    snowflake_backend,
+    stamp_ddl,
+)
 from watchdog.checks.schema_late import ARTIFACT  # noqa: E402
 from watchdog.daemon.runner import Runner  # noqa: E402
 from watchdog.sinks import create as create_sink  # noqa: E402
@@ -45,8 +50,10 @@ def seed(tmp_path: Path) -> Iterator[DbApiSeeder]:
         yield seeder
 
 
-def alter(seed: DbApiSeeder, sql: str) -> None:
+def alter(seed: DbApiSeeder, sql: str, by: str, at: datetime) -> None:
+    """Run DDL on wd_test.features; the catalog records its time and author (LAST_DDL)."""
     seed.execute(sql)
+    stamp_ddl(seed.settings["database"], "wd_test", "features", by, at)
 
 
 def history(seed: DbApiSeeder, qid: str, at: datetime, text: str, user: str = "BOB") -> None:
@@ -57,9 +64,7 @@ def history(seed: DbApiSeeder, qid: str, at: datetime, text: str, user: str = "B
 
 
 def poll(tmp_path: Path, seed: DbApiSeeder, now: datetime = NOW) -> list[dict[str, Any]]:
-    # fakesnow's LAST_DDL never moves, so the probe would hide every change: read columns
-    # on every poll instead (the probe's SQL is covered by the golden files)
-    wh = {"type": "snowflake", "settings": {**seed.settings, "change_probe": False}}
+    wh = {"type": "snowflake", "settings": {**seed.settings, "change_probe": True}}
     sink = create_sink("jsonl", {"path": str(tmp_path / "out.jsonl")})
     store = Store.open(f"sqlite:///{tmp_path}/state.db")
     r = Runner(config_from(tmp_path, TEMPLATE.format(wh=yaml_block(wh, 4))), store, [sink],
@@ -80,11 +85,17 @@ def test_a_late_audit_row_attributes_the_change_once(seed: DbApiSeeder, tmp_path
     history(seed, "q0", NOW - timedelta(hours=2), 'ALTER TABLE "wd_test"."features" ADD b INT',
             user="EVE")
     assert poll(tmp_path, seed) == []  # baseline
-    alter(seed, 'ALTER TABLE {schema}."features" ADD COLUMN d INTEGER DEFAULT 42')
+    assert poll(tmp_path, seed) == []  # no DDL: the probe stops the poll
+    ran = NOW - timedelta(minutes=10)
+    alter(seed, 'ALTER TABLE {schema}."features" ADD COLUMN d INTEGER DEFAULT 42', "BOB", ran)
     # a row for another table moves the audit cursor past the late row's start time
     history(seed, "q1", NOW - timedelta(minutes=5), 'ALTER TABLE "wd_test"."other" ADD x INT')
     (reported,) = poll(tmp_path, seed)
-    assert reported["aggregation_key"] == KEY and "Changed by: unknown" in reported["text"]
+    # the author at once, from the catalog; the statement follows when QUERY_HISTORY has it
+    assert reported["aggregation_key"] == KEY and (
+        f"Changed by: `BOB` (the catalog's last DDL on the table, at {ran:%Y-%m-%d %H:%M:%S}"
+        " UTC)") in reported["text"]
+    assert "ADD d" not in reported["text"]
 
     history(seed, "q2", NOW - timedelta(minutes=10),
             'ALTER TABLE "wd_test"."features" ADD COLUMN d INT DEFAULT 42')
@@ -104,9 +115,9 @@ def test_an_unattributed_change_is_forgotten_after_the_latency(
         seed: DbApiSeeder, tmp_path: Path) -> None:
     seed.execute('CREATE TABLE {schema}."features" (a INTEGER)')
     assert poll(tmp_path, seed) == []
-    alter(seed, 'ALTER TABLE {schema}."features" ADD COLUMN e INTEGER')
+    alter(seed, 'ALTER TABLE {schema}."features" ADD COLUMN e INTEGER', "CAROL", NOW)
     (reported,) = poll(tmp_path, seed)
-    assert "Changed by: unknown" in reported["text"]
+    assert "Changed by: `CAROL` (the catalog's last DDL" in reported["text"]
     later = NOW + timedelta(hours=3, minutes=1)
     history(seed, "q3", NOW - timedelta(minutes=1),
             'ALTER TABLE "wd_test"."features" ADD COLUMN e INT')

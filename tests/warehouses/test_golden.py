@@ -56,10 +56,13 @@ ARGS: dict[str, dict[str, Any]] = {
     "columns": {"tables": [EVENTS, TableRef(schema="analytics", name="Users")]},
     "schema_columns": {"patterns": [EVENTS, TableRef(schema="analytics", name="feat_*")]},
     "schema_fingerprints": {"patterns": [EVENTS, TableRef(schema="analytics", name="feat_*")]},
+    "last_ddl": {"tables": [EVENTS, TableRef(schema="analytics", name="Users")]},
     "audit_events": {"since": 41, "limit": 5000},
     "audit_objects": {"query_ids": ["01b2c3d4-0000-0001", "01b2c3d4-0000-0002"],
                       "since": 1772323200000000},
     "audit_ddltext": {"since": 41, "limit": 5000},
+    "schema_version_ddltext": {},
+    "syslog_access": {},
     "count_rows": {
         "table": EVENTS, "time_column": "ts", "start": START, "end": START + timedelta(days=1),
         "bucket": timedelta(hours=1),

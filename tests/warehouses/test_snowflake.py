@@ -1,21 +1,17 @@
-"""Snowflake specifics through fakesnow: auth modes, the audit log from ACCOUNT_USAGE
-fixture rows (fakesnow has none), and its latency. LAST_DDL is constant in fakesnow, so the
-change probe is covered by the conformance suite (a new table changes the token) and by the
-golden SQL, not by a moving LAST_DDL."""
+"""Snowflake specifics through fakesnow: settings, and the audit log from ACCOUNT_USAGE
+fixture rows (fakesnow has none) and its latency. Authentication on the wire is in
+test_snowflake_auth.py, the moving LAST_DDL probe in test_snowflake_probe.py, several
+databases in test_snowflake_databases.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 pytest.importorskip("fakesnow")
-
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 from tests.warehouses.standins.dbapi_seeder import DbApiSeeder  # noqa: E402
 from tests.warehouses.standins.fakesnow_backend import snowflake_backend  # noqa: E402
@@ -35,11 +31,13 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DbApiSeeder]:
 
 
 def history(seed: DbApiSeeder, qid: str, at: datetime, qtype: str, text: str,
-            status: str = "SUCCESS") -> None:
+            status: str = "SUCCESS", database: str | None = None) -> None:
     seed.execute(
         "INSERT INTO SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY (query_id, query_text, query_type,"
-        " user_name, execution_status, start_time) VALUES (:q, :t, :k, 'ALICE', :s, :at)",
-        {"q": qid, "t": text, "k": qtype, "s": status, "at": at.isoformat(sep=" ")})
+        " user_name, execution_status, start_time, database_name, schema_name) VALUES (:q, :t,"
+        " :k, 'ALICE', :s, :at, :d, 'wd_test')",
+        {"q": qid, "t": text, "k": qtype, "s": status, "at": at.isoformat(sep=" "),
+         "d": database})
 
 
 def test_audit_events_are_ddl_only_bounded_and_resume_from_the_cursor(seed: DbApiSeeder) -> None:
@@ -87,16 +85,39 @@ def test_a_late_row_that_ran_before_the_cursor_is_read_again_by_the_rewind(
 def test_access_history_names_the_changed_tables(seed: DbApiSeeder) -> None:
     history(seed, "q9", NOW - timedelta(minutes=30), "ALTER_TABLE",
             "ALTER TABLE t1 SWAP WITH t2")
-    seed.execute(
-        "INSERT INTO SNOWFLAKE.ACCOUNT_USAGE.ACCESS_HISTORY (query_id, query_start_time,"
-        " user_name, object_modified_by_ddl) SELECT 'q9', CAST(:at AS TIMESTAMP_LTZ), 'ALICE',"
-        " PARSE_JSON(:obj)",
-        {"at": (NOW - timedelta(minutes=30)).isoformat(sep=" "),
-         "obj": '{"objectDomain": "Table", "objectName": "DB.WD_TEST.T1",'
-                ' "operationType": "ALTER"}'})
+    default = seed.settings["database"]
+    for name in (f"{default}.WD_TEST.T1", "OTHER.WD_TEST.T2"):
+        seed.execute(
+            "INSERT INTO SNOWFLAKE.ACCOUNT_USAGE.ACCESS_HISTORY (query_id, query_start_time,"
+            " user_name, object_modified_by_ddl) SELECT 'q9', CAST(:at AS TIMESTAMP_LTZ),"
+            " 'ALICE', PARSE_JSON(:obj)",
+            {"at": (NOW - timedelta(minutes=30)).isoformat(sep=" "),
+             "obj": f'{{"objectDomain": "Table", "objectName": "{name}",'
+                    ' "operationType": "ALTER"}'})
     with seed.connect(access_history=True) as wh:
         (event,) = [e for e in wh.audit_events(0) if e.statement.startswith("ALTER TABLE t1")]
-        assert event.objects == ("WD_TEST.T1",)
+        # the default database's tables as the config names them; others keep theirs
+        assert sorted(event.objects) == ["OTHER.WD_TEST.T2", "WD_TEST.T1"]
+    with seed.connect() as wh:  # off: ACCESS_HISTORY is not read
+        (event,) = [e for e in wh.audit_events(0) if e.statement.startswith("ALTER TABLE t1")]
+        assert event.objects == ()
+
+
+def test_a_short_name_run_in_another_database_is_named_with_it(seed: DbApiSeeder) -> None:
+    history(seed, "q-db2", NOW - timedelta(minutes=25), "ALTER_TABLE_ADD_COLUMN",
+            'ALTER TABLE "clicks" ADD COLUMN a INT', database="RAW")
+    history(seed, "q-db3", NOW - timedelta(minutes=24), "ALTER_TABLE_ADD_COLUMN",
+            'ALTER TABLE ml.feats ADD COLUMN a INT; ALTER TABLE x.y.z ADD COLUMN b INT',
+            database="RAW")
+    history(seed, "q-here", NOW - timedelta(minutes=23), "ALTER_TABLE_ADD_COLUMN",
+            'ALTER TABLE "clicks" ADD COLUMN b INT', database=seed.settings["database"])
+    with seed.connect() as wh:
+        got = {e.statement: e.objects for e in wh.audit_events(0)}
+    # QUERY_HISTORY's database_name and schema_name resolve what the statement left out
+    assert got['ALTER TABLE "clicks" ADD COLUMN a INT'] == ("RAW.wd_test.clicks",)
+    assert got["ALTER TABLE ml.feats ADD COLUMN a INT; ALTER TABLE x.y.z ADD COLUMN b INT"] \
+        == ("RAW.ml.feats",)
+    assert got['ALTER TABLE "clicks" ADD COLUMN b INT'] == ()
 
 
 def test_no_account_usage_access_is_unsupported_not_an_error(tmp_path: Path) -> None:
@@ -110,36 +131,6 @@ def test_no_account_usage_access_is_unsupported_not_an_error(tmp_path: Path) -> 
 
         for sql in ACCOUNT_USAGE:
             seed.execute(sql)
-
-
-def _pem(passphrase: bytes | None = None) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    crypt: Any = (serialization.BestAvailableEncryption(passphrase) if passphrase
-                  else serialization.NoEncryption())
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             crypt).decode()
-
-
-@pytest.mark.parametrize("auth", ["key_file", "key_text", "oauth"])
-def test_key_pair_and_oauth_reach_the_endpoint(seed: DbApiSeeder, auth: str,
-                                               tmp_path: Path) -> None:
-    base = {k: v for k, v in seed.settings.items() if k != "password"}
-    if auth == "key_file":
-        (tmp_path / "k.p8").write_text(_pem(b"pass phrase"))
-        extra: dict[str, Any] = {"private_key_path": str(tmp_path / "k.p8"),
-                                 "private_key_passphrase": "pass phrase"}
-    elif auth == "key_text":
-        extra = {"private_key": _pem()}
-    else:
-        extra = {"token": "oauth-access-token"}
-    wh = create("sf", "snowflake", {**base, **extra})
-    assert isinstance(wh, Snowflake)
-    args = wh.connect_args()
-    assert args["authenticator"] == ("oauth" if auth == "oauth" else "SNOWFLAKE_JWT")
-    assert args["host"] == "127.0.0.1" and args["protocol"] == "http"
-    assert args["session_parameters"]["QUERY_TAG"] == "ml-watchdog"
-    with wh:
-        wh.ping()
 
 
 def test_settings_need_exactly_one_authentication() -> None:

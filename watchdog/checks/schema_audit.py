@@ -46,6 +46,24 @@ def _table_name(table: exp.Table, default_schema: str) -> str:
     return f"{table.db or default_schema}.{table.name}"
 
 
+def _qualified_names(table: exp.Table, default_schema: str) -> list[str]:
+    """``schema.table``, and ``db.schema.table`` too when the statement names a database."""
+    name = _table_name(table, default_schema)
+    return [name, f"{table.catalog}.{name}"] if table.catalog else [name]
+
+
+def _names(table: exp.Table, default_schema: str, logged: set[str]) -> set[str]:
+    """What a table in a statement is called, lower case (see :func:`_qualified_names`). A
+    name without a database is the default database's, unless the log placed it in another
+    one (a ``db.schema.table`` among the event's ``objects``, where the session ran)."""
+    if table.catalog:
+        return {n.lower() for n in _qualified_names(table, default_schema)}
+    schema, short = (table.db or "").lower(), table.name.lower()
+    placed = {o for o in logged if len(p := o.split(".")) >= 3 and p[-1] == short
+              and (not schema or p[-2] == schema)}
+    return placed or {_table_name(table, default_schema).lower()}
+
+
 def rename_hints(parsed: Sequence[Parsed], default_schema: str) -> RenameHints:
     """Table and column renames stated by ``ALTER TABLE … RENAME``, in commit order."""
     tables: dict[str, str] = {}
@@ -54,19 +72,19 @@ def rename_hints(parsed: Sequence[Parsed], default_schema: str) -> RenameHints:
         for tree in item.statements:
             if not isinstance(tree, exp.Alter) or not isinstance(tree.this, exp.Table):
                 continue
-            name = _table_name(tree.this, default_schema)
-            schema = name.rsplit(".", 1)[0]
-            for action in tree.args.get("actions") or ():
-                if isinstance(action, exp.RenameColumn):
-                    columns[(name, action.this.name)] = action.args["to"].name
-                elif isinstance(action, exp.AlterRename):
-                    # Postgres' `RENAME a TO b` (a column) parses as a table rename + TO
-                    to = [o for o in tree.args.get("options") or ()
-                          if isinstance(o, exp.ToTableProperty)]
-                    if to:
-                        columns[(name, action.this.name)] = to[0].this.name
-                    else:
-                        tables[name] = f"{schema}.{action.this.name}"
+            for name in _qualified_names(tree.this, default_schema):
+                schema = name.rsplit(".", 1)[0]
+                for action in tree.args.get("actions") or ():
+                    if isinstance(action, exp.RenameColumn):
+                        columns[(name, action.this.name)] = action.args["to"].name
+                    elif isinstance(action, exp.AlterRename):
+                        # Postgres' `RENAME a TO b` (a column) parses as a table rename + TO
+                        to = [o for o in tree.args.get("options") or ()
+                              if isinstance(o, exp.ToTableProperty)]
+                        if to:
+                            columns[(name, action.this.name)] = to[0].this.name
+                        else:
+                            tables[name] = f"{schema}.{action.this.name}"
     return RenameHints(tables=_follow(tables), columns=columns)
 
 
@@ -83,11 +101,14 @@ def _follow(renames: dict[str, str]) -> dict[str, str]:
 
 
 def touched(item: Parsed, default_schema: str) -> set[str]:
-    """Tables (``schema.table``, lower case) an event names, by its log and its statements."""
-    names = {o.lower() for o in item.event.objects}
+    """Tables (``schema.table`` or ``db.schema.table``, lower case) an event names, by its
+    log and its statements."""
+    logged = {o.lower() for o in item.event.objects}
+    names = set(logged)
     for tree in item.statements:
         if tree is not None:
-            names |= {_table_name(t, default_schema).lower() for t in tree.find_all(exp.Table)}
+            for table in tree.find_all(exp.Table):
+                names |= _names(table, default_schema, logged)
     return names
 
 
@@ -102,11 +123,12 @@ def shown_statement(item: Parsed, tables: Sequence[str], default_schema: str,
                     dialect: str | None) -> str:
     """The statement(s) of ``item`` about ``tables``, literals masked, at most 200 chars."""
     wanted = {t.lower() for t in tables}
+    logged = {o.lower() for o in item.event.objects}
     parts = []
     for tree in item.statements:
         if tree is None:
             return _clip(_mask(item.event.statement))
-        names = {_table_name(t, default_schema).lower() for t in tree.find_all(exp.Table)}
+        names = {n for t in tree.find_all(exp.Table) for n in _names(t, default_schema, logged)}
         if names & wanted or not names:
             parts.append(_masked_tree(tree, dialect))
     return _clip("; ".join(parts) or _mask(item.event.statement))

@@ -3,7 +3,9 @@
 Columns come from ``<database>.INFORMATION_SCHEMA`` (no latency); the DDL audit log from
 ``SNOWFLAKE.ACCOUNT_USAGE`` (45 minutes to 3 hours behind:
 https://docs.snowflake.com/en/sql-reference/account-usage#differences-between-account-usage-and-information-schema).
-One adapter reads one database; give each database its own ``warehouses:`` entry.
+Tables written ``DB.SCHEMA.TABLE`` are read from that database; the rest from
+``settings.database`` (the SQL, and how several databases are read at once, is in
+``snowflake_sql.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any, ClassVar, Literal
 
 import pydantic
 import snowflake.connector  # noqa: F401  (fail at lookup, naming the extra, if missing)
+import sqlglot
+from sqlglot import exp
 
 from watchdog.errors import (
     TableNotFound,
@@ -23,31 +27,11 @@ from watchdog.errors import (
     WarehouseUnavailable,
 )
 from watchdog.models import AuditEvent, Predicate, TableRef
+from watchdog.warehouses import snowflake_sql
 from watchdog.warehouses.base import WarehouseSettings
 from watchdog.warehouses.dbapi import DbApiWarehouse, DriverError
+from watchdog.warehouses.snowflake_sql import DDL_QUERY_TYPES, FLOOR
 from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, Parts, SqlWarehouse, as_utc
-
-#: The data type as shown to the diff: NUMBER and text types with their parameters.
-_DATA_TYPE = (
-    "CASE WHEN data_type = 'NUMBER' THEN 'NUMBER(' || numeric_precision || ','"
-    " || numeric_scale || ')'\n"
-    "    WHEN character_maximum_length IS NOT NULL THEN data_type || '('"
-    " || character_maximum_length || ')'\n    ELSE data_type END"
-)
-_COLUMNS = (
-    "SELECT table_schema, table_name, column_name,\n  " + _DATA_TYPE + " AS data_type,\n"
-    "  is_nullable = 'YES' AS nullable\n"
-    "FROM {database}.INFORMATION_SCHEMA.COLUMNS\n"
-    "WHERE ({tables})\n"
-    "ORDER BY table_schema, table_name, ordinal_position"
-)
-#: ACCOUNT_USAGE.QUERY_HISTORY query types that change a table's columns or existence.
-#: The earliest start time read: the cursor, but no further back than the lookback.
-_FLOOR = ("GREATEST(CAST(:since_at AS TIMESTAMP_TZ),"
-          " DATEADD(HOUR, -:lookback_hours, CURRENT_TIMESTAMP()))")
-DDL_QUERY_TYPES = ("ALTER_TABLE", "ALTER_TABLE_ADD_COLUMN", "ALTER_TABLE_DROP_COLUMN",
-                   "ALTER_TABLE_MODIFY_COLUMN", "RENAME_TABLE", "RENAME_COLUMN", "CREATE_TABLE",
-                   "CREATE_TABLE_AS_SELECT", "CREATE_VIEW", "DROP", "UNDROP", "ALTER")
 
 
 class SnowflakeSettings(WarehouseSettings):
@@ -60,7 +44,8 @@ class SnowflakeSettings(WarehouseSettings):
     """Login name; its role needs the grants listed in the README."""
 
     database: str
-    """The database whose INFORMATION_SCHEMA is read; tables are ``schema.table`` in it."""
+    """The default database (exact case): tables written ``schema.table`` are in it; tables
+    written ``DB.schema.table`` are read from database ``DB``'s INFORMATION_SCHEMA."""
 
     password: pydantic.SecretStr | None = None
     """Password authentication; write ``${ENV_VAR}`` in the config, not the value."""
@@ -141,7 +126,8 @@ class Snowflake(DbApiWarehouse):
     #: 45 minutes to 3 hours after the statement ran.
     SUPPORTS_AUDIT_LOG: ClassVar[bool] = True
     AUDIT_LATENCY: ClassVar[timedelta] = timedelta(hours=3)
-    #: INFORMATION_SCHEMA.TABLES.LAST_DDL per table, hashed into one token (no latency).
+    #: INFORMATION_SCHEMA.TABLES.LAST_DDL per table of the default database and of every
+    #: database the watched tables name, hashed into one token (no latency).
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
     #: Off: Snowflake's POSIX regexes lack the ``(?:...)`` group the contract rules bind
     #: (https://docs.snowflake.com/en/sql-reference/functions-regexp); the sample path runs.
@@ -161,50 +147,7 @@ class Snowflake(DbApiWarehouse):
         "timestamp_tz": "timestamptz", "timestamp_ltz": "timestamptz", "variant": "json",
         "object": "json", "array": "json",
     }
-    QUERIES: ClassVar[dict[str, str]] = {
-        **SqlWarehouse.QUERIES,
-        "columns": _COLUMNS,
-        "schema_columns": _COLUMNS,
-        "schema_fingerprints": (
-            "SELECT table_schema, table_name,\n  MD5(LISTAGG(column_name || CHR(30) || "
-            + _DATA_TYPE.replace("\n    ", " ") + "\n    || CHR(30) || is_nullable, CHR(31))"
-            " WITHIN GROUP (ORDER BY ordinal_position)) AS fingerprint\n"
-            "FROM {database}.INFORMATION_SCHEMA.COLUMNS\n"
-            "WHERE ({tables})\nGROUP BY table_schema, table_name"
-        ),
-        # LAST_DDL moves on every DDL of a table, never on DML:
-        # https://docs.snowflake.com/en/sql-reference/info-schema/tables
-        "schema_version": (
-            "SELECT COUNT(*) AS tables, MD5(LISTAGG(table_schema || '.' || table_name || '@'"
-            " || CAST(last_ddl AS VARCHAR), ',')\n"
-            "  WITHIN GROUP (ORDER BY table_schema, table_name)) AS token\n"
-            "FROM {database}.INFORMATION_SCHEMA.TABLES\n"
-            "WHERE table_schema <> 'INFORMATION_SCHEMA'"
-        ),
-        "newest": (
-            "SELECT MAX({column}) AS newest, COUNT(*) AS row_count\nFROM {table}{where}"),
-        # SAMPLE after the filter (a subquery); the row count must be a literal
-        "sample": (
-            "SELECT *\nFROM (\nSELECT {columns}\nFROM {table}{where}\n) AS filtered\n"
-            "SAMPLE ROW ({limit} ROWS)"
-        ),
-        # query_type values: https://docs.snowflake.com/en/sql-reference/account-usage/query_history
-        "audit_events": (
-            "SELECT DATE_PART(EPOCH_MICROSECOND, start_time) AS seq, start_time, user_name,\n"
-            "  query_type, query_text, query_id\n"
-            "FROM SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY\n"
-            "WHERE start_time >= {floor}\n  AND DATE_PART(EPOCH_MICROSECOND, start_time) > :since\n"
-            "  AND execution_status = 'SUCCESS'\n  AND query_type IN ({types})\n"
-            "ORDER BY start_time, query_id\nLIMIT :limit"
-        ),
-        "audit_objects": (
-            "SELECT query_id,\n"
-            "  CAST(object_modified_by_ddl\\:objectName AS VARCHAR) AS object_name\n"
-            "FROM SNOWFLAKE.ACCOUNT_USAGE.ACCESS_HISTORY\n"
-            "WHERE query_start_time >= {floor}\n  AND object_modified_by_ddl IS NOT NULL\n"
-            "  AND query_id IN ({ids})"
-        ),
-    }
+    QUERIES: ClassVar[dict[str, str]] = {**SqlWarehouse.QUERIES, **snowflake_sql.QUERIES}
     # error codes: https://docs.snowflake.com/en/user-guide/client-connectivity-troubleshooting/error-messages
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
         (r"\b(42S02|42S22|02000)\b|does not exist or not authorized|invalid identifier|"
@@ -228,31 +171,29 @@ class Snowflake(DbApiWarehouse):
 
     # -- rendering -------------------------------------------------------------------------
 
-    def _build_columns(self, tables: Any) -> Parts:
-        fragments, params = super()._build_columns(tables)
-        return {**fragments, "database": self.quote(self.settings.database)}, params
-
-    def _build_schema_columns(self, patterns: Any) -> Parts:
-        fragments, params = SqlWarehouse._build_schema_columns(self, patterns)
-        return {**fragments, "database": self.quote(self.settings.database)}, params
-
-    _build_schema_fingerprints = _build_schema_columns
-
-    def _build_schema_version(self) -> Parts:
-        return {"database": self.quote(self.settings.database)}, {}
+    # metadata reads span every database the tables name: snowflake_sql.py
+    columns = snowflake_sql.columns
+    schema_columns = snowflake_sql.schema_columns
+    schema_fingerprints = snowflake_sql.schema_fingerprints
+    last_ddl = snowflake_sql.last_ddl
+    _build_columns = snowflake_sql.build_columns
+    _build_schema_columns = snowflake_sql.build_schema_columns
+    _build_schema_fingerprints = snowflake_sql.build_schema_fingerprints
+    _build_last_ddl = snowflake_sql.build_last_ddl
+    _build_schema_version = snowflake_sql.build_schema_version
 
     def _build_audit_events(self, since: int = 0, limit: int = 5000) -> Parts:
         types = {f"t{i}": t for i, t in enumerate(DDL_QUERY_TYPES)}
-        return {"types": ", ".join(f":{n}" for n in types), "floor": _FLOOR}, {
+        return {"types": ", ".join(f":{n}" for n in types), "floor": FLOOR}, {
             **types, "since": int(since), "limit": int(limit), **self._floor(since)}
 
     def _build_audit_objects(self, query_ids: list[str], since: int = 0) -> Parts:
         ids = {f"q{i}": q for i, q in enumerate(query_ids)}
-        return {"ids": ", ".join(f":{n}" for n in ids) or "NULL", "floor": _FLOOR}, {
+        return {"ids": ", ".join(f":{n}" for n in ids) or "NULL", "floor": FLOOR}, {
             **ids, **self._floor(since)}
 
     def _floor(self, since: int) -> dict[str, Any]:
-        """Binds of ``_FLOOR``: the cursor's time, and the lookback that bounds the scan."""
+        """Binds of ``FLOOR``: the cursor's time, and the lookback that bounds the scan."""
         cursor = datetime.fromtimestamp(max(since, 0) / 1e6, UTC)
         return {"since_at": self._bind_value(cursor),
                 "lookback_hours": self.settings.audit_lookback_hours}
@@ -286,7 +227,7 @@ class Snowflake(DbApiWarehouse):
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         if not self.settings.change_probe:
             return None  # None means "take a full snapshot"
-        rows = self._rows(self.render("schema_version"))
+        rows = self._rows(self.render("schema_version", patterns=patterns))
         return f"{rows[0][0]}:{rows[0][1]}" if rows else None
 
     def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
@@ -296,22 +237,43 @@ class Snowflake(DbApiWarehouse):
             raise UnsupportedFeature(self.name, "a DDL audit log without access to "
                                      "SNOWFLAKE.ACCOUNT_USAGE (see the README)") from exc
         objects = self._objects([str(r[5]) for r in rows], since) if rows else {}
-        return [AuditEvent(seq=int(seq), at=as_utc(at), user=str(user or ""),
-                           command=str(qtype), statement=str(text or ""),
-                           objects=objects.get(str(qid), ()))
-                for seq, at, user, qtype, text, qid in rows]
+        out = []
+        for seq, at, user, qtype, text, qid, database, schema in rows:
+            statement = str(text or "")
+            named = (*objects.get(str(qid), ()), *self._elsewhere(statement, database, schema))
+            out.append(AuditEvent(seq=int(seq), at=as_utc(at), user=str(user or ""),
+                                  command=str(qtype), statement=statement,
+                                  objects=tuple(dict.fromkeys(named))))
+        return out
 
     def _objects(self, query_ids: list[str], since: int) -> dict[str, tuple[str, ...]]:
-        """Tables each query changed (``schema.table``), from ACCESS_HISTORY if enabled."""
+        """Tables each query changed, from ACCESS_HISTORY if enabled: ``SCHEMA.TABLE`` in
+        the default database, ``DB.SCHEMA.TABLE`` in others (as the config names them)."""
         if not self.settings.access_history:
             return {}
         out: dict[str, tuple[str, ...]] = {}
         stmt = self.render("audit_objects", query_ids=query_ids, since=since)
         for qid, name in self._rows(stmt):
             parts = [p.strip('"') for p in str(name or "").split(".")]
-            if len(parts) >= 2:
-                out[str(qid)] = (*out.get(str(qid), ()), ".".join(parts[-2:]))
+            keep = parts[-3:] if len(parts) >= 3 and parts[-3] != self.settings.database \
+                else parts[-2:]
+            if len(keep) >= 2:
+                out[str(qid)] = (*out.get(str(qid), ()), ".".join(keep))
         return out
+
+    def _elsewhere(self, statement: str, database: Any, schema: Any) -> list[str]:
+        """``DB.SCHEMA.TABLE`` for each table a statement names without a database, when it
+        ran in a database other than the default (the session's current database and
+        schema resolve short names; only QUERY_HISTORY knows them, so the check cannot)."""
+        if not database or database == self.settings.database:
+            return []
+        try:
+            trees = sqlglot.parse(statement, read=self.DIALECT)
+        except sqlglot.errors.SqlglotError:
+            return []
+        return [f"{database}.{t.db or schema}.{t.name}" for tree in trees if tree is not None
+                for t in tree.find_all(exp.Table)
+                if t.name and not t.catalog and (t.db or schema)]
 
     # -- connection ------------------------------------------------------------------------
 
@@ -351,7 +313,9 @@ class Snowflake(DbApiWarehouse):
     def _driver_error(self, exc: Exception) -> DriverError:
         lines = str(getattr(exc, "msg", None) or exc).strip().splitlines()
         errno = getattr(exc, "errno", None)
-        message = f"{errno}: {lines[0]}" if errno and lines else (lines[0] if lines else "")
+        message = lines[0] if lines else ""
+        if errno and message and not message.lstrip("0").startswith(str(errno)):  # no twice
+            message = f"{errno}: {message}"
         return DriverError(message or type(exc).__name__, getattr(exc, "sqlstate", None))
 
     def _secrets(self) -> list[str]:

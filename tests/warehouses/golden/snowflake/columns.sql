@@ -1,10 +1,10 @@
 -- params: schema_0='analytics', schema_1='analytics', table_0='events', table_1='Users'
-SELECT table_schema, table_name, column_name,
+SELECT 0 AS part, table_schema, table_name, column_name,
   CASE WHEN data_type = 'NUMBER' THEN 'NUMBER(' || numeric_precision || ',' || numeric_scale || ')'
     WHEN character_maximum_length IS NOT NULL THEN data_type || '(' || character_maximum_length || ')'
     ELSE data_type END AS data_type,
-  is_nullable = 'YES' AS nullable
+  is_nullable = 'YES' AS nullable, ordinal_position
 FROM "ANALYTICS".INFORMATION_SCHEMA.COLUMNS
 WHERE ((table_schema = :schema_0 AND table_name = :table_0)
    OR (table_schema = :schema_1 AND table_name = :table_1))
-ORDER BY table_schema, table_name, ordinal_position
+ORDER BY part, table_schema, table_name, ordinal_position

@@ -1,5 +1,5 @@
 -- params: schema_0='analytics', schema_1='analytics', table_0='events', table_1='feat\\_%'
-SELECT table_schema, table_name,
+SELECT 0 AS part, table_schema, table_name,
   MD5(LISTAGG(column_name || CHR(30) || CASE WHEN data_type = 'NUMBER' THEN 'NUMBER(' || numeric_precision || ',' || numeric_scale || ')' WHEN character_maximum_length IS NOT NULL THEN data_type || '(' || character_maximum_length || ')' ELSE data_type END
     || CHR(30) || is_nullable, CHR(31)) WITHIN GROUP (ORDER BY ordinal_position)) AS fingerprint
 FROM "ANALYTICS".INFORMATION_SCHEMA.COLUMNS

@@ -1,0 +1,64 @@
+"""Audit matching with database-qualified tables (Snowflake entries that watch several
+databases): a watched ``db.schema.table`` matches a statement that names it so, or a short
+``schema.table`` the log places in that database; two-part names behave as before."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from watchdog.checks import schema_audit
+from watchdog.models import AuditEvent
+
+
+def parsed(statement: str, objects: tuple[str, ...] = (),
+           dialect: str = "snowflake") -> schema_audit.Parsed:
+    event = AuditEvent(seq=1, at=datetime(2026, 3, 1, tzinfo=UTC), user="BOB",
+                       command="ALTER_TABLE_ADD_COLUMN", statement=statement, objects=objects)
+    (item,) = schema_audit.parse([event], dialect)
+    return item
+
+
+def matches(item: schema_audit.Parsed, table: str) -> bool:
+    return bool(schema_audit.events_for([item], [table], "PUBLIC"))
+
+
+def test_a_three_part_name_matches_a_statement_naming_its_database() -> None:
+    item = parsed("ALTER TABLE raw.events.clicks ADD COLUMN x INT")
+    assert matches(item, "RAW.EVENTS.CLICKS")
+    assert not matches(item, "ML.EVENTS.CLICKS")
+    # a two-part name still matches whatever database the statement names (as before: the
+    # check does not know the default database; BigQuery statements name their project)
+    assert matches(item, "events.clicks")
+
+
+def test_a_short_name_matches_the_database_the_log_places_it_in() -> None:
+    ran_in_raw = parsed('ALTER TABLE "events"."clicks" ADD COLUMN x INT',
+                        objects=("RAW.events.clicks",))
+    assert matches(ran_in_raw, "RAW.events.clicks")
+    # ...and then it is not the default database's table of the same name
+    assert not matches(ran_in_raw, "events.clicks")
+    ran_here = parsed('ALTER TABLE "events"."clicks" ADD COLUMN x INT')
+    assert matches(ran_here, "events.clicks")
+    assert not matches(ran_here, "RAW.events.clicks")
+
+
+def test_a_placed_short_name_is_shown_as_its_statement() -> None:
+    item = parsed("ALTER TABLE events.clicks ADD COLUMN token VARCHAR DEFAULT 'sk-1'; "
+                  "ALTER TABLE events.other ADD COLUMN y INT",
+                  objects=("RAW.events.clicks",))
+    shown = schema_audit.shown_statement(item, ["RAW.events.clicks"], "PUBLIC", "snowflake")
+    assert shown == "ALTER TABLE events.clicks ADD token VARCHAR DEFAULT ?"
+
+
+def test_renames_in_a_named_database_hint_the_three_part_name() -> None:
+    hints = schema_audit.rename_hints([
+        parsed("ALTER TABLE RAW.events.clicks RENAME COLUMN a TO b"),
+        parsed("ALTER TABLE RAW.events.old RENAME TO new")], "PUBLIC")
+    assert hints.columns == {("events.clicks", "a"): "b", ("RAW.events.clicks", "a"): "b"}
+    assert hints.tables == {"events.old": "events.new", "RAW.events.old": "RAW.events.new"}
+
+
+def test_two_part_postgres_matching_is_unchanged() -> None:
+    item = parsed("ALTER TABLE s.t ADD COLUMN x int; ALTER TABLE t ADD COLUMN y int",
+                  objects=("s.t",), dialect="postgres")
+    assert schema_audit.touched(item, "public") == {"s.t", "public.t"}
