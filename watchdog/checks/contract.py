@@ -63,7 +63,7 @@ class ContractCheck(Check):
         where = p.where(ctx.now)
         if p.python_model is not None:
             return self._run_model(ctx, out, table, where)
-        checks, issues = plan(p.spec, live, supports_regex=wh.SUPPORTS_REGEX)
+        checks, issues = plan(p.spec, live, supports_regex=wh.pushes_regex)
         self._report_schema(ctx, out, issues)
         rows, tallies = self._scan(wh, table, checks, where)
         sampled = [c for c in checks if c.where == "sample"]

@@ -70,7 +70,7 @@ def lint(config: Config) -> tuple[list[str], int]:
                     problems.append(_at(m.source, ("table",),
                                         f"{table} does not exist in {m.warehouse}"))
                     continue
-                _, issues = plan(m.spec, live, supports_regex=wh.SUPPORTS_REGEX)
+                _, issues = plan(m.spec, live, supports_regex=wh.pushes_regex)
                 problems += [_at(m.source, ("columns", i.column), i.message) for i in issues]
         except WatchdogError as exc:
             problems.append(f"{m.source}: {exc}")

@@ -8,7 +8,7 @@ the sampled pandera path (``scan: sample``, or a check the warehouse cannot run 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -64,9 +64,15 @@ def compatible(dtype: str | None, family: str) -> bool:
 
 
 def plan(
-    spec: ContractSpec, live: Sequence[Column], *, supports_regex: bool,
+    spec: ContractSpec, live: Sequence[Column], *,
+    supports_regex: bool | Callable[[str], bool],
 ) -> tuple[list[Planned], list[SchemaIssue]]:
-    """The checks to run on a table with columns ``live``, and the schema problems found."""
+    """The checks to run on a table with columns ``live``, and the schema problems found.
+
+    ``supports_regex`` says which ``str_matches`` patterns run in the warehouse: one answer
+    for all, or per pattern (``Warehouse.pushes_regex``); the others run on the sample.
+    """
+    pushes = supports_regex if callable(supports_regex) else lambda _: bool(supports_regex)
     by_name = {c.name.lower(): c for c in live}
     checks: list[Planned] = []
     issues: list[SchemaIssue] = []
@@ -82,13 +88,13 @@ def plan(
             issues.append(SchemaIssue(
                 reason="DTYPE_MISMATCH", column=name,
                 message=f"column {name} is {found.data_type}, the contract says {col.dtype}"))
-        checks += _column_checks(spec, name, found, fits, supports_regex)
+        checks += _column_checks(spec, name, found, fits, pushes)
     checks += _table_checks(spec, by_name)
     return checks, issues
 
 
 def _column_checks(
-    spec: ContractSpec, name: str, found: Column, fits: bool, supports_regex: bool,
+    spec: ContractSpec, name: str, found: Column, fits: bool, pushes: Callable[[str], bool],
 ) -> list[Planned]:
     col = spec.columns[name]
     family = found.type_family
@@ -103,7 +109,7 @@ def _column_checks(
     out = []
     for check, args in named:
         rule = Rule(check=check, columns=(found.name,), args=args, family=family)
-        in_sql = spec.scan == "full" and (check != "str_matches" or supports_regex)
+        in_sql = spec.scan == "full" and (check != "str_matches" or pushes(args["pattern"]))
         out.append(Planned(column=name, check=check, rule=rule, redact=redact,
                            where="warehouse" if in_sql else "sample"))
     return out

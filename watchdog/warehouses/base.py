@@ -291,9 +291,15 @@ class Warehouse(abc.ABC):
     ) -> RuleCounts:
         """Rows read and failing rows per rule, in one aggregate scan of ``table``.
 
-        Nothing but counts leaves the warehouse. ``str_matches`` needs ``SUPPORTS_REGEX``.
+        Nothing but counts leaves the warehouse. ``str_matches`` needs :meth:`pushes_regex`.
         """
         raise UnsupportedFeature(self.name, "contract checks in the database")
+
+    def pushes_regex(self, pattern: str) -> bool:
+        """Whether a ``str_matches`` rule with this (Python ``re``) pattern runs in the
+        database; else it runs on the sample. ``SUPPORTS_REGEX`` here; POSIX engines also
+        turn away the patterns they would read differently (``warehouses/regex.py``)."""
+        return self.SUPPORTS_REGEX
 
     def failure_examples(
         self, table: TableRef, rules: Sequence[Rule], limit: int,

@@ -2,8 +2,9 @@
 
 Columns come from ``svv_columns`` (local and external tables, late-binding views), the DDL
 audit log from ``sys_query_history`` (serverless and provisioned) or ``stl_ddltext``
-(provisioned only). There is no TABLESAMPLE: :meth:`sample` keeps the documented fallback,
-``ORDER BY RANDOM() LIMIT n``. See the README for grants and latency.
+(provisioned only), and the opt-in change probe from the same log. There is no TABLESAMPLE:
+:meth:`sample` keeps the documented fallback, ``ORDER BY RANDOM() LIMIT n``. See the README
+for grants and latency.
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ _COLUMNS = (
     "WHERE table_catalog = current_database()\n  AND ({tables})\n"
     "ORDER BY table_schema, table_name, ordinal_position"
 )
+#: DDL transactions still open: their rows are logged before they commit (the note on
+#: https://docs.aws.amazon.com/redshift/latest/dg/SYS_QUERY_HISTORY.html), so the probe
+#: moves again when they end: https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_TRANSACTIONS.html
+_OPEN = (
+    "LEFT JOIN (\n  SELECT DISTINCT xid FROM svv_transactions\n"
+    "  WHERE lockable_object_type = 'transactionid' AND lock_mode = 'ExclusiveLock'"
+    " AND granted\n) AS t"
+)
+#: A field of a combination: text with CHR(30) escaping itself and the CHR(31) that ends
+#: every field, so distinct combinations never share a value (Redshift has no ROW()).
+_FIELD = ("REPLACE(REPLACE(CAST({column} AS VARCHAR), CHR(30), CHR(30) || CHR(30)),"
+          " CHR(31), CHR(30) || CHR(31)) || CHR(31)")
 
 
 class RedshiftSettings(WarehouseSettings):
@@ -76,6 +89,13 @@ class RedshiftSettings(WarehouseSettings):
     """Where DDL is logged: SYS_QUERY_HISTORY (serverless and provisioned) or STL_DDLTEXT
     (provisioned clusters only; full text in 200-character chunks)."""
 
+    change_probe: bool = False
+    """Skip the column read on polls where ``audit_source`` logged no new DDL (and no DDL
+    transaction ended). Off by default: a regular user sees only its own rows in those views,
+    and a probe blind to other users' DDL would hide their changes. Needs a superuser or
+    ``ALTER USER <user> WITH SYSLOG ACCESS UNRESTRICTED``; without it the probe is refused
+    and every poll reads the columns."""
+
     @pydantic.model_validator(mode="after")
     def _authentication(self) -> RedshiftSettings:
         if not self.iam and (self.user is None or self.password is None):
@@ -93,15 +113,30 @@ class Redshift(DbApiWarehouse, Postgres):
 
     #: No TABLESAMPLE: https://docs.aws.amazon.com/redshift/latest/dg/r_SELECT_synopsis.html
     SUPPORTS_TABLESAMPLE: ClassVar[bool] = False
-    #: Off: no cheap DDL counter (SYS_QUERY_HISTORY shows a regular user only its own
-    #: queries, so it would miss others' DDL); fingerprints are compared on every poll.
-    SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = False
-    #: Off: the contract rules bind ``(?:...)``, which Redshift's POSIX regexes do not
-    #: document: https://docs.aws.amazon.com/redshift/latest/dg/pattern-matching-conditions-posix.html
-    SUPPORTS_REGEX: ClassVar[bool] = False
-    #: No md5/string_agg pair that runs on both Redshift and the test stand-in: fingerprints
-    #: hash :meth:`schema_columns` in Python.
+    #: With ``change_probe``: the count and newest id of the logged DDL, and how many DDL
+    #: transactions are still open (None while the setting is off).
+    SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
+    #: POSIX regexes, for the patterns ``regex.posix_portable`` accepts; the match must
+    #: start at the first character (REGEXP_INSTR's position of the first match is 1), not
+    #: ``^`` anchored, since ``^`` is documented as a beginning of *line*:
+    #: https://docs.aws.amazon.com/redshift/latest/dg/pattern-matching-conditions-posix.html
+    SUPPORTS_REGEX: ClassVar[bool] = True
+    REGEX_POSIX: ClassVar[bool] = True
+    REGEX_ANCHOR: ClassVar[str] = "{pattern}"
+    # An empty value: REGEXP_INSTR is 0 when the start position is past the end (position
+    # argument: https://docs.aws.amazon.com/redshift/latest/dg/REGEXP_INSTR.html), so there
+    # the (unanchored) search decides, which on '' can only match at the start.
+    REGEX_MATCH: ClassVar[str] = (
+        "(REGEXP_INSTR({column}, {pattern}) = 1"
+        " OR (LENGTH({column}) = 0 AND {column} ~ {pattern}))")
+    #: Fingerprints hash :meth:`schema_columns` in Python: the string aggregate LISTAGG is a
+    #: compute-node-only function, which fails on queries over leader-node catalog data
+    #: (https://docs.aws.amazon.com/redshift/latest/dg/c_SQL_functions_compute_node_only.html),
+    #: and SVV_COLUMNS is built from the PG catalog tables that live on the leader node
+    #: (https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_COLUMNS.html).
     SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = False
+    ROW_VALUE: ClassVar[str] = "{fields}"
+    ROW_FIELD: ClassVar[str] = _FIELD
     TABLE_MATCH: ClassVar[str] = "(table_schema = {schema} AND table_name = {table})"
     # backslash is LIKE's default escape on Redshift and PostgreSQL alike, and a backslash
     # literal is spelled differently on each: https://docs.aws.amazon.com/redshift/latest/dg/r_patternmatching_condition_like.html
@@ -126,10 +161,49 @@ class Redshift(DbApiWarehouse, Postgres):
             "WHERE d.xid IN (\n  SELECT DISTINCT xid FROM stl_ddltext WHERE xid > :since\n"
             "  ORDER BY xid LIMIT :limit\n)\nORDER BY d.xid, d.starttime, d.sequence"
         ),
+        "schema_version": (
+            "SELECT COUNT(*) AS ddl_rows, MAX(q.query_id) AS newest, COUNT(t.xid) AS open_rows\n"
+            f"FROM sys_query_history AS q\n{_OPEN} ON t.xid = q.transaction_id\n"
+            "WHERE q.query_type = 'DDL' AND q.status = 'success'"
+        ),
+        "schema_version_ddltext": (
+            "SELECT COUNT(*) AS ddl_rows, MAX(d.xid) AS newest, COUNT(t.xid) AS open_rows\n"
+            f"FROM stl_ddltext AS d\n{_OPEN} ON t.xid = d.xid"
+        ),
+        # regular users see their own row: https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_USER_INFO.html
+        "syslog_access": (
+            "SELECT superuser, syslog_access\nFROM svv_user_info\nWHERE user_name = current_user"
+        ),
     }
 
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
-        return Warehouse.schema_version(self, patterns)
+        """``<DDL rows>:<newest id>:<open DDL transactions>`` from ``audit_source``, when
+        ``change_probe`` is on and the login sees every user's rows (else UnsupportedFeature,
+        and the schema check reads the columns on every poll)."""
+        if not self.settings.change_probe:
+            return None
+        self._require_syslog_access()
+        query = "schema_version" if self.settings.audit_source == "sys_query_history" else (
+            "schema_version_ddltext")
+        try:
+            ((ddl_rows, newest, open_rows),) = self._rows(self.render(query))
+        except (TableNotFound, WarehouseAuthError) as exc:
+            raise UnsupportedFeature(self.name, f"a change probe ({query} is not readable; "
+                                     "see the README for the grant)") from exc
+        return f"{ddl_rows}:{newest}:{open_rows}"
+
+    def _require_syslog_access(self) -> None:
+        """Refuse a probe that would see only this login's own DDL."""
+        try:
+            rows = self._rows(self.render("syslog_access"))
+        except (TableNotFound, WarehouseAuthError):
+            rows = []
+        if not any(superuser or str(access).strip().upper() == "UNRESTRICTED"
+                   for superuser, access in rows):
+            raise UnsupportedFeature(self.name, (
+                "change_probe for a login without SYSLOG ACCESS UNRESTRICTED: it would miss "
+                "other users' DDL; run ALTER USER <user> WITH SYSLOG ACCESS UNRESTRICTED, "
+                "or set change_probe: false"))
 
     def schema_fingerprints(self, patterns: Sequence[TableRef]) -> dict[TableRef, str]:
         return Warehouse.schema_fingerprints(self, patterns)
@@ -141,6 +215,12 @@ class Redshift(DbApiWarehouse, Postgres):
 
     def _build_audit_ddltext(self, since: int = 0, limit: int = 5000) -> Parts:
         return {}, {"since": int(since), "limit": int(limit)}
+
+    def _build_schema_version_ddltext(self) -> Parts:
+        return {}, {}
+
+    def _build_syslog_access(self) -> Parts:
+        return {}, {}
 
     def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
         query = "audit_events" if self.settings.audit_source == "sys_query_history" else (

@@ -4,7 +4,8 @@ for example failing values. Used by :class:`~watchdog.warehouses.sqlbase.SqlWare
 Each rule (see :class:`~watchdog.models.Rule`) becomes one ``COUNT(CASE WHEN <fails> THEN 1
 END)`` beside ``COUNT(*)``, so a contract costs a single pass over the table and only counts
 leave the warehouse. Per-dialect pieces are the adapter's templates: ``MISSING`` (NULL, and
-NaN where the type has one), ``REGEX_MATCH`` (when ``SUPPORTS_REGEX``) and ``ROW_VALUE``.
+NaN where the type has one), ``REGEX_MATCH`` and ``REGEX_ANCHOR`` (for the patterns
+``pushes_regex`` accepts), and ``ROW_VALUE`` / ``ROW_FIELD``.
 Every value is a bind parameter ``:r<rule>_<n>``.
 """
 
@@ -60,10 +61,12 @@ def passes(wh: SqlWarehouse, rule: Rule, column: str, bind: _Binds) -> str:
             return "1 = 0" if rule.check == "isin" else "1 = 1"
         return f"{column} {'IN' if rule.check == 'isin' else 'NOT IN'} ({values})"
     if rule.check == "str_matches":
-        if not wh.SUPPORTS_REGEX:
-            raise UnsupportedFeature(wh.name, "regular expressions (str_matches)")
+        if not wh.pushes_regex(a["pattern"]):
+            raise UnsupportedFeature(wh.name, f"the regular expression {a['pattern']!r} "
+                                     "in the database (str_matches runs on the sample)")
         # pandera's str_matches is re.match: anchored at the start only
-        return wh.REGEX_MATCH.format(column=column, pattern=bind(f"^(?:{a['pattern']})"))
+        pattern = bind(wh.REGEX_ANCHOR.format(pattern=a["pattern"]))
+        return wh.REGEX_MATCH.format(column=column, pattern=pattern)
     if rule.check == "str_length":
         conds = []
         if a.get("min_value") is not None:
@@ -85,7 +88,9 @@ def aggregate(wh: SqlWarehouse, rule: Rule, bind: _Binds) -> str:
         return f"COUNT(CASE WHEN {missing(wh, rule, cols[0])} THEN 1 END)"
     if rule.check in ("unique", "unique_combination"):
         present = _not_null_all(wh, rule)
-        value = cols[0] if len(cols) == 1 else wh.ROW_VALUE.format(columns=", ".join(cols))
+        fields = " || ".join(wh.ROW_FIELD.format(column=c) for c in cols)
+        value = cols[0] if len(cols) == 1 else wh.ROW_VALUE.format(
+            columns=", ".join(cols), fields=fields)
         # rows beyond the first of each value: pandas' duplicated(keep="first")
         return (f"COUNT(CASE WHEN {present} THEN 1 END)"
                 f" - COUNT(DISTINCT CASE WHEN {present} THEN {value} END)")

@@ -129,9 +129,13 @@ class Snowflake(DbApiWarehouse):
     #: INFORMATION_SCHEMA.TABLES.LAST_DDL per table of the default database and of every
     #: database the watched tables name, hashed into one token (no latency).
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
-    #: Off: Snowflake's POSIX regexes lack the ``(?:...)`` group the contract rules bind
-    #: (https://docs.snowflake.com/en/sql-reference/functions-regexp); the sample path runs.
-    SUPPORTS_REGEX: ClassVar[bool] = False
+    #: POSIX ERE, for the patterns ``regex.posix_portable`` accepts. REGEXP_LIKE matches the
+    #: whole value, so any rest may follow the pattern; ``(.|\n)`` since ``.`` skips newlines:
+    #: https://docs.snowflake.com/en/sql-reference/functions-regexp
+    SUPPORTS_REGEX: ClassVar[bool] = True
+    REGEX_POSIX: ClassVar[bool] = True
+    REGEX_MATCH: ClassVar[str] = "REGEXP_LIKE({column}, {pattern})"
+    REGEX_ANCHOR: ClassVar[str] = "({pattern})(.|\n)*"
     # seconds since the epoch; NTZ values are taken as UTC: https://docs.snowflake.com/en/sql-reference/functions/date_part
     EPOCH: ClassVar[str] = "DATE_PART(EPOCH_MICROSECOND, {column}) / 1000000"
     # FLOAT has NaN, and NaN = NaN: https://docs.snowflake.com/en/sql-reference/data-types-numeric#special-values

@@ -28,7 +28,7 @@ from watchdog.errors import (
     redact,
 )
 from watchdog.models import BucketCount, Column, Histogram, Predicate, TableRef
-from watchdog.warehouses import distributions, rulesql, schema_sql, volume_sql
+from watchdog.warehouses import distributions, regex, rulesql, schema_sql, volume_sql
 from watchdog.warehouses.base import Warehouse, as_utc, buckets
 
 #: (regex searched in "<DriverException> <sqlstate> <message>", error class, hint)
@@ -74,10 +74,16 @@ class SqlWarehouse(Warehouse):
     PATTERN_MATCH: ClassVar[str] = ""
     #: ``{column}`` matches the regular expression bound at ``{pattern}`` (SUPPORTS_REGEX).
     REGEX_MATCH: ClassVar[str] = ""
+    #: The bound regex made of the contract's ``{pattern}``: a match from the first character.
+    REGEX_ANCHOR: ClassVar[str] = "^(?:{pattern})"
+    #: The engine speaks POSIX ERE: only the patterns ``regex.posix_portable`` accepts run there.
+    REGEX_POSIX: ClassVar[bool] = False
     #: The ``schema_fingerprints`` query returns a hash (else its text is hashed in Python).
     SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = True
-    #: One comparable value made of ``{columns}`` (for COUNT(DISTINCT ...) over a combination).
+    #: One comparable value made of ``{columns}`` (comma-separated) or ``{fields}`` (each
+    #: column as ``ROW_FIELD``, joined by ``||``), for COUNT(DISTINCT ...) over a combination.
     ROW_VALUE: ClassVar[str] = "ROW({columns})"
+    ROW_FIELD: ClassVar[str] = "{column}"
     #: The SQL templates, by query name; adapters extend them with ``{**Parent.QUERIES, ...}``.
     QUERIES: ClassVar[dict[str, str]] = {
         "ping": "SELECT 1",
@@ -115,6 +121,7 @@ class SqlWarehouse(Warehouse):
     failure_examples = rulesql.failure_examples
     _build_contract_failures = rulesql.build_contract_failures
     _build_failure_examples = rulesql.build_failure_examples
+    pushes_regex = regex.pushes_regex  # which str_matches patterns run there: regex.py
     # the volume monitor's grouped count lives in volume_sql.py
     count_successes = volume_sql.count_successes
     _build_count_successes = volume_sql.build_count_successes

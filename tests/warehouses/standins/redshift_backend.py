@@ -1,6 +1,8 @@
 """Redshift stand-in: redshift_connector against the real local PostgreSQL, through the
 loopback proxy (``pgproxy.py``), in a throwaway database whose fixture views stand in for
-``svv_columns``, ``sys_query_history`` and ``stl_ddltext``."""
+``svv_columns``, ``sys_query_history``, ``stl_ddltext``, ``svv_transactions`` and
+``svv_user_info``. With ``log_ddl`` an event trigger logs every DDL into the two audit
+tables as Redshift does (one SYS_QUERY_HISTORY row, 200-character STL_DDLTEXT chunks)."""
 
 from __future__ import annotations
 
@@ -27,11 +29,39 @@ FIXTURES = [
     " start_time TIMESTAMP, transaction_id BIGINT)",
     "CREATE TABLE public.stl_ddltext (userid INTEGER, xid BIGINT, pid INTEGER,"
     " label TEXT, starttime TIMESTAMP, endtime TIMESTAMP, sequence INTEGER, text CHAR(200))",
+    # each open transaction holds an ExclusiveLock on its own id, as on Redshift
+    "CREATE VIEW public.svv_transactions AS SELECT CAST(NULL AS TEXT) AS txn_owner,"
+    " current_database() AS txn_db, CAST(CAST(l.transactionid AS TEXT) AS BIGINT) AS xid,"
+    " l.pid, CAST(NULL AS TIMESTAMP) AS txn_start, l.mode AS lock_mode,"
+    " 'transactionid' AS lockable_object_type, CAST(NULL AS INTEGER) AS relation, l.granted"
+    " FROM pg_locks AS l WHERE l.locktype = 'transactionid'",
+    # a table, so that tests can take the grant away
+    "CREATE TABLE public.svv_user_info (user_name TEXT, user_id INTEGER, superuser BOOLEAN,"
+    " syslog_access TEXT)",
+    "INSERT INTO public.svv_user_info SELECT usename, usesysid, usesuper, 'RESTRICTED'"
+    " FROM pg_user",
+]
+#: The transaction id as svv_transactions shows it (pg_locks has the 32-bit xid).
+XID = "txid_current() % 4294967296"
+LOG_DDL = [
+    "CREATE SEQUENCE public.wd_query_ids START 1000",
+    "CREATE FUNCTION public.wd_log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$"
+    " DECLARE q TEXT := current_query(); BEGIN"
+    " INSERT INTO public.sys_query_history (query_id, user_id, database_name, query_type,"
+    " status, query_text, start_time, transaction_id) SELECT nextval('public.wd_query_ids'),"
+    " usesysid, current_database(), 'DDL', 'success', left(q, 4000),"
+    f" timezone('UTC', clock_timestamp()), {XID} FROM pg_user WHERE usename = current_user;"
+    " INSERT INTO public.stl_ddltext (userid, xid, pid, label, starttime, endtime, sequence,"
+    f" text) SELECT usesysid, {XID}, pg_backend_pid(), 'default',"
+    " timezone('UTC', clock_timestamp()), timezone('UTC', clock_timestamp()), s,"
+    " substr(q, s * 200 + 1, 200) FROM pg_user, generate_series(0, (length(q) - 1) / 200) AS s"
+    " WHERE usename = current_user; END $$",
+    "CREATE EVENT TRIGGER wd_log_ddl ON ddl_command_end EXECUTE FUNCTION public.wd_log_ddl()",
 ]
 
 
 @contextmanager
-def throwaway_database() -> Iterator[tuple[str, sa.Engine]]:
+def throwaway_database(log_ddl: bool = False) -> Iterator[tuple[str, sa.Engine]]:
     """A new database with the fixtures, and a psycopg engine on it (dropped at the end)."""
     name = f"wd_rs_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"),
@@ -42,7 +72,7 @@ def throwaway_database() -> Iterator[tuple[str, sa.Engine]]:
     engine = sa.create_engine(url.set(database=name))
     try:
         with engine.begin() as conn:
-            for sql in FIXTURES:
+            for sql in FIXTURES + (LOG_DDL if log_ddl else []):
                 conn.execute(sa.text(sql))
         yield name, engine
     finally:
@@ -61,10 +91,10 @@ def settings(port: int, database: str) -> dict[str, Any]:
 
 
 @contextmanager
-def redshift_backend(tmp: Path) -> Iterator[Seeder]:
+def redshift_backend(tmp: Path, log_ddl: bool = False) -> Iterator[Seeder]:
     """Seeded through psycopg, read through redshift_connector and the proxy."""
     url = sa.make_url(POSTGRES_URL)
-    with throwaway_database() as (database, engine), \
+    with throwaway_database(log_ddl) as (database, engine), \
             pg_proxy((url.host or "127.0.0.1", url.port or 5432)) as port:
         with engine.begin() as conn:
             conn.execute(sa.text('CREATE SCHEMA "wd_test"'))

@@ -1,0 +1,139 @@
+"""Which contract regexes a POSIX engine reads as Python does, so that Redshift and Snowflake
+can run ``str_matches`` in the database instead of on a sample.
+
+A contract's pattern is Python ``re`` syntax, matched with ``re.match`` (pandera's
+``str_matches``). Redshift and Snowflake speak POSIX ERE plus a few Perl escapes, and some
+constructs that look alike mean different things there; many others do not exist. So
+:func:`posix_portable` accepts a pattern only when every construct in it means the same in
+both: literal characters, ``.``, bracket expressions without backslashes or ``[: :]``-style
+classes, groups ``( )``, alternation, ``^`` and ``$``, the greedy quantifiers ``* + ?
+{m} {m,} {m,n}`` (bounds up to 255, POSIX's RE_DUP_MAX), escaped metacharacters, and the
+escapes both vendors document: ``\\d \\D \\w \\W \\s \\S``
+(https://docs.aws.amazon.com/redshift/latest/dg/pattern-matching-conditions-posix.html,
+https://docs.snowflake.com/en/sql-reference/functions-regexp). Everything else (``(?``
+groups and flags, lazy and possessive quantifiers, backreferences, ``\\b \\A \\Z \\p{..}``,
+``{,n}``, a literal ``{``) goes to the sampled pandera path.
+
+Two differences remain, both about values rather than patterns: ``\\d`` and ``\\w`` are
+ASCII there (Snowflake documents ``0-9`` and ``a-z, A-Z, _, 0-9``) and Unicode in Python, so
+a non-ASCII digit or letter counts differently; and on values holding line breaks ``.``,
+``^`` and ``$`` may not agree (Redshift documents ``^``/``$`` as line anchors, and Python's
+``$`` also matches before a final newline).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from watchdog.warehouses.sqlbase import SqlWarehouse
+
+#: Characters that have a meaning outside brackets; escaped, each is itself in both syntaxes.
+_META = frozenset(".^$*+?()[]{}|\\")
+#: The Perl class escapes Redshift and Snowflake document.
+_CLASSES = frozenset("dDwWsS")
+#: Doubled inside brackets, Python warns that these may become set operations.
+_SET_OPERATORS = frozenset({"--", "&&", "~~", "||"})
+_BOUNDS = re.compile(r"\{(\d+)(,(\d*))?\}")
+#: The largest repetition count POSIX guarantees (RE_DUP_MAX).
+MAX_REPEAT = 255
+
+
+def pushes_regex(wh: SqlWarehouse, pattern: str) -> bool:
+    """See :meth:`~watchdog.warehouses.base.Warehouse.pushes_regex`."""
+    return wh.SUPPORTS_REGEX and (not wh.REGEX_POSIX or posix_portable(pattern))
+
+
+def posix_portable(pattern: str) -> bool:
+    """True when a POSIX ERE engine matches ``pattern`` where Python's ``re`` does."""
+    with warnings.catch_warnings():  # Python's nested-set warnings: the scan rejects those
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            re.compile(pattern)
+        except re.error:
+            return False  # the sampled path reports an invalid pattern itself
+    scanner = _Scanner(pattern)
+    return bool(pattern) and scanner.run()
+
+
+class _Scanner:
+    """One left-to-right pass over the pattern; ``last`` is the kind of the previous token
+    (``atom``, ``anchor``, ``open``, ``bar``, ``repeat``; ``open`` at the start)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.text, self.at, self.last = pattern, 0, "open"
+
+    def run(self) -> bool:
+        while self.at < len(self.text):
+            if not self._step():
+                return False
+        return self.last not in ("bar", "open")
+
+    def _step(self) -> bool:
+        char = self.text[self.at]
+        step = {"\\": self._escape, "[": self._bracket, "(": self._open, ")": self._close,
+                "|": self._bar, "{": self._bounds}.get(char)
+        if step is not None:
+            return step()
+        if char in "*+?":
+            return self._repeat(1)
+        if char == "}":
+            return False  # a lone brace: literal in Python, undefined in POSIX
+        self._took(1, "anchor" if char in "^$" else "atom")
+        return True
+
+    def _took(self, width: int, kind: str) -> None:
+        self.at, self.last = self.at + width, kind
+
+    def _escape(self) -> bool:
+        escaped = self.text[self.at + 1:self.at + 2]
+        if not escaped or (escaped not in _META and escaped not in _CLASSES):
+            return False
+        self._took(2, "atom")
+        return True
+
+    def _bracket(self) -> bool:
+        end = self.at + 1
+        end += self.text.startswith("^", end)
+        end += self.text.startswith("]", end)  # a leading ] is literal in both
+        while end < len(self.text) and self.text[end] != "]":
+            if self.text[end] in "\\[" or self.text[end:end + 2] in _SET_OPERATORS:
+                return False  # escapes, [:classes:] and Python's future set operations
+            end += 1
+        self._took(end + 1 - self.at, "atom")
+        return end < len(self.text)
+
+    def _open(self) -> bool:
+        if self.text.startswith("?", self.at + 1):
+            return False  # (?:...), (?i), lookarounds, named groups
+        self._took(1, "open")
+        return True
+
+    def _close(self) -> bool:
+        if self.last in ("open", "bar"):
+            return False  # an empty group or alternative
+        self._took(1, "atom")
+        return True
+
+    def _bar(self) -> bool:
+        if self.last in ("open", "bar"):
+            return False
+        self._took(1, "bar")
+        return True
+
+    def _bounds(self) -> bool:
+        found = _BOUNDS.match(self.text, self.at)
+        if found is None:
+            return False  # {,n} or a literal brace
+        low, high = int(found[1]), found[3]
+        if max(low, int(high or 0)) > MAX_REPEAT or (high and int(high) < low):
+            return False
+        return self._repeat(found.end() - self.at)
+
+    def _repeat(self, width: int) -> bool:
+        if self.last != "atom" or self.text[self.at + width:self.at + width + 1] in ("?", "+"):
+            return False  # lazy *? and possessive *+ have no POSIX spelling
+        self._took(width, "repeat")
+        return True
