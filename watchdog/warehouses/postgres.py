@@ -93,6 +93,7 @@ class Postgres(SqlWarehouse):
     #: POSIX regexes, ``~``: https://www.postgresql.org/docs/current/functions-matching.html
     SUPPORTS_REGEX: ClassVar[bool] = True
     REGEX_MATCH: ClassVar[str] = "{column} ~ {pattern}"
+    REGEX_SYNTAX: ClassVar[str] = "are"
     # float8 and numeric have NaN, and NaN = NaN is true: https://www.postgresql.org/docs/current/datatype-numeric.html
     MISSING: ClassVar[str] = (
         "{column} IS NULL OR CAST({column} AS DOUBLE PRECISION) = CAST('NaN' AS DOUBLE PRECISION)"

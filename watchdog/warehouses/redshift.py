@@ -121,7 +121,7 @@ class Redshift(DbApiWarehouse, Postgres):
     #: ``^`` anchored, since ``^`` is documented as a beginning of *line*:
     #: https://docs.aws.amazon.com/redshift/latest/dg/pattern-matching-conditions-posix.html
     SUPPORTS_REGEX: ClassVar[bool] = True
-    REGEX_POSIX: ClassVar[bool] = True
+    REGEX_SYNTAX: ClassVar[str] = "posix"
     REGEX_ANCHOR: ClassVar[str] = "{pattern}"
     # An empty value: REGEXP_INSTR is 0 when the start position is past the end (position
     # argument: https://docs.aws.amazon.com/redshift/latest/dg/REGEXP_INSTR.html), so there

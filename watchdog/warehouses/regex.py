@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -43,7 +44,48 @@ MAX_REPEAT = 255
 
 def pushes_regex(wh: SqlWarehouse, pattern: str) -> bool:
     """See :meth:`~watchdog.warehouses.base.Warehouse.pushes_regex`."""
-    return wh.SUPPORTS_REGEX and (not wh.REGEX_POSIX or posix_portable(pattern))
+    return wh.SUPPORTS_REGEX and _valid(pattern) and PORTABLE[wh.REGEX_SYNTAX](pattern)
+
+
+def _valid(pattern: str) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            re.compile(pattern)
+        except re.error:
+            return False  # the sampled path reports an invalid pattern itself
+    return True
+
+
+#: Python-only constructs, each a query error in RE2 (DuckDB's regexp_matches, BigQuery's
+#: REGEXP_CONTAINS: https://github.com/google/re2/wiki/Syntax): lookarounds, backreferences,
+#: atomic groups, conditionals, possessive quantifiers, ``\Z`` (RE2 spells it ``\z``), the
+#: flags RE2 lacks (``a L u x``) and ``{,n}`` (a literal there).
+_RE2_LACKS = re.compile(
+    r"(\\[1-9Z])|\\[\s\S]|(\(\?(?:[=!>(]|<[=!]|P=|[a-zA-Z-]*[aLux]))|([*+?}]\+)|(\{,)")
+#: Constructs PostgreSQL's AREs (https://www.postgresql.org/docs/current/functions-matching.html
+#: #POSIX-ESCAPE-SEQUENCES) read unlike Python or refuse: ``\b`` (backspace there, a word
+#: boundary in Python), ``\B`` (a backslash there), named groups and references, atomic
+#: groups, conditionals, inline flags (other letters, other meanings), possessive quantifiers
+#: and ``{,n}``. (``.`` also matches a newline there; values with line breaks may differ.)
+_ARE_LACKS = re.compile(
+    r"(\\[bB])|\\[\s\S]|(\(\?(?:P|<(?![=!])|[>(]|[a-zA-Z-]+[:)]))|([*+?}]\+)|(\{,)")
+
+
+def _lacks(finder: re.Pattern[str]) -> Callable[[str], bool]:
+    """A test that no match of ``finder`` has a capture group (escapes are consumed whole, so
+    an escaped ``\\(`` never reads as a group)."""
+    def portable(pattern: str) -> bool:
+        return not any(any(m.groups()) for m in finder.finditer(pattern))
+    return portable
+
+
+#: The patterns each regex syntax reads as Python's ``re.match`` does, by ``REGEX_SYNTAX``.
+PORTABLE: dict[str, Callable[[str], bool]] = {
+    "re2": _lacks(_RE2_LACKS),
+    "are": _lacks(_ARE_LACKS),
+    "posix": lambda pattern: posix_portable(pattern),
+}
 
 
 def posix_portable(pattern: str) -> bool:

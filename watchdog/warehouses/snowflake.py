@@ -133,7 +133,7 @@ class Snowflake(DbApiWarehouse):
     #: whole value, so any rest may follow the pattern; ``(.|\n)`` since ``.`` skips newlines:
     #: https://docs.snowflake.com/en/sql-reference/functions-regexp
     SUPPORTS_REGEX: ClassVar[bool] = True
-    REGEX_POSIX: ClassVar[bool] = True
+    REGEX_SYNTAX: ClassVar[str] = "posix"
     REGEX_MATCH: ClassVar[str] = "REGEXP_LIKE({column}, {pattern})"
     REGEX_ANCHOR: ClassVar[str] = "({pattern})(.|\n)*"
     # seconds since the epoch; NTZ values are taken as UTC: https://docs.snowflake.com/en/sql-reference/functions/date_part

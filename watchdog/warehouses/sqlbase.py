@@ -76,8 +76,9 @@ class SqlWarehouse(Warehouse):
     REGEX_MATCH: ClassVar[str] = ""
     #: The bound regex made of the contract's ``{pattern}``: a match from the first character.
     REGEX_ANCHOR: ClassVar[str] = "^(?:{pattern})"
-    #: The engine speaks POSIX ERE: only the patterns ``regex.posix_portable`` accepts run there.
-    REGEX_POSIX: ClassVar[bool] = False
+    #: The regex syntax (``re2``, ``are``, ``posix``): ``regex.PORTABLE`` says which patterns
+    #: it reads as Python does; only those run there.
+    REGEX_SYNTAX: ClassVar[str] = "re2"
     #: The ``schema_fingerprints`` query returns a hash (else its text is hashed in Python).
     SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = True
     #: One comparable value made of ``{columns}`` (comma-separated) or ``{fields}`` (each
