@@ -18,6 +18,7 @@ import redshift_connector
 
 from watchdog.errors import TableNotFound, UnsupportedFeature, WarehouseAuthError
 from watchdog.models import AuditEvent, TableRef
+from watchdog.warehouses import rulesql
 from watchdog.warehouses.base import Warehouse, WarehouseSettings
 from watchdog.warehouses.dbapi import DbApiWarehouse, DriverError
 from watchdog.warehouses.postgres import Postgres
@@ -43,12 +44,6 @@ _OPEN = (
     "  WHERE lockable_object_type = 'transactionid' AND lock_mode = 'ExclusiveLock'"
     " AND granted\n) AS t"
 )
-#: A field of a combination: text with CHR(30) escaping itself and the CHR(31) that ends
-#: every field, so distinct combinations never share a value (Redshift has no ROW()).
-_FIELD = ("REPLACE(REPLACE(CAST({column} AS VARCHAR), CHR(30), CHR(30) || CHR(30)),"
-          " CHR(31), CHR(30) || CHR(31)) || CHR(31)")
-
-
 class RedshiftSettings(WarehouseSettings):
     """How to reach the cluster or workgroup: a password, or IAM credentials."""
 
@@ -136,7 +131,7 @@ class Redshift(DbApiWarehouse, Postgres):
     #: (https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_COLUMNS.html).
     SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = False
     ROW_VALUE: ClassVar[str] = "{fields}"
-    ROW_FIELD: ClassVar[str] = _FIELD
+    ROW_FIELD: ClassVar[str] = rulesql.TEXT_FIELD  # Redshift has no ROW()
     TABLE_MATCH: ClassVar[str] = "(table_schema = {schema} AND table_name = {table})"
     # backslash is LIKE's default escape on Redshift and PostgreSQL alike, and a backslash
     # literal is spelled differently on each: https://docs.aws.amazon.com/redshift/latest/dg/r_patternmatching_condition_like.html

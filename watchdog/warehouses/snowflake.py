@@ -27,7 +27,7 @@ from watchdog.errors import (
     WarehouseUnavailable,
 )
 from watchdog.models import AuditEvent, Predicate, TableRef
-from watchdog.warehouses import snowflake_sql
+from watchdog.warehouses import rulesql, snowflake_sql
 from watchdog.warehouses.base import WarehouseSettings
 from watchdog.warehouses.dbapi import DbApiWarehouse, DriverError
 from watchdog.warehouses.snowflake_sql import DDL_QUERY_TYPES, FLOOR
@@ -141,8 +141,10 @@ class Snowflake(DbApiWarehouse):
     # FLOAT has NaN, and NaN = NaN: https://docs.snowflake.com/en/sql-reference/data-types-numeric#special-values
     MISSING: ClassVar[str] = (
         "{column} IS NULL OR CAST({column} AS DOUBLE) = CAST('NaN' AS DOUBLE)")
-    # text with a unit separator; ARRAY_CONSTRUCT would do, but the stand-in needs one type
-    ROW_VALUE: ClassVar[str] = "CONCAT_WS(CHR(31), {columns})"
+    # escaped text fields (rulesql.TEXT_FIELD): CONCAT_WS with a bare separator merged
+    # distinct combinations whose values hold it; ARRAY_CONSTRUCT is not in the stand-in
+    ROW_VALUE: ClassVar[str] = "{fields}"
+    ROW_FIELD: ClassVar[str] = rulesql.TEXT_FIELD
     TABLE_MATCH: ClassVar[str] = "(table_schema = {schema} AND table_name = {table})"
     PATTERN_MATCH: ClassVar[str] = (
         "(table_schema = {schema} AND table_name LIKE {pattern} ESCAPE '\\\\')")

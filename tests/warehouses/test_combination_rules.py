@@ -1,6 +1,6 @@
-"""Redshift's unique-combination rule (no ROW() there: escaped text fields) counts what the
-Postgres adapter and the sampled pandera path count on the same rows, NULLs and separator
-characters included."""
+"""Unique-combination rules count on every adapter what the sampled pandera path counts on
+the same rows, NULLs and separator characters included: Redshift and Snowflake (no ROW()
+there: escaped text fields) as Postgres, DuckDB and SQLite do."""
 
 from __future__ import annotations
 
@@ -9,14 +9,11 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("redshift_connector")
+from tests.warehouses.seeding import BACKENDS, SERVER_MARKS
+from watchdog.contracts.compile import Planned
+from watchdog.contracts.sample import evaluate, frame
+from watchdog.models import Rule
 
-from tests.warehouses.seeding import BACKENDS  # noqa: E402
-from watchdog.contracts.compile import Planned  # noqa: E402
-from watchdog.contracts.sample import evaluate, frame  # noqa: E402
-from watchdog.models import Rule  # noqa: E402
-
-pytestmark = pytest.mark.postgres
 SEP, ESC = "\x1f", "\x1e"  # what the Redshift encoding ends and escapes fields with
 COLUMNS = {"a": "string", "b": "string", "n": "integer"}
 ROWS: list[tuple[Any, ...]] = [
@@ -52,7 +49,7 @@ def _counts(kind: str, tmp: Path) -> list[int]:
             return list(wh.contract_failures(table, RULES).failures)
 
 
-def test_combinations_count_alike_on_redshift_postgres_and_pandera(tmp_path: Path) -> None:
+def test_the_encoding_is_needed_and_pandera_counts_as_python() -> None:
     want = [_duplicates(r) for r in RULES]
     naive = [len([c for c in combos if None not in c])
              - len({SEP.join(map(str, c)) for c in combos if None not in c})
@@ -62,5 +59,9 @@ def test_combinations_count_alike_on_redshift_postgres_and_pandera(tmp_path: Pat
     planned = [Planned(column=None, check="unique", rule=r, where="sample") for r in RULES]
     sampled = [t.count for t in evaluate(planned, frame(_records(), list(COLUMNS)), 3)]
     assert sampled == want
-    assert _counts("postgres", tmp_path / "pg") == want
-    assert _counts("redshift", tmp_path / "rs") == want
+
+
+@pytest.mark.parametrize("kind", [pytest.param(k, marks=getattr(pytest.mark, SERVER_MARKS[k]))
+                                  if k in SERVER_MARKS else k for k in BACKENDS])
+def test_each_adapter_counts_combinations_as_pandera(kind: str, tmp_path: Path) -> None:
+    assert _counts(kind, tmp_path) == [_duplicates(r) for r in RULES]
