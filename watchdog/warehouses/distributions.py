@@ -29,6 +29,7 @@ Parts = tuple[dict[str, str], dict[str, Any]]
 KsGrid = tuple[float, float, int]
 
 QUERIES: dict[str, str] = {
+    "histogram": "SELECT {bin} AS bin, COUNT(*) AS row_count\nFROM {table}{where}\nGROUP BY 1",
     "histograms": "SELECT COUNT(*) AS row_count,\n  {aggregates}\nFROM {table}{where}",
     "top_values": (
         "SELECT value, row_count, total_rows\nFROM (\n"
@@ -85,6 +86,23 @@ def check_edges(edges: Sequence[float]) -> tuple[float, ...]:
 
 
 # -- rendering (bound as SqlWarehouse._build_<query>) ----------------------------------------
+
+
+def build_histogram(
+    self: SqlWarehouse, table: TableRef, column: str, edges: Sequence[float],
+    where: Sequence[Predicate] = (),
+) -> Parts:
+    """One column's bins by GROUP BY over a CASE (``models.Histogram``'s bin numbers: -2
+    missing, -1 below, 0..k-1 the bins, k above)."""
+    conds, params = self._predicates(where)
+    col = self.quote(column)
+    k = len(edges) - 1
+    params.update({f"edge_{i}": float(e) for i, e in enumerate(edges)})
+    whens = [f"WHEN {self.MISSING.format(column=col)} THEN -2", f"WHEN {col} < :edge_0 THEN -1"]
+    whens += [f"WHEN {col} < :edge_{i + 1} THEN {i}" for i in range(k - 1)]
+    whens.append(f"WHEN {col} <= :edge_{k} THEN {k - 1}")
+    case = "CASE\n    " + "\n    ".join(whens) + f"\n    ELSE {k}\n  END"
+    return {"table": self.qualified(table), "bin": case, "where": _where(conds)}, params
 
 
 def build_histograms(
@@ -163,6 +181,21 @@ def build_ks_counts(
 
 
 # -- facts (bound as SqlWarehouse methods) ----------------------------------------------------
+
+
+def histogram(
+    self: SqlWarehouse, table: TableRef, column: str, edges: Sequence[float],
+    where: Sequence[Predicate] = (),
+) -> Histogram:
+    """See :meth:`Warehouse.histogram`."""
+    edges = check_edges(edges)
+    stmt = self.render("histogram", table=table, column=column, edges=edges, where=where)
+    k = len(edges) - 1
+    tally = {int(b): int(n) for b, n in self._rows(stmt)}
+    return Histogram(
+        edges=edges, counts=tuple(tally.get(i, 0) for i in range(k)),
+        below=tally.get(-1, 0), above=tally.get(k, 0), missing=tally.get(-2, 0),
+    )
 
 
 def histograms(

@@ -9,7 +9,6 @@ SQLAlchemy ``text()`` form, so a literal colon inside an identifier is written `
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,7 +26,7 @@ from watchdog.errors import (
     WarehouseUnavailable,
     redact,
 )
-from watchdog.models import BucketCount, Column, Histogram, Predicate, TableRef
+from watchdog.models import BucketCount, Column, Predicate, TableRef
 from watchdog.warehouses import distributions, regex, rulesql, schema_sql, volume_sql
 from watchdog.warehouses.base import Warehouse, as_utc, buckets
 
@@ -94,7 +93,6 @@ class SqlWarehouse(Warehouse):
         ),
         "newest": "SELECT MAX({column}) AS newest\nFROM {table}{where}",
         "sample": "SELECT {columns}\nFROM {table}{where}\nORDER BY random()\nLIMIT :limit",
-        "histogram": "SELECT {bin} AS bin, COUNT(*) AS row_count\nFROM {table}{where}\nGROUP BY 1",
         **distributions.QUERIES,
         **rulesql.QUERIES,
         "count_successes": (
@@ -108,10 +106,12 @@ class SqlWarehouse(Warehouse):
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = ()
 
     # drift's distribution facts and their renderers live in distributions.py
+    histogram = distributions.histogram
     histograms = distributions.histograms
     category_counts = distributions.category_counts
     abs_means = distributions.abs_means
     ks_counts = distributions.ks_counts
+    _build_histogram = distributions.build_histogram
     _build_histograms = distributions.build_histograms
     _build_top_values = distributions.build_top_values
     _build_value_counts = distributions.build_value_counts
@@ -284,21 +284,6 @@ class SqlWarehouse(Warehouse):
             "where": _where(conds),
         }, params
 
-    def _build_histogram(
-        self, table: TableRef, column: str, edges: Sequence[float],
-        where: Sequence[Predicate] = (),
-    ) -> Parts:
-        conds, params = self._predicates(where)
-        col = self.quote(column)
-        k = len(edges) - 1
-        params.update({f"edge_{i}": float(e) for i, e in enumerate(edges)})
-        # bins follow models.Histogram: -2 missing, -1 below, 0..k-1 the bins, k above
-        whens = [f"WHEN {self.MISSING.format(column=col)} THEN -2", f"WHEN {col} < :edge_0 THEN -1"]
-        whens += [f"WHEN {col} < :edge_{i + 1} THEN {i}" for i in range(k - 1)]
-        whens.append(f"WHEN {col} <= :edge_{k} THEN {k - 1}")
-        case = "CASE\n    " + "\n    ".join(whens) + f"\n    ELSE {k}\n  END"
-        return {"table": self.qualified(table), "bin": case, "where": _where(conds)}, params
-
     def _predicates(
         self, where: Iterable[Predicate], prefix: str = "w"
     ) -> tuple[list[str], dict[str, Any]]:
@@ -388,21 +373,6 @@ class SqlWarehouse(Warehouse):
             {k: as_utc(v) if isinstance(v, datetime) else v for k, v in row._mapping.items()}
             for row in self._fetch(stmt)
         ]
-
-    def histogram(
-        self, table: TableRef, column: str, edges: Sequence[float],
-        where: Sequence[Predicate] = (),
-    ) -> Histogram:
-        edges = tuple(float(e) for e in edges)
-        if len(edges) < 2 or list(edges) != sorted(edges) or not all(map(math.isfinite, edges)):
-            raise ValueError(f"histogram edges must be >= 2 ascending finite numbers: {edges}")
-        stmt = self.render("histogram", table=table, column=column, edges=edges, where=where)
-        k = len(edges) - 1
-        tally = {int(b): int(n) for b, n in self._rows(stmt)}
-        return Histogram(
-            edges=edges, counts=tuple(tally.get(i, 0) for i in range(k)),
-            below=tally.get(-1, 0), above=tally.get(k, 0), missing=tally.get(-2, 0),
-        )
 
     def _to_datetime(self, value: Any) -> datetime | None:
         """A time value from the warehouse as an aware UTC datetime (naive means UTC)."""
