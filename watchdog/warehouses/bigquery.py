@@ -185,6 +185,8 @@ class BigQuery(SqlWarehouse):
             for key in ("where", "success"):
                 if args.get(key):
                     args[key] = bigquery_sql.mark_times(table, args[key])
+            if args.get("rules"):
+                args["rules"] = bigquery_sql.mark_rule_times(table, args["rules"])
         stmt = super().render(query, **args)
         sql = bigquery_sql.named_params(stmt.sql)
         return Statement(name=stmt.name, sql=sql, params=stmt.params, subject=stmt.subject)

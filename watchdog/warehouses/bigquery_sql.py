@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from watchdog.models import Predicate, TableRef
+from watchdog.models import Predicate, Rule, TableRef
 from watchdog.warehouses import distributions, rulesql
 from watchdog.warehouses.base import as_utc
 from watchdog.warehouses.schema_sql import like_pattern
@@ -131,6 +131,35 @@ def mark_times(table: TableRef, where: Iterable[Predicate]) -> list[Predicate]:
             out.append(replace(p, value=tuple(mark(p, v) for v in p.value)))
         else:
             out.append(replace(p, value=mark(p, p.value)))
+    return out
+
+
+#: The comparison each value-check argument makes with its column (see ``rulesql.passes``).
+_RULE_OPS = {"equal_to": "=", "not_equal_to": "<>", "greater_than": ">",
+             "greater_than_or_equal_to": ">=", "less_than": "<", "less_than_or_equal_to": "<="}
+
+
+def mark_rule_times(table: TableRef, rules: Iterable[Rule]) -> list[Rule]:
+    """``rules`` with each datetime argument of a value check made a :class:`TimeBind` on
+    the rule's column, so that a contract bound on a DATETIME or DATE column compares."""
+    def mark(rule: Rule, op: str, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return TimeBind(table=table, column=rule.columns[0], op=op, at=as_utc(value))
+        return value
+
+    out = []
+    for rule in rules:
+        a = dict(rule.args)
+        if rule.check in _RULE_OPS and "value" in a:
+            a["value"] = mark(rule, _RULE_OPS[rule.check], a["value"])
+        elif rule.check == "in_range":
+            a["min_value"] = mark(rule, ">=" if a.get("include_min", True) else ">",
+                                  a.get("min_value"))
+            a["max_value"] = mark(rule, "<=" if a.get("include_max", True) else "<",
+                                  a.get("max_value"))
+        elif rule.check in ("isin", "notin"):
+            a["values"] = tuple(mark(rule, "in", v) for v in a.get("values", ()))
+        out.append(replace(rule, args=a) if a != dict(rule.args) else rule)
     return out
 
 

@@ -27,7 +27,7 @@ from tests.warehouses.bigquery.helpers import (
 )
 from tests.warehouses.test_golden import ARGS
 from watchdog.errors import QueryError, TableNotFound
-from watchdog.models import Predicate, Status, TableRef
+from watchdog.models import Predicate, Rule, Status, TableRef
 from watchdog.warehouses import Warehouse
 from watchdog.warehouses.bigquery_sql import TimeBind, bound_time
 
@@ -254,3 +254,34 @@ def test_a_wildcard_table_binds_timestamps_without_reading_a_schema(bq: Warehous
            {"w0": ["TIMESTAMP", "2026-03-01 00:00:00+00:00"]})
     assert bq.newest(shards, "ts", since) is None
     assert fake[0].table_gets() == []
+
+
+def test_contract_bounds_on_datetime_and_date_columns_take_the_columns_types(
+        bq: Warehouse, fake: Fake) -> None:
+    """A contract's datetime bounds compare with a DATETIME or DATE column too: in_range,
+    greater_than and isin bind the column's type, a TIMESTAMP column keeps TIMESTAMP."""
+    lo, hi = datetime(2026, 1, 1, 6, tzinfo=UTC), datetime(2026, 3, 1, 23, tzinfo=UTC)
+    rules = [Rule(check="in_range", columns=("ts",), family="timestamp",
+                  args={"min_value": lo, "max_value": hi, "include_max": False}),
+             Rule(check="greater_than", columns=("ts",), family="timestamp",
+                  args={"value": lo}),
+             Rule(check="isin", columns=("ts",), family="timestamp", args={"values": (hi,)}),
+             Rule(check="not_null", columns=("ts",), family="timestamp")]
+    schema = [["row_count", "INTEGER"], *([f"f{i}", "INTEGER"] for i in range(4))]
+    for table, kind, values in [
+            (PREDICTIONS, "DATETIME", ["2026-01-01T06:00:00.000000", "2026-03-01T23:00:00.000000"]),
+            (DAILY, "DATE", ["2026-01-02", "2026-03-02"]),
+            (EVENTS, "TIMESTAMP", ["2026-01-01 06:00:00+00:00", "2026-03-01 23:00:00+00:00"])]:
+        column = "day" if table is DAILY else "ts"
+        named = [Rule(check=r.check, columns=(column,), family=r.family, args=r.args)
+                 for r in rules]
+        sql = bq.render("contract_failures", table=table, rules=named).sql
+        low, high = values
+        # DATE: ts >= 06:00 on Jan 1 holds from Jan 2; < 23:00 on Mar 1 up to and incl. Mar 1
+        # (sent as Mar 2 with <); > 06:00 on Jan 1 holds from Jan 2 (as > Jan 1); = : the day
+        expected = {"r0_0": [kind, low], "r0_1": [kind, high],
+                    "r1_0": [kind, "2026-01-01" if kind == "DATE" else low],
+                    "r2_0": [kind, "2026-03-01" if kind == "DATE" else high]}
+        record(fake[0], sql, schema, [[10, 1, 2, 3, 0]], expected)
+        counts = bq.contract_failures(table, named)
+        assert (counts.rows, counts.failures) == (10, (1, 2, 3, 0)), kind
