@@ -9,6 +9,7 @@ for grants and latency.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
@@ -16,13 +17,18 @@ from typing import Any, ClassVar, Literal
 import pydantic
 import redshift_connector
 
-from watchdog.errors import TableNotFound, UnsupportedFeature, WarehouseAuthError
+from watchdog.errors import (
+    TableNotFound,
+    UnsupportedFeature,
+    WarehouseAuthError,
+    WarehouseUnavailable,
+)
 from watchdog.models import AuditEvent, TableRef
 from watchdog.warehouses import rulesql
 from watchdog.warehouses.base import Warehouse, WarehouseSettings
 from watchdog.warehouses.dbapi import DbApiWarehouse, DriverError
 from watchdog.warehouses.postgres import Postgres
-from watchdog.warehouses.sqlbase import Parts, Statement, as_utc
+from watchdog.warehouses.sqlbase import ErrorRule, Parts, Statement, as_utc
 
 _COLUMNS = (
     "SELECT table_schema, table_name, column_name,\n"
@@ -74,6 +80,11 @@ class RedshiftSettings(WarehouseSettings):
     profile: str | None = None
     """AWS profile, for IAM auth (default: the credential chain)."""
 
+    api_endpoint: str | None = None
+    """IAM only: the Redshift API endpoint that issues the temporary credentials
+    (GetClusterCredentials) instead of the region's public one, e.g. a VPC interface
+    endpoint ``https://vpce-0abc.redshift.eu-west-1.vpce.amazonaws.com``, or a stand-in."""
+
     ssl: bool = True
     """TLS to the endpoint; off only for a local stand-in."""
 
@@ -95,6 +106,13 @@ class RedshiftSettings(WarehouseSettings):
     def _authentication(self) -> RedshiftSettings:
         if not self.iam and (self.user is None or self.password is None):
             raise ValueError("give user and password, or iam: true")
+        if self.iam and self.user is None:
+            raise ValueError("iam: true needs user (the database user to get credentials for)")
+        if self.iam and not self.ssl:
+            raise ValueError("iam: true needs ssl: true (redshift_connector sends IAM "
+                             "credentials over TLS only)")
+        if self.api_endpoint is not None and not self.iam:
+            raise ValueError("api_endpoint is used by iam: true only")
         return self
 
 
@@ -234,6 +252,8 @@ class Redshift(DbApiWarehouse, Postgres):
     # -- connection ------------------------------------------------------------------------
 
     def _connect(self) -> Any:
+        if self.settings.iam:
+            _quiet_aws_debug()
         conn = redshift_connector.connect(**self.connect_args())
         conn.autocommit = True
         cursor = conn.cursor()
@@ -251,7 +271,8 @@ class Redshift(DbApiWarehouse, Postgres):
                                 "application_name": "ml-watchdog"}
         if s.iam:
             optional = {"db_user": s.user, "cluster_identifier": s.cluster_identifier,
-                        "region": s.region, "profile": s.profile}
+                        "region": s.region, "profile": s.profile,
+                        "endpoint_url": s.api_endpoint}
             args.update(iam=True, **{k: v for k, v in optional.items() if v is not None})
         else:
             args.update(user=s.user, password=s.password.get_secret_value() if s.password
@@ -268,6 +289,19 @@ class Redshift(DbApiWarehouse, Postgres):
         # pyformat `%%` would stay doubled; so the text() form goes through as is.
         return stmt.sql.replace("\\:", ":"), dict(stmt.params)
 
+    #: IAM failures come from botocore before any login (ClientError text: "An error occurred
+    #: (AccessDenied) when calling the GetClusterCredentials operation: ...").
+    ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
+        (r"ClusterNotFound", WarehouseUnavailable,
+         "check settings.cluster_identifier and settings.region"),
+        (r"AccessDenied|not authorized to perform|InvalidClientTokenId|SignatureDoesNotMatch|"
+         r"ExpiredToken|UnrecognizedClient|Unable to locate credentials|NoCredentialsError",
+         WarehouseAuthError, "check the AWS credentials watchdog runs with (environment, "
+         "profile or role) and that their policy allows redshift:GetClusterCredentials for "
+         "settings.user on settings.cluster_identifier"),
+        *Postgres.ERRORS,
+    )
+
     def _driver_error(self, exc: Exception) -> DriverError:
         # server errors carry the ErrorResponse fields as a dict: C is the SQLSTATE, M the text
         detail = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else None
@@ -278,6 +312,15 @@ class Redshift(DbApiWarehouse, Postgres):
 
     def _secrets(self) -> list[str]:
         return [self.settings.password.get_secret_value()] if self.settings.password else []
+
+
+def _quiet_aws_debug() -> None:
+    """botocore logs whole API responses at DEBUG, GetClusterCredentials' temporary database
+    password included: its loggers stay at INFO or above whatever the root level is."""
+    for name in ("botocore", "boto3"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
 
 
 def _join_chunks(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
