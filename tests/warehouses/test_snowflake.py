@@ -46,6 +46,8 @@ def test_audit_events_are_ddl_only_bounded_and_resume_from_the_cursor(seed: DbAp
             'ALTER TABLE "wd_test"."events" ADD COLUMN x INT')
     history(seed, "q-fail", NOW - timedelta(hours=2), "DROP", "drop t", status="FAIL")
     history(seed, "q-select", NOW - timedelta(hours=2), "SELECT", "select 1")
+    history(seed, "q-session", NOW - timedelta(hours=2), "ALTER_SESSION", "alter session")
+    history(seed, "q-user", NOW - timedelta(hours=2), "ALTER_USER", "alter user bob")
     history(seed, "q2", NOW - timedelta(hours=1), "RENAME_COLUMN",
             'ALTER TABLE "wd_test"."events" RENAME COLUMN x TO y')
     with seed.connect() as wh:
@@ -63,6 +65,11 @@ def test_audit_events_are_ddl_only_bounded_and_resume_from_the_cursor(seed: DbAp
                 'ALTER TABLE "wd_test"."events" DROP COLUMN y')
         (late,) = wh.audit_events(cursor)
         assert late.command == "ALTER_TABLE_DROP_COLUMN" and late.objects == ()
+        # a table DDL type not in any list we know still counts (types match by family)
+        history(seed, "q4", NOW - timedelta(minutes=40), "ALTER_TABLE_ALTER_COLUMN_TYPE",
+                'ALTER TABLE "wd_test"."events" ALTER COLUMN z SET DATA TYPE BIGINT')
+        (novel,) = wh.audit_events(late.seq)
+        assert novel.command == "ALTER_TABLE_ALTER_COLUMN_TYPE"
 
 
 def test_a_late_row_that_ran_before_the_cursor_is_read_again_by_the_rewind(

@@ -190,7 +190,8 @@ class Snowflake(DbApiWarehouse):
 
     def _build_audit_events(self, since: int = 0, limit: int = 5000) -> Parts:
         types = {f"t{i}": t for i, t in enumerate(DDL_QUERY_TYPES)}
-        return {"types": ", ".join(f":{n}" for n in types), "floor": FLOOR}, {
+        like = " OR ".join(f"query_type LIKE :{n}" for n in types)
+        return {"types": like, "floor": FLOOR}, {
             **types, "since": int(since), "limit": int(limit), **self._floor(since)}
 
     def _build_audit_objects(self, query_ids: list[str], since: int = 0) -> Parts:
