@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -101,33 +102,18 @@ class VolumeCheck(Check):
         p = self.monitor
         assert isinstance(p, VolumeParams)
         table = ctx.warehouse.table(p.table)
-        seconds = int(p.window.total_seconds())
-        judged = int((ctx.now - p.lateness).timestamp() // seconds) - 1
-        first = judged + 1 - int(p.history.total_seconds() // seconds)
-        rows = ctx.warehouse.count_successes(
-            table, p.time_column, datetime.fromtimestamp(first * seconds, UTC), ctx.now,
-            p.window, [f.predicate() for f in p.success], p.group_by,
-            [f.predicate() for f in p.where],
-        )
-        store = ctx.history
-        flags = _load_flags(store, p.id, seconds, first)
+        found = read_series(ctx.warehouse, p, ctx.now, ctx.history)
         out = self.outcome(str(table))
-        holidays = _holiday_indices(p.holidays, seconds, first, judged)
         lines: list[str] = []
-        for group, windows in _by_group(rows, seconds).items():
-            key = _group_key(group)
-            values = {i: float(w.successes) for i, w in windows.items() if i <= judged}
-            verdicts, flagged = scan(values, range(first, judged + 1), WEEK // p.window,
-                                     p.thresholds(), flags.get(key, set()), holidays)
-            flags[key] = {i for i in flagged if i >= first}
-            label = _label(p.group_by, group)
-            lines.append(self._judge(out, p, label, group, verdicts[judged], windows, seconds))
-            self._silence(out, p, label, windows, ctx.now)
+        for s in found.series:
+            lines.append(self._judge(out, p, s.label, s.group, s.verdicts[found.judged],
+                                     s.windows, found.seconds))
+            self._silence(out, p, s.label, s.windows, ctx.now)
         if not lines:
             out.add(Status.FAIL, "PREDICTIONS_SILENT",
                     f"{table}: no predictions at all in the last {human(p.history)}",
                     lookback=human(p.history))
-        _save_flags(store, p.id, seconds, flags)
+        _save_flags(ctx.history, p.id, found.seconds, found.flags)
         return out.result(f"{table}: " + "; ".join(lines[:3]) + ("; …" if len(lines) > 3 else ""))
 
     def _judge(self, out: Outcome, p: VolumeParams, label: str, group: tuple[Any, ...],
@@ -180,6 +166,54 @@ class VolumeCheck(Check):
                     f"{label}: last successful prediction {human(now - last)} ago "
                     f"(limit {human(limit)})", group=label, last_success=last.isoformat(),
                     max_silence=human(limit))
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One group's windows over the lookback and the verdict on each."""
+
+    group: tuple[Any, ...]
+    label: str
+    windows: dict[int, WindowCount]
+    verdicts: dict[int, Verdict]
+    holidays: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What one read of a volume monitor's table says: window indices are ``start //
+    seconds``; ``judged`` is the newest complete window; ``flags`` the anomalous windows
+    per group key (those remembered from earlier polls included)."""
+
+    seconds: int
+    first: int
+    judged: int
+    series: list[Series]
+    flags: dict[str, set[int]]
+
+
+def read_series(wh: Any, p: VolumeParams, now: datetime, store: History | None) -> Found:
+    """Count the lookback in one query and judge every window of every group, oldest first
+    (what a poll does; the volume report draws the same)."""
+    table = wh.table(p.table)
+    seconds = int(p.window.total_seconds())
+    judged = int((now - p.lateness).timestamp() // seconds) - 1
+    first = judged + 1 - int(p.history.total_seconds() // seconds)
+    rows = wh.count_successes(
+        table, p.time_column, datetime.fromtimestamp(first * seconds, UTC), now, p.window,
+        [f.predicate() for f in p.success], p.group_by, [f.predicate() for f in p.where])
+    flags = _load_flags(store, p.id, seconds, first)
+    holidays = _holiday_indices(p.holidays, seconds, first, judged)
+    series = []
+    for group, windows in _by_group(rows, seconds).items():
+        key = _group_key(group)
+        values = {i: float(w.successes) for i, w in windows.items() if i <= judged}
+        verdicts, flagged = scan(values, range(first, judged + 1), WEEK // p.window,
+                                 p.thresholds(), flags.get(key, set()), holidays)
+        flags[key] = {i for i in flagged if i >= first}
+        series.append(Series(group, _label(p.group_by, group), windows, verdicts,
+                             frozenset(holidays)))
+    return Found(seconds, first, judged, series, flags)
 
 
 def _by_group(rows: Sequence[WindowCount], seconds: int) -> dict[tuple[Any, ...],

@@ -1,0 +1,65 @@
+"""``watchdog volume report MONITOR -o volume-report.html``: volume over time, as a chart."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_commands(sub: Any) -> None:
+    """Add ``watchdog volume`` and its subcommand."""
+    v = sub.add_parser("volume", help="volume monitors: chart successful predictions over time")
+    vsub = v.add_subparsers(dest="volume_command", required=True, metavar="SUBCOMMAND")
+    rep = vsub.add_parser(
+        "report", help="write a self-contained HTML chart of the lookback, per group",
+        description="Count the monitor's lookback as a poll does (one query), judge every "
+                    "window against its seasonal baseline, and write one HTML file with a "
+                    "chart per group: counts, expectations, the quiet band, anomalous "
+                    "windows. Nothing is changed in the state store.")
+    rep.add_argument("monitor", help="id of a `kind: volume` monitor")
+    rep.add_argument("--output", "-o", default="volume-report.html", help="HTML file to write")
+    rep.add_argument("--at", type=_moment, default=None, metavar="TIME",
+                     help="draw the lookback as a poll at this time saw it (ISO 8601, UTC "
+                          "unless it says otherwise), e.g. after an incident; default: now")
+    rep.add_argument("--config", "-c", default="config.yaml")
+    rep.set_defaults(func=cmd_report)
+
+
+def _moment(text: str) -> Any:
+    from datetime import UTC, datetime
+
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time (e.g. 2026-03-04T03:00 or "
+            "2026-03-04T03:00+02:00)") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from watchdog.checks.volume import VolumeParams, read_series
+    from watchdog.checks.volume_report import render
+    from watchdog.cli import load
+    from watchdog.errors import WatchdogError
+    from watchdog.state import Store
+    from watchdog.warehouses import create
+
+    config = load(args.config)
+    monitor = config.monitor(args.monitor)
+    if not isinstance(monitor, VolumeParams):
+        raise WatchdogError(f"monitor {args.monitor!r} is a {monitor.kind} monitor, not volume")
+    wh_config = config.warehouses[monitor.warehouse]
+    now = args.at or datetime.now(UTC)
+    with Store.open(config.state.url) as store, \
+            create(monitor.warehouse, wh_config.type, wh_config.settings) as wh:
+        found = read_series(wh, monitor, now, store)
+        table = str(wh.table(monitor.table))
+    Path(args.output).write_text(render(monitor, table, found, now), encoding="utf-8")
+    flagged = sum(v.anomaly is not None for s in found.series for v in s.verdicts.values())
+    print(f"{args.output}: {len(found.series)} group(s), {flagged} anomalous window(s) in "
+          f"the lookback")
+    return 0
