@@ -109,6 +109,13 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     assert "@slack-growth-ml" in schema["text"] and "Changed by: unknown" in schema["text"]
     assert {"change:column_renamed", "model:retention_uplift", "team:growth-ml"} <= set(
         schema["tags"])
+    # what is better seen than read: a chart page per volume and drift monitor
+    for monitor, graphs in (("predictions_volume", 2), ("features_drift", 5),
+                            ("score_drift", 1)):
+        page = (tmp_path / ".watchdog" / f"{monitor}.html").read_text()
+        assert page.count("<svg") == graphs and "<script" not in page, monitor
+        assert f".watchdog/{monitor}.html: " in proc.stdout
+    assert 'class="anomaly"' in (tmp_path / ".watchdog/predictions_volume.html").read_text()
     # run --once on the same state: exit 1 (a FAIL), and no second event for the same problem
     again = run("run", "--once", cwd=tmp_path)
     assert again.returncode == 1

@@ -143,7 +143,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         runner.close()
     _demo_epilogue(config, results)
+    _demo_charts(config)
     return 0 if not runner.sink_errors else 1
+
+
+def _demo_charts(config: Config) -> None:
+    """What is better seen than read: each volume and drift monitor's report, as HTML."""
+    from datetime import UTC, datetime
+
+    from watchdog.commands import drift, volume
+
+    writers = {"volume": volume.write_report, "drift": drift.write_report}
+    folder = Path(".watchdog")  # beside the demo's state and emitted.jsonl
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    lines = [writers[m.kind](config, m.id, str(folder / f"{m.id}.html"), now)
+             for m in config.monitors if m.kind in writers]
+    if lines:
+        print("Charts (open in a browser):\n  " + "\n  ".join(lines))
 
 
 def _demo_schema_baseline(runner: Any, config: Config, path: str, rebuilt: bool) -> None:

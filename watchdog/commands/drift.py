@@ -60,25 +60,31 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
+
+    from watchdog.cli import load
+
+    config = load(args.config)
+    print(write_report(config, args.monitor, args.output, datetime.now(UTC)))
+    return 0
+
+
+def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:
+    """Write the drift report of one monitor as of ``now``; returns a one-line summary."""
     from pathlib import Path
 
     from watchdog.checks.drift_analysis import analyse
     from watchdog.checks.drift_profile import load_or_build
     from watchdog.checks.drift_report import render
-    from watchdog.cli import load
     from watchdog.state import Store
     from watchdog.warehouses import create
 
-    config = load(args.config)
-    monitor = _monitor(config, args.monitor)
+    monitor = _monitor(config, monitor_id)
     wh_config = config.warehouses[monitor.warehouse]
-    now = datetime.now(UTC)
     with Store.open(config.state.url) as store, \
             create(monitor.warehouse, wh_config.type, wh_config.settings) as wh:
         version, profile, _ = load_or_build(store, wh, monitor, now)
         analysis = analyse(wh, monitor, profile, version, now)
-    Path(args.output).write_text(render(analysis), encoding="utf-8")
+    Path(output).write_text(render(analysis), encoding="utf-8")
     drifted = [f.name for f in analysis.features if f.drifted]
-    print(f"{args.output}: {len(analysis.features)} columns, drifted: "
-          f"{', '.join(drifted) or 'none'}")
-    return 0
+    return (f"{output}: {len(analysis.features)} columns, drifted: "
+            f"{', '.join(drifted) or 'none'}")

@@ -39,27 +39,33 @@ def _moment(text: str) -> Any:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
+
+    from watchdog.cli import load
+
+    config = load(args.config)
+    print(write_report(config, args.monitor, args.output, args.at or datetime.now(UTC)))
+    return 0
+
+
+def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:
+    """Write the volume report of one monitor as of ``now``; returns a one-line summary."""
     from pathlib import Path
 
     from watchdog.checks.volume import VolumeParams, read_series
     from watchdog.checks.volume_report import render
-    from watchdog.cli import load
     from watchdog.errors import WatchdogError
     from watchdog.state import Store
     from watchdog.warehouses import create
 
-    config = load(args.config)
-    monitor = config.monitor(args.monitor)
+    monitor = config.monitor(monitor_id)
     if not isinstance(monitor, VolumeParams):
-        raise WatchdogError(f"monitor {args.monitor!r} is a {monitor.kind} monitor, not volume")
+        raise WatchdogError(f"monitor {monitor_id!r} is a {monitor.kind} monitor, not volume")
     wh_config = config.warehouses[monitor.warehouse]
-    now = args.at or datetime.now(UTC)
     with Store.open(config.state.url) as store, \
             create(monitor.warehouse, wh_config.type, wh_config.settings) as wh:
         found = read_series(wh, monitor, now, store)
         table = str(wh.table(monitor.table))
-    Path(args.output).write_text(render(monitor, table, found, now), encoding="utf-8")
+    Path(output).write_text(render(monitor, table, found, now), encoding="utf-8")
     flagged = sum(v.anomaly is not None for s in found.series for v in s.verdicts.values())
-    print(f"{args.output}: {len(found.series)} group(s), {flagged} anomalous window(s) in "
-          f"the lookback")
-    return 0
+    return (f"{output}: {len(found.series)} group(s), {flagged} anomalous window(s) in "
+            "the lookback")
