@@ -1,6 +1,8 @@
 """Amazon Redshift through redshift-connector: the Postgres adapter, less what differs.
 
-Columns come from ``svv_columns`` (local and external tables, late-binding views), the DDL
+Columns come from ``svv_columns`` (local and external tables, late-binding views; visible to
+every user, where ``svv_all_columns`` shows a regular user only its own rows:
+https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_COLUMNS.html), the DDL
 audit log from ``sys_query_history`` (serverless and provisioned) or ``stl_ddltext``
 (provisioned only), and the opt-in change probe from the same log. There is no TABLESAMPLE:
 :meth:`sample` keeps the documented fallback, ``ORDER BY RANDOM() LIMIT n``. See the README
