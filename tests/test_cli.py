@@ -162,3 +162,14 @@ def test_launcher_says_clearly_when_watchdog_is_the_other_package(tmp_path: Path
                           text=True, env={**os.environ, "PYTHONPATH": f"{tmp_path}:{ROOT}"})
     assert proc.returncode == 2
     assert "resolves to another package" in proc.stderr and str(fake) in proc.stderr
+
+
+def test_demo_after_its_state_was_removed_plants_and_catches_the_schema_change_again(
+        tmp_path: Path) -> None:
+    shutil.copy(ROOT / "config.yaml", tmp_path)
+    shutil.copytree(ROOT / "contracts", tmp_path / "contracts")
+    assert "schema_changes         schema     FAIL" in run("demo", cwd=tmp_path).stdout
+    shutil.rmtree(tmp_path / ".watchdog")  # a newcomer starting over, the warehouse kept
+    again = run("demo", cwd=tmp_path)
+    assert "demo warehouse demo/warehouse.duckdb: built" in again.stdout
+    assert "schema_changes         schema     FAIL" in again.stdout, again.stdout

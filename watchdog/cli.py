@@ -133,11 +133,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise WatchdogError(f"{args.config} has no `demo:` section",
                             hint="add `demo: {warehouse: <a duckdb warehouse>}`")
     path = str(config.warehouses[config.demo.warehouse].settings.get("path", "demo.duckdb"))
-    info = build(path, force=args.rebuild)
-    state = "built" if info.built else "already current"
-    print(f"demo warehouse {path}: {state} ({', '.join(f'{k} {v}' for k, v in info.rows.items())})")
     runner = open_runner(config)
     try:
+        # a new state store has no schema baseline: the planted schema change must be made
+        # again after one is taken, so the data is rebuilt too
+        info = build(path, force=args.rebuild or _no_schema_baseline(runner, config))
+        state = "built" if info.built else "already current"
+        rows = ", ".join(f"{k} {v}" for k, v in info.rows.items())
+        print(f"demo warehouse {path}: {state} ({rows})")
         _demo_schema_baseline(runner, config, path, info.built)
         results = runner.run_pass(None, trigger="demo", progress=progress)
     finally:
@@ -161,6 +164,11 @@ def _demo_charts(config: Config) -> None:
              for m in config.monitors if m.kind in writers]
     if lines:
         print("Charts (open in a browser):\n  " + "\n  ".join(lines))
+
+
+def _no_schema_baseline(runner: Any, config: Config) -> bool:
+    return any(runner.store.get_artifact("schema_state", m.id) is None
+               for m in config.monitors if m.kind == "schema")
 
 
 def _demo_schema_baseline(runner: Any, config: Config, path: str, rebuilt: bool) -> None:
