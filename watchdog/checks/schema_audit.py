@@ -11,9 +11,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
 
+from watchdog import sqltext
 from watchdog.checks.schema_diff import RenameHints
 from watchdog.models import AuditEvent
 
@@ -34,11 +34,7 @@ def parse(events: Sequence[AuditEvent], dialect: str | None) -> list[Parsed]:
     """Parse every event's statement text (it may hold several statements)."""
     out = []
     for event in events:
-        try:
-            trees = tuple(sqlglot.parse(event.statement, read=dialect))
-        except sqlglot.errors.SqlglotError:
-            trees = (None,)
-        out.append(Parsed(event, trees))
+        out.append(Parsed(event, sqltext.parse(event.statement, dialect)))
     return out
 
 

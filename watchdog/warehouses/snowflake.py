@@ -17,9 +17,9 @@ from typing import Any, ClassVar, Literal
 
 import pydantic
 import snowflake.connector  # noqa: F401  (fail at lookup, naming the extra, if missing)
-import sqlglot
 from sqlglot import exp
 
+from watchdog import sqltext
 from watchdog.errors import (
     TableNotFound,
     UnsupportedFeature,
@@ -274,10 +274,7 @@ class Snowflake(DbApiWarehouse):
         schema resolve short names; only QUERY_HISTORY knows them, so the check cannot)."""
         if not database or database == self.settings.database:
             return []
-        try:
-            trees = sqlglot.parse(statement, read=self.DIALECT)
-        except sqlglot.errors.SqlglotError:
-            return []
+        trees = sqltext.parse(statement, self.DIALECT)
         return [f"{database}.{t.db or schema}.{t.name}" for tree in trees if tree is not None
                 for t in tree.find_all(exp.Table)
                 if t.name and not t.catalog and (t.db or schema)]
