@@ -100,7 +100,10 @@ def test_the_command_writes_the_page_and_refuses_other_kinds(tmp_path: Path, cap
         assert main(["volume", "report", "vol", "-c", config, "-o", str(out),
                      "--at", NOW.isoformat()]) == 0
         assert main(["volume", "report", "fresh", "-c", config]) == 1
+        assert main(["volume", "report", "vol", "-c", config, "-o",
+                     str(tmp_path / "missing" / "v.html")]) == 2
     printed = capsys.readouterr()
+    assert f"cannot write {tmp_path}/missing/v.html: No such file or directory" in printed.err
     assert f"{out}: 1 group(s), 0 anomalous window(s) in the lookback" in printed.out
     assert "'fresh' is a freshness monitor, not volume" in printed.err
     assert "Traceback" not in printed.err and out.read_text().count("<svg") == 2

@@ -9,3 +9,19 @@ from __future__ import annotations
 
 #: Modules (under watchdog.commands) whose subcommands the CLI offers, in --help order.
 MODULES: tuple[str, ...] = ("contracts", "drift", "setup", "volume")
+
+
+def write_page(output: str, text: str) -> None:
+    """Write a report page; an unwritable ``--output`` is one line and exit 2, not a
+    traceback."""
+    from pathlib import Path
+
+    from watchdog.errors import WatchdogError
+
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        error = WatchdogError(f"cannot write {output}: {exc.strerror or exc}",
+                              hint="choose an --output whose folder exists and is writable")
+        error.exit_code = 2
+        raise error from None

@@ -70,11 +70,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:
     """Write the drift report of one monitor as of ``now``; returns a one-line summary."""
-    from pathlib import Path
-
     from watchdog.checks.drift_analysis import analyse
     from watchdog.checks.drift_profile import load_or_build
     from watchdog.checks.drift_report import render
+    from watchdog.commands import write_page
     from watchdog.state import Store
     from watchdog.warehouses import create
 
@@ -84,7 +83,7 @@ def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:
             create(monitor.warehouse, wh_config.type, wh_config.settings) as wh:
         version, profile, _ = load_or_build(store, wh, monitor, now)
         analysis = analyse(wh, monitor, profile, version, now)
-    Path(output).write_text(render(analysis), encoding="utf-8")
+    write_page(output, render(analysis))
     drifted = [f.name for f in analysis.features if f.drifted]
     return (f"{output}: {len(analysis.features)} columns, drifted: "
             f"{', '.join(drifted) or 'none'}")

@@ -49,10 +49,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:
     """Write the volume report of one monitor as of ``now``; returns a one-line summary."""
-    from pathlib import Path
-
     from watchdog.checks.volume import VolumeParams, read_series
     from watchdog.checks.volume_report import render
+    from watchdog.commands import write_page
     from watchdog.errors import WatchdogError
     from watchdog.state import Store
     from watchdog.warehouses import create
@@ -65,7 +64,7 @@ def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:
             create(monitor.warehouse, wh_config.type, wh_config.settings) as wh:
         found = read_series(wh, monitor, now, store)
         table = str(wh.table(monitor.table))
-    Path(output).write_text(render(monitor, table, found, now), encoding="utf-8")
+    write_page(output, render(monitor, table, found, now))
     flagged = sum(v.anomaly is not None for s in found.series for v in s.verdicts.values())
     return (f"{output}: {len(found.series)} group(s), {flagged} anomalous window(s) in "
             "the lookback")
