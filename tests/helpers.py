@@ -69,3 +69,13 @@ def yaml_block(data: dict[str, Any], indent: int) -> str:
     import yaml
 
     return textwrap.indent(yaml.safe_dump(data, sort_keys=False), " " * indent)
+
+
+def schema_config(wh: dict[str, Any], tables: Sequence[str]) -> str:
+    """Config text: warehouse ``wh`` (its ``type`` and ``settings``) and one schema monitor
+    ``sc`` over ``tables``."""
+    import json
+
+    return ("env: test\nwarehouses:\n  wh:\n" + yaml_block(wh, 4) + "sinks: {}\nmonitors:\n"
+            "  - id: sc\n    kind: schema\n    warehouse: wh\n"
+            f"    tables: {json.dumps(list(tables))}\n")

@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("fakesnow")
 
-from tests.helpers import config_from, yaml_block  # noqa: E402
+from tests.helpers import config_from, schema_config  # noqa: E402
 from tests.warehouses.standins.dbapi_seeder import DbApiSeeder  # noqa: E402
 from tests.warehouses.standins.fakesnow_backend import (  # noqa: E402
     snowflake_backend,
@@ -28,18 +28,6 @@ from watchdog.sinks import create as create_sink  # noqa: E402
 from watchdog.state import Store  # noqa: E402
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-TEMPLATE = """\
-env: test
-warehouses:
-  wh:
-{wh}
-sinks: {{}}
-monitors:
-  - id: sc
-    kind: schema
-    warehouse: wh
-    tables: ["wd_test.features"]
-"""
 KEY = "watchdog:schema:sc:wd_test.features"
 
 
@@ -67,7 +55,7 @@ def poll(tmp_path: Path, seed: DbApiSeeder, now: datetime = NOW) -> list[dict[st
     wh = {"type": "snowflake", "settings": {**seed.settings, "change_probe": True}}
     sink = create_sink("jsonl", {"path": str(tmp_path / "out.jsonl")})
     store = Store.open(f"sqlite:///{tmp_path}/state.db")
-    r = Runner(config_from(tmp_path, TEMPLATE.format(wh=yaml_block(wh, 4))), store, [sink],
+    r = Runner(config_from(tmp_path, schema_config(wh, ["wd_test.features"])), store, [sink],
                clock=lambda: now)
     try:
         r.run_pass()

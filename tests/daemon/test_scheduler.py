@@ -6,6 +6,8 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -62,19 +64,29 @@ def test_a_crashing_job_is_counted_and_announced(tmp_path: Path) -> None:
     assert failures and failures[0]["value"] == 1 and "monitor:f" in failures[0]["tags"]
 
 
-def test_two_daemons_on_one_store_run_each_monitor_once_and_fail_over(tmp_path: Path) -> None:
-    """Two replicas share a state store: only the lease holder runs monitors; when it stops
-    cleanly the standby takes over at its next job, and with it the results."""
+@contextmanager
+def replicas(tmp_path: Path, lease: str) -> Iterator[tuple[list[Runner], list[Daemon]]]:
+    """Two daemons (runners, stores) on one SQLite state file, one freshness monitor."""
     with database("duckdb", tmp_path) as (engine, wh, schema):
         make_events(engine, schema, [])
         text = ("env: test\nwarehouses:\n  wh:\n" + yaml_block(wh, 4) + "sinks: {}\n"
-                "daemon: {heartbeat: 1h, leader_lease: 10m}\nmonitors:\n"
+                f"daemon: {{heartbeat: 1h, leader_lease: {lease}}}\nmonitors:\n"
                 "  - {id: f, kind: freshness, warehouse: wh, table: events, time_column: ts,"
                 " max_age: 1h, schedule: {every: 1h}}\n")
         url = f"sqlite:///{tmp_path / 'state.db'}"
         runners = [Runner(config_from(tmp_path, text), Store.open(url), []) for _ in range(2)]
-        first, second = (Daemon(r) for r in runners)
+        try:
+            yield runners, [Daemon(r) for r in runners]
+        finally:
+            for r in runners:
+                r.close()
+                r.store.close()
 
+
+def test_two_daemons_on_one_store_run_each_monitor_once_and_fail_over(tmp_path: Path) -> None:
+    """Two replicas share a state store: only the lease holder runs monitors; when it stops
+    cleanly the standby takes over at its next job, and with it the results."""
+    with replicas(tmp_path, "10m") as (runners, (first, second)):
         def results() -> int:
             return len(runners[0].store.results("f"))
 
@@ -89,26 +101,12 @@ def test_two_daemons_on_one_store_run_each_monitor_once_and_fail_over(tmp_path: 
         second.run_monitor("f")
         first.run_monitor("f")
         assert (first.leader, second.leader, results()) == (False, True, 2)
-        for r in runners:
-            r.close()
-            r.store.close()
 
 
 def test_a_leader_that_dies_is_replaced_after_its_lease(tmp_path: Path) -> None:
-    with database("duckdb", tmp_path) as (engine, wh, schema):
-        make_events(engine, schema, [])
-        text = ("env: test\nwarehouses:\n  wh:\n" + yaml_block(wh, 4) + "sinks: {}\n"
-                "daemon: {heartbeat: 1h, leader_lease: 1s}\nmonitors:\n"
-                "  - {id: f, kind: freshness, warehouse: wh, table: events, time_column: ts,"
-                " max_age: 1h, schedule: {every: 1h}}\n")
-        url = f"sqlite:///{tmp_path / 'state.db'}"
-        runners = [Runner(config_from(tmp_path, text), Store.open(url), []) for _ in range(2)]
-        dead, standby = (Daemon(r) for r in runners)
+    with replicas(tmp_path, "1s") as (runners, (dead, standby)):
         assert dead.lease_tick() and not standby.lease_tick()
         time.sleep(1.2)  # the leader stopped renewing (killed: no release)
         assert standby.lease_tick()
         standby.run_monitor("f")
         assert len(runners[1].store.results("f")) == 1
-        for r in runners:
-            r.close()
-            r.store.close()

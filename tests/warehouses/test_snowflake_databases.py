@@ -17,7 +17,7 @@ pytest.importorskip("fakesnow")
 
 import sqlglot  # noqa: E402
 
-from tests.helpers import config_from, yaml_block  # noqa: E402
+from tests.helpers import config_from, schema_config  # noqa: E402
 from tests.warehouses.standins.dbapi_seeder import DbApiSeeder  # noqa: E402
 from tests.warehouses.standins.fakesnow_backend import (  # noqa: E402
     other_database,
@@ -169,18 +169,6 @@ def test_multi_database_sql_matches_golden(query: str) -> None:
 
 # -- end to end: a schema monitor over both databases --------------------------------------
 
-TEMPLATE = """\
-env: test
-warehouses:
-  wh:
-{wh}
-sinks: {{}}
-monitors:
-  - id: sc
-    kind: schema
-    warehouse: wh
-    tables: ["wd_test.kept", "{db2}.wd_test.moved"]
-"""
 
 
 def history(seed: DbApiSeeder, qid: str, at: datetime, text: str, user: str,
@@ -196,7 +184,7 @@ def poll(tmp_path: Path, settings: dict[str, Any], db2: str) -> list[dict[str, A
     wh = {"type": "snowflake", "settings": settings}
     sink = create_sink("jsonl", {"path": str(tmp_path / "out.jsonl")})
     store = Store.open(f"sqlite:///{tmp_path}/state.db")
-    text = TEMPLATE.format(wh=yaml_block(wh, 4), db2=db2)
+    text = schema_config(wh, ["wd_test.kept", f"{db2}.wd_test.moved"])
     runner = Runner(config_from(tmp_path, text), store, [sink], clock=lambda: NOW)
     try:
         runner.run_pass()

@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("fakesnow")
 
-from tests.helpers import config_from, yaml_block  # noqa: E402
+from tests.helpers import config_from, schema_config  # noqa: E402
 from tests.warehouses.standins.fakesnow_backend import snowflake_backend, stamp_ddl  # noqa: E402
 from tests.warehouses.standins.snowflake_proxy import Recorder, recording_proxy  # noqa: E402
 from watchdog.daemon.runner import Runner  # noqa: E402
@@ -19,18 +19,6 @@ from watchdog.models import CheckResult  # noqa: E402
 from watchdog.state import Store  # noqa: E402
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-TEMPLATE = """\
-env: test
-warehouses:
-  wh:
-{wh}
-sinks: {{}}
-monitors:
-  - id: sc
-    kind: schema
-    warehouse: wh
-    tables: ["wd_test.features"]
-"""
 
 
 def reasons(result: CheckResult) -> set[str]:
@@ -52,7 +40,7 @@ def test_a_poll_reads_columns_only_after_last_ddl_moved(tmp_path: Path) -> None:
         s = seed.settings
         with recording_proxy(s["host"], s["port"]) as (port, recorder):
             wh = {"type": "snowflake", "settings": {**s, "port": port, "change_probe": True}}
-            cfg = config_from(tmp_path, TEMPLATE.format(wh=yaml_block(wh, 4)))
+            cfg = config_from(tmp_path, schema_config(wh, ["wd_test.features"]))
             runner = Runner(cfg, Store.open(f"sqlite:///{tmp_path}/state.db"), [],
                             clock=lambda: NOW)
             monitor = cfg.monitor("sc")
