@@ -8,6 +8,7 @@ is small, additive and runs in the same transaction that records the new version
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -15,17 +16,14 @@ from sqlalchemy.engine import Connection
 from watchdog.state import tables as t
 
 
-def _add_column(table: sa.Table, name: str) -> Callable[[Connection], None]:
-    def step(conn: Connection) -> None:
-        column = table.c[name]
-        kind = column.type.compile(dialect=conn.dialect)
-        conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
-    return step
+def _add_column(conn: Connection, column: sa.Column[Any]) -> None:
+    kind = column.type.compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE {column.table.name} ADD COLUMN {column.name} {kind}"))
 
 
 def _to_3(conn: Connection) -> None:
     """Version 3: outbox dead letters, and the daemon leader lease."""
-    _add_column(t.outbox, "rejected_at")(conn)
+    _add_column(conn, t.outbox.c.rejected_at)
     t.leases.create(conn)
 
 

@@ -134,11 +134,6 @@ def mark_times(table: TableRef, where: Iterable[Predicate]) -> list[Predicate]:
     return out
 
 
-#: The comparison each value-check argument makes with its column (see ``rulesql.passes``).
-_RULE_OPS = {"equal_to": "=", "not_equal_to": "<>", "greater_than": ">",
-             "greater_than_or_equal_to": ">=", "less_than": "<", "less_than_or_equal_to": "<="}
-
-
 def mark_rule_times(table: TableRef, rules: Iterable[Rule]) -> list[Rule]:
     """``rules`` with each datetime argument of a value check made a :class:`TimeBind` on
     the rule's column, so that a contract bound on a DATETIME or DATE column compares."""
@@ -150,8 +145,8 @@ def mark_rule_times(table: TableRef, rules: Iterable[Rule]) -> list[Rule]:
     out = []
     for rule in rules:
         a = dict(rule.args)
-        if rule.check in _RULE_OPS and "value" in a:
-            a["value"] = mark(rule, _RULE_OPS[rule.check], a["value"])
+        if rule.check in rulesql.COMPARE and "value" in a:  # the ops rulesql.passes writes
+            a["value"] = mark(rule, rulesql.COMPARE[rule.check], a["value"])
         elif rule.check == "in_range":
             a["min_value"] = mark(rule, ">=" if a.get("include_min", True) else ">",
                                   a.get("min_value"))

@@ -231,12 +231,6 @@ class Redshift(DbApiWarehouse, Postgres):
     def _build_audit_ddltext(self, since: int = 0, limit: int = 5000) -> Parts:
         return {}, {"since": int(since), "limit": int(limit)}
 
-    def _build_schema_version_ddltext(self) -> Parts:
-        return {}, {}
-
-    def _build_syslog_access(self) -> Parts:
-        return {}, {}
-
     def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
         query = "audit_events" if self.settings.audit_source == "sys_query_history" else (
             "audit_ddltext")

@@ -44,11 +44,11 @@ MAX_REPEAT = 255
 
 def pushes_regex(wh: SqlWarehouse, pattern: str) -> bool:
     """See :meth:`~watchdog.warehouses.base.Warehouse.pushes_regex`."""
-    return wh.SUPPORTS_REGEX and _valid(pattern) and PORTABLE[wh.REGEX_SYNTAX](pattern)
+    return wh.SUPPORTS_REGEX and PORTABLE[wh.REGEX_SYNTAX](pattern)
 
 
 def _valid(pattern: str) -> bool:
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # Python's nested-set warnings: the scan rejects those
         warnings.simplefilter("ignore", FutureWarning)
         try:
             re.compile(pattern)
@@ -73,31 +73,24 @@ _ARE_LACKS = re.compile(
 
 
 def _lacks(finder: re.Pattern[str]) -> Callable[[str], bool]:
-    """A test that no match of ``finder`` has a capture group (escapes are consumed whole, so
-    an escaped ``\\(`` never reads as a group)."""
+    """A test that a pattern is valid and no match of ``finder`` has a capture group (escapes
+    are consumed whole, so an escaped ``\\(`` never reads as a group)."""
     def portable(pattern: str) -> bool:
-        return not any(any(m.groups()) for m in finder.finditer(pattern))
+        return _valid(pattern) and not any(any(m.groups()) for m in finder.finditer(pattern))
     return portable
+
+
+def posix_portable(pattern: str) -> bool:
+    """True when a POSIX ERE engine matches ``pattern`` where Python's ``re`` does."""
+    return _valid(pattern) and bool(pattern) and _Scanner(pattern).run()
 
 
 #: The patterns each regex syntax reads as Python's ``re.match`` does, by ``REGEX_SYNTAX``.
 PORTABLE: dict[str, Callable[[str], bool]] = {
     "re2": _lacks(_RE2_LACKS),
     "are": _lacks(_ARE_LACKS),
-    "posix": lambda pattern: posix_portable(pattern),
+    "posix": posix_portable,
 }
-
-
-def posix_portable(pattern: str) -> bool:
-    """True when a POSIX ERE engine matches ``pattern`` where Python's ``re`` does."""
-    with warnings.catch_warnings():  # Python's nested-set warnings: the scan rejects those
-        warnings.simplefilter("ignore", FutureWarning)
-        try:
-            re.compile(pattern)
-        except re.error:
-            return False  # the sampled path reports an invalid pattern itself
-    scanner = _Scanner(pattern)
-    return bool(pattern) and scanner.run()
 
 
 class _Scanner:

@@ -20,8 +20,9 @@ from watchdog.models import Predicate, Rule, RuleCounts, TableRef
 if TYPE_CHECKING:
     from watchdog.warehouses.sqlbase import Parts, SqlWarehouse
 
-_COMPARE = {"equal_to": "=", "not_equal_to": "<>", "greater_than": ">",
-            "greater_than_or_equal_to": ">=", "less_than": "<", "less_than_or_equal_to": "<="}
+#: The comparison operator of each single-value check (``args['value']``).
+COMPARE = {"equal_to": "=", "not_equal_to": "<>", "greater_than": ">",
+           "greater_than_or_equal_to": ">=", "less_than": "<", "less_than_or_equal_to": "<="}
 #: Families whose values may be NaN (the adapter's MISSING template applies).
 _NAN_FAMILIES = frozenset({"float", "decimal"})
 
@@ -48,8 +49,8 @@ def missing(wh: SqlWarehouse, rule: Rule, column: str) -> str:
 def passes(wh: SqlWarehouse, rule: Rule, column: str, bind: _Binds) -> str:
     """The condition a non-missing value of a value check must meet."""
     a = rule.args
-    if rule.check in _COMPARE:
-        return f"{column} {_COMPARE[rule.check]} {bind(a['value'])}"
+    if rule.check in COMPARE:
+        return f"{column} {COMPARE[rule.check]} {bind(a['value'])}"
     if rule.check == "in_range":
         low = ">=" if a.get("include_min", True) else ">"
         high = "<=" if a.get("include_max", True) else "<"

@@ -173,21 +173,21 @@ def _collect(wh: Snowflake, rows: Sequence[tuple[Any, ...]],
 
 def columns(wh: Snowflake, tables: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
     """See :meth:`~watchdog.warehouses.base.Warehouse.columns`."""
-    tables = list(dict.fromkeys(tables))
-    if not tables:
-        return {}
-    rows = wh._rows(wh.render("columns", tables=tables))
-    return _collect(wh, rows, parts(tables))
+    return _read_columns(wh, "columns", "tables", tables)
 
 
 def schema_columns(wh: Snowflake,
                    patterns: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
     """See :meth:`~watchdog.warehouses.base.Warehouse.schema_columns`."""
-    patterns = list(dict.fromkeys(patterns))
-    if not patterns:
+    return _read_columns(wh, "schema_columns", "patterns", patterns)
+
+
+def _read_columns(wh: Snowflake, query: str, arg: str,
+                  refs: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
+    refs = list(dict.fromkeys(refs))
+    if not refs:
         return {}
-    rows = wh._rows(wh.render("schema_columns", patterns=patterns))
-    return _collect(wh, rows, parts(patterns))
+    return _collect(wh, wh._rows(wh.render(query, **{arg: refs})), parts(refs))
 
 
 def schema_fingerprints(wh: Snowflake, patterns: Sequence[TableRef]) -> dict[TableRef, str]:

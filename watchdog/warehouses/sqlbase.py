@@ -221,20 +221,19 @@ class SqlWarehouse(Warehouse):
         """The exact statement the fact methods run for ``query`` with these arguments."""
         if query not in self.QUERIES:
             raise ValueError(f"{self.NAME} has no query {query!r}: {sorted(self.QUERIES)}")
-        build = getattr(self, f"_build_{query}")
-        fragments, params = build(**args)
+        build = getattr(self, f"_build_{query}", None)
+        if build is None:  # a fixed query: no fragments, no binds
+            if args:
+                raise TypeError(f"{self.NAME} query {query!r} takes no arguments")
+            fragments, params = {}, {}
+        else:
+            fragments, params = build(**args)
         if "table" in args:
             subject = str(args["table"])
         else:
             subject = ", ".join(str(t) for t in args.get("tables", ()))
         sql = self.QUERIES[query].format(**fragments)
         return Statement(name=query, sql=sql, params=params, subject=subject)
-
-    def _build_ping(self) -> Parts:
-        return {}, {}
-
-    def _build_schema_version(self) -> Parts:
-        return {}, {}
 
     def _build_columns(self, tables: Sequence[TableRef]) -> Parts:
         params: dict[str, Any] = {}
