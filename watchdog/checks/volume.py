@@ -176,20 +176,21 @@ class Series:
     label: str
     windows: dict[int, WindowCount]
     verdicts: dict[int, Verdict]
-    holidays: frozenset[int]
 
 
 @dataclass(frozen=True, slots=True)
 class Found:
     """What one read of a volume monitor's table says: window indices are ``start //
     seconds``; ``judged`` is the newest complete window; ``flags`` the anomalous windows
-    per group key (those remembered from earlier polls included)."""
+    per group key (those remembered from earlier polls included); ``holidays`` the windows
+    neither judged nor used as baselines."""
 
     seconds: int
     first: int
     judged: int
     series: list[Series]
     flags: dict[str, set[int]]
+    holidays: frozenset[int]
 
 
 def read_series(wh: Any, p: VolumeParams, now: datetime, store: History | None) -> Found:
@@ -211,9 +212,8 @@ def read_series(wh: Any, p: VolumeParams, now: datetime, store: History | None) 
         verdicts, flagged = scan(values, range(first, judged + 1), WEEK // p.window,
                                  p.thresholds(), flags.get(key, set()), holidays)
         flags[key] = {i for i in flagged if i >= first}
-        series.append(Series(group, _label(p.group_by, group), windows, verdicts,
-                             frozenset(holidays)))
-    return Found(seconds, first, judged, series, flags)
+        series.append(Series(group, _label(p.group_by, group), windows, verdicts))
+    return Found(seconds, first, judged, series, flags, frozenset(holidays))
 
 
 def _by_group(rows: Sequence[WindowCount], seconds: int) -> dict[tuple[Any, ...],

@@ -10,6 +10,7 @@ judges (a vertical rule). Nothing is fetched when the page is viewed. Pure: data
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from html import escape
 
@@ -74,7 +75,7 @@ def chart_svg(s: Series, found: Found, p: VolumeParams, width: int = 900,
            f'{escape(s.label)}" data-windows="{len(indices)}" '
            f'aria-label="successful predictions of {escape(s.label)}">']
     for k, i in enumerate(indices):  # holidays behind everything
-        if i in s.holidays:
+        if i in found.holidays:
             out.append(f'<rect class="holiday" x="{x(k) - 2:.1f}" y="{bottom - plot_h}" '
                        f'width="4" height="{plot_h}" fill="#ddd"/>')
     low = [(k, e * (1 - change)) for k, e in enumerate(expected) if e is not None]
@@ -140,8 +141,8 @@ def _runs(points: list[tuple[int, float | None]]) -> list[list[tuple[int, float]
     return [r for r in runs if r]
 
 
-def _points(pairs: object) -> str:
-    return " ".join(f"{a:.1f},{b:.1f}" for a, b in pairs)  # type: ignore[attr-defined]
+def _points(pairs: Iterable[tuple[float, float]]) -> str:
+    return " ".join(f"{a:.1f},{b:.1f}" for a, b in pairs)
 
 
 def _time(index: int, seconds: int) -> datetime:

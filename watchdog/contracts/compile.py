@@ -64,15 +64,13 @@ def compatible(dtype: str | None, family: str) -> bool:
 
 
 def plan(
-    spec: ContractSpec, live: Sequence[Column], *,
-    supports_regex: bool | Callable[[str], bool],
+    spec: ContractSpec, live: Sequence[Column], *, supports_regex: Callable[[str], bool],
 ) -> tuple[list[Planned], list[SchemaIssue]]:
     """The checks to run on a table with columns ``live``, and the schema problems found.
 
-    ``supports_regex`` says which ``str_matches`` patterns run in the warehouse: one answer
-    for all, or per pattern (``Warehouse.pushes_regex``); the others run on the sample.
+    ``supports_regex`` says, per pattern, which ``str_matches`` checks run in the warehouse
+    (``Warehouse.pushes_regex``); the others run on the sample.
     """
-    pushes = supports_regex if callable(supports_regex) else lambda _: bool(supports_regex)
     by_name = {c.name.lower(): c for c in live}
     checks: list[Planned] = []
     issues: list[SchemaIssue] = []
@@ -88,7 +86,7 @@ def plan(
             issues.append(SchemaIssue(
                 reason="DTYPE_MISMATCH", column=name,
                 message=f"column {name} is {found.data_type}, the contract says {col.dtype}"))
-        checks += _column_checks(spec, name, found, fits, pushes)
+        checks += _column_checks(spec, name, found, fits, supports_regex)
     checks += _table_checks(spec, by_name)
     return checks, issues
 

@@ -205,7 +205,7 @@ def test_contract_failures_through_the_runner(fake: Fake,
     columns = wh.render("columns", tables=[USERS]).sql
     record(fake[0], columns, COLUMN_SCHEMA, columns_rows(USERS, live), names("users"))
     checks, issues = plan(monitor.spec, wh.columns([USERS])[USERS],  # type: ignore[attr-defined]
-                          supports_regex=wh.SUPPORTS_REGEX)
+                          supports_regex=wh.pushes_regex)
     assert issues == [] and all(c.where == "warehouse" for c in checks)
     rules = [c.rule for c in checks]
     counts = wh.render("contract_failures", table=USERS, rules=rules).sql
