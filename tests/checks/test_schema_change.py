@@ -329,10 +329,10 @@ def test_the_audit_read_pages_past_one_page_of_ddl(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """More DDL between two polls than one audit page holds: every statement is read (the
     newest one says who made the last change), none twice."""
-    from watchdog.checks import schema_change
+    from watchdog.checks import schema_audit
     from watchdog.warehouses import create
 
-    monkeypatch.setattr(schema_change, "AUDIT_PAGE", 2)  # the page size, not the behaviour
+    monkeypatch.setattr(schema_audit, "PAGE", 2)  # the page size, not the behaviour
     with _audited_postgres() as (engine, url):
         wh = {"type": "postgres", "settings": {"url": url}}
         adapter = create("wh", "postgres", {"url": url})
@@ -340,7 +340,7 @@ def test_the_audit_read_pages_past_one_page_of_ddl(tmp_path: Path,
         ddl(engine, "CREATE SCHEMA app", "CREATE TABLE app.features (a INTEGER, z TEXT)")
         poll(tmp_path, wh, "app")
         ddl(engine, *(f"ALTER TABLE app.features ADD COLUMN c{i} INTEGER" for i in range(7)))
-        assert len(schema_change._read_audit(adapter, 0)) == 9  # 2 + 7 statements, 5 pages
+        assert len(schema_audit.read(adapter, 0)) == 9  # 2 + 7 statements, 5 pages
         _result, (event,) = poll(tmp_path, wh, "app")
         adapter.close()
     text = event["text"]

@@ -70,3 +70,31 @@ def test_a_poll_reads_columns_only_after_last_ddl_moved(tmp_path: Path) -> None:
                 assert sent(recorder) == (1, 0)
             finally:
                 runner.close()
+
+
+def test_one_catalog_read_names_the_authors_of_every_changed_table(tmp_path: Path) -> None:
+    """Two tables changed in one poll, no audit row yet: each event names its own author,
+    from a single LAST_DDL_BY query for both."""
+    with snowflake_backend(tmp_path / "sf") as seed:
+        seed.execute("DELETE FROM SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY")
+        for name in ("features", "labels"):
+            seed.execute(f'CREATE TABLE {{schema}}."{name}" (a INTEGER)')
+        s = seed.settings
+        with recording_proxy(s["host"], s["port"]) as (port, recorder):
+            wh = {"type": "snowflake", "settings": {**s, "port": port}}
+            cfg = config_from(tmp_path, schema_config(wh, ["wd_test.features", "wd_test.labels"]))
+            runner = Runner(cfg, Store.open(f"sqlite:///{tmp_path}/state.db"), [],
+                            clock=lambda: NOW)
+            try:
+                runner.check(cfg.monitor("sc"))
+                for name, who in (("features", "BOB"), ("labels", "CAROL")):
+                    seed.execute(f'ALTER TABLE {{schema}}."{name}" ADD COLUMN b INTEGER')
+                    stamp_ddl(s["database"], "wd_test", name, who)
+                recorder.clear()
+                changed = runner.check(cfg.monitor("sc"))
+            finally:
+                runner.close()
+    authors = {e.title.split(" on ")[1].split(":")[0]: e.text for e in changed.events}
+    assert "`BOB` (the catalog's" in authors["wd_test.features"]
+    assert "`CAROL` (the catalog's" in authors["wd_test.labels"]
+    assert sum("last_ddl_by" in q.lower() for q in recorder.queries()) == 1

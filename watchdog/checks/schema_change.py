@@ -29,7 +29,6 @@ from watchdog.config.models import MonitorConfig
 from watchdog.errors import UnsupportedFeature, WarehouseError
 from watchdog.models import (
     AlertEvent,
-    AuditEvent,
     CheckResult,
     Column,
     SchemaChange,
@@ -168,7 +167,9 @@ class SchemaChangeCheck(Check):
         hints = schema_audit.rename_hints(parsed, default) if parsed else RenameHints()
         changes = diff(previous, current, hints)
         groups = _group(changes)
-        events = late + [self._table_event(ctx, out, table, group, parsed, unknown)
+        authors = schema_audit.CatalogAuthors(
+            wh, [n for table, group in groups.items() for n in _names(table, group)])
+        events = late + [self._table_event(ctx, out, table, group, parsed, unknown, authors)
                          for table, group in groups.items()]
         changed = {c.table for c in changes} | {c.after for c in changes
                                                 if c.kind == "table_renamed" and c.after}
@@ -180,14 +181,14 @@ class SchemaChangeCheck(Check):
         if not wh.SUPPORTS_AUDIT_LOG or floor == self._cursor:
             return
         with contextlib.suppress(WarehouseError):
-            self._late.fresh(_read_audit(wh, floor), floor)
+            self._late.fresh(schema_audit.read(wh, floor), floor)
 
     def _audit_events(self, wh: Warehouse) -> tuple[list[schema_audit.Parsed], str]:
         if not wh.SUPPORTS_AUDIT_LOG:
             return [], f"unknown (warehouse `{wh.name}` keeps no DDL audit log)"
         try:
             floor = wh.audit_rewind(self._cursor)
-            events = self._late.fresh(_read_audit(wh, floor), floor)
+            events = self._late.fresh(schema_audit.read(wh, floor), floor)
         except UnsupportedFeature:
             return [], (f"unknown (no audit log yet: run `watchdog setup audit --warehouse "
                         f"{wh.name}` once as a superuser)")
@@ -200,10 +201,10 @@ class SchemaChangeCheck(Check):
 
     def _table_event(
         self, ctx: CheckContext, out: Outcome, table: str, changes: list[SchemaChange],
-        parsed: list[schema_audit.Parsed], unknown: str,
+        parsed: list[schema_audit.Parsed], unknown: str, authors: schema_audit.CatalogAuthors,
     ) -> AlertEvent:
         p, wh = self.monitor, ctx.warehouse
-        names = [table, *(c.after for c in changes if c.kind == "table_renamed" and c.after)]
+        names = _names(table, changes)
         default = wh.DEFAULT_SCHEMA
         terms = contract_terms(ctx.config, p.warehouse, names)
         table_readers = readers(ctx.config, p.warehouse, names, default, terms)
@@ -211,7 +212,7 @@ class SchemaChangeCheck(Check):
         verdicts = judge(changes, table_readers, not_null)
         who = _attribution(parsed, names, default, getattr(wh, "DIALECT", None), unknown)
         if not who.known:
-            who = _catalog_author(wh, names, who)
+            who = authors.attribution(names, who)
         if not who.known and wh.SUPPORTS_AUDIT_LOG and wh.audit_latency:
             self._late.remember(table, names, changes, ctx.now)
         for change in changes:
@@ -284,36 +285,7 @@ def _probe(wh: Warehouse, patterns: Sequence[TableRef]) -> str | None:
         return None
 
 
-#: Audit events read per request, and the most requests one poll makes: a busy account can
-#: log more DDL in the re-read latency window (Snowflake: 3 hours) than one page holds.
-AUDIT_PAGE = 5000
-AUDIT_PAGES = 50
-
-
-def _read_audit(wh: Warehouse, since: int) -> list[AuditEvent]:
-    """Every audit event after cursor ``since``, oldest first, paged by sequence.
-
-    A page ends on the last event's sequence; events sharing it with the next page (two
-    statements in the same microsecond) are read again from one below it and de-duplicated.
-    Past ``AUDIT_PAGES`` pages the rest waits for the next poll (the cursor moves on)."""
-    out: list[AuditEvent] = []
-    seen: set[tuple[int, str, str, str]] = set()
-    cursor = since
-    for _ in range(AUDIT_PAGES):
-        batch = wh.audit_events(cursor, limit=AUDIT_PAGE)
-        for e in batch:
-            key = (e.seq, e.user, e.command, e.statement)
-            if key not in seen:
-                seen.add(key)
-                out.append(e)
-        if len(batch) < AUDIT_PAGE:
-            break
-        last = batch[-1].seq
-        cursor = last - 1 if last - 1 > cursor else last
-    return out
-
-
-def _latest_seq(wh: Warehouse, page: int = AUDIT_PAGE) -> int:
+def _latest_seq(wh: Warehouse, page: int = schema_audit.PAGE) -> int:
     """The audit log's newest sequence number (0 without a readable log).
 
     Events come oldest first, so the log is paged forward to its end: only the first poll
@@ -364,20 +336,9 @@ def _attribution(parsed: list[schema_audit.Parsed], names: Sequence[str], defaul
     return Attribution(known=True, lines=tuple(lines))
 
 
-def _catalog_author(wh: Warehouse, names: Sequence[str], who: Attribution) -> Attribution:
-    """The catalog's last-DDL author (Snowflake's LAST_DDL_BY) while the audit log lags:
-    named at once, the statement to follow as an ``[ATTRIBUTED]`` update."""
-    try:
-        stamps = wh.last_ddl([wh.table(n) for n in names])
-    except (UnsupportedFeature, WarehouseError):
-        return who
-    if not stamps:
-        return who
-    stamp = max(stamps.values(), key=lambda s: s.at)
-    return Attribution(known=False, lines=(
-        f"Changed by: `{stamp.by}` (the catalog's last DDL on the table, at "
-        f"{stamp.at:%Y-%m-%d %H:%M:%S} UTC); the statement is not in the audit log yet "
-        "and follows as an update when it lands.",))
+def _names(table: str, changes: Sequence[SchemaChange]) -> list[str]:
+    """A changed table's names: as it was, and as renamed."""
+    return [table, *(c.after for c in changes if c.kind == "table_renamed" and c.after)]
 
 
 def _message(change: SchemaChange, broken: Sequence[str]) -> str:
