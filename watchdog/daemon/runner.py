@@ -22,7 +22,7 @@ from watchdog.alerting.routing import audience
 from watchdog.checks import CheckContext, get_check
 from watchdog.config.models import Config, MonitorConfig
 from watchdog.crashpoints import reached
-from watchdog.errors import CheckTimeout, SinkError, WatchdogError, redact
+from watchdog.errors import CheckTimeout, SinkError, StateError, WatchdogError, redact
 from watchdog.models import (
     AlertEvent,
     CheckResult,
@@ -38,9 +38,6 @@ from watchdog.timeouts import Deadline, applied
 from watchdog.warehouses.base import Warehouse
 
 log = logging.getLogger("watchdog.runner")
-#: How long past its timeout a check may run before the runner interrupts it (the
-#: warehouse's own statement timeout, set to the same deadline, should fire first).
-_GRACE_S = 2.0
 #: How long an interrupted check has to unwind before the runner stops waiting for it.
 _CANCEL_WAIT_S = 5.0
 
@@ -107,8 +104,8 @@ class Runner:
             self._running[id(deadline)] = deadline
         try:
             worker.start()
-            deadline.wait(deadline.seconds + _GRACE_S)  # woken early by finish or cancel
-            if worker.is_alive():  # the warehouse did not stop it itself: interrupt it
+            deadline.wait(deadline.seconds)  # woken early by finish or cancel
+            if worker.is_alive():  # interrupt it (the warehouse may be doing so too)
                 deadline.cancel("timeout")
                 worker.join(_CANCEL_WAIT_S)
         finally:
@@ -262,11 +259,13 @@ class Runner:
             for k, v in counts.items() if v or k != "missed"
         ))
 
-    def heartbeat(self) -> Emission:
-        """The ``watchdog.up`` service check: the watchdog itself is alive."""
+    def heartbeat(self, problem: str | None = None) -> Emission:
+        """The ``watchdog.up`` service check: the watchdog itself is alive (OK), or alive but
+        unable to work (CRITICAL, saying why: e.g. its state store is unreachable)."""
         now = int(self.clock().timestamp())
-        up = ServiceCheck(name="watchdog.up", status=0, tags=(f"env:{self.config.env}",),
-                          message="watchdog is running", timestamp=now)
+        up = ServiceCheck(name="watchdog.up", status=0 if problem is None else 2,
+                          tags=(f"env:{self.config.env}",), timestamp=now,
+                          message="watchdog is running" if problem is None else problem)
         return Emission(service_checks=(up,))
 
     # -- sinks ----------------------------------------------------------------------------
@@ -275,6 +274,17 @@ class Runner:
         """Hand ``emission``, which belongs to no monitor run (heartbeats, the daemon's own
         events), to every sink; durable sinks get it through the outbox."""
         self._hand_over(emission, queue=True)
+
+    def send_direct(self, emission: Emission) -> None:
+        """Hand ``emission`` to every sink at once, outside the outbox: for when the state
+        store itself is down (e.g. a CRITICAL ``watchdog.up``), so that Datadog still
+        hears it; nothing is retried."""
+        with self._emit_lock:
+            for sink in self.sinks:
+                try:
+                    sink.emit(emission)
+                except SinkError as exc:
+                    self._sink_down(sink.NAME, str(exc))
 
     def deliver(self, emission: Emission) -> None:
         """After a run's commit: its emission to the sinks that are not durable, and
@@ -300,6 +310,11 @@ class Runner:
                         sink.emit(emission)
                 except SinkError as exc:
                     self._sink_down(sink.NAME, str(exc))
+                except StateError:
+                    raise  # the outbox is unreachable: the caller's concern, not the sink's
+                except Exception as exc:  # noqa: BLE001 - a sink plugin's bug stops no run
+                    log.debug("sink %s failed", sink.NAME, exc_info=True)
+                    self._sink_down(sink.NAME, f"{type(exc).__name__}: {exc}")
                 else:
                     if self._down.pop(sink.NAME, None) is not None:
                         log.info("sink %s: delivering again", sink.NAME)
