@@ -100,11 +100,14 @@ def _handler(fake: FakeDatadog) -> type[BaseHTTPRequestHandler]:
                 answer = {"errors": ["Bad Request" if status == 400
                                      else "Internal Server Error"]}
             data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client died while its request was in flight (on purpose)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
