@@ -93,8 +93,8 @@ def status(monitor: MonitorConfig, who: Audience, env: str, pages: bool) -> Body
              "{{#is_warning}}**WARN.** {{check_message}}{{/is_warning}}",
              "{{#is_recovery}}**Recovered.** {{check_message}}{{/is_recovery}}", "",
              *_context(monitor, who),
-             _owners(who, pages, "watchdog's own events notify them "
-                                 "(sinks.datadog.mentions: events)")]
+             _owners(who, pages, "notified by watchdog's own events, "
+                                 "sinks.datadog.mentions: events")]
     return {
         "name": f"{PREFIX} {monitor.id}: status ({env})", "type": "service check",
         "query": q.check("watchdog.monitor", [q.tag("monitor", monitor.id), q.tag("env", env)],
