@@ -30,6 +30,13 @@ def test_export_writes_the_api_bodies_and_a_rerun_changes_nothing(demo: Path) ->
     assert len(written) == len(bundle.dashboards) + len(bundle.monitors)
     again = watchdog(demo, "datadog", "export", "-o", "dd")
     assert "(0 file(s) changed)" in again.stdout
+    stale = demo / "dd" / "monitors" / "status.gone.json"  # an object that left the config
+    stale.write_text(json.dumps({"tags": ["managed-by:ml-watchdog"]}))
+    mine = demo / "dd" / "monitors" / "hand-made.json"  # not ours: kept
+    mine.write_text("{}")
+    third = watchdog(demo, "datadog", "export", "-o", "dd")
+    assert "(1 file(s) changed)" in third.stdout and not stale.exists() and mine.exists()
+    mine.unlink()
 
 
 def test_apply_then_rerun_over_the_wire(demo: Path, dd_api: FakeDatadogApi) -> None:
@@ -107,3 +114,18 @@ def test_a_typo_in_mentions_is_a_config_error_with_file_and_line(tmp_path: Path)
     assert run.returncode == 2
     assert re.search(r"config\.yaml:\d+: sinks\.datadog\.mentions: .*'events' or 'monitors'",
                      run.stderr), run.stderr
+
+
+def test_preview_replay_draws_lines_and_leaves_the_state_store_alone(demo: Path) -> None:
+    state = (demo / ".watchdog" / "state.db").read_bytes()
+    run = watchdog(demo, "datadog", "preview", "--model", "churn_model", "--replay", "1d",
+                   "-o", "churn.html")
+    assert run.returncode == 0, run.stderr
+    page = (demo / "churn.html").read_text()
+    assert page.count('<article class="dashboard">') == 1 and "Model churn_model" in page
+    volume = re.search(r'data-points="(\d+)"><h3>predictions_volume: successful predictions',
+                       page)
+    assert volume and int(volume[1]) >= 3 * 24  # count, expected and band for 24 windows
+    assert (demo / ".watchdog" / "state.db").read_bytes() == state
+    unknown = watchdog(demo, "datadog", "preview", "--model", "churn")
+    assert unknown.returncode == 2 and "did you mean 'churn_model'?" in unknown.stderr

@@ -39,6 +39,11 @@ def add_commands(sub: Any) -> None:
     pre.add_argument("--output", "-o", default="datadog-preview.html", help="HTML file")
     pre.add_argument("--emitted", default=None, metavar="JSONL",
                      help="what watchdog emitted; default: the jsonl sink's path")
+    pre.add_argument("--model", default=None, help="draw only this model's dashboard")
+    pre.add_argument("--replay", default=None, type=_duration, metavar="DURATION",
+                     help="also rerun the volume and freshness monitors at each step of this "
+                          "long before now (e.g. 2d) against a scratch state store, and draw "
+                          "what they would have sent: lines instead of single points")
     for p, func in ((exp, cmd_export), (app, cmd_apply), (pre, cmd_preview)):
         p.add_argument("--config", "-c", default="config.yaml")
         p.set_defaults(func=func)
@@ -143,7 +148,36 @@ def cmd_preview(args: argparse.Namespace) -> int:
         error.exit_code = 2
         raise error
     bundle = build(config)
-    ctx = preview.Context(Emitted.read(source), {"env": config.env.lower()}, bundle.monitors)
-    write_page(args.output, preview.render(list(bundle.dashboards.values()), ctx))
-    print(f"{args.output}: {len(bundle.dashboards)} dashboard(s) drawn from {source}")
+    data = Emitted.read(source)
+    if args.replay:
+        from datetime import UTC, datetime
+
+        from watchdog.dashboards.replay import merged, replay
+
+        data = merged(replay(config, args.replay, datetime.now(UTC)), data)
+    ctx = preview.Context(data, {"env": config.env.lower()}, bundle.monitors)
+    chosen = _chosen(bundle.dashboards, args.model)
+    write_page(args.output, preview.render(chosen, ctx))
+    print(f"{args.output}: {len(chosen)} dashboard(s) drawn from {source}")
     return 0
+
+
+def _duration(text: str) -> Any:
+    from watchdog.config.models import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _chosen(dashboards: dict[str, Any], model: str | None) -> list[Any]:
+    if model is None:
+        return list(dashboards.values())
+    found = [body for key, body in dashboards.items() if key.endswith(f"/model/{model}")]
+    if not found:
+        from watchdog.errors import UnknownName
+
+        models = [k.rsplit("/", 1)[1] for k in dashboards if "/model/" in k]
+        raise UnknownName("model", model, models)
+    return found

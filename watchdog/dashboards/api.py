@@ -59,13 +59,16 @@ def credentials(config: Config) -> Credentials:
         return str(sink.get(field) or os.environ.get(env, "")).strip()
 
     api_key, app_key = pick("api_key", "DD_API_KEY"), pick("app_key", "DD_APP_KEY")
-    if not api_key or not app_key:
-        missing = " and ".join(n for n, v in (("DD_API_KEY", api_key), ("DD_APP_KEY", app_key))
-                               if not v)
+    missing = [(f, e) for f, e, v in (("api_key", "DD_API_KEY", api_key),
+                                      ("app_key", "DD_APP_KEY", app_key)) if not v]
+    if missing:
+        fields = " and ".join(f"sinks.datadog.{f}" for f, _ in missing)
+        envs = " and ".join(e for _, e in missing)
         error = WatchdogError(
-            f"reading and writing dashboards and monitors needs {missing}",
-            hint="set them in the environment (Datadog: Organization Settings, API Keys and "
-                 f"Application Keys; the application key needs {_SCOPES})")
+            f"{config.source}: reading and writing dashboards and monitors needs {envs} "
+            f"(or {fields})",
+            hint=f"set {envs} in the environment; keys are made under Organization Settings "
+                 f"in Datadog, and the application key needs {_SCOPES}")
         error.exit_code = 2
         raise error
     url = pick("api_url", "DD_API_URL").rstrip("/") or None

@@ -144,7 +144,7 @@ def _check_status(d: Body, ctx: Context) -> tuple[str, int]:
         return _nodata(), 0
     worst = max(found, key=lambda c: c["status"] if c["status"] != 3 else -1)
     name, color = _STATUS.get(worst["status"], _STATUS[3])
-    message = escape(str(worst.get("message") or ""))[:160]
+    message = escape(_clip(str(worst.get("message") or ""), 90))
     return (f'<span class="badge" style="background:{color}">{name}</span>'
             f"<small>{len(found)} group(s) · {message}</small>", len(found))
 
@@ -183,6 +183,10 @@ def _note(d: Body, ctx: Context) -> tuple[str, int]:
 def _pretty(label: str) -> str:
     """``column:age,check:in_range`` → ``age · in_range``."""
     return " · ".join(part.partition(":")[2] or part for part in label.split(","))
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _nodata(text: str = "no data yet") -> str:
