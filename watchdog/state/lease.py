@@ -8,6 +8,7 @@ it is replaced once the lease expires.
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,7 +61,8 @@ class LeaseMixin:
         ``watchdog health``); heartbeats of daemons gone for a day are forgotten."""
         now = t.aware(now) if now is not None else t.now()
         c = t.leases.c
-        stmt = self._insert(t.leases).values(name=f"{HEARTBEAT}{holder}", holder=holder,
+        name = HEARTBEAT + hashlib.sha1(holder.encode()).hexdigest()[:24]  # names fit 64
+        stmt = self._insert(t.leases).values(name=name, holder=holder,
                                              acquired_at=now, expires_at=now + ttl)
         with self._tx(write=True) as conn:
             conn.execute(stmt.on_conflict_do_update(
