@@ -1,7 +1,8 @@
 """Read YAML keeping the line of every value, and expand ``${VAR}`` / ``${VAR:-default}``.
 
 Line numbers let every config problem be reported as ``file:line: yaml.path: message``.
-Expanded values are remembered as secret-bearing so that no message ever echoes them.
+Expanded values, credential-named values and URL passwords are registered as secrets
+(:mod:`watchdog.secrets`) so that no message ever echoes them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from watchdog import secrets
 from watchdog.errors import ConfigError, ConfigProblem
 
 Loc = tuple[str | int, ...]
@@ -80,6 +82,8 @@ def loads(text: str, name: str, env: Mapping[str, str]) -> Document:
     doc = Document(file=name, data=None)
     builder = _Builder(doc, env)
     doc.data = builder.convert(node, ()) if node is not None else {}
+    secrets.register(*doc.secrets)
+    secrets.register_config(doc.data)
     if builder.problems:
         raise ConfigError(builder.problems)
     return doc

@@ -8,6 +8,7 @@ from typing import Any
 
 import pydantic
 
+from watchdog import secrets
 from watchdog.config.loader import Document, Loc
 from watchdog.config.models import Config
 from watchdog.errors import ConfigProblem, WatchdogError
@@ -103,7 +104,7 @@ def _plugin_settings(
             out.append(doc.problem(type_loc, exc.message, exc.hint))
             continue
         try:
-            model.model_validate(settings)
+            secrets.register_model(model.model_validate(settings))
         except pydantic.ValidationError as exc:
             prefix: Loc = (section, name) if is_sink else (section, name, "settings")
             out += pydantic_problems(exc, model, prefix, doc)

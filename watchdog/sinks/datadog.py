@@ -18,6 +18,7 @@ from datadog.dogstatsd.base import DogStatsd
 
 from watchdog.errors import SinkError
 from watchdog.models import AlertEvent, Emission, Metric
+from watchdog.secrets import scrub_value
 from watchdog.sinks.base import Sink, SinkSettings
 
 if TYPE_CHECKING:
@@ -117,7 +118,8 @@ class DatadogSettings(SinkSettings):
             )
         sites = _known_sites()
         if self.api_url is None and self.site not in sites:
-            raise ValueError(f"unknown site {self.site!r}; choose one of: {', '.join(sites)}")
+            # never echo the value: it is often ${DD_SITE}, and a typo may be a pasted key
+            raise ValueError(f"site is not a Datadog site; choose one of: {', '.join(sites)}")
         return self
 
 
@@ -154,7 +156,7 @@ class DatadogSink(Sink):
 
     def emit(self, emission: Emission) -> None:
         """Send the emission's events, service checks and metrics; SinkError on failure."""
-        self._transport.send(emission)
+        self._transport.send(scrub_value(emission))
 
     def close(self) -> None:
         self._transport.close()

@@ -10,6 +10,7 @@ import pydantic
 import sqlalchemy as sa
 import sqlglot
 
+from watchdog import secrets
 from watchdog.errors import (
     QueryError,
     TableNotFound,
@@ -71,11 +72,12 @@ class PostgresSettings(WarehouseSettings):
         if _LOCATION & self.model_fields_set:
             raise ValueError("give either url or host/port/database/user/password, not both")
         try:
-            backend = sa.make_url(self.url.get_secret_value()).get_backend_name()
-        except sa.exc.ArgumentError:
+            backend = _parse(self.url).get_backend_name()
+        except (sa.exc.ArgumentError, ValueError):  # never echo: the text may hold the password
             backend = ""
         if backend not in ("postgresql", "postgres"):
-            raise ValueError("url must be a postgresql://user:password@host/database URL")
+            raise ValueError("url must be a URL such as postgresql://user@host:port/database "
+                             "(a port is a number; in a password write / ? # as %2F %3F %23)")
         return self
 
 
@@ -201,7 +203,7 @@ class Postgres(SqlWarehouse):
     def _url(self) -> sa.URL:
         s = self.settings
         if s.url is not None:
-            return sa.make_url(s.url.get_secret_value()).set(drivername="postgresql+psycopg")
+            return _parse(s.url).set(drivername="postgresql+psycopg")
         return sa.URL.create(
             "postgresql+psycopg", username=s.user, host=s.host, port=s.port,
             password=s.password.get_secret_value() if s.password else None,
@@ -229,8 +231,13 @@ class Postgres(SqlWarehouse):
         s = self.settings
         out = [s.password.get_secret_value()] if s.password else []
         if s.url is not None:
-            out.append(sa.make_url(s.url.get_secret_value()).password or "")
+            out.append(_parse(s.url).password or "")
         return out
+
+
+def _parse(url: pydantic.SecretStr) -> sa.URL:
+    """``url`` as SQLAlchemy reads it once an unescaped ``@`` in the password is encoded."""
+    return sa.make_url(secrets.normalize_url(url.get_secret_value()))
 
 
 def _objects(object_type: str | None, identity: str | None) -> tuple[str, ...]:
