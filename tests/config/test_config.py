@@ -134,3 +134,15 @@ def test_duplicate_ids_and_unknown_sink(tmp_path: Path) -> None:
     found = problems(write(tmp_path, text))
     assert any("monitors[1].id: duplicate monitor id 'fresh'" in p for p in found)
     assert any("sinks.consol: unknown sink 'consol' (did you mean 'console'?)" in p for p in found)
+
+
+def test_a_key_written_twice_is_an_error_naming_both_lines(tmp_path: Path) -> None:
+    # YAML keeps the last of two keys: the second `monitors:` would drop the first list
+    text = BASE.format(path="x.duckdb") + "monitors: []\n"
+    path = write(tmp_path, text)
+    (problem,) = problems(path)
+    assert problem == (f"{path}:21: monitors: duplicate key 'monitors', first written at line "
+                       "14 (write it once: YAML would silently keep only the last)")
+    nested = BASE.format(path="x.duckdb").replace("max_age: 2h", "max_age: 2h\n    max_age: 3h")
+    (problem,) = problems(write(tmp_path, nested))
+    assert "21: monitors[0].max_age: duplicate key 'max_age', first written at line 20" in problem
