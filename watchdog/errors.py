@@ -93,7 +93,8 @@ class WarehouseError(WatchdogError):
 
     def __init__(self, warehouse: str, message: str, *, hint: str | None = None) -> None:
         self.warehouse = warehouse
-        super().__init__(f"warehouse {warehouse!r}: {redact(message)}", hint=hint)
+        self.detail = redact(message)  #: the message without the warehouse's name
+        super().__init__(f"warehouse {warehouse!r}: {self.detail}", hint=hint)
 
 
 class WarehouseUnavailable(WarehouseError):

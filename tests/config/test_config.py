@@ -146,3 +146,13 @@ def test_a_key_written_twice_is_an_error_naming_both_lines(tmp_path: Path) -> No
     nested = BASE.format(path="x.duckdb").replace("max_age: 2h", "max_age: 2h\n    max_age: 3h")
     (problem,) = problems(write(tmp_path, nested))
     assert "21: monitors[0].max_age: duplicate key 'max_age', first written at line 20" in problem
+
+
+def test_a_table_name_the_warehouse_cannot_hold_is_a_config_problem(tmp_path: Path) -> None:
+    # on DuckDB a third dotted part would be read as a database: refused before any SQL
+    text = BASE.format(path="x.duckdb").replace("table: main.t\n", "table: main.t; DROP x.y\n")
+    (problem,) = problems(write(tmp_path, text))
+    assert problem.endswith("18: monitors[0].table: table 'main.t; DROP x.y' has more than one "
+                            "dot, but duckdb names a table schema.table or table (fix the name "
+                            "in the config; a table whose own name holds a dot cannot be "
+                            "watched)")

@@ -11,7 +11,7 @@ import pydantic
 from watchdog import secrets
 from watchdog.config.loader import Document, Loc
 from watchdog.config.models import Config
-from watchdog.errors import ConfigProblem, WatchdogError
+from watchdog.errors import ConfigProblem, WarehouseError, WatchdogError
 
 
 def check_references(
@@ -56,10 +56,38 @@ def _monitor_refs(config: Config, doc: Document, raw: list[Any]) -> list[ConfigP
         if isinstance(warehouse, str) and warehouse not in config.warehouses:
             out.append(_ref(doc, ("monitors", i, "warehouse"), "warehouses", warehouse,
                             config.warehouses))
+        elif isinstance(warehouse, str):
+            out += _table_names(config, doc, ("monitors", i), warehouse, m)
         if isinstance(owner, str) and owner not in config.ownership.teams:
             out.append(_ref(doc, ("monitors", i, "owner"), "ownership.teams", owner,
                             config.ownership.teams))
     return out
+
+
+def _table_names(config: Config, doc: Document, loc: Loc, warehouse: str,
+                 monitor: dict[str, Any]) -> list[ConfigProblem]:
+    """A table name the warehouse cannot hold (``a.b.c`` on Postgres) is a config problem,
+    not a query error at run time."""
+    reference = monitor.get("reference")
+    names: list[tuple[Loc, Any]] = [((*loc, "table"), monitor.get("table"))]
+    names += [((*loc, "tables", j), t) for j, t in enumerate(monitor.get("tables") or ())
+              if isinstance(monitor.get("tables"), list)]
+    if isinstance(reference, dict):
+        names.append(((*loc, "reference", "table"), reference.get("table")))
+    return [p for at, name in names if isinstance(name, str)
+            and (p := table_problem(config, doc, at, warehouse, name)) is not None]
+
+
+def table_problem(config: Config, doc: Document, loc: Loc, warehouse: str,
+                  table: str) -> ConfigProblem | None:
+    """The problem with ``table`` as a table name of ``warehouse``, if it has one."""
+    try:
+        _warehouse_class(config.warehouses[warehouse].type).table(table)
+    except WarehouseError as exc:
+        return doc.problem(loc, exc.detail, exc.hint)
+    except WatchdogError:  # an unknown type or a missing extra: reported with the warehouse
+        return None
+    return None
 
 
 def _ownership_refs(config: Config, doc: Document) -> list[ConfigProblem]:
@@ -76,10 +104,14 @@ def _ownership_refs(config: Config, doc: Document) -> list[ConfigProblem]:
     return out
 
 
-def _warehouse_settings(type_name: str) -> type[pydantic.BaseModel]:
+def _warehouse_class(type_name: str) -> Any:
     from watchdog.warehouses import get_class
 
-    return get_class(type_name).Settings
+    return get_class(type_name)
+
+
+def _warehouse_settings(type_name: str) -> type[pydantic.BaseModel]:
+    return _warehouse_class(type_name).Settings
 
 
 def _sink_settings(name: str) -> type[pydantic.BaseModel]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
@@ -33,6 +34,8 @@ from watchdog.warehouses.sqlbase import (
 
 SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 _LOCATION = frozenset({"host", "port", "database", "user", "password"})
+# What the server says to a login that may not create (or drop) event triggers.
+_PRIVILEGE = re.compile(r"permission denied|must be (the )?(owner|superuser)", re.IGNORECASE)
 
 
 class PostgresSettings(WarehouseSettings):
@@ -198,7 +201,12 @@ class Postgres(SqlWarehouse):
         except WarehouseError:
             raise
         except Exception as exc:
-            raise self._translate(exc, stmt, QueryError) from exc
+            error = self._translate(exc, stmt, QueryError)
+            if _PRIVILEGE.search(error.detail):  # not a missing grant: a superuser's job
+                error = WarehouseAuthError(self.name, error.detail, hint=(
+                    "event triggers need a superuser: run it once as one, with --url "
+                    "postgresql://<superuser>@host/db (and --grant <watchdog's role>)"))
+            raise error from exc
 
     def _url(self) -> sa.URL:
         s = self.settings

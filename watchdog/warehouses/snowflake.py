@@ -133,6 +133,8 @@ class Snowflake(DbApiWarehouse):
     #: whole value, so any rest may follow the pattern; ``(.|\n)`` since ``.`` skips newlines:
     #: https://docs.snowflake.com/en/sql-reference/functions-regexp
     SUPPORTS_REGEX: ClassVar[bool] = True
+    #: ``DB.SCHEMA.TABLE`` reads a table of another database.
+    SUPPORTS_DATABASE_NAMES: ClassVar[bool] = True
     REGEX_SYNTAX: ClassVar[str] = "posix"
     REGEX_MATCH: ClassVar[str] = "REGEXP_LIKE({column}, {pattern})"
     REGEX_ANCHOR: ClassVar[str] = "({pattern})(.|\n)*"
