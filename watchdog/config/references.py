@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 from typing import Any
 
 import pydantic
@@ -15,22 +15,24 @@ from watchdog.errors import ConfigProblem, WarehouseError, WatchdogError
 
 
 def check_references(
-    config: Config, doc: Document, raw_monitors: list[Any]
+    config: Config, doc: Document, raw_monitors: list[Any], invalid: Set[Loc] = frozenset()
 ) -> list[ConfigProblem]:
-    """Every cross-reference problem in ``config`` (monitors as written, valid or not)."""
+    """Every cross-reference problem in ``config`` (monitors as written, valid or not).
+
+    ``invalid``: entries that failed validation (``("warehouses", name)``, …) and stand in
+    for themselves in ``config`` (see salvage.py): they are not looked into again.
+    """
     problems: list[ConfigProblem] = []
-    problems += _monitor_refs(config, doc, raw_monitors)
-    problems += _ownership_refs(config, doc)
+    problems += _monitor_refs(config, doc, raw_monitors, invalid)
+    problems += _ownership_refs(config, doc, invalid)
     if config.demo is not None and config.demo.warehouse not in config.warehouses:
         problems.append(_ref(doc, ("demo", "warehouse"), "warehouses", config.demo.warehouse,
                              config.warehouses))
-    problems += _plugin_settings(
-        doc, "warehouses", {n: (w.type, w.settings) for n, w in config.warehouses.items()},
-        _warehouse_settings,
-    )
-    problems += _plugin_settings(
-        doc, "sinks", {n: (n, s or {}) for n, s in config.sinks.items()}, _sink_settings
-    )
+    warehouses = {n: (w.type, w.settings) for n, w in config.warehouses.items()
+                  if ("warehouses", n) not in invalid}
+    problems += _plugin_settings(doc, "warehouses", warehouses, _warehouse_settings)
+    sinks = {n: (n, s or {}) for n, s in config.sinks.items() if ("sinks", n) not in invalid}
+    problems += _plugin_settings(doc, "sinks", sinks, _sink_settings)
     return problems
 
 
@@ -43,7 +45,8 @@ def _ref(doc: Document, loc: Loc, what: str, name: str, choices: Iterable[str]) 
     return doc.problem(loc, f"{name!r} is not defined under {what}", hint)
 
 
-def _monitor_refs(config: Config, doc: Document, raw: list[Any]) -> list[ConfigProblem]:
+def _monitor_refs(config: Config, doc: Document, raw: list[Any],
+                  invalid: Set[Loc]) -> list[ConfigProblem]:
     out = []
     seen: set[str] = set()
     for i, m in enumerate(raw):
@@ -56,7 +59,7 @@ def _monitor_refs(config: Config, doc: Document, raw: list[Any]) -> list[ConfigP
         if isinstance(warehouse, str) and warehouse not in config.warehouses:
             out.append(_ref(doc, ("monitors", i, "warehouse"), "warehouses", warehouse,
                             config.warehouses))
-        elif isinstance(warehouse, str):
+        elif isinstance(warehouse, str) and ("warehouses", warehouse) not in invalid:
             out += _table_names(config, doc, ("monitors", i), warehouse, m)
         if isinstance(owner, str) and owner not in config.ownership.teams:
             out.append(_ref(doc, ("monitors", i, "owner"), "ownership.teams", owner,
@@ -90,11 +93,13 @@ def table_problem(config: Config, doc: Document, loc: Loc, warehouse: str,
     return None
 
 
-def _ownership_refs(config: Config, doc: Document) -> list[ConfigProblem]:
+def _ownership_refs(config: Config, doc: Document, invalid: Set[Loc]) -> list[ConfigProblem]:
     out = []
     teams = config.ownership.teams
     for name, model in config.ownership.models.items():
         loc: Loc = ("ownership", "models", name)
+        if loc in invalid:
+            continue
         if model.team not in teams:
             out.append(_ref(doc, (*loc, "team"), "ownership.teams", model.team, teams))
         for j, read in enumerate(model.reads):
