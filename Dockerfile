@@ -22,4 +22,7 @@ ENV PATH=/opt/watchdog/bin:$PATH \
 USER watchdog
 WORKDIR /var/lib/watchdog
 VOLUME ["/var/lib/watchdog"]
+# healthy while this container's daemon writes its heartbeat into the state store
+HEALTHCHECK --interval=1m --timeout=20s --start-period=2m \
+    CMD ["watchdog", "health", "--config", "/etc/watchdog/config.yaml"]
 ENTRYPOINT ["watchdog", "run", "--config", "/etc/watchdog/config.yaml"]

@@ -31,6 +31,15 @@ def build_stage(dockerfile: Path) -> list[str]:
     return stage
 
 
+def healthcheck(dockerfile: Path) -> list[str]:
+    """The exec-form command of the Dockerfile's HEALTHCHECK."""
+    import json
+
+    text = dockerfile.read_text().replace("\\\n", " ")
+    line = next(x for x in text.splitlines() if x.strip().upper().startswith("HEALTHCHECK"))
+    return list(json.loads(line[line.index("CMD") + 3:].strip()))
+
+
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="dockerfile-"))
     src, venv = tmp / "src", tmp / "opt-watchdog"
@@ -55,6 +64,12 @@ def main() -> int:
     subprocess.run([str(exe), "--version"], check=True)
     subprocess.run([str(exe), "validate", "--config", str(ROOT / "config.yaml")], check=True,
                    cwd=tmp)
+    health = healthcheck(ROOT / "Dockerfile")
+    # no daemon runs here: the HEALTHCHECK command must run and say so (exit 1), not crash
+    found = subprocess.run([str(venv / "bin" / health[0]), *health[1:-1], str(ROOT /
+                            "config.yaml")], cwd=tmp, capture_output=True, text=True)
+    if found.returncode != 1 or not found.stdout.startswith("unhealthy: no daemon"):
+        raise SystemExit(f"HEALTHCHECK {health}: {found.returncode} {found.stdout}{found.stderr}")
     shutil.rmtree(tmp)
     print("Dockerfile build steps: OK")
     return 0

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "watchdog"
 HOMES = {
     "apscheduler": {"daemon/scheduler.py"},
     "datadog": {"sinks/datadog.py"},
-    "datadog_api_client": {"sinks/datadog.py", "sinks/datadog_http.py"},
+    "datadog_api_client": {"sinks/datadog.py", "sinks/datadog_http.py", "dashboards/api.py"},
     "psycopg": {"warehouses/postgres.py"},
     "duckdb": {"warehouses/duckdb.py", "warehouses/demo.py"},
     "sqlite3": {"warehouses/sqlite.py"},

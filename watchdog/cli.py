@@ -128,6 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         if args.once or args.monitor:
             results = runner.run_pass(args.monitor, trigger="once", progress=progress)
+            _summary(results)
             return _exit_code(results, runner.sink_errors)
         from watchdog.daemon.scheduler import Daemon
 
@@ -158,6 +159,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         results = runner.run_pass(None, trigger="demo", progress=progress)
     finally:
         runner.close()
+    _summary(results)
     _demo_epilogue(config, results)
     _demo_charts(config)
     return 0 if not runner.sink_errors else 1
@@ -208,6 +210,13 @@ def _demo_epilogue(config: Config, results: list[CheckResult]) -> None:
         if name == "jsonl":
             where = (settings or {}).get("path", ".watchdog/emitted.jsonl")
             print(f"Everything that would go to Datadog was written to {Path(where)}.")
+
+
+def _summary(results: list[CheckResult]) -> None:
+    """Every result of the pass, aligned, after the per-monitor lines the sinks wrote."""
+    from watchdog.sinks.console import table
+
+    print("\n" + "\n".join(table(results)) if results else "no monitors ran", flush=True)
 
 
 def progress(text: str) -> None:

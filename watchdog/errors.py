@@ -117,6 +117,10 @@ class QueryError(WarehouseError):
     """The warehouse rejected a query watchdog issued (a bug or an unsupported type)."""
 
 
+class CheckTimeout(WarehouseError):
+    """A monitor's check ran past its ``timeout``; the statement it was running was cancelled."""
+
+
 class UnsupportedFeature(WarehouseError):
     """A capability flag is off for this warehouse; checks degrade gracefully on it."""
 

@@ -33,3 +33,17 @@ class AnnouncingCheck(Check):
                            aggregation_key="watchdog:schema:main.t", tags=("change:drop",))
         return CheckResult(monitor_id=self.monitor.id, kind=self.KIND, status=Status.FAIL,
                            summary="1 breaking change", events=(event,))
+
+
+class MisnamingCheck(Check):
+    """Returns its result under a monitor id that does not exist: the runner itself fails
+    on it (a job crash, not a check crash)."""
+
+    KIND = "misname"
+    Params = MonitorConfig
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        from watchdog.models import Status
+
+        return CheckResult(monitor_id="no-such-monitor", kind=self.KIND, status=Status.OK,
+                           summary="fine")

@@ -61,6 +61,9 @@ class FakeDatadog:
     delay: float = 0.0  # seconds to wait before answering
     #: answers 400 (the payload refused) to a request whose (path, body) this says yes to
     refuse: Callable[[str, Any], bool] | None = None
+    #: called with each request once recorded, before it is answered (e.g. to kill the
+    #: client while its request is in flight)
+    on_receive: Callable[[Request], None] | None = None
     requests: list[Request] = field(default_factory=list)
 
     def accepted(self) -> list[Request]:
@@ -87,18 +90,24 @@ def _handler(fake: FakeDatadog) -> type[BaseHTTPRequestHandler]:
             if fake.refuse is not None and fake.refuse(self.path, body):
                 status = 400
             time.sleep(fake.delay)
-            fake.requests.append(Request("POST", self.path, dict(self.headers), body, status))
+            request = Request("POST", self.path, dict(self.headers), body, status)
+            fake.requests.append(request)
+            if fake.on_receive is not None:
+                fake.on_receive(request)
             if 200 <= status < 300:
                 answer = _answer(self.path, body)
             else:
                 answer = {"errors": ["Bad Request" if status == 400
                                      else "Internal Server Error"]}
             data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client died while its request was in flight (on purpose)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -68,6 +68,16 @@ def test_colour_only_on_a_terminal_or_when_asked(monkeypatch: pytest.MonkeyPatch
     assert emit(Tty()) == TEXT
 
 
+def test_one_monitor_run_is_one_line() -> None:
+    one = Emission(results=RESULTS[:1], events=EMISSION.events[:1], metrics=EMISSION.metrics)
+    assert emit(io.StringIO(), emission=one) == (
+        "FAIL users_schema (schema_change) on main.users: column age dropped\n"
+        "1 event to send:\n  error  users_schema FAIL: column age dropped\n"
+        "1 metric, 0 service checks to send\n")
+    assert emit(Tty(), emission=Emission(results=RESULTS[2:])).startswith(
+        "\x1b[1;31mERROR\x1b[0m preds_drift (drift): warehouse")
+
+
 def test_only_what_there_is() -> None:
     assert emit(io.StringIO(), emission=Emission()) == ""
     events_only = Emission(events=EMISSION.events[:1])

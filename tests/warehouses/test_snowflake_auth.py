@@ -137,3 +137,20 @@ def test_no_secret_reaches_an_error_or_a_log(proxied: Any, tmp_path: Path, kind:
     for secret in secrets:
         assert secret not in message
         assert not [m for m in logged if secret in m], secret[:12]
+
+
+def test_each_statement_asks_snowflake_to_stop_it_at_the_deadline(
+        proxied: Any, tmp_path: Path) -> None:
+    """Under a monitor's deadline, every query request carries the seconds left as the
+    statement's STATEMENT_TIMEOUT_IN_SECONDS: Snowflake itself cancels it then."""
+    from watchdog.timeouts import Deadline, applied
+
+    _, recorder, base = proxied
+    recorder.clear()
+    with create("sf", "snowflake", {**base, **auth("password", tmp_path)}) as wh:
+        wh.ping()  # no deadline: no statement timeout
+        with applied(Deadline("m", 42)):
+            wh.ping()
+    untimed, timed = [s.body for s in recorder.sent if s.path.endswith("query-request")][-2:]
+    assert "STATEMENT_TIMEOUT_IN_SECONDS" not in (untimed.get("parameters") or {})
+    assert timed["parameters"]["STATEMENT_TIMEOUT_IN_SECONDS"] in (41, 42)

@@ -17,7 +17,7 @@ from sqlglot import exp
 from watchdog import sqltext
 from watchdog.checks.schema_diff import RenameHints
 from watchdog.checks.schema_events import Attribution
-from watchdog.errors import UnsupportedFeature, WarehouseError
+from watchdog.errors import CheckTimeout, UnsupportedFeature, WarehouseError
 from watchdog.models import AuditEvent, DdlStamp, TableRef
 from watchdog.warehouses.base import Warehouse
 
@@ -84,6 +84,8 @@ class CatalogAuthors:
         if self._stamps is None:
             try:
                 self._stamps = self._wh.last_ddl([self._wh.table(n) for n in self._names])
+            except CheckTimeout:
+                raise
             except (UnsupportedFeature, WarehouseError):
                 self._stamps = {}
         found = [s for n in names if (s := self._stamps.get(self._wh.table(n)))]

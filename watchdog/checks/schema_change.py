@@ -26,7 +26,7 @@ from watchdog.checks.schema_diff import ADDITIVE, RenameHints, diff
 from watchdog.checks.schema_events import Attribution, compose, missing_event
 from watchdog.checks.schema_impact import contract_terms, judge, readers
 from watchdog.config.models import MonitorConfig
-from watchdog.errors import UnsupportedFeature, WarehouseError
+from watchdog.errors import CheckTimeout, UnsupportedFeature, WarehouseError
 from watchdog.models import (
     AlertEvent,
     CheckResult,
@@ -189,6 +189,8 @@ class SchemaChangeCheck(Check):
         try:
             floor = wh.audit_rewind(self._cursor)
             events = self._late.fresh(schema_audit.read(wh, floor), floor)
+        except CheckTimeout:
+            raise
         except UnsupportedFeature:
             return [], (f"unknown (no audit log yet: run `watchdog setup audit --warehouse "
                         f"{wh.name}` once as a superuser)")
@@ -298,8 +300,10 @@ def _latest_seq(wh: Warehouse, page: int = schema_audit.PAGE) -> int:
             seq = events[-1].seq
             if len(events) < page:
                 break
+    except CheckTimeout:
+        raise
     except WarehouseError:
-        pass
+        pass  # no baseline cursor: the first poll after it reads the whole audit window
     return seq
 
 

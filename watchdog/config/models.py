@@ -80,6 +80,9 @@ class MonitorConfig(Strict):
     schedule: Schedule = Field(default_factory=lambda: Schedule(every=timedelta(hours=1)))
     owner: str | None = Field(None, description="Team (under ownership.teams) to notify.")
     tags: tuple[str, ...] = Field((), description="Extra low-cardinality tags (key:value).")
+    timeout: Duration | None = Field(None, description=(
+        "The longest one run of this monitor may take; its statement is then cancelled and "
+        "the result is ERROR with reason CHECK_TIMEOUT. Default: daemon.timeout."))
 
     def watched_tables(self) -> tuple[str, ...]:
         """Tables this monitor reads (used to route alerts to the models that read them)."""
@@ -127,7 +130,13 @@ class StateConfig(Strict):
 
 
 class DaemonConfig(Strict):
-    workers: int = Field(4, ge=1, le=64, description="Monitors that may run at once.")
+    workers: int = Field(4, ge=1, le=64, description=(
+        "Monitors that may run at once (the daemon's workers, and run --once's)."))
+    timeout: Duration = Field(timedelta(minutes=10), description=(
+        "Default `timeout` of a monitor's run."))
+    shutdown_grace: Duration = Field(timedelta(seconds=20), description=(
+        "On SIGTERM, how long running checks may still finish before they are cancelled "
+        "(a cancelled run leaves no trace and runs again at the next start)."))
     misfire_grace: Duration = Field(timedelta(minutes=5))
     heartbeat: Duration = Field(timedelta(minutes=1), description="watchdog.up interval.")
     leader_lease: Duration = Field(timedelta(minutes=2), description=(

@@ -96,7 +96,7 @@ def _monitor(config: Config, doc: Document, data: dict[str, Any], path: Path,
         return None
     return ContractParams(
         id=spec.id or path.stem, warehouse=spec.warehouse, table=spec.table, owner=spec.owner,
-        description=spec.description, schedule=spec.schedule, spec=spec,
+        description=spec.description, schedule=spec.schedule, timeout=spec.timeout, spec=spec,
         tags=(*spec.tags, f"contract:{spec.id or path.stem}"),
         source=str(path), python_model=python_model,
         consumer_models=tuple(c.model for c in spec.consumers),

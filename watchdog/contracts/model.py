@@ -172,6 +172,8 @@ class ContractSpec(Strict):
     description: str = ""
     consumers: tuple[Consumer, ...] = ()
     schedule: Schedule = Field(default_factory=lambda: Schedule(every=timedelta(hours=1)))
+    timeout: Duration | None = Field(None, description=(
+        "The longest one check of this contract may take (default: daemon.timeout)."))
     severity: Literal["fail", "warn"] = "fail"
     scan: Literal["full", "sample"] = "full"
     read: Read = Field(default_factory=Read)

@@ -6,12 +6,14 @@ never stops the others.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from watchdog.alerting import events
@@ -19,7 +21,8 @@ from watchdog.alerting.policy import decide, dedup_key
 from watchdog.alerting.routing import audience
 from watchdog.checks import CheckContext, get_check
 from watchdog.config.models import Config, MonitorConfig
-from watchdog.errors import SinkError, WatchdogError, redact
+from watchdog.crashpoints import reached
+from watchdog.errors import CheckTimeout, SinkError, StateError, WatchdogError, redact
 from watchdog.models import (
     AlertEvent,
     CheckResult,
@@ -30,9 +33,13 @@ from watchdog.models import (
     Status,
 )
 from watchdog.sinks.base import Sink
+from watchdog.state.staged import StagedHistory, Writes
+from watchdog.timeouts import Deadline, applied
 from watchdog.warehouses.base import Warehouse
 
 log = logging.getLogger("watchdog.runner")
+#: How long an interrupted check has to unwind before the runner stops waiting for it.
+_CANCEL_WAIT_S = 5.0
 
 Clock = Callable[[], datetime]
 
@@ -59,7 +66,11 @@ class Runner:
         self._warehouses: dict[str, Warehouse] = {}
         self._lock = threading.Lock()
         self._emit_lock = threading.Lock()
+        self._running: dict[int, Deadline] = {}
+        #: Set when the daemon stops: checks cancelled from then on are not recorded.
+        self.stopping = threading.Event()
         self.sink_errors: list[str] = []
+        self._down: dict[str, str] = {}  # sinks failing now, and why
 
     # -- warehouses -------------------------------------------------------------------
 
@@ -75,17 +86,65 @@ class Runner:
 
     # -- one monitor --------------------------------------------------------------------
 
-    def check(self, monitor: MonitorConfig, now: datetime | None = None) -> CheckResult:
-        """Run one monitor's check; never raises."""
+    def check(self, monitor: MonitorConfig, now: datetime | None = None,
+              history: Any = None) -> CheckResult:
+        """Run one monitor's check within its timeout; never raises.
+
+        ``history`` is what the check reads the state store through and stages its writes
+        on (default: the store itself, for callers that persist nothing themselves).
+        """
         now = now or self.clock()
         started = time.perf_counter()
+        deadline = Deadline(monitor.id, self.timeout(monitor).total_seconds())
+        box: list[CheckResult] = []
+        worker = threading.Thread(
+            target=contextvars.copy_context().run, name=f"check:{monitor.id}", daemon=True,
+            args=(self._run_check, monitor, now, history, deadline, box))
+        with self._lock:
+            self._running[id(deadline)] = deadline
         try:
-            ctx = CheckContext(config=self.config, warehouse=self.warehouse(monitor.warehouse),
-                               history=self.store, now=now)
-            result = get_check(monitor.kind)(monitor).run(ctx)
-        except Exception as exc:  # noqa: BLE001 - the whole point: one monitor never stops others
-            result = self._error_result(monitor, exc)
+            worker.start()
+            deadline.wait(deadline.seconds)  # woken early by finish or cancel
+            if worker.is_alive():  # interrupt it (the warehouse may be doing so too)
+                deadline.cancel("timeout")
+                worker.join(_CANCEL_WAIT_S)
+        finally:
+            with self._lock:
+                self._running.pop(id(deadline), None)
+        if box and not deadline.cancelled:
+            result = box[0]
+        else:  # cut short, whatever the check made of it; if it is still stuck in a driver
+            # that ignores cancels, it is left behind and the worker is free
+            if not box:
+                log.error("monitor %s: its check did not stop when cancelled", monitor.id)
+            result = self._error_result(monitor, deadline.error(monitor.warehouse))
         return _stamp(result, now, time.perf_counter() - started)
+
+    def timeout(self, monitor: MonitorConfig) -> timedelta:
+        """The monitor's own ``timeout``, else ``daemon.timeout``."""
+        return monitor.timeout or self.config.daemon.timeout
+
+    def _run_check(self, monitor: MonitorConfig, now: datetime, history: Any,
+                   deadline: Deadline, box: list[CheckResult]) -> None:
+        try:
+            with applied(deadline):
+                ctx = CheckContext(config=self.config, warehouse=self.warehouse(monitor.warehouse),
+                                   history=self.store if history is None else history, now=now)
+                box.append(get_check(monitor.kind)(monitor).run(ctx))
+        except Exception as exc:  # noqa: BLE001 - the whole point: one monitor never stops others
+            if deadline.cancelled and not isinstance(exc, CheckTimeout):
+                exc = deadline.error(monitor.warehouse)
+            box.append(self._error_result(monitor, exc))
+        finally:
+            deadline.finish()
+
+    def cancel_running(self, why: str = "shutdown") -> int:
+        """Interrupt every check running now (a shutdown); how many there were."""
+        with self._lock:
+            running = list(self._running.values())
+        for deadline in running:
+            deadline.cancel(why)
+        return len(running)
 
     def _error_result(self, monitor: MonitorConfig, exc: Exception) -> CheckResult:
         if isinstance(exc, WatchdogError):
@@ -115,53 +174,78 @@ class Runner:
         except WatchdogError:
             return tables[0]
 
-    def process(self, result: CheckResult, run_id: int | None = None) -> Emission:
-        """Persist ``result``, decide its alert and build what the sinks receive."""
+    def process(self, result: CheckResult, run_id: int | None = None,
+                writes: Writes | None = None, extra: Emission | None = None) -> Emission:
+        """Decide ``result``'s alert, build what the sinks receive, and commit it all: the
+        result, the alert state, the check's staged ``writes`` and the durable sinks'
+        outbox records, in one state-store transaction. Returns the emission (with
+        ``extra``, e.g. job counters) for the sinks that are not durable."""
         monitor = self.config.monitor(result.monitor_id)
         now = result.started_at or self.clock()
         tags = events.base_tags(result, self.config.env, monitor)
-        self.store.record_result(result, run_id=run_id)
         lifecycle = _lifecycle_alerts(result.kind)
         judged = result if lifecycle or result.status is Status.ERROR else replace(
             result, status=Status.OK, reasons=())
         decision = decide(judged, self.store.get_alert(dedup_key(result)), now)
-        if decision.state is not None and decision.action != "none":
-            self.store.put_alert(decision.state)
         evts = [] if lifecycle else [_with_tags(e, tags) for e in result.events]
         if decision.notify:
             who = audience(self.config, monitor)
             evts.append(events.alert_event(judged, decision, who, tags, now))
-        return Emission(
+        emission = _merge([Emission(
             results=(result,), events=tuple(evts),
             metrics=tuple(events.result_metrics(result, tags)),
             service_checks=tuple(events.service_check(result, tags, now, name)
                                  for name in _service_checks(result.kind)),
-        )
+        ), extra or Emission()])
+        changed = decision.state is not None and decision.action != "none"
+        self.store.commit(result, run_id=run_id, alert=decision.state if changed else None,
+                          writes=writes, outbox=self._outbox(emission))
+        return emission
+
+    def _outbox(self, emission: Emission) -> dict[str, list[dict[str, Any]]]:
+        from watchdog.sinks.outbox import outbox_records
+
+        durable = [sink.NAME for sink in self.sinks if sink.DURABLE]
+        return {name: outbox_records(emission) for name in durable}
 
     def run_monitor(self, monitor_id: str, run_id: int | None = None) -> CheckResult:
-        """Check, persist and emit one monitor (what each scheduler job does)."""
+        """Check, commit and deliver one monitor (what each scheduler job does).
+
+        A check cancelled by a shutdown is dropped whole: nothing of it is committed, so it
+        runs again at the next start.
+        """
         monitor = self.config.monitor(monitor_id)
-        result = self.check(monitor)
-        self.emit(_merge([self.process(result, run_id), self.job_metrics([result])]))
+        staged = StagedHistory(self.store)
+        result = self.check(monitor, history=staged)
+        reached("check.done")
+        if self.stopping.is_set() and "CHECK_TIMEOUT" in result.reasons:
+            log.info("monitor %s: cancelled by the shutdown, not recorded", monitor_id)
+            return result
+        emission = self.process(result, run_id, staged.writes, self.job_metrics([result]))
+        reached("commit.done")
+        self.deliver(emission)
         return result
 
     # -- passes ---------------------------------------------------------------------------
 
     def run_pass(self, monitor_ids: Iterable[str] | None = None, trigger: str = "once",
                  progress: Callable[[str], None] | None = None) -> list[CheckResult]:
-        """Run the selected monitors (all when None) once, then emit everything together."""
+        """Run the selected monitors (all when None) once, up to ``daemon.workers`` at a
+        time; each monitor's output is committed and delivered as soon as it finishes."""
         monitors = ([self.config.monitor(i) for i in monitor_ids] if monitor_ids is not None
                     else list(self.config.monitors))
         run_id = self.store.start_run(trigger)
-        emissions, results = [], []
-        for n, monitor in enumerate(monitors, 1):
+        total = len(monitors)
+
+        def one(n: int, monitor: MonitorConfig) -> CheckResult:
             if progress:
-                progress(f"[{n}/{len(monitors)}] {monitor.id} ({monitor.kind})")
-            result = self.check(monitor)
-            results.append(result)
-            emissions.append(self.process(result, run_id))
-        emissions += [self.job_metrics(results), self.heartbeat()]
-        self.emit(_merge(emissions))
+                progress(f"[{n}/{total}] {monitor.id} ({monitor.kind})")
+            return self.run_monitor(monitor.id, run_id)
+
+        workers = max(1, min(self.config.daemon.workers, total))
+        with ThreadPoolExecutor(workers, thread_name_prefix="monitor") as pool:
+            results = list(pool.map(one, range(1, total + 1), monitors))
+        self.emit(self.heartbeat())
         self.store.finish_run(run_id, _worst_name(results))
         return results
 
@@ -175,24 +259,47 @@ class Runner:
             for k, v in counts.items() if v or k != "missed"
         ))
 
-    def heartbeat(self) -> Emission:
-        """The ``watchdog.up`` service check: the watchdog itself is alive."""
+    def heartbeat(self, problem: str | None = None) -> Emission:
+        """The ``watchdog.up`` service check: the watchdog itself is alive (OK), or alive but
+        unable to work (CRITICAL, saying why: e.g. its state store is unreachable)."""
         now = int(self.clock().timestamp())
-        up = ServiceCheck(name="watchdog.up", status=0, tags=(f"env:{self.config.env}",),
-                          message="watchdog is running", timestamp=now)
+        up = ServiceCheck(name="watchdog.up", status=0 if problem is None else 2,
+                          tags=(f"env:{self.config.env}",), timestamp=now,
+                          message="watchdog is running" if problem is None else problem)
         return Emission(service_checks=(up,))
 
     # -- sinks ----------------------------------------------------------------------------
 
     def emit(self, emission: Emission) -> None:
-        """Hand ``emission`` to every sink; durable sinks go through the outbox."""
-        from watchdog.sinks.outbox import deliver
+        """Hand ``emission``, which belongs to no monitor run (heartbeats, the daemon's own
+        events), to every sink; durable sinks get it through the outbox."""
+        self._hand_over(emission, queue=True)
+
+    def send_direct(self, emission: Emission) -> None:
+        """Hand ``emission`` to every sink at once, outside the outbox: for when the state
+        store itself is down (e.g. a CRITICAL ``watchdog.up``), so that Datadog still
+        hears it; nothing is retried."""
+        with self._emit_lock:
+            for sink in self.sinks:
+                try:
+                    sink.emit(emission)
+                except SinkError as exc:
+                    self._sink_down(sink.NAME, str(exc))
+
+    def deliver(self, emission: Emission) -> None:
+        """After a run's commit: its emission to the sinks that are not durable, and
+        everything pending in the outbox to those that are."""
+        self._hand_over(emission, queue=False)
+
+    def _hand_over(self, emission: Emission, *, queue: bool) -> None:
+        from watchdog.sinks.outbox import deliver, drain
 
         with self._emit_lock:
             for sink in self.sinks:
                 try:
                     if sink.DURABLE:
-                        report = deliver(sink, self.store, emission)
+                        report = (deliver(sink, self.store, emission) if queue
+                                  else drain(sink, self.store))
                         if report.rejected:
                             self._sink_error(sink.NAME, (
                                 f"{report.rejected} record(s) refused for good, set aside "
@@ -202,7 +309,21 @@ class Runner:
                     else:
                         sink.emit(emission)
                 except SinkError as exc:
-                    self._sink_error(sink.NAME, str(exc))
+                    self._sink_down(sink.NAME, str(exc))
+                except StateError:
+                    raise  # the outbox is unreachable: the caller's concern, not the sink's
+                except Exception as exc:  # noqa: BLE001 - a sink plugin's bug stops no run
+                    log.debug("sink %s failed", sink.NAME, exc_info=True)
+                    self._sink_down(sink.NAME, f"{type(exc).__name__}: {exc}")
+                else:
+                    if self._down.pop(sink.NAME, None) is not None:
+                        log.info("sink %s: delivering again", sink.NAME)
+
+    def _sink_down(self, name: str, text: str) -> None:
+        """Said once per outage of a sink: what failed; its records wait in the outbox."""
+        if name not in self._down:
+            self._sink_error(name, text)
+        self._down[name] = text
 
     def _sink_error(self, name: str, text: str) -> None:
         message = redact(f"sink {name}: {text}", self.config.secrets)

@@ -59,8 +59,12 @@ class ConsoleSink(Sink):
 
 
 def render(emission: Emission, *, color: bool = False) -> list[str]:
-    """The lines ConsoleSink writes for ``emission`` (none for an empty one)."""
-    lines = table(emission.results, color=color) if emission.results else []
+    """The lines ConsoleSink writes for ``emission`` (none for an empty one): one monitor's
+    run as one line, several results as a table; then events and counts."""
+    if len(emission.results) == 1:
+        lines = [line(emission.results[0], color=color)]
+    else:
+        lines = table(emission.results, color=color) if emission.results else []
     if emission.events:
         lines.append(f"{_plural(len(emission.events), 'event')} to send:")
         width = max(len(e.alert_type) for e in emission.events)
@@ -71,6 +75,15 @@ def render(emission: Emission, *, color: bool = False) -> list[str]:
             f"{_plural(len(emission.service_checks), 'service check')} to send"
         )
     return lines
+
+
+def line(result: CheckResult, *, color: bool = False) -> str:
+    """``STATUS monitor (kind) on subject: summary`` for one result."""
+    status = result.status.value
+    if color:
+        status = f"\x1b[{_COLORS[result.status]}m{status}\x1b[0m"
+    subject = f" on {result.subject}" if result.subject else ""
+    return f"{status} {result.monitor_id} ({result.kind}){subject}: {_one_line(result.summary)}"
 
 
 def table(results: Sequence[CheckResult], *, color: bool = False) -> list[str]:

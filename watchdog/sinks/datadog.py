@@ -8,6 +8,7 @@ durable; over HTTP every error is raised as SinkError and the outbox retries in 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 import pydantic
 from datadog.dogstatsd.base import DogStatsd
 
+from watchdog.alerting.mentions import unmention
 from watchdog.errors import SinkError
 from watchdog.models import AlertEvent, Emission, Metric
 from watchdog.secrets import scrub_value
@@ -99,6 +101,12 @@ class DatadogSettings(SinkSettings):
     timeout: float = pydantic.Field(
         default=10.0, gt=0, description="HTTP request timeout in seconds."
     )
+    mentions: Literal["events", "monitors"] = pydantic.Field(
+        default="events",
+        description="Who pages the owners: 'events' (watchdog's events @-mention them) or "
+        "'monitors' (the Datadog monitors of `watchdog datadog apply` do, and events name "
+        "the owners without an @, so nothing pages twice).",
+    )
 
     @pydantic.field_validator("api_url")
     @classmethod
@@ -156,6 +164,9 @@ class DatadogSink(Sink):
 
     def emit(self, emission: Emission) -> None:
         """Send the emission's events, service checks and metrics; SinkError on failure."""
+        if self.settings.mentions == "monitors":  # Datadog monitors own the page
+            emission = dataclasses.replace(emission, events=tuple(
+                dataclasses.replace(e, text=unmention(e.text)) for e in emission.events))
         self._transport.send(scrub_value(emission))
 
     def close(self) -> None:

@@ -1,8 +1,10 @@
 """At-least-once, in-order delivery to durable sinks through the state store's outbox.
 
-``deliver`` first writes the emission's records to the outbox, then sends everything
-pending for the sink, oldest first, and marks records delivered after each request that
-succeeded. At the first failure it stops and leaves the rest pending for the next pass,
+A monitor run's records reach the outbox in the same transaction as its result and state
+(:func:`records`, then ``Store.commit``); :func:`drain` sends everything pending for the
+sink, oldest first, and marks records delivered after each request that succeeded.
+:func:`deliver` does both for records that belong to no run (heartbeats, the daemon's own
+events). At the first failure it stops and leaves the rest pending for the next pass,
 so nothing is lost or reordered, and a record already delivered is not sent again (a
 record can be sent twice only if the process dies between a request and its mark).
 A record the receiver refuses for good (``SinkError.rejected``: a 400 or 413) would block
@@ -19,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from watchdog.crashpoints import reached
 from watchdog.errors import SinkError
 from watchdog.models import Emission
 from watchdog.sinks.base import Sink, emission_records, records_emission
@@ -59,7 +62,20 @@ def deliver(
     if not sink.DURABLE:
         return _emit_now(sink, emission)
     key = key or sink.NAME
-    store.enqueue(key, stamp(emission_records(emission), int(time.time())))
+    store.enqueue(key, outbox_records(emission))
+    return drain(sink, store, key=key, batch=batch)
+
+
+def outbox_records(emission: Emission) -> list[dict[str, Any]]:
+    """The outbox records of ``emission``, their empty times stamped now."""
+    return stamp(emission_records(emission), int(time.time()))
+
+
+def drain(sink: Sink, store: OutboxStore, *, key: str | None = None,
+          batch: int = 500) -> DeliveryReport:
+    """Send everything pending for ``sink`` (outbox ``key``, default ``sink.NAME``), oldest
+    first. Never raises SinkError: a failure is in the report."""
+    key = key or sink.NAME
     tally = _Tally()
     last_id = 0
     while rows := store.pending(key, batch):
@@ -101,10 +117,13 @@ def _send(sink: Sink, store: OutboxStore, ids: list[int], records: list[Mapping[
                     return error
             return None
         store.mark_rejected(ids, str(exc))
+        reached("deliver.marked")
         tally.rejected += 1
         tally.rejection = str(exc)
         return None
+    reached("deliver.sent")
     store.mark_delivered(ids)
+    reached("deliver.marked")
     tally.delivered += len(ids)
     return None
 

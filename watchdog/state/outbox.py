@@ -32,13 +32,8 @@ class OutboxMixin:
         """Append ``records`` for ``sink`` in order, all or none."""
         if not records:
             return
-        now = t.now()
-        rows = [
-            {"sink": sink, "created_at": now, "payload": t.plain(record), "attempts": 0}
-            for record in records
-        ]
         with self._tx(write=True) as conn:
-            conn.execute(sa.insert(t.outbox), rows)
+            write_outbox(conn, sink, records)
 
     def pending(self, sink: str, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
         """Up to ``limit`` undelivered, unrejected ``(id, record)`` pairs, oldest first."""
@@ -85,6 +80,15 @@ class OutboxMixin:
             for start in range(0, len(ids), _CHUNK):
                 chunk = [int(i) for i in ids[start : start + _CHUNK]]
                 conn.execute(sa.update(t.outbox).where(t.outbox.c.id.in_(chunk)).values(**values))
+
+
+def write_outbox(conn: Connection, sink: str, records: Sequence[Mapping[str, Any]]) -> None:
+    """Append ``records`` for ``sink`` on ``conn`` (inside the caller's transaction)."""
+    if records:
+        now = t.now()
+        conn.execute(sa.insert(t.outbox), [
+            {"sink": sink, "created_at": now, "payload": t.plain(record), "attempts": 0}
+            for record in records])
 
 
 def _waiting() -> Iterator[sa.ColumnElement[bool]]:

@@ -20,16 +20,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from watchdog.crashpoints import reached
 from watchdog.errors import StateError, StateSchemaMismatch, redact
-from watchdog.models import AlertState, CheckResult, Column
+from watchdog.models import AlertState, CheckResult
 from watchdog.state import migrate
 from watchdog.state import tables as t
 from watchdog.state.engine import create_engine, parse_url
 from watchdog.state.lease import LeaseMixin
-from watchdog.state.outbox import OutboxMixin, finished_before
+from watchdog.state.outbox import OutboxMixin, finished_before, write_outbox
+from watchdog.state.snapshots import SnapshotMixin, write_snapshots
+from watchdog.state.staged import Writes
 from watchdog.state.tables import SCHEMA_VERSION
 
-_CHUNK = 500  # rows per multi-row INSERT / IN (...) list
 _VERSION_KEY = "schema_version"
 log = logging.getLogger(__name__)
 # Upserts are the one statement without a portable spelling; these are the supported backends.
@@ -39,7 +41,7 @@ _INSERTS: dict[str, Callable[[sa.Table], Any]] = {
 }
 
 
-class Store(OutboxMixin, LeaseMixin):
+class Store(OutboxMixin, SnapshotMixin, LeaseMixin):
     """Run history, check results, metric history, schema snapshots, alert state and the outbox.
 
     Open with :meth:`Store.open`; thread-safe; close with :meth:`close` (or use ``with``).
@@ -108,13 +110,32 @@ class Store(OutboxMixin, LeaseMixin):
         A point's time is the metric's timestamp, else the result's start, else now. NaN and
         infinite values stay on the result but are not kept as history points.
         """
-        now = t.now()
-        row = {**t.result_row(result), "run_id": run_id, "recorded_at": now}
-        points = t.metric_rows(result, default_ts=result.started_at or now)
         with self._tx(write=True) as conn:
-            conn.execute(sa.insert(t.check_results).values(**row))
-            if points:
-                conn.execute(sa.insert(t.metric_history), points)
+            _write_result(conn, result, run_id)
+
+    def commit(
+        self, result: CheckResult, *, run_id: int | None = None,
+        alert: AlertState | None = None, writes: Writes | None = None,
+        outbox: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    ) -> None:
+        """Everything one monitor run produced, in ONE transaction (a transactional outbox):
+        its result and metric points, its alert state, the snapshots and documents its
+        check staged, and the records each durable sink must receive. A crash before the
+        commit leaves nothing of the run; after it, the outbox delivers what it produced."""
+        with self._tx(write=True) as conn:
+            _write_result(conn, result, run_id)
+            reached("commit.result")
+            if alert is not None:
+                self._write_alert(conn, alert)
+            reached("commit.alert")
+            for snap in writes.snapshots if writes else ():
+                write_snapshots(conn, snap.monitor_id, snap.tables, snap.taken_at, snap.tokens)
+            for doc in writes.artifacts if writes else ():
+                _write_artifact(conn, doc.kind, doc.key, doc.payload)
+            reached("commit.state")
+            for sink, records in (outbox or {}).items():
+                write_outbox(conn, sink, records)
+            reached("commit.outbox")
 
     def last_result(self, monitor_id: str) -> CheckResult | None:
         """The most recently recorded result of a monitor, or None."""
@@ -158,14 +179,16 @@ class Store(OutboxMixin, LeaseMixin):
 
     def put_alert(self, state: AlertState) -> None:
         """Insert or replace the alert state for ``state.dedup_key``."""
+        with self._tx(write=True) as conn:
+            self._write_alert(conn, state)
+
+    def _write_alert(self, conn: Connection, state: AlertState) -> None:
         row = t.alert_row(state)
         stmt = self._insert(t.alert_state).values(**row)
-        stmt = stmt.on_conflict_do_update(
+        conn.execute(stmt.on_conflict_do_update(
             index_elements=[t.alert_state.c.dedup_key],
             set_={key: stmt.excluded[key] for key in row if key != "dedup_key"},
-        )
-        with self._tx(write=True) as conn:
-            conn.execute(stmt)
+        ))
 
     def open_alerts(self) -> list[AlertState]:
         """Every alert whose status is ``"open"``, oldest first."""
@@ -175,97 +198,12 @@ class Store(OutboxMixin, LeaseMixin):
             rows = conn.execute(stmt.order_by(c.opened_at, c.dedup_key)).mappings().all()
         return [t.to_alert(row) for row in rows]
 
-    # -- schema snapshots ------------------------------------------------------------------
-
-    def save_snapshot(
-        self, monitor_id: str, table: str, columns: Sequence[Column], taken_at: datetime,
-        version_token: str | None = None,
-    ) -> None:
-        """Remember the columns of ``table`` as seen by ``monitor_id`` at ``taken_at``."""
-        stmt = sa.insert(t.schema_snapshots).values(
-            monitor_id=monitor_id, table_name=table, taken_at=t.aware(taken_at),
-            version_token=version_token, columns=t.plain(list(columns)),
-        )
-        with self._tx(write=True) as conn:
-            conn.execute(stmt)
-
-    def latest_snapshot(
-        self, monitor_id: str, table: str
-    ) -> tuple[datetime, list[Column], str | None] | None:
-        """``(taken_at, columns, version_token)`` of the newest snapshot of ``table``, or None."""
-        c = t.schema_snapshots.c
-        stmt = (
-            sa.select(c.taken_at, c.columns, c.version_token)
-            .where(c.monitor_id == monitor_id, c.table_name == table)
-            .order_by(c.taken_at.desc(), c.id.desc())
-            .limit(1)
-        )
-        with self._tx() as conn:
-            row = conn.execute(stmt).first()
-        if row is None:
-            return None
-        return row.taken_at, [Column(**col) for col in row.columns], row.version_token
-
-    def save_snapshots(
-        self, monitor_id: str, tables: Mapping[str, Sequence[Column]], taken_at: datetime,
-        tokens: Mapping[str, str] | None = None,
-    ) -> None:
-        """:meth:`save_snapshot` for many tables in one transaction; ``tokens`` per table."""
-        tokens = tokens or {}
-        rows = [{"monitor_id": monitor_id, "table_name": table, "taken_at": t.aware(taken_at),
-                 "version_token": tokens.get(table), "columns": t.plain(list(columns))}
-                for table, columns in tables.items()]
-        if not rows:
-            return
-        with self._tx(write=True) as conn:
-            for start in range(0, len(rows), _CHUNK):
-                conn.execute(sa.insert(t.schema_snapshots), rows[start : start + _CHUNK])
-
-    def _newest_snapshots(self, monitor_id: str) -> Any:
-        """Ids of the newest snapshot per table: the last saved (they are saved in time order)."""
-        c = t.schema_snapshots.c
-        return (sa.select(sa.func.max(c.id)).where(c.monitor_id == monitor_id)
-                .group_by(c.table_name).scalar_subquery())
-
-    def snapshot_tokens(self, monitor_id: str) -> dict[str, str | None]:
-        """``{table: version_token}`` of the newest snapshot of every table, columns unread."""
-        c = t.schema_snapshots.c
-        stmt = sa.select(c.table_name, c.version_token).where(
-            c.id.in_(self._newest_snapshots(monitor_id)))
-        with self._tx() as conn:
-            return {row.table_name: row.version_token for row in conn.execute(stmt)}
-
-    def latest_snapshots(
-        self, monitor_id: str, tables: Sequence[str] | None = None
-    ) -> dict[str, list[Column]]:
-        """The newest snapshot of each of ``tables`` (every table ``monitor_id`` has seen
-        when None), in one query per 500 tables."""
-        c = t.schema_snapshots.c
-        stmt = sa.select(c.table_name, c.columns).where(
-            c.id.in_(self._newest_snapshots(monitor_id)))
-        chunks = [None] if tables is None else [
-            list(tables[i : i + _CHUNK]) for i in range(0, len(tables), _CHUNK)]
-        out: dict[str, list[Column]] = {}
-        with self._tx() as conn:
-            for chunk in chunks:
-                query = stmt if chunk is None else stmt.where(c.table_name.in_(chunk))
-                for row in conn.execute(query):
-                    out[row.table_name] = [Column(**col) for col in row.columns]
-        return out
-
-    # -- housekeeping ----------------------------------------------------------------------
-
     # -- artifacts ----------------------------------------------------------------------
 
     def put_artifact(self, kind: str, key: str, payload: Mapping[str, Any]) -> int:
         """Store a new version of the document ``(kind, key)``; returns its version (1, 2, …)."""
-        cols = t.artifacts.c
         with self._tx(write=True) as conn:
-            latest = conn.execute(sa.select(sa.func.max(cols.version)).where(
-                cols.kind == kind, cols.key == key)).scalar_one_or_none() or 0
-            conn.execute(sa.insert(t.artifacts).values(
-                kind=kind, key=key, version=latest + 1, created_at=t.now(), payload=dict(payload)))
-        return int(latest + 1)
+            return _write_artifact(conn, kind, key, payload)
 
     def get_artifact(
         self, kind: str, key: str, version: int | None = None
@@ -374,3 +312,21 @@ class Store(OutboxMixin, LeaseMixin):
             return None
         stmt = sa.select(t.meta.c.value).where(t.meta.c.key == _VERSION_KEY)
         return conn.execute(stmt).scalar_one_or_none() or "(none)"
+
+
+def _write_result(conn: Connection, result: CheckResult, run_id: int | None) -> None:
+    now = t.now()
+    row = {**t.result_row(result), "run_id": run_id, "recorded_at": now}
+    conn.execute(sa.insert(t.check_results).values(**row))
+    points = t.metric_rows(result, default_ts=result.started_at or now)
+    if points:
+        conn.execute(sa.insert(t.metric_history), points)
+
+
+def _write_artifact(conn: Connection, kind: str, key: str, payload: Mapping[str, Any]) -> int:
+    cols = t.artifacts.c
+    latest = conn.execute(sa.select(sa.func.max(cols.version)).where(
+        cols.kind == kind, cols.key == key)).scalar_one_or_none() or 0
+    conn.execute(sa.insert(t.artifacts).values(
+        kind=kind, key=key, version=latest + 1, created_at=t.now(), payload=dict(payload)))
+    return int(latest + 1)

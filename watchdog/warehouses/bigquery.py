@@ -28,6 +28,7 @@ from google.auth.credentials import AnonymousCredentials, Credentials
 from google.cloud import bigquery
 from google.oauth2 import service_account
 
+from watchdog import timeouts
 from watchdog.errors import (
     QueryError,
     TableNotFound,
@@ -115,9 +116,17 @@ class BigQuery(SqlWarehouse):
         """Bind time values as their columns' types, dry-run, guard, run; rows are tuples
         with a ``_mapping``."""
         binds = [v for v in stmt.params.values() if isinstance(v, TimeBind)]
+        deadline = timeouts.current()
+        left = deadline.check(self.name) if deadline is not None else None
         try:
-            return run(self.client, self.settings, self._typed(stmt, binds), self.name)
+            if deadline is None:
+                return run(self.client, self.settings, self._typed(stmt, binds), self.name)
+            with deadline.running(stmt.name, stmt.subject):
+                return run(self.client, self.settings, self._typed(stmt, binds), self.name,
+                           left)
         except Exception as exc:
+            if deadline is not None and deadline.overdue():
+                raise deadline.error(self.name) from exc
             # a column's type (or presence) may have changed since the schema was read:
             # read it again next time (tables.get is free)
             self._forget({b.table for b in binds})
@@ -299,13 +308,18 @@ def make_client(settings: BigQuerySettings) -> bigquery.Client:
 
 
 def job_config(settings: BigQuerySettings, params: Mapping[str, Any], *,
-               dry_run: bool) -> bigquery.QueryJobConfig:
-    """The configuration of one query job: parameters, labels, cost caps."""
-    return bigquery.QueryJobConfig(
+               dry_run: bool, seconds: float | None = None) -> bigquery.QueryJobConfig:
+    """The configuration of one query job: parameters, labels, cost caps, and the time
+    after which BigQuery itself stops the job (``jobTimeoutMs``, the check's deadline:
+    https://cloud.google.com/bigquery/docs/reference/rest/v2/Job#JobConfiguration)."""
+    config = bigquery.QueryJobConfig(
         dry_run=dry_run, use_query_cache=not dry_run, use_legacy_sql=False,
         query_parameters=[query_parameter(k, v) for k, v in params.items()],
         labels=dict(settings.labels), maximum_bytes_billed=settings.max_bytes_billed,
     )
+    if seconds is not None and not dry_run:
+        config.job_timeout_ms = max(1000, int(seconds * 1000))
+    return config
 
 
 class ResultRow(tuple[Any, ...]):
@@ -319,11 +333,13 @@ class ResultRow(tuple[Any, ...]):
 
 
 def run(client: bigquery.Client, settings: BigQuerySettings, stmt: Statement,
-        warehouse: str) -> list[Any]:
-    """Dry-run ``stmt``, refuse it above the budget, then run it and return its rows."""
-    retry = bigquery.DEFAULT_RETRY.with_deadline(settings.timeout)
+        warehouse: str, seconds: float | None = None) -> list[Any]:
+    """Dry-run ``stmt``, refuse it above the budget, then run it and return its rows; with
+    ``seconds``, BigQuery stops the job then and the wait for it ends then too."""
+    wait = settings.timeout if seconds is None else min(settings.timeout, seconds)
+    retry = bigquery.DEFAULT_RETRY.with_deadline(wait)
     dry = client.query(stmt.sql, job_config=job_config(settings, stmt.params, dry_run=True),
-                       retry=retry, timeout=settings.timeout, job_retry=None)
+                       retry=retry, timeout=wait, job_retry=None)
     estimate = int(dry.total_bytes_processed or 0)
     budget = settings.budget
     if estimate > budget:
@@ -333,8 +349,8 @@ def run(client: bigquery.Client, settings: BigQuerySettings, stmt: Statement,
             hint="narrow the monitor's window or filters, partition the table on its time "
                  "column, or raise settings.dry_run_budget")
     rows = client.query_and_wait(
-        stmt.sql, job_config=job_config(settings, stmt.params, dry_run=False),
-        api_timeout=settings.timeout, wait_timeout=settings.timeout, retry=retry,
+        stmt.sql, job_config=job_config(settings, stmt.params, dry_run=False, seconds=seconds),
+        api_timeout=wait, wait_timeout=wait, retry=retry,
         job_retry=None,  # type: ignore[arg-type]  # None (no re-run) is handled; the
         # daemon runs the monitor again at its next poll
     )

@@ -16,9 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from watchdog import timeouts
 from watchdog.errors import QueryError, WarehouseError, WarehouseUnavailable
 from watchdog.warehouses.sqlbase import SqlWarehouse, Statement
 
+#: How a statement is run on a cursor: ``execute(cursor, sql, params)``.
+Execute = Callable[[Any, str, "dict[str, Any] | None"], Any] | None
 #: Any dialect whose compiler emits ``%(name)s``; only its bind rendering is used.
 _PYFORMAT = postgresql.dialect(paramstyle="pyformat")
 
@@ -48,42 +51,71 @@ class Row(tuple[Any, ...]):
 
 
 class Session:
-    """One lazily opened DB-API connection, shared under a lock, reopened after close."""
+    """One lazily opened DB-API connection that runs one statement at a time, reopened
+    after close. A statement stuck in a driver that ignores cancels does not block the
+    next: :meth:`discard` gives the session a new connection and a new turn."""
 
     def __init__(self, connect: Callable[[], Any], prepare: Callable[[Any], Any]) -> None:
         """``connect()`` opens a connection; ``prepare(connection)`` returns a cursor."""
         self._connect, self._prepare = connect, prepare
         self._conn: Any = None
-        self._lock = threading.RLock()
+        self._cursor: Any = None
+        self._turn = threading.RLock()  # held while a statement runs
+        self._swap = threading.Lock()  # held while the connection is replaced
 
     def open(self) -> Any:
         """The connection, opened now if needed (driver errors propagate)."""
-        with self._lock:
+        with self._swap:
             if self._conn is None:
                 self._conn = self._connect()
             return self._conn
 
-    def run(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
-        """Execute pyformat SQL and fetch every row (the connection must be open)."""
-        with self._lock:
+    def run(self, sql: str, params: Mapping[str, Any], execute: Execute = None,
+            wait: float | None = None) -> list[Row]:
+        """Execute pyformat SQL and fetch every row (the connection must be open).
+
+        ``execute(cursor, sql, params)`` runs it (default ``cursor.execute``); ``wait`` bounds
+        the wait for the connection when another statement holds it (TimeoutError).
+        """
+        turn = self._turn
+        if not turn.acquire(timeout=-1 if wait is None else max(wait, 0.0)):
+            raise TimeoutError("the warehouse connection is held by a statement still running")
+        try:
             cursor = self._prepare(self.open())
+            self._cursor = cursor
             try:
-                cursor.execute(sql, dict(params) if params else None)
+                if execute is None:
+                    cursor.execute(sql, dict(params) if params else None)
+                else:
+                    execute(cursor, sql, dict(params) if params else None)
                 fields = tuple(d[0] for d in cursor.description or ())
                 return [Row.make(fields, tuple(r)) for r in cursor.fetchall()]
             finally:
-                cursor.close()
+                self._cursor = None
+                with contextlib.suppress(Exception):  # its connection may be gone
+                    cursor.close()
+        finally:
+            turn.release()
+
+    @property
+    def running(self) -> tuple[Any, Any] | None:
+        """``(connection, cursor)`` of the statement running now, if any (for cancelling)."""
+        cursor, conn = self._cursor, self._conn
+        return (conn, cursor) if cursor is not None else None
 
     def close(self) -> None:
         """Close the connection, ignoring errors from an already broken one."""
-        with self._lock:
+        with self._swap:
             conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):  # a dead connection must not fail a shutdown
                 conn.close()
 
     def discard(self) -> None:
-        """Forget a connection that failed at the network level (reopened on next use)."""
+        """Forget a connection that failed, or whose statement was cut short (reopened on
+        next use, with a turn of its own should the old statement never return)."""
+        with self._swap:
+            self._turn = threading.RLock()
         self.close()
 
 
@@ -131,9 +163,23 @@ class DbApiWarehouse(SqlWarehouse):
         """There is none: this adapter talks to its driver directly."""
         raise AttributeError(f"{type(self).__name__} uses its DB-API driver, not SQLAlchemy")
 
+    def _execute(self, cursor: Any, sql: str, params: dict[str, Any] | None,
+                 seconds: float) -> None:
+        """Run one statement that the warehouse should cancel after ``seconds`` (adapters
+        that can say so to their driver or server override this)."""
+        cursor.execute(sql, params)
+
+    def _interrupt(self, connection: Any, cursor: Any) -> None:
+        """Stop, from another thread, the statement running on ``cursor`` (default: close
+        the connection under it; it is reopened for the next statement)."""
+        self._session.discard()
+
     def _fetch(self, stmt: Statement) -> list[Any]:
-        """Run one rendered statement; driver errors leave here as watchdog errors."""
+        """Run one rendered statement within the check's deadline; driver errors leave
+        here as watchdog errors (a statement cut short by the deadline as CheckTimeout)."""
         sql, params = self._driver_sql(stmt)
+        deadline = timeouts.current()
+        left = deadline.check(self.name) if deadline is not None else None
         session = self._session
         try:
             session.open()
@@ -142,12 +188,24 @@ class DbApiWarehouse(SqlWarehouse):
         except Exception as exc:  # the driver boundary
             raise self._translate(self._driver_error(exc), stmt, WarehouseUnavailable) from exc
         try:
-            return session.run(sql, params)
+            if deadline is None or left is None:
+                return session.run(sql, params)
+            with deadline.running(stmt.name, stmt.subject, lambda: self._cancel(session)):
+                return session.run(sql, params, wait=left, execute=lambda c, q, p: (
+                    self._execute(c, q, p, deadline.remaining())))
         except Exception as exc:
+            if deadline is not None and deadline.overdue():
+                session.discard()  # the statement may still run on it: start afresh
+                raise deadline.error(self.name) from exc
             error = self._translate(self._driver_error(exc), stmt, QueryError)
             if isinstance(error, WarehouseUnavailable):
                 session.discard()
             raise error from exc
+
+    def _cancel(self, session: Session) -> None:
+        running = session.running
+        if running is not None:
+            self._interrupt(*running)
 
     def close(self) -> None:
         self._session.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -111,6 +112,11 @@ class DuckDB(SqlWarehouse):
         (r"Permission denied", WarehouseAuthError, "check the database file's permissions"),
         (r"IOException|Cannot open", WarehouseUnavailable, "check settings.path"),
     )
+
+    def _canceller(self, dbapi_connection: Any) -> Callable[[], None] | None:
+        # no statement timeout of its own; interrupt() stops the running query from
+        # another thread: https://duckdb.org/docs/stable/clients/python/reference/index.html
+        return getattr(dbapi_connection, "interrupt", None)
 
     def _create_engine(self) -> sa.Engine:
         path = self.settings.path

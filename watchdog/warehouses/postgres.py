@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal
 
 import psycopg  # noqa: F401  (fail at lookup, naming the extra, if the driver is missing)
@@ -13,6 +13,7 @@ import sqlglot
 
 from watchdog import secrets
 from watchdog.errors import (
+    CheckTimeout,
     QueryError,
     TableNotFound,
     UnsupportedFeature,
@@ -164,11 +165,29 @@ class Postgres(SqlWarehouse):
         (r"\b42501\b|permission denied", WarehouseAuthError,
          "grant the role USAGE on the schema and SELECT on the table"),
         (r"database .* does not exist", WarehouseUnavailable, "check settings.database"),
-        (r"\b(08\w{3}|57P0\d|53300|57014)\b|connection refused|timeout expired|"
+        # query_canceled, lock_not_available: a statement or lock timeout (the server's own
+        # statement_timeout when no monitor deadline set one)
+        (r"\b(57014|55P03)\b", CheckTimeout, "a statement or lock timeout cancelled it: "
+         "raise the monitor's `timeout` (or the role's statement_timeout), or look for a "
+         "lock held on the table"),
+        (r"\b(08\w{3}|57P0\d|53300)\b|connection refused|timeout expired|"
          r"could not translate host|could not connect|server closed the connection|"
          r"no route to host|network is unreachable", WarehouseUnavailable,
          "check that the server is up and that host, port and sslmode are right"),
     )
+
+    def _limit(self, conn: sa.Connection, seconds: float) -> None:
+        # both end with the transaction the statement runs in (SET LOCAL); a lock wait
+        # counts toward statement_timeout too, lock_timeout says which one it was
+        # https://www.postgresql.org/docs/current/runtime-config-client.html
+        ms = max(1, int(seconds * 1000))
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {ms}")
+
+    def _canceller(self, dbapi_connection: Any) -> Callable[[], None] | None:
+        # a cancel request on its own connection: https://www.psycopg.org/psycopg3/docs/api/connections.html
+        # (cancel_safe since psycopg 3.2, cancel before)
+        return getattr(dbapi_connection, "cancel_safe", None) or getattr(
+            dbapi_connection, "cancel", None)
 
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         try:

@@ -280,6 +280,15 @@ class Redshift(DbApiWarehouse, Postgres):
         cursor.paramstyle = "named"
         return cursor
 
+    def _execute(self, cursor: Any, sql: str, params: dict[str, Any] | None,
+                 seconds: float) -> None:
+        # the session's statement_timeout (the connection is in autocommit, so it stays
+        # until the next statement sets it again); Redshift has no lock_timeout, and a
+        # lock wait counts toward statement_timeout
+        # https://docs.aws.amazon.com/redshift/latest/dg/r_statement_timeout.html
+        cursor.execute(f"SET statement_timeout TO {max(1, int(seconds * 1000))}")
+        cursor.execute(sql, params)
+
     def _driver_sql(self, stmt: Statement) -> tuple[str, dict[str, Any]]:
         # The driver's own `:name` parser skips quoted identifiers and strings, where a
         # pyformat `%%` would stay doubled; so the text() form goes through as is.

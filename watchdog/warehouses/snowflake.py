@@ -10,6 +10,7 @@ Tables written ``DB.SCHEMA.TABLE`` are read from that database; the rest from
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -317,6 +318,16 @@ class Snowflake(DbApiWarehouse):
             assert s.private_key is not None
             pem = s.private_key.get_secret_value().encode()
         return {"authenticator": "SNOWFLAKE_JWT", "private_key": _der(pem, passphrase)}
+
+    def _execute(self, cursor: Any, sql: str, params: dict[str, Any] | None,
+                 seconds: float) -> None:
+        # STATEMENT_TIMEOUT_IN_SECONDS for this statement has the server cancel it
+        # (https://docs.snowflake.com/en/sql-reference/parameters#statement-timeout-in-seconds);
+        # the connector's own timeout= asks the server to cancel it too, should the
+        # response be what is slow
+        whole = max(1, math.ceil(seconds))
+        cursor.execute(sql, params, timeout=whole,
+                       _statement_params={"STATEMENT_TIMEOUT_IN_SECONDS": whole})
 
     def _driver_error(self, exc: Exception) -> DriverError:
         lines = str(getattr(exc, "msg", None) or exc).strip().splitlines()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlglot import exp
 
+from watchdog import timeouts
 from watchdog.errors import (
     InvalidIdentifier,
     QueryError,
@@ -165,7 +166,10 @@ class SqlWarehouse(Warehouse):
                 self._engine = None
 
     def _fetch(self, stmt: Statement) -> list[sa.Row[Any]]:
-        """Run one rendered statement; driver errors leave here as watchdog errors."""
+        """Run one rendered statement within the check's deadline; driver errors leave
+        here as watchdog errors (a statement cut short by the deadline as CheckTimeout)."""
+        deadline = timeouts.current()
+        left = deadline.check(self.name) if deadline is not None else None
         try:
             conn = self.engine.connect()
         except WarehouseError:
@@ -174,9 +178,24 @@ class SqlWarehouse(Warehouse):
             raise self._translate(exc, stmt, WarehouseUnavailable) from exc
         try:
             with conn:
-                return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)))
+                if deadline is None or left is None:
+                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)))
+                raw = conn.connection.dbapi_connection
+                self._limit(conn, left)
+                with deadline.running(stmt.name, stmt.subject, self._canceller(raw)):
+                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)))
         except Exception as exc:
+            if deadline is not None and deadline.overdue():
+                raise deadline.error(self.name) from exc
             raise self._translate(exc, stmt, QueryError) from exc
+
+    def _limit(self, conn: sa.Connection, seconds: float) -> None:
+        """Have the warehouse itself cancel the next statement on ``conn`` after
+        ``seconds`` (where it can; the runner interrupts it otherwise)."""
+
+    def _canceller(self, dbapi_connection: Any) -> Callable[[], None] | None:
+        """How to interrupt, from another thread, what runs on this driver connection."""
+        return None
 
     def _rows(self, stmt: Statement) -> list[tuple[Any, ...]]:
         """:meth:`_fetch`, as plain tuples."""

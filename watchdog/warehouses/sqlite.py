@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -106,6 +106,11 @@ class SQLite(SqlWarehouse):
         (r"not authorized|permission denied", WarehouseAuthError,
          "check the database file's permissions"),
     )
+
+    def _canceller(self, dbapi_connection: Any) -> Callable[[], None] | None:
+        # no statement timeout of its own; interrupt() stops the running query from
+        # another thread: https://docs.python.org/3/library/sqlite3.html#sqlite3.Connection.interrupt
+        return getattr(dbapi_connection, "interrupt", None)
 
     def _create_engine(self) -> sa.Engine:
         uri = f"file:{quote(self.settings.path)}?mode=ro"

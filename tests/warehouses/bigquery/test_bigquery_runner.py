@@ -45,5 +45,8 @@ def test_freshness_through_the_runner(fake: tuple[FakeBigQuery, str], tmp_path: 
     assert runner.run_monitor("fresh").status is Status.OK
     stale = runner.run_monitor("stale")
     assert stale.status is Status.FAIL and "1h" in stale.summary
-    sent = [r.body["query"] for r in fake[0].queries() if r.path.endswith("/queries")]
-    assert sent == [sql, sql]
+    sent = [r.body for r in fake[0].queries() if r.path.endswith("/queries")]
+    assert [body["query"] for body in sent] == [sql, sql]
+    # BigQuery itself stops each job at the monitor's deadline (daemon.timeout: 10m)
+    limits = [int(body["jobTimeoutMs"]) for body in sent]
+    assert all(590_000 < ms <= 600_000 for ms in limits), limits

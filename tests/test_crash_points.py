@@ -1,0 +1,189 @@
+"""The crash-point suite: kill watchdog (SIGKILL, a real process) at every step that changes
+state or sends something, restart it, and check what reached the loopback Datadog API.
+
+The planted incident, on real Postgres: a column of ``t9`` is dropped and another added
+(a schema event), and a freshness monitor goes FAIL (an alert opens). The run that sees
+both is killed at one named point (``watchdog/crashpoints.py``); the next run must deliver
+each event at least once. Only a kill while a request is in flight (after Datadog took it,
+before watchdog marked it) may deliver one twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import POSTGRES_URL
+from tests.helpers import database, make_events, yaml_block
+from tests.sinks.sink_fakes import FakeDatadog, Request, serve
+from watchdog.crashpoints import POINTS
+
+pytestmark = pytest.mark.postgres
+
+ROOT = Path(__file__).resolve().parents[1]
+API_KEY = "crash-suite-key-0000"
+#: Points after which Datadog may have an event that watchdog has not marked delivered.
+IN_FLIGHT = {"deliver.sent", "http.in_flight"}
+
+
+def is_schema_event(r: Request) -> bool:
+    return "t9" in r.body["title"] and "column" in r.body["text"].lower()
+
+
+def is_stale_event(r: Request) -> bool:
+    return r.body["title"].startswith("[FAIL] stale")
+
+
+@contextmanager
+def incident(tmp_path: Path, state: str) -> Iterator[tuple[sa.Engine, FakeDatadog, str]]:
+    """(warehouse engine, fake Datadog, schema) with config.yaml written in ``tmp_path``."""
+    fake = FakeDatadog()
+    server = serve(fake)
+    with database("postgres", tmp_path) as (engine, wh, schema), state_url(tmp_path, state) as url:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE TABLE "{schema}".t9 (a INT, keep INT)'))
+        make_events(engine, schema, [datetime.now(UTC) - timedelta(days=2)])
+        (tmp_path / "config.yaml").write_text(
+            "env: test\nwarehouses:\n  wh:\n" + yaml_block(wh, 4)
+            + f"state: {{url: '{url}'}}\n"
+            "sinks:\n  datadog: {transport: http, api_key: '${DD_API_KEY}', "
+            "api_url: '${DD_API_URL}'}\n"
+            "daemon: {workers: 1, heartbeat: 1h}\n"
+            "monitors:\n"
+            f"  - {{id: sch, kind: schema, warehouse: wh, tables: [{schema}.t9],"
+            " schedule: {every: 1h}}\n"
+            f"  - {{id: stale, kind: freshness, warehouse: wh, table: {schema}.events,"
+            " time_column: ts, max_age: 1h, schedule: {every: 1h}}\n")
+        try:
+            yield engine, fake, schema
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+@contextmanager
+def state_url(tmp_path: Path, kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path}/state.db"
+        return
+    name = f"wd_crash_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def start(tmp_path: Path, fake: FakeDatadog, *args: str, crash: str = "") -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DD_API_KEY": API_KEY,
+           "DD_API_URL": fake.url, "WATCHDOG_CRASH_AT": crash}
+    return subprocess.Popen([sys.executable, "-m", "watchdog", *args], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def run(tmp_path: Path, fake: FakeDatadog, *args: str, crash: str = "") -> tuple[int, str]:
+    proc = start(tmp_path, fake, *args, crash=crash)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+def events(fake: FakeDatadog) -> list[Request]:
+    return [r for r in fake.accepted() if r.path == "/api/v1/events"]
+
+
+def crash_then_restart(tmp_path: Path, engine: sa.Engine, fake: FakeDatadog, schema: str,
+                       point: str) -> tuple[int, list[Request]]:
+    """Baseline, plant the change, kill the run that sees it at ``point``, run again; the
+    killed run's exit code and the events Datadog received from the killed run on."""
+    code, err = run(tmp_path, fake, "run", "--once", "--monitor", "sch")
+    assert code == 0, err
+    fake.requests.clear()
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'ALTER TABLE "{schema}".t9 DROP COLUMN a, ADD COLUMN b TEXT'))
+    if point == "http.in_flight":  # Datadog takes the first event, then the client dies
+        proc = start(tmp_path, fake, "run", "--once")
+        fake.on_receive = lambda r: os.kill(proc.pid, signal.SIGKILL) \
+            if r.path == "/api/v1/events" else None
+        proc.communicate(timeout=120)
+        fake.on_receive = None
+        killed = proc.returncode
+    else:
+        killed, _ = run(tmp_path, fake, "run", "--once", crash=point)
+    code, err = run(tmp_path, fake, "run", "--once")
+    assert code == 1 and "Traceback" not in err, err  # stale still FAILs; nothing crashed
+    return killed, events(fake)
+
+
+def check_delivery(point: str, killed: int, received: list[Request]) -> None:
+    assert killed == -signal.SIGKILL, f"{point}: the process was not killed there"
+    schema_events = [r for r in received if is_schema_event(r)]
+    stale_events = [r for r in received if is_stale_event(r)]
+    assert schema_events and stale_events, (point, [r.body["title"] for r in received])
+    duplicates = len(schema_events) + len(stale_events) - 2
+    if point in IN_FLIGHT:
+        assert duplicates <= 1, (point, [r.body["title"] for r in received])
+    else:
+        assert duplicates == 0, (point, [r.body["title"] for r in received])
+
+
+@pytest.mark.parametrize("point", [*POINTS, "http.in_flight"])
+def test_a_kill_at_any_point_loses_no_event(point: str, tmp_path: Path) -> None:
+    with incident(tmp_path, "sqlite") as (engine, fake, schema):
+        killed, received = crash_then_restart(tmp_path, engine, fake, schema, point)
+    check_delivery(point, killed, received)
+
+
+@pytest.mark.parametrize("point", ["commit.alert", "commit.outbox", "commit.done"])
+def test_a_kill_inside_a_postgres_state_commit_loses_no_event(point: str,
+                                                              tmp_path: Path) -> None:
+    with incident(tmp_path, "postgres") as (engine, fake, schema):
+        killed, received = crash_then_restart(tmp_path, engine, fake, schema, point)
+    check_delivery(point, killed, received)
+
+
+def test_the_daemon_killed_mid_commit_delivers_after_restart(tmp_path: Path) -> None:
+    """Dies inside the commit of the run that saw the change; the next daemon sends it."""
+    with incident(tmp_path, "sqlite") as (engine, fake, schema):
+        code, err = run(tmp_path, fake, "run", "--once", "--monitor", "sch")
+        assert code == 0, err
+        fake.requests.clear()
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'ALTER TABLE "{schema}".t9 DROP COLUMN a'))
+        killed = start(tmp_path, fake, "run", crash="commit.state")
+        killed.communicate(timeout=60)
+        assert killed.returncode == -signal.SIGKILL
+        assert not [r for r in events(fake) if is_schema_event(r)]
+        again = start(tmp_path, fake, "run")
+        try:
+            assert wait(lambda: any(is_schema_event(r) for r in events(fake))
+                        and any(is_stale_event(r) for r in events(fake)))
+        finally:
+            again.send_signal(signal.SIGTERM)
+            again.communicate(timeout=60)
+    assert again.returncode == 0
+    assert sum(is_schema_event(r) for r in events(fake)) == 1
+
+
+def wait(cond: Any, limit: float = 30) -> bool:
+    import time
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and not cond():
+        time.sleep(0.2)
+    return bool(cond())

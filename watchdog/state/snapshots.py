@@ -1,0 +1,102 @@
+"""The schema-snapshot part of the state store: the columns of each watched table, as last
+seen by a schema monitor, with the version token that lets a poll skip unchanged tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from watchdog.models import Column
+from watchdog.state import tables as t
+
+_CHUNK = 500  # rows per multi-row INSERT / IN (...) list
+
+
+class SnapshotMixin:
+    """Snapshot methods of :class:`watchdog.state.store.Store` (which provides ``_tx``)."""
+
+    def _tx(self, *, write: bool = False) -> AbstractContextManager[Connection]:
+        raise NotImplementedError
+
+    def save_snapshot(
+        self, monitor_id: str, table: str, columns: Sequence[Column], taken_at: datetime,
+        version_token: str | None = None,
+    ) -> None:
+        """Remember the columns of ``table`` as seen by ``monitor_id`` at ``taken_at``."""
+        self.save_snapshots(monitor_id, {table: columns}, taken_at, {table: version_token}
+                            if version_token is not None else None)
+
+    def latest_snapshot(
+        self, monitor_id: str, table: str
+    ) -> tuple[datetime, list[Column], str | None] | None:
+        """``(taken_at, columns, version_token)`` of the newest snapshot of ``table``, or None."""
+        c = t.schema_snapshots.c
+        stmt = (
+            sa.select(c.taken_at, c.columns, c.version_token)
+            .where(c.monitor_id == monitor_id, c.table_name == table)
+            .order_by(c.taken_at.desc(), c.id.desc())
+            .limit(1)
+        )
+        with self._tx() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        return row.taken_at, [Column(**col) for col in row.columns], row.version_token
+
+    def save_snapshots(
+        self, monitor_id: str, tables: Mapping[str, Sequence[Column]], taken_at: datetime,
+        tokens: Mapping[str, str | None] | None = None,
+    ) -> None:
+        """:meth:`save_snapshot` for many tables in one transaction; ``tokens`` per table."""
+        with self._tx(write=True) as conn:
+            write_snapshots(conn, monitor_id, tables, taken_at, tokens)
+
+    def _newest_snapshots(self, monitor_id: str) -> Any:
+        """Ids of the newest snapshot per table: the last saved (they are saved in time order)."""
+        c = t.schema_snapshots.c
+        return (sa.select(sa.func.max(c.id)).where(c.monitor_id == monitor_id)
+                .group_by(c.table_name).scalar_subquery())
+
+    def snapshot_tokens(self, monitor_id: str) -> dict[str, str | None]:
+        """``{table: version_token}`` of the newest snapshot of every table, columns unread."""
+        c = t.schema_snapshots.c
+        stmt = sa.select(c.table_name, c.version_token).where(
+            c.id.in_(self._newest_snapshots(monitor_id)))
+        with self._tx() as conn:
+            return {row.table_name: row.version_token for row in conn.execute(stmt)}
+
+    def latest_snapshots(
+        self, monitor_id: str, tables: Sequence[str] | None = None
+    ) -> dict[str, list[Column]]:
+        """The newest snapshot of each of ``tables`` (every table ``monitor_id`` has seen
+        when None), in one query per 500 tables."""
+        c = t.schema_snapshots.c
+        stmt = sa.select(c.table_name, c.columns).where(
+            c.id.in_(self._newest_snapshots(monitor_id)))
+        chunks = [None] if tables is None else [
+            list(tables[i : i + _CHUNK]) for i in range(0, len(tables), _CHUNK)]
+        out: dict[str, list[Column]] = {}
+        with self._tx() as conn:
+            for chunk in chunks:
+                query = stmt if chunk is None else stmt.where(c.table_name.in_(chunk))
+                for row in conn.execute(query):
+                    out[row.table_name] = [Column(**col) for col in row.columns]
+        return out
+
+
+def write_snapshots(
+    conn: Connection, monitor_id: str, tables: Mapping[str, Sequence[Column]],
+    taken_at: datetime, tokens: Mapping[str, str | None] | None = None,
+) -> None:
+    """Insert one snapshot per table on ``conn`` (inside the caller's transaction)."""
+    tokens = tokens or {}
+    rows = [{"monitor_id": monitor_id, "table_name": table, "taken_at": t.aware(taken_at),
+             "version_token": tokens.get(table), "columns": t.plain(list(columns))}
+            for table, columns in tables.items()]
+    for start in range(0, len(rows), _CHUNK):
+        conn.execute(sa.insert(t.schema_snapshots), rows[start : start + _CHUNK])
