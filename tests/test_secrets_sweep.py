@@ -71,6 +71,10 @@ ARGS: dict[tuple[str, ...], list[list[str]]] = {
     ("demo",): [[]],
     ("contracts", "lint"): [[]],
     ("contracts", "infer"): [["pg", "public.t"], ["snowkey", "S.T"]],
+    ("datadog", "export"): [["-o", "datadog"]],
+    ("datadog", "apply"): [[]],
+    ("datadog", "preview"): [["-o", "preview.html"]],
+    ("health",): [[]],
     ("drift", "baseline"): [["pg_drift"]],
     ("drift", "report"): [["pg_drift", "-o", "drift.html"]],
     ("setup", "audit"): [["--warehouse", "pglogin"],
@@ -79,7 +83,10 @@ ARGS: dict[tuple[str, ...], list[list[str]]] = {
     ("volume", "report"): [["pg_volume", "-o", "volume.html"]],
 }
 #: The commands that open the state store: the ones a bad state.url is swept through.
-STATE_COMMANDS = {("run",), ("drift", "baseline"), ("volume", "report")}
+STATE_COMMANDS = {("run",), ("drift", "baseline"), ("volume", "report"), ("health",)}
+#: Commands that need no warehouse, state or Datadog answer, so they succeed (exit 0) even
+#: when everything else is unreachable.
+SUCCEED = {("validate",), ("datadog", "export"), ("datadog", "preview")}
 
 
 def commands(parser: argparse.ArgumentParser,
@@ -167,6 +174,7 @@ class Case:
     state_url: str = "sqlite:///.watchdog/state.db"
     datadog: str = DATADOG_FAILING
     config_error: bool = False  # every command must stop at the config: exit 2
+    exit: int | None = None  # every command's exit code; None: 0 for SUCCEED, else 1
     every_variant: bool = False  # every argument list of ARGS, not just the first
     only: set[tuple[str, ...]] | None = None  # these commands only
 
@@ -175,11 +183,12 @@ CASES = [
     # every warehouse unreachable (closed loopback port) or refusing the login; Datadog
     # answers 500, so everything stays in the state store's outbox
     Case("unreachable", every_variant=True),
-    Case("bad_site", datadog=DATADOG_BAD_SITE, config_error=True),
-    # state.url: unparseable (a port that is not a number), or a login the server refuses
-    Case("state_unparseable", only=STATE_COMMANDS,
+    Case("bad_site", datadog=DATADOG_BAD_SITE, config_error=True, exit=2),
+    # state.url: unparseable (a port that is not a number: a usage error), or a login the
+    # server refuses
+    Case("state_unparseable", only=STATE_COMMANDS, exit=2,
          state_url="postgresql://wd:${SWEEP_STATE_PW}@127.0.0.1:notaport/test"),
-    Case("state_bad_login", only=STATE_COMMANDS,
+    Case("state_bad_login", only=STATE_COMMANDS, exit=1,
          state_url="postgresql://wd_sweep_nobody:${SWEEP_STATE_PW}@127.0.0.1:5432/test"),
 ]
 
@@ -255,10 +264,10 @@ def sweep(folder: Path, case: Case, closed: int) -> list[str]:
             found += [f"{what}: prints {m!r}" for m in leaks(proc.stdout + proc.stderr)]
             if ours := our_traceback(proc.stderr):
                 found.append(f"{what}: a traceback through watchdog:\n{ours}")
-            want = {2} if case.config_error else {0} if command == ("validate",) else {1, 2}
+            want = case.exit if case.exit is not None else 0 if command in SUCCEED else 1
             if case.config_error and "problem(s) in the configuration" not in proc.stderr:
                 found.append(f"{what}: no configuration problem said:\n{proc.stderr[-1500:]}")
-            if proc.returncode not in want:
+            if proc.returncode != want:
                 found.append(f"{what}: exit {proc.returncode}, not {want}:\n"
                              f"{proc.stderr[-1500:]}")
     return found
