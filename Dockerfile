@@ -3,10 +3,12 @@
 # RUN steps in a fresh virtual environment so that they cannot rot.
 FROM python:3.12-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ml_watchdog_launcher.py ./
+# requirements.lock: the exact versions CI tested, so the image runs what was tested
+COPY pyproject.toml README.md ml_watchdog_launcher.py requirements.lock ./
 COPY watchdog ./watchdog
 RUN python -m venv /opt/watchdog \
-    && /opt/watchdog/bin/pip install --no-cache-dir ".[postgres,snowflake,bigquery,redshift]"
+    && /opt/watchdog/bin/pip install --no-cache-dir -c requirements.lock \
+       ".[postgres,snowflake,bigquery,redshift]"
 
 FROM python:3.12-slim
 RUN useradd --create-home --uid 10001 watchdog && mkdir -p /var/lib/watchdog /etc/watchdog \

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from watchdog import secrets
 
 POSTGRES_URL = os.environ.get("WATCHDOG_TEST_POSTGRES_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")
@@ -27,6 +30,14 @@ def postgres_problem() -> str | None:
     except psycopg.Error as exc:
         return f"PostgreSQL at {POSTGRES_URL} is not reachable: {str(exc).splitlines()[0]}"
     return None
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_from_other_tests() -> Iterator[None]:
+    """The secrets registry is process-wide: each test starts with none registered, so a
+    value another test's config registered never masks this test's text."""
+    secrets.reset()
+    yield
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

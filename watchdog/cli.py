@@ -9,14 +9,15 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from watchdog import __version__
+from watchdog import __version__, secrets
 from watchdog.commands import MODULES
 from watchdog.config.models import Config
-from watchdog.errors import ConfigError, WatchdogError, redact
+from watchdog.errors import ConfigError, WatchdogError
 from watchdog.models import CheckResult, Status
 
 log = logging.getLogger("watchdog")
@@ -49,53 +50,65 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-class _RedactingFilter(logging.Filter):
-    def __init__(self, secrets: Sequence[str] = ()) -> None:
-        super().__init__()
-        self.secrets = list(secrets)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage(), self.secrets)
-        record.args = ()
-        return True
-
-
-_FILTER = _RedactingFilter()
-
-
 def _setup_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_FILTER)
+    handler.addFilter(secrets.ScrubFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
 
 
+class _Scrubbed:
+    """A text stream that scrubs registered secrets from everything written to it: what
+    commands print (results, paths, progress) never shows a value from the environment."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(secrets.scrub_known(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _setup_logging(args.log_level)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Scrubbed(out), _Scrubbed(err)
+    try:
+        _setup_logging(args.log_level)
+        return _run(args)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; every error is one scrubbed line on stderr and an exit code."""
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
+        print(secrets.scrub(str(exc)), file=sys.stderr)
         print(f"watchdog: {len(exc.problems)} problem(s) in the configuration", file=sys.stderr)
         return exc.exit_code
     except WatchdogError as exc:
-        print(f"watchdog: error: {redact(str(exc), _FILTER.secrets)}", file=sys.stderr)
+        print(f"watchdog: error: {secrets.scrub(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception:  # a bug: its traceback, scrubbed (it may quote a setting)
+        print(secrets.scrub(traceback.format_exc()), file=sys.stderr, end="")
+        return 1
 
 
 def load(path: str) -> Config:
-    """Load the config for a command; its secrets are redacted from every log line after."""
+    """Load the config for a command (registering its secrets: see watchdog.secrets)."""
     from watchdog.config import load_config
 
-    config = load_config(path)
-    _FILTER.secrets = list(config.secrets)
-    return config
+    return load_config(path)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

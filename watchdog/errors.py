@@ -2,13 +2,16 @@
 
 Driver exceptions are translated at the adapter boundary (``raise WarehouseUnavailable(...)
 from exc``) so that nothing above ``watchdog/warehouses/`` ever sees a driver's exception.
-Messages never contain secrets: adapters pass them through :func:`redact` first.
+Messages never contain secrets: every message and hint is scrubbed of the registered ones
+(:mod:`watchdog.secrets`) when the error is made, and adapters pass driver text through
+:func:`redact` first.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
+
+from watchdog.secrets import scrub, scrub_known
 
 
 class WatchdogError(Exception):
@@ -17,9 +20,9 @@ class WatchdogError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
-        self.message = message
-        self.hint = hint
-        super().__init__(message if not hint else f"{message} ({hint})")
+        self.message = scrub_known(message)
+        self.hint = scrub_known(hint) if hint else hint
+        super().__init__(self.message if not hint else f"{self.message} ({self.hint})")
 
 
 class ConfigError(WatchdogError):
@@ -40,7 +43,8 @@ class ConfigProblem:
     def __init__(
         self, *, file: str, line: int | None, path: str, message: str, hint: str | None = None
     ) -> None:
-        self.file, self.line, self.path, self.message, self.hint = file, line, path, message, hint
+        self.file, self.line, self.path = file, line, path
+        self.message, self.hint = scrub_known(message), scrub_known(hint) if hint else hint
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -89,7 +93,8 @@ class WarehouseError(WatchdogError):
 
     def __init__(self, warehouse: str, message: str, *, hint: str | None = None) -> None:
         self.warehouse = warehouse
-        super().__init__(f"warehouse {warehouse!r}: {redact(message)}", hint=hint)
+        self.detail = redact(message)  #: the message without the warehouse's name
+        super().__init__(f"warehouse {warehouse!r}: {self.detail}", hint=hint)
 
 
 class WarehouseUnavailable(WarehouseError):
@@ -148,21 +153,7 @@ class SinkError(WatchdogError):
         super().__init__(message, hint=hint)
 
 
-_SECRET_PATTERNS = [
-    # key=value / key: value pairs whose key smells like a secret
-    re.compile(
-        r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|app[_-]?key|private[_-]?key)"
-        r"(\s*[=:]\s*)('[^']*'|\"[^\"]*\"|[^\s,;&]+)"
-    ),
-    # credentials inside URLs: scheme://user:secret@host
-    re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)"),
-]
-
-
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove known secret values and anything that looks like a credential from ``text``."""
-    for secret in secrets:
-        if secret and len(secret) >= 3:
-            text = text.replace(secret, "***")
-    text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-    return _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}***{m.group(3)}", text)
+    """Remove registered secrets, ``secrets`` and anything that looks like a credential from
+    ``text`` (see :func:`watchdog.secrets.scrub`)."""
+    return scrub(text, secrets)

@@ -1,6 +1,7 @@
 """Audit matching with database-qualified tables (Snowflake entries that watch several
 databases): a watched ``db.schema.table`` matches a statement that names it so, or a short
-``schema.table`` the log places in that database; two-part names behave as before."""
+``schema.table`` the log places in that database; a name without a schema is placed where
+the log says the session ran, else in the default schema."""
 
 from __future__ import annotations
 
@@ -58,7 +59,22 @@ def test_renames_in_a_named_database_hint_the_three_part_name() -> None:
     assert hints.tables == {"events.old": "events.new", "RAW.events.old": "RAW.events.new"}
 
 
-def test_two_part_postgres_matching_is_unchanged() -> None:
+def test_a_short_name_in_the_default_database_is_in_the_schema_the_log_names() -> None:
+    # QUERY_HISTORY: database_name=ML (the default), schema_name=FEATURES; the adapter
+    # places the statement's USERS there, and the default schema PUBLIC is not guessed
+    item = parsed("ALTER TABLE USERS ADD COLUMN x INT", objects=("FEATURES.USERS",))
+    assert matches(item, "FEATURES.USERS")
+    assert not matches(item, "PUBLIC.USERS") and not matches(item, "USERS")
+    shown = schema_audit.shown_statement(item, ["FEATURES.USERS"], "PUBLIC", "snowflake")
+    assert shown == "ALTER TABLE USERS ADD x INT"
+    # a name the log does not place still defaults to the default schema
+    assert matches(parsed("ALTER TABLE USERS ADD COLUMN x INT"), "PUBLIC.USERS")
+
+
+def test_two_part_postgres_names_are_placed_by_the_log_too() -> None:
     item = parsed("ALTER TABLE s.t ADD COLUMN x int; ALTER TABLE t ADD COLUMN y int",
                   objects=("s.t",), dialect="postgres")
-    assert schema_audit.touched(item, "public") == {"s.t", "public.t"}
+    assert schema_audit.touched(item, "public") == {"s.t"}
+    other = parsed("ALTER TABLE s.t ADD COLUMN x int; ALTER TABLE u ADD COLUMN y int",
+                   objects=("s.t",), dialect="postgres")
+    assert schema_audit.touched(other, "public") == {"s.t", "public.u"}

@@ -88,6 +88,8 @@ def problems(tmp: Path, contract: str, path: str = "/nonexistent.duckdb") -> lis
     (("- [country, age]", "- [country, agee]"), "checks.unique names columns not under"),
     (("columns: [age]", "columns: [aeg]"), "consumers[0].columns: columns not under columns"),
     (("owner: data-platform", "owner: [oops"), "contracts/c.yaml:4: invalid YAML"),
+    (("owner: data-platform", "owner: data-platform\nowner: ml"),
+     "contracts/c.yaml:4: owner: duplicate key 'owner', first written at line 3"),
 ])
 def test_malformed_contracts_are_reported_at_file_and_line(
         tmp_path: Path, change: tuple[str, str], want: str) -> None:

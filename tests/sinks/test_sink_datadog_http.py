@@ -158,8 +158,11 @@ def test_site_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_settings_are_checked_without_side_effects() -> None:
-    with pytest.raises(pydantic.ValidationError, match="unknown site 'datadoghq.con'"):
+    with pytest.raises(pydantic.ValidationError, match="site is not a Datadog site") as bad:
         DatadogSettings(transport="http", api_key=API_KEY, site="datadoghq.con")
+    # the message never echoes the value: it often comes from ${DD_SITE}
+    (error,) = bad.value.errors(include_input=False)
+    assert "datadoghq.con" not in error["msg"]
     with pytest.raises(pydantic.ValidationError, match="api_url must start with http"):
         DatadogSettings(transport="http", api_key=API_KEY, api_url="localhost:8080")
     with pytest.raises(pydantic.ValidationError, match="Extra inputs are not permitted"):

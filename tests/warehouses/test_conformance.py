@@ -31,7 +31,12 @@ from tests.warehouses.seeding import (
     users_rows,
     weird_rows,
 )
-from watchdog.errors import TableNotFound, UnsupportedFeature, WarehouseUnavailable
+from watchdog.errors import (
+    InvalidIdentifier,
+    TableNotFound,
+    UnsupportedFeature,
+    WarehouseUnavailable,
+)
 from watchdog.models import Predicate, TableRef
 from watchdog.warehouses import Warehouse, buckets, create
 
@@ -262,6 +267,19 @@ def test_injected_names_are_only_missing_names(warehouse: Env, name: str) -> Non
             attempt()
     assert wh.columns([evil]) == {}
     assert wh.sample(seed.table("y"), ["id"], 5) == [{"id": 1}]
+
+
+@pytest.mark.parametrize("name", ["x.y; drop table z", "other_db.schema.t"])
+def test_a_dotted_name_is_a_database_only_where_there_are_databases(warehouse: Env,
+                                                                    name: str) -> None:
+    wh, seed = warehouse
+    if wh.SUPPORTS_DATABASE_NAMES:
+        assert wh.table(f"{name}.t").database == name.rsplit(".", 1)[0]
+        return
+    # not a query error ("may be a bug in watchdog"): the name itself, said before any SQL
+    with pytest.raises(InvalidIdentifier, match="more than one dot") as info:
+        wh.table(f"{name}.t")
+    assert "bug" not in f"{info.value}"
 
 
 def test_missing_table_and_column_are_named(warehouse: Env) -> None:

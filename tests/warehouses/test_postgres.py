@@ -108,3 +108,15 @@ def test_settings_validate_without_connecting_or_echoing_secrets() -> None:
     shown = PostgresSettings(url=POSTGRES_URL.replace("postgres@", f"postgres:{SECRET}@"))
     assert SECRET not in f"{shown!r} {shown} {shown.model_dump()}"
     assert PostgresSettings.model_fields["connect_timeout"].description
+
+
+def test_setup_audit_without_a_superuser_says_a_superuser_must_run_it(
+        postgres_env: Seeder, role_without_grants: str) -> None:
+    settings = {"host": "127.0.0.1", "database": "test", "user": role_without_grants}
+    with create("pg", "postgres", settings) as wh, \
+            pytest.raises(WarehouseAuthError, match="permission denied") as info:
+        wh.setup_audit()
+    hint = info.value.hint or ""
+    assert "superuser" in hint and "--url" in hint
+    # no grant lets this role create event triggers: the old hint said to grant USAGE/SELECT
+    assert "USAGE" not in hint and "SELECT" not in hint

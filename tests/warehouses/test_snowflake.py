@@ -110,7 +110,7 @@ def test_access_history_names_the_changed_tables(seed: DbApiSeeder) -> None:
         assert event.objects == ()
 
 
-def test_a_short_name_run_in_another_database_is_named_with_it(seed: DbApiSeeder) -> None:
+def test_a_short_name_is_named_with_the_schema_and_database_it_ran_in(seed: DbApiSeeder) -> None:
     history(seed, "q-db2", NOW - timedelta(minutes=25), "ALTER_TABLE_ADD_COLUMN",
             'ALTER TABLE "clicks" ADD COLUMN a INT', database="RAW")
     history(seed, "q-db3", NOW - timedelta(minutes=24), "ALTER_TABLE_ADD_COLUMN",
@@ -124,7 +124,8 @@ def test_a_short_name_run_in_another_database_is_named_with_it(seed: DbApiSeeder
     assert got['ALTER TABLE "clicks" ADD COLUMN a INT'] == ("RAW.wd_test.clicks",)
     assert got["ALTER TABLE ml.feats ADD COLUMN a INT; ALTER TABLE x.y.z ADD COLUMN b INT"] \
         == ("RAW.ml.feats",)
-    assert got['ALTER TABLE "clicks" ADD COLUMN b INT'] == ()
+    # ...also in the default database, named as the config names its tables (not PUBLIC)
+    assert got['ALTER TABLE "clicks" ADD COLUMN b INT'] == ("wd_test.clicks",)
 
 
 def test_no_account_usage_access_is_unsupported_not_an_error(tmp_path: Path) -> None:

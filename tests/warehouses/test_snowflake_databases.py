@@ -225,3 +225,23 @@ def test_a_schema_monitor_sees_a_change_in_the_second_database(tmp_path: Path) -
         (event,) = poll(tmp_path, seed.settings, db2)
         said = f"Changed by: `CAROL` (the catalog's last DDL on the table, at {at:%Y-%m-%d %H:%M}"
         assert said in event["text"]
+
+
+def test_a_short_name_run_in_the_default_database_is_attributed(tmp_path: Path) -> None:
+    """QUERY_HISTORY says the statement ran in the default database and schema wd_test:
+    its bare "kept" is wd_test.kept, not PUBLIC.kept, so its author is named."""
+    with snowflake_backend(tmp_path / "sf") as seed:
+        seed.execute("DELETE FROM SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY")
+        db2 = other_database(seed)
+        seed.execute('CREATE TABLE {schema}."kept" (a INTEGER)')
+        seed.execute(f'CREATE TABLE {db2}."wd_test"."moved" (a INTEGER)')
+        assert poll(tmp_path, seed.settings, db2) == []  # baseline
+        seed.execute('ALTER TABLE {schema}."kept" ADD COLUMN c INTEGER')
+        stamp_ddl(seed.settings["database"], "wd_test", "kept", "DAN")
+        history(seed, "q-dan", NOW - timedelta(minutes=2),
+                'ALTER TABLE "kept" ADD COLUMN c INT', "DAN", seed.settings["database"])
+        (event,) = poll(tmp_path, seed.settings, db2)
+        assert event["aggregation_key"] == "watchdog:schema:sc:wd_test.kept"
+        assert '`DAN` at' in event["text"]
+        assert '`ALTER TABLE "kept" ADD c INT`' in event["text"]
+        assert "catalog's last DDL" not in event["text"]

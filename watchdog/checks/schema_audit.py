@@ -110,12 +110,13 @@ def _qualified_names(table: exp.Table, default_schema: str) -> list[str]:
 
 def _names(table: exp.Table, default_schema: str, logged: set[str]) -> set[str]:
     """What a table in a statement is called, lower case (see :func:`_qualified_names`). A
-    name without a database is the default database's, unless the log placed it in another
-    one (a ``db.schema.table`` among the event's ``objects``, where the session ran)."""
+    name without a database (or schema) is where the log placed it, if it did: a
+    ``[db.]schema.table`` among the event's ``objects``, resolved where the session ran;
+    else the default schema of the default database."""
     if table.catalog:
         return {n.lower() for n in _qualified_names(table, default_schema)}
     schema, short = (table.db or "").lower(), table.name.lower()
-    placed = {o for o in logged if len(p := o.split(".")) >= 3 and p[-1] == short
+    placed = {o for o in logged if len(p := o.split(".")) >= 2 and p[-1] == short
               and (not schema or p[-2] == schema)}
     return placed or {_table_name(table, default_schema).lower()}
 

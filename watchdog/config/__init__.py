@@ -17,6 +17,7 @@ import pydantic
 from watchdog.config.loader import Document, Loc, load
 from watchdog.config.models import Config, MonitorConfig
 from watchdog.config.references import check_references
+from watchdog.config.salvage import salvage
 from watchdog.errors import ConfigError, ConfigProblem, UnknownName
 
 __all__ = ["Config", "MonitorConfig", "load_config", "pydantic_problems"]
@@ -30,18 +31,24 @@ def load_config(path: str | Path = "config.yaml", env: Mapping[str, str] | None 
     raw = dict(doc.data)
     raw_monitors = raw.pop("monitors", None) or []
     problems: list[ConfigProblem] = []
-    config = _validate(Config, {**raw, "monitors": []}, (), doc, problems)
+    invalid: set[Loc] = set()
+    try:
+        config: Config | None = Config.model_validate({**raw, "monitors": []})
+    except pydantic.ValidationError as exc:
+        problems += pydantic_problems(exc, Config, (), doc)
+        config, invalid = salvage(raw, exc)  # the rest is still checked: every problem at once
     monitors = _validate_monitors(raw_monitors, doc, problems)
     if config is not None:
         config = config.model_copy(
             update={"monitors": tuple(monitors), "secrets": tuple(doc.secrets), "source": doc.file}
         )
         problems += check_references(config, doc, raw_monitors if isinstance(raw_monitors, list)
-                                     else [])
-        from watchdog.contracts.loader import add_contracts
+                                     else [], invalid)
+        if ("contracts",) not in invalid:
+            from watchdog.contracts.loader import add_contracts
 
-        config, found = add_contracts(config, Path(doc.file).parent, env)
-        problems += found
+            config, found = add_contracts(config, Path(doc.file).parent, env)
+            problems += found
     if problems:
         raise ConfigError(problems)
     assert config is not None

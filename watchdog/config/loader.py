@@ -1,7 +1,9 @@
 """Read YAML keeping the line of every value, and expand ``${VAR}`` / ``${VAR:-default}``.
 
 Line numbers let every config problem be reported as ``file:line: yaml.path: message``.
-Expanded values are remembered as secret-bearing so that no message ever echoes them.
+Expanded values, credential-named values and URL passwords are registered as secrets
+(:mod:`watchdog.secrets`) so that no message ever echoes them. A key written twice in one
+mapping is an error naming both lines (YAML itself would silently keep the last).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from watchdog import secrets
 from watchdog.errors import ConfigError, ConfigProblem
 
 Loc = tuple[str | int, ...]
@@ -80,6 +83,8 @@ def loads(text: str, name: str, env: Mapping[str, str]) -> Document:
     doc = Document(file=name, data=None)
     builder = _Builder(doc, env)
     doc.data = builder.convert(node, ()) if node is not None else {}
+    secrets.register(*doc.secrets)
+    secrets.register_config(doc.data)
     if builder.problems:
         raise ConfigError(builder.problems)
     return doc
@@ -96,18 +101,28 @@ class _Builder:
     def convert(self, node: yaml.Node, loc: Loc) -> Any:
         self.doc.lines.setdefault(loc, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.ctor.construct_object(key_node, deep=True)
-                self.doc.lines[(*loc, key)] = key_node.start_mark.line + 1
-                out[key] = self.convert(value_node, (*loc, key))
-            return out
+            return self._mapping(node, loc)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*loc, i)) for i, item in enumerate(node.value)]
         value = self.ctor.construct_object(node, deep=True)
         if isinstance(value, str) and "${" in value:
             return _expand(value, loc, self.doc, self.env, self.problems)
         return value
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.ctor.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in out:
+                first = self.doc.lines[(*loc, key)]
+                self.problems.append(ConfigProblem(
+                    file=self.doc.file, line=line, path=format_loc((*loc, key)),
+                    message=f"duplicate key {key!r}, first written at line {first}",
+                    hint="write it once: YAML would silently keep only the last"))
+            self.doc.lines[(*loc, key)] = line
+            out[key] = self.convert(value_node, (*loc, key))
+        return out
 
 
 def _expand(

@@ -105,11 +105,13 @@ def _monitor(config: Config, doc: Document, data: dict[str, Any], path: Path,
 
 def references(config: Config, doc: Document, spec: ContractSpec) -> list[ConfigProblem]:
     """Names in the contract that must be defined in config.yaml."""
-    from watchdog.config.references import _ref
+    from watchdog.config.references import _ref, table_problem
 
     out = []
     if spec.warehouse not in config.warehouses:
         out.append(_ref(doc, ("warehouse",), "warehouses", spec.warehouse, config.warehouses))
+    elif (bad := table_problem(config, doc, ("table",), spec.warehouse, spec.table)) is not None:
+        out.append(bad)
     if spec.owner is not None and spec.owner not in config.ownership.teams:
         out.append(_ref(doc, ("owner",), "ownership.teams", spec.owner,
                         config.ownership.teams))

@@ -11,6 +11,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from watchdog import secrets
 from watchdog.errors import UnknownName
 from watchdog.sinks.base import Sink, SinkSettings
 
@@ -44,4 +45,6 @@ def create(name: str, settings: Mapping[str, Any] | None = None) -> Sink:
     (the config loader reports those with file and line before this is ever called).
     """
     cls = get_class(name)
-    return cls(cls.Settings.model_validate(dict(settings or {})))  # type: ignore[call-arg]
+    validated = cls.Settings.model_validate(dict(settings or {}))
+    secrets.register_model(validated)  # also what the settings read from the environment
+    return cls(validated)  # type: ignore[call-arg]

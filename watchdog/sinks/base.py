@@ -1,4 +1,8 @@
-"""The sink interface and the one JSON encoding of what sinks carry (jsonl files, outbox)."""
+"""The sink interface and the one JSON encoding of what sinks carry (jsonl files, outbox).
+
+The encoding is also where registered secrets are scrubbed from events and results
+(:func:`watchdog.secrets.scrub_value`): whatever is written or queued has none.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import Any, ClassVar
 import pydantic
 
 from watchdog.models import AlertEvent, CheckResult, Emission, Metric, ServiceCheck
+from watchdog.secrets import scrub_value
 
 
 class SinkSettings(pydantic.BaseModel):
@@ -87,7 +92,7 @@ def emission_records(emission: Emission) -> list[dict[str, Any]]:
     out += [{"type": "event", **encode(e)} for e in emission.events]
     out += [_metric_record(m) for m in emission.metrics]
     out += [{"type": "service_check", **encode(c)} for c in emission.service_checks]
-    return out
+    return scrub_value(out)
 
 
 def records_emission(records: Sequence[Mapping[str, Any]]) -> Emission:
@@ -107,4 +112,4 @@ def records_emission(records: Sequence[Mapping[str, Any]]) -> Emission:
 
 
 def result_record(result: CheckResult) -> dict[str, Any]:
-    return {"type": "result", **encode(result)}
+    return scrub_value({"type": "result", **encode(result)})

@@ -10,6 +10,7 @@ from typing import Literal, TextIO
 import pydantic
 
 from watchdog.models import CheckResult, Emission, Status
+from watchdog.secrets import scrub_value
 from watchdog.sinks.base import Sink, SinkSettings
 
 _COLUMNS = ("MONITOR", "KIND", "STATUS", "SUBJECT", "SUMMARY")
@@ -45,7 +46,7 @@ class ConsoleSink(Sink):
 
     def emit(self, emission: Emission) -> None:
         """Write ``emission`` as text and flush."""
-        lines = render(emission, color=self._use_color())
+        lines = render(scrub_value(emission), color=self._use_color())
         if lines:
             self.stream.write("\n".join(lines) + "\n")
             self.stream.flush()

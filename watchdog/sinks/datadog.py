@@ -20,6 +20,7 @@ from datadog.dogstatsd.base import DogStatsd
 from watchdog.alerting.mentions import unmention
 from watchdog.errors import SinkError
 from watchdog.models import AlertEvent, Emission, Metric
+from watchdog.secrets import scrub_value
 from watchdog.sinks.base import Sink, SinkSettings
 
 if TYPE_CHECKING:
@@ -125,7 +126,8 @@ class DatadogSettings(SinkSettings):
             )
         sites = _known_sites()
         if self.api_url is None and self.site not in sites:
-            raise ValueError(f"unknown site {self.site!r}; choose one of: {', '.join(sites)}")
+            # never echo the value: it is often ${DD_SITE}, and a typo may be a pasted key
+            raise ValueError(f"site is not a Datadog site; choose one of: {', '.join(sites)}")
         return self
 
 
@@ -165,7 +167,7 @@ class DatadogSink(Sink):
         if self.settings.mentions == "monitors":  # Datadog monitors own the page
             emission = dataclasses.replace(emission, events=tuple(
                 dataclasses.replace(e, text=unmention(e.text)) for e in emission.events))
-        self._transport.send(emission)
+        self._transport.send(scrub_value(emission))
 
     def close(self) -> None:
         self._transport.close()

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from watchdog.errors import MissingExtra, StateError, redact
+from watchdog import secrets
+from watchdog.errors import MissingExtra, StateError
 from watchdog.state import tables as t
 
 #: Where the state lives when ``state.url`` is not set (relative to the working directory).
@@ -23,13 +24,18 @@ _SQLITE_BUSY_TIMEOUT_S = 30  # how long a writer waits for another writer's lock
 def parse_url(url: str | None) -> URL:
     if url is None:
         return URL.create("sqlite", database=str(DEFAULT_PATH))
+    secrets.register_config(url)
     try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError as exc:
-        raise StateError(
-            f"invalid state database URL {redact(url)!r}",
-            hint="use sqlite:///path/to/state.db or postgresql+psycopg://user@host/db",
-        ) from exc
+        parsed = sa.make_url(secrets.normalize_url(url))
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
+        # never echo the URL, nor SQLAlchemy's message: either may hold part of a password
+        error = StateError(
+            "state.url is not a database URL",
+            hint="use sqlite:///path/to/state.db or postgresql+psycopg://user@host:port/db "
+                 "(a port is a number; in a password write / ? # as %2F %3F %23)",
+        )
+        error.exit_code = 2
+        raise error from None
     if parsed.drivername == "postgresql":  # SQLAlchemy's default driver is psycopg2; we ship 3
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed

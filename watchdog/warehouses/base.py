@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import pydantic
 
-from watchdog.errors import UnsupportedFeature
+from watchdog.errors import InvalidIdentifier, UnsupportedFeature
 from watchdog.models import (
     AuditEvent,
     BucketCount,
@@ -64,6 +64,9 @@ class Warehouse(abc.ABC):
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = False
     #: Regular expressions can be matched in the database (contract check ``str_matches``).
     SUPPORTS_REGEX: ClassVar[bool] = False
+    #: Tables may be named ``database.schema.table`` (Snowflake databases, BigQuery
+    #: projects). Elsewhere a name with more than one dot is refused before any SQL is built.
+    SUPPORTS_DATABASE_NAMES: ClassVar[bool] = False
 
     #: Raw type (lower case, without parameters) -> type family; unknown types are "other".
     TYPE_FAMILIES: ClassVar[dict[str, str]] = {
@@ -329,7 +332,14 @@ class Warehouse(abc.ABC):
     @classmethod
     def table(cls, text: str) -> TableRef:
         """Parse a table name from config using this warehouse's default schema."""
-        return TableRef.parse(text, default_schema=cls.DEFAULT_SCHEMA)
+        ref = TableRef.parse(text, default_schema=cls.DEFAULT_SCHEMA)
+        if ref.database is not None and not cls.SUPPORTS_DATABASE_NAMES:
+            raise InvalidIdentifier(
+                cls.NAME, f"table {text!r} has more than one dot, but {cls.NAME} names a "
+                "table schema.table or table",
+                hint="fix the name in the config; a table whose own name holds a dot cannot "
+                     "be watched")
+        return ref
 
 
 def column_fingerprint(columns: Sequence[Column]) -> str:

@@ -64,6 +64,8 @@ class BigQuery(SqlWarehouse):
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
     #: RE2 through REGEXP_CONTAINS (a search; the caller anchors it).
     SUPPORTS_REGEX: ClassVar[bool] = True
+    #: ``project.dataset.table`` reads a table of another project.
+    SUPPORTS_DATABASE_NAMES: ClassVar[bool] = True
     REGEX_MATCH: ClassVar[str] = "REGEXP_CONTAINS({column}, {pattern})"
     TYPE_FAMILIES: ClassVar[dict[str, str]] = {
         **Warehouse.TYPE_FAMILIES,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal
 
@@ -10,6 +11,7 @@ import pydantic
 import sqlalchemy as sa
 import sqlglot
 
+from watchdog import secrets
 from watchdog.errors import (
     CheckTimeout,
     QueryError,
@@ -33,6 +35,8 @@ from watchdog.warehouses.sqlbase import (
 
 SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 _LOCATION = frozenset({"host", "port", "database", "user", "password"})
+# What the server says to a login that may not create (or drop) event triggers.
+_PRIVILEGE = re.compile(r"permission denied|must be (the )?(owner|superuser)", re.IGNORECASE)
 
 
 class PostgresSettings(WarehouseSettings):
@@ -72,11 +76,12 @@ class PostgresSettings(WarehouseSettings):
         if _LOCATION & self.model_fields_set:
             raise ValueError("give either url or host/port/database/user/password, not both")
         try:
-            backend = sa.make_url(self.url.get_secret_value()).get_backend_name()
-        except sa.exc.ArgumentError:
+            backend = _parse(self.url).get_backend_name()
+        except (sa.exc.ArgumentError, ValueError):  # never echo: the text may hold the password
             backend = ""
         if backend not in ("postgresql", "postgres"):
-            raise ValueError("url must be a postgresql://user:password@host/database URL")
+            raise ValueError("url must be a URL such as postgresql://user@host:port/database "
+                             "(a port is a number; in a password write / ? # as %2F %3F %23)")
         return self
 
 
@@ -215,12 +220,17 @@ class Postgres(SqlWarehouse):
         except WarehouseError:
             raise
         except Exception as exc:
-            raise self._translate(exc, stmt, QueryError) from exc
+            error = self._translate(exc, stmt, QueryError)
+            if _PRIVILEGE.search(error.detail):  # not a missing grant: a superuser's job
+                error = WarehouseAuthError(self.name, error.detail, hint=(
+                    "event triggers need a superuser: run it once as one, with --url "
+                    "postgresql://<superuser>@host/db (and --grant <watchdog's role>)"))
+            raise error from exc
 
     def _url(self) -> sa.URL:
         s = self.settings
         if s.url is not None:
-            return sa.make_url(s.url.get_secret_value()).set(drivername="postgresql+psycopg")
+            return _parse(s.url).set(drivername="postgresql+psycopg")
         return sa.URL.create(
             "postgresql+psycopg", username=s.user, host=s.host, port=s.port,
             password=s.password.get_secret_value() if s.password else None,
@@ -248,8 +258,13 @@ class Postgres(SqlWarehouse):
         s = self.settings
         out = [s.password.get_secret_value()] if s.password else []
         if s.url is not None:
-            out.append(sa.make_url(s.url.get_secret_value()).password or "")
+            out.append(_parse(s.url).password or "")
         return out
+
+
+def _parse(url: pydantic.SecretStr) -> sa.URL:
+    """``url`` as SQLAlchemy reads it once an unescaped ``@`` in the password is encoded."""
+    return sa.make_url(secrets.normalize_url(url.get_secret_value()))
 
 
 def _objects(object_type: str | None, identity: str | None) -> tuple[str, ...]:

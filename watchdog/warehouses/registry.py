@@ -13,6 +13,7 @@ from typing import Any
 
 import pydantic
 
+from watchdog import secrets
 from watchdog.errors import ConfigError, ConfigProblem, MissingExtra, UnknownName
 from watchdog.warehouses.base import Warehouse, WarehouseSettings
 
@@ -89,10 +90,12 @@ def create(
     """A ``type_name`` adapter called ``name``; validates ``settings`` and does not connect."""
     cls = get_class(type_name)
     if not isinstance(settings, cls.Settings):
+        secrets.register_config(dict(settings))  # before validating: errors may echo them
         try:
             settings = cls.Settings.model_validate(dict(settings))
         except pydantic.ValidationError as exc:
             raise ConfigError(_problems(name, exc)) from None
+    secrets.register_model(settings)
     return cls(name, settings)
 
 

@@ -134,6 +134,8 @@ class Snowflake(DbApiWarehouse):
     #: whole value, so any rest may follow the pattern; ``(.|\n)`` since ``.`` skips newlines:
     #: https://docs.snowflake.com/en/sql-reference/functions-regexp
     SUPPORTS_REGEX: ClassVar[bool] = True
+    #: ``DB.SCHEMA.TABLE`` reads a table of another database.
+    SUPPORTS_DATABASE_NAMES: ClassVar[bool] = True
     REGEX_SYNTAX: ClassVar[str] = "posix"
     REGEX_MATCH: ClassVar[str] = "REGEXP_LIKE({column}, {pattern})"
     REGEX_ANCHOR: ClassVar[str] = "({pattern})(.|\n)*"
@@ -248,7 +250,7 @@ class Snowflake(DbApiWarehouse):
         out = []
         for seq, at, user, qtype, text, qid, database, schema in rows:
             statement = str(text or "")
-            named = (*objects.get(str(qid), ()), *self._elsewhere(statement, database, schema))
+            named = (*objects.get(str(qid), ()), *self._placed(statement, database, schema))
             out.append(AuditEvent(seq=int(seq), at=as_utc(at), user=str(user or ""),
                                   command=str(qtype), statement=statement,
                                   objects=tuple(dict.fromkeys(named))))
@@ -269,14 +271,16 @@ class Snowflake(DbApiWarehouse):
                 out[str(qid)] = (*out.get(str(qid), ()), ".".join(keep))
         return out
 
-    def _elsewhere(self, statement: str, database: Any, schema: Any) -> list[str]:
-        """``DB.SCHEMA.TABLE`` for each table a statement names without a database, when it
-        ran in a database other than the default (the session's current database and
-        schema resolve short names; only QUERY_HISTORY knows them, so the check cannot)."""
-        if not database or database == self.settings.database:
+    def _placed(self, statement: str, database: Any, schema: Any) -> list[str]:
+        """Each table a statement names without a database, where it ran: the session's
+        current database and schema resolve short names, and only QUERY_HISTORY knows
+        them, so the check cannot. ``SCHEMA.TABLE`` in the default database (as the config
+        names its tables), ``DB.SCHEMA.TABLE`` in another."""
+        if not database:
             return []
+        prefix = "" if database == self.settings.database else f"{database}."
         trees = sqltext.parse(statement, self.DIALECT)
-        return [f"{database}.{t.db or schema}.{t.name}" for tree in trees if tree is not None
+        return [f"{prefix}{t.db or schema}.{t.name}" for tree in trees if tree is not None
                 for t in tree.find_all(exp.Table)
                 if t.name and not t.catalog and (t.db or schema)]
 
