@@ -32,6 +32,7 @@ from watchdog.models import (
     ServiceCheck,
     Status,
 )
+from watchdog.secrets import scrub_value
 from watchdog.sinks.base import Sink
 from watchdog.state.staged import StagedHistory, Writes
 from watchdog.timeouts import Deadline, applied
@@ -181,6 +182,7 @@ class Runner:
         outbox records, in one state-store transaction. Returns the emission (with
         ``extra``, e.g. job counters) for the sinks that are not durable."""
         monitor = self.config.monitor(result.monitor_id)
+        result = scrub_value(result)  # what is kept and sent holds no secret
         now = result.started_at or self.clock()
         tags = events.base_tags(result, self.config.env, monitor)
         lifecycle = _lifecycle_alerts(result.kind)
