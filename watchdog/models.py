@@ -237,14 +237,50 @@ class Metric:
             raise ValueError(f"invalid metric name {self.name!r}")
 
 
+#: A group of a grouped monitor: ``(column, value)`` pairs, e.g. ``(("model", "churn"),)``.
+Group = tuple[tuple[str, str], ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
-    """One thing a check found: a reason code, a one-line message, and structured details."""
+    """One thing a check found: its status, a reason code, a one-line message, structured
+    details, and the group it is about (grouped monitors: each group is its own alert)."""
 
     reason: str
     message: str
+    status: Status = Status.OK
     subject: str | None = None
+    group: Group = ()
     details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def about(self) -> str:
+        """What the finding is about within its table: a feature, column or check."""
+        d = self.details
+        for key in ("feature", "column", "check"):
+            if d.get(key):
+                return str(d[key])
+        return ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cause:
+    """What one monitor found that may explain failures other monitors see later on the
+    same table: a schema change (its columns, who, which statement) or a stale table."""
+
+    kind: Literal["schema_change", "stale"]
+    monitor_id: str
+    warehouse: str
+    table: str
+    at: datetime
+    expires: datetime
+    title: str
+    aggregation_key: str
+    columns: tuple[str, ...] = ()
+    group: Group = ()
+    by: str | None = None
+    statement: str | None = None
+    handles: tuple[str, ...] = ()  # who its own event notified
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -265,6 +301,12 @@ class CheckResult:
     #: One-shot events the check composed itself (checks with ``LIFECYCLE_ALERTS = False``,
     #: e.g. a schema change: one event per table per poll, never "resolved").
     events: tuple[AlertEvent, ...] = ()
+    #: What this result may explain in other monitors' results (see :class:`Cause`).
+    causes: tuple[Cause, ...] = ()
+
+    def problems(self) -> tuple[Finding, ...]:
+        """The findings that are problems (WARN, FAIL, ERROR)."""
+        return tuple(f for f in self.findings if f.status.is_problem)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -317,3 +359,8 @@ class AlertState:
     opened_at: datetime
     updated_at: datetime
     occurrences: int = 1  # passes that saw the problem since it opened
+    #: what was failing, as announced (``reason:about``): a new one means an update event
+    subjects: tuple[str, ...] = ()
+    clean: int = 0  # clean passes in a row while open (recovery needs ``recover_after``)
+    #: the aggregation key of the incident it joined (a cause's), else None
+    incident: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from watchdog.alerting.policy import decide
-from watchdog.models import CheckResult, Status
+from watchdog.models import CheckResult, Finding, Status
 
 T0 = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 
@@ -51,3 +51,40 @@ def test_severity_change_is_an_update_and_skipped_changes_nothing() -> None:
 
 def test_ok_without_history_says_nothing() -> None:
     assert decide(result(Status.OK), None, T0).action == "none"
+
+
+def drift(*features: str) -> CheckResult:
+    found = tuple(Finding(reason="PSI_ABOVE_THRESHOLD", message=f"{f} drifted",
+                          status=Status.WARN, details={"feature": f}) for f in features)
+    return CheckResult(monitor_id="m", kind="drift", status=Status.WARN, summary="s",
+                       subject="main.t", reasons=("PSI_ABOVE_THRESHOLD",), findings=found)
+
+
+def test_a_new_failing_feature_under_an_open_alert_is_an_update() -> None:
+    """Same reason code, one more feature: the on-call hears of it at once."""
+    first = decide(drift("f_num_1"), None, T0)
+    more = decide(drift("f_num_1", "f_cat_1"), first.state, T0 + timedelta(hours=1))
+    assert more.action == "update" and more.state is not None
+    assert more.state.subjects == ("PSI_ABOVE_THRESHOLD", "PSI_ABOVE_THRESHOLD:f_cat_1",
+                                   "PSI_ABOVE_THRESHOLD:f_num_1")
+    fewer = decide(drift("f_cat_1"), more.state, T0 + timedelta(hours=2))
+    assert fewer.action == "suppress"  # one went back to normal: nothing to say
+    back = decide(drift("f_num_1"), fewer.state, T0 + timedelta(hours=3))
+    assert back.action == "suppress"  # announced before, under this same alert
+
+
+def test_recovery_waits_for_clean_runs_in_a_row() -> None:
+    opened = decide(result(Status.FAIL, "DATA_STALE"), None, T0)
+    one = decide(result(Status.OK), opened.state, T0 + timedelta(hours=1), recover_after=3)
+    assert one.action == "none" and one.state is not None and one.state.clean == 1
+    blip = decide(result(Status.FAIL, "DATA_STALE"), one.state, T0 + timedelta(hours=2),
+                  recover_after=3)
+    assert blip.action == "suppress" and blip.state is not None and blip.state.clean == 0
+    state = blip.state
+    for hour in (3, 4):
+        step = decide(result(Status.OK), state, T0 + timedelta(hours=hour), recover_after=3)
+        assert step.action == "none" and step.state is not None
+        state = step.state
+    done = decide(result(Status.OK), state, T0 + timedelta(hours=5), recover_after=3)
+    assert done.action == "resolve" and done.state is not None
+    assert done.state.opened_at == T0  # one incident: one open, one recovery

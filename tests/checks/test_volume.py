@@ -113,8 +113,8 @@ def test_normal_drop_event_suppress_and_recovery(kind: str, tmp_path: Path) -> N
         write(engine, schema, dropped)
         bad = check(runner)
         assert bad.status is Status.FAIL and bad.reasons == ("VOLUME_BELOW_BASELINE",)
-        (finding,) = bad.findings
-        assert finding.details["group"] == "model=a"
+        (finding,) = bad.problems()
+        assert finding.group == (("model", "a"),)
         assert finding.details["expected"] == pytest.approx(expected_median(counts, "a"))
         assert finding.details["actual"] == dropped[(JUDGED, "a", "ok")]
         assert "median of 3 same-hour-of-week windows" in finding.message
@@ -125,6 +125,7 @@ def test_normal_drop_event_suppress_and_recovery(kind: str, tmp_path: Path) -> N
         flags = runner.store.get_artifact("volume_flags", "vol")[2]["flags"]
         assert int(JUDGED.timestamp() // 3600) in flags[json.dumps(["a"])]
         write(engine, schema, counts)
+        assert runner.process(check(runner)).events == ()  # one clean run: not yet
         (recovered,) = runner.process(check(runner)).events
         assert recovered.alert_type == "success" and "[RECOVERED]" in recovered.title
         runner.close()
@@ -140,14 +141,15 @@ def test_outage_and_a_group_that_disappears(kind: str, tmp_path: Path) -> None:
         runner = runner_for(tmp_path, wh, schema)
         result = check(runner)
         assert result.status is Status.FAIL
-        by_group = {(f.details["group"], f.reason) for f in result.findings}
-        assert by_group == {("model=b", "ZERO_SUCCESSES"), ("model=b", "PREDICTIONS_SILENT")}
+        by_group = {(f.group, f.reason) for f in result.problems()}
+        assert by_group == {((("model", "b"),), "ZERO_SUCCESSES"),
+                            ((("model", "b"),), "PREDICTIONS_SILENT")}
         assert metrics(result, "b")["count"] == 0
         outage = {k: (0 if k[0] > JUDGED - 3 * HOUR else n) for k, n in counts.items()}
         write(engine, schema, outage)
         result = check(runner)
-        reasons = {(f.details["group"], f.reason) for f in result.findings}
-        assert reasons == {(f"model={m}", r) for m in "ab"
+        reasons = {(f.group, f.reason) for f in result.problems()}
+        assert reasons == {((("model", m),), r) for m in "ab"
                            for r in ("ZERO_SUCCESSES", "PREDICTIONS_SILENT")}
         runner.close()
 

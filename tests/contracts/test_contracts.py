@@ -175,10 +175,12 @@ def test_clean_table_holds_and_recovery_is_announced(tmp_path: Path) -> None:
         with engine.begin() as con:
             con.execute(sa.text(f'DELETE FROM "{schema}".users WHERE id <> 1'))
         result = runner.check(config.monitor("users"))
-        second = runner.process(result)
+        recovering = runner.process(result)  # alerting.recover_after: 2 clean runs
+        second = runner.process(runner.check(config.monitor("users")))
         runner.close()
     assert result.status is Status.OK and "holds" in result.summary
     assert [e.alert_type for e in first.events] == ["error"]
+    assert recovering.events == ()
     assert [e.alert_type for e in second.events] == ["success"]
     assert second.events[0].title.startswith("[RECOVERED] users")
 

@@ -19,6 +19,7 @@ NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 
 TEMPLATE = """\
 env: test
+alerting: {{recover_after: 1}}
 warehouses:
   wh:
 {wh}
@@ -140,7 +141,8 @@ def test_checks_with_their_own_events_bypass_the_lifecycle_but_errors_do_not(
 
     monkeypatch.setitem(checks.REGISTRY, "announce", "tests.daemon.crashing_check:AnnouncingCheck")
     with database("duckdb", tmp_path) as (_engine, wh, _schema):
-        text = ("env: test\nwarehouses:\n  wh:\n" + yaml_block(wh, 4) + "sinks: {}\nmonitors:\n"
+        text = ("env: test\nalerting: {recover_after: 1}\nwarehouses:\n  wh:\n"
+                + yaml_block(wh, 4) + "sinks: {}\nmonitors:\n"
                 "  - {id: s, kind: announce, warehouse: wh, description: ok}\n")
         clock = [NOW]
         sink = create_sink("jsonl", {"path": str(tmp_path / "out.jsonl")})
@@ -172,7 +174,7 @@ def test_an_error_shares_the_dedup_key_of_the_check_it_replaces(tmp_path: Path) 
     with database("duckdb", tmp_path) as (engine, wh, _schema):
         text = ("env: test\nwarehouses:\n  wh:\n" + yaml_block(wh, 4) + "sinks: {}\nmonitors:\n"
                 "  - {id: f, kind: freshness, warehouse: wh, table: events, time_column: ts,"
-                " max_age: 1h}\n")
+                " max_age: 1h, recover_after: 1}\n")
         make_events(engine, "main", [], table="other")  # the database exists, the table not
         sink = create_sink("jsonl", {"path": str(tmp_path / "out.jsonl")})
         runner = Runner(config_from(tmp_path, text), Store.open(f"sqlite:///{tmp_path}/s.db"),

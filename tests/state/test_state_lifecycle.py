@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from watchdog.errors import StateError, StateSchemaMismatch
-from watchdog.models import AlertState, CheckResult, Column, Metric, Status
+from watchdog.models import AlertState, Cause, CheckResult, Column, Metric, Status
 from watchdog.state import SCHEMA_VERSION, Store
 from watchdog.state import tables as t
 
@@ -185,6 +186,9 @@ def test_a_version_2_database_is_upgraded_in_place_keeping_its_outbox(
         store.enqueue("datadog", [{"n": 1}, {"n": 2}])
         store.record_result(result())
     with raw.begin() as conn:  # what a version-2 watchdog left behind
+        for column in ("subjects", "clean", "incident"):  # (version 4's)
+            conn.execute(sa.text(f"ALTER TABLE alert_state DROP COLUMN {column}"))
+        conn.execute(sa.text("DROP TABLE causes"))
         conn.execute(sa.text("ALTER TABLE outbox DROP COLUMN rejected_at"))
         conn.execute(sa.text("DROP TABLE leases"))
         conn.execute(sa.update(t.meta).where(t.meta.c.key == "schema_version").values(value="2"))
@@ -195,7 +199,19 @@ def test_a_version_2_database_is_upgraded_in_place_keeping_its_outbox(
         store.mark_rejected([first], "answered 400")
         assert [r["n"] for _, r in store.pending("datadog")] == [2]
         assert store.acquire_lease("scheduler", "a", timedelta(minutes=1))
+        now = datetime(2026, 3, 1, tzinfo=UTC)
+        alert = AlertState(dedup_key="m1:t", monitor_id="m1", status="open",
+                           severity=Status.FAIL, fingerprint="f", opened_at=now,
+                           updated_at=now, subjects=("DRIFT:x",), clean=1, incident="k")
+        store.put_alert(alert)
+        assert store.get_alert("m1:t") == alert
+        cause = Cause(kind="stale", monitor_id="f", warehouse="w", table="main.T", at=now,
+                      expires=now + timedelta(hours=2), title="stale", aggregation_key="k")
+        store.commit(replace(result("f"), causes=(cause,)))  # a cause comes with its run
+        assert store.active_causes("w", "main.t", now) == [cause]
+        assert store.active_causes("w", "main.t", now + timedelta(hours=3)) == []
+        assert store.active_causes("other", "main.t", now) == []
     with raw.connect() as conn:
         version = conn.execute(sa.select(t.meta.c.value).where(
             t.meta.c.key == "schema_version")).scalar_one()
-        assert version == str(SCHEMA_VERSION) == "3"
+        assert version == str(SCHEMA_VERSION) == "4"

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from watchdog.alerting.incidents import caused_by
 from watchdog.alerting.policy import Decision
 from watchdog.alerting.routing import Audience
 from watchdog.config.models import MonitorConfig
-from watchdog.models import AlertEvent, CheckResult, Metric, ServiceCheck, Status
+from watchdog.models import AlertEvent, Cause, CheckResult, Metric, ServiceCheck, Status
 
 SERVICE_CHECK_STATUS = {Status.OK: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 2,
                         Status.SKIPPED: 3}
@@ -28,9 +29,12 @@ def base_tags(result: CheckResult, env: str, monitor: MonitorConfig) -> tuple[st
 
 
 def alert_event(
-    result: CheckResult, decision: Decision, who: Audience, tags: tuple[str, ...], now: datetime
+    result: CheckResult, decision: Decision, who: Audience, tags: tuple[str, ...],
+    now: datetime, cause: Cause | None = None,
 ) -> AlertEvent:
-    """The event for an open, update or resolve decision."""
+    """The event for an open, update or resolve decision. With ``cause`` (what another
+    monitor found that explains this), it joins the cause's incident: its aggregation key,
+    "caused by …" first, and mentions only owners the cause did not notify."""
     assert decision.state is not None
     if decision.action == "resolve":
         since = decision.state.opened_at
@@ -44,14 +48,24 @@ def alert_event(
         title = f"[{result.status.value}] {result.monitor_id}: {result.summary}"
         lines = [f"**{verb}.** {result.summary}", *_findings_table(result)]
         alert_type = _ALERT_TYPE[result.status]
+    if cause is not None:
+        lines.insert(0, caused_by(cause))
+        who = who.without(cause.handles)
+        tags = (*tags, f"caused_by:{cause.monitor_id}")
+        if decision.action != "resolve":
+            title = f"{title} (caused by {_CAUSE_WORDS[cause.kind]})"
     lines += _context(result, who)
+    key = decision.state.incident or f"watchdog:{decision.state.dedup_key}"
     return AlertEvent(
         title=_clip(title, 200), text="\n".join(lines), alert_type=alert_type,  # type: ignore[arg-type]
-        aggregation_key=f"watchdog:{decision.state.dedup_key}"[:100],
+        aggregation_key=key[:100],
         tags=(*tags, *who.tags(), f"status:{result.status.value.lower()}"),
         priority="normal" if alert_type in ("error", "warning") else "low",
         date_happened=int(now.timestamp()),
     )
+
+
+_CAUSE_WORDS = {"schema_change": "an upstream schema change", "stale": "a stale table"}
 
 
 def _findings_table(result: CheckResult) -> list[str]:
@@ -75,6 +89,8 @@ def _context(result: CheckResult, who: Audience) -> list[str]:
         lines.append(f"Models reading it: {', '.join(who.models)}.")
     if who.handles:
         lines.append(f"Owners: {' '.join(who.handles)}")
+    elif who.notified:
+        lines.append(f"Owners ({', '.join(who.teams)}) were notified with its cause.")
     elif who.teams:
         lines.append(f"Owning teams: {', '.join(who.teams)} (no Datadog handle configured).")
     else:

@@ -9,7 +9,16 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from watchdog.config.models import Config, MonitorConfig
-from watchdog.models import CheckResult, Column, Finding, Metric, Status, worst
+from watchdog.models import (
+    Cause,
+    CheckResult,
+    Column,
+    Finding,
+    Group,
+    Metric,
+    Status,
+    worst,
+)
 from watchdog.warehouses.base import Warehouse
 
 
@@ -57,14 +66,19 @@ class Outcome:
     kind: str
     subject: str | None
     base_tags: tuple[str, ...]
-    findings: list[tuple[Status, Finding]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     metrics: list[Metric] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    causes: list[Cause] = field(default_factory=list)
 
     def add(self, status: Status, reason: str, message: str, **details: Any) -> None:
-        self.findings.append(
-            (status, Finding(reason=reason, message=message, subject=self.subject, details=details))
-        )
+        self.add_for((), status, reason, message, **details)
+
+    def add_for(self, group: Group, status: Status, reason: str, message: str,
+                **details: Any) -> None:
+        """A finding about one group of a grouped monitor (its own alert, its own owners)."""
+        self.findings.append(Finding(reason=reason, message=message, status=status,
+                                     subject=self.subject, group=group, details=details))
 
     def metric(self, measure: str, value: float, *extra_tags: str, **kw: Any) -> None:
         name = f"watchdog.{self.kind}.{measure}"
@@ -72,14 +86,15 @@ class Outcome:
         self.metrics.append(Metric(name=name, value=value, tags=tags, **kw))
 
     def result(self, ok_summary: str) -> CheckResult:
-        status = worst([s for s, _ in self.findings])
-        problems = [f for s, f in self.findings if s.is_problem]
+        status = worst([f.status for f in self.findings])
+        problems = [f for f in self.findings if f.status.is_problem]
         summary = "; ".join(f.message for f in problems) if problems else ok_summary
         return CheckResult(
             monitor_id=self.monitor.id, kind=self.kind, status=status, summary=summary,
             warehouse=self.monitor.warehouse, subject=self.subject,
             reasons=tuple(dict.fromkeys(f.reason for f in problems)),
-            metrics=tuple(self.metrics), findings=tuple(f for _, f in self.findings),
+            metrics=tuple(self.metrics), findings=tuple(self.findings),
+            causes=tuple(self.causes),
         )
 
 

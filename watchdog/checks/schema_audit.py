@@ -92,7 +92,7 @@ class CatalogAuthors:
         if not found:
             return who
         stamp = max(found, key=lambda s: s.at)
-        return Attribution(known=False, lines=(
+        return Attribution(known=False, by=stamp.by, lines=(
             f"Changed by: `{stamp.by}` (the catalog's last DDL on the table, at "
             f"{stamp.at:%Y-%m-%d %H:%M:%S} UTC); the statement is not in the audit log yet "
             "and follows as an update when it lands.",))

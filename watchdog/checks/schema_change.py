@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import Field
@@ -29,6 +31,7 @@ from watchdog.config.models import MonitorConfig
 from watchdog.errors import CheckTimeout, UnsupportedFeature, WarehouseError
 from watchdog.models import (
     AlertEvent,
+    Cause,
     CheckResult,
     Column,
     SchemaChange,
@@ -230,10 +233,12 @@ class SchemaChangeCheck(Check):
             n = sum(c.kind == kind for c in changes)
             out.metric("changes", n, f"table:{table}", f"change:{kind}", type="count")
         owner = ctx.config.ownership.teams.get(p.owner) if p.owner else None
-        return compose(monitor_id=p.id, warehouse=p.warehouse, table=table, changes=changes,
-                       verdicts=verdicts, who=who, owner=p.owner,
-                       owner_handles=owner.datadog if owner else (), now=ctx.now,
-                       contracts=terms)
+        event = compose(monitor_id=p.id, warehouse=p.warehouse, table=table, changes=changes,
+                        verdicts=verdicts, who=who, owner=p.owner,
+                        owner_handles=owner.datadog if owner else (), now=ctx.now,
+                        contracts=terms)
+        out.causes.append(_cause(p.id, p.warehouse, table, changes, who, event, ctx.now))
+        return event
 
 
 #: Above this many suspect tables, their columns are read by pattern (one scan) rather
@@ -331,13 +336,31 @@ def _attribution(parsed: list[schema_audit.Parsed], names: Sequence[str], defaul
     if not hits:
         return Attribution(known=False, lines=(f"Changed by: {unknown}.",))
     lines = []
+    text = ""
     for item in hits[-3:]:
         e = item.event
         text = schema_audit.shown_statement(item, names, default, dialect)
         lines.append(f"- `{e.user}` at {e.at:%Y-%m-%d %H:%M:%S} UTC: `{text}`")
     if len(hits) > 3:
         lines.insert(0, f"({len(hits) - 3} earlier statements not shown)")
-    return Attribution(known=True, lines=tuple(lines))
+    return Attribution(known=True, lines=tuple(lines), by=hits[-1].event.user, statement=text)
+
+
+#: How long a schema change may explain other monitors' failures on its table.
+CAUSE_TTL = timedelta(hours=48)
+
+
+def _cause(monitor_id: str, warehouse: str, table: str, changes: Sequence[SchemaChange],
+           who: Attribution, event: AlertEvent, now: datetime) -> Cause:
+    """The change, as the cause of what other monitors of the table find next (a drift
+    check erroring on a renamed column, a contract failing on a narrowed type)."""
+    columns = dict.fromkeys(n for c in changes for n in (c.column, c.before, c.after)
+                            if n and c.kind.startswith(("column", "type", "nullab")))
+    handles = tuple(dict.fromkeys(re.findall(r"(?<![\w`])@[\w.@-]+", event.text)))
+    return Cause(kind="schema_change", monitor_id=monitor_id, warehouse=warehouse,
+                 table=table, at=now, expires=now + CAUSE_TTL, title=event.title,
+                 aggregation_key=event.aggregation_key, columns=tuple(columns), by=who.by,
+                 statement=who.statement, handles=handles)
 
 
 def _names(table: str, changes: Sequence[SchemaChange]) -> list[str]:

@@ -33,6 +33,8 @@ class Attribution:
 
     known: bool
     lines: tuple[str, ...]
+    by: str | None = None  # the latest statement's user (or the catalog's DDL author)
+    statement: str | None = None  # the latest statement, shortened and literal-free
 
 
 def label(change: SchemaChange) -> str:

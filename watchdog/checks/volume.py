@@ -22,7 +22,7 @@ from watchdog.checks.base import Check, CheckContext, History, Outcome
 from watchdog.checks.freshness import human
 from watchdog.checks.volume_baseline import Thresholds, Verdict, scan
 from watchdog.config.models import Duration, Filter, MonitorConfig
-from watchdog.models import CheckResult, Metric, Status, WindowCount
+from watchdog.models import CheckResult, Group, Metric, Status, WindowCount
 
 WEEK = timedelta(days=7)
 FLAGS_KIND = "volume_flags"
@@ -106,9 +106,13 @@ class VolumeCheck(Check):
         out = self.outcome(str(table))
         lines: list[str] = []
         for s in found.series:
+            tagged = _group(p.group_by, s.group)
+            before = len(out.findings)
             lines.append(self._judge(out, p, s.label, s.group, s.verdicts[found.judged],
                                      s.windows, found.seconds))
-            self._silence(out, p, s.label, s.windows, ctx.now)
+            self._silence(out, p, s.label, tagged, s.windows, ctx.now)
+            if len(out.findings) == before:  # the group is fine: its alert may recover
+                out.add_for(tagged, Status.OK, "VOLUME_OK", lines[-1])
         if not lines:
             out.add(Status.FAIL, "PREDICTIONS_SILENT",
                     f"{table}: no predictions at all in the last {human(p.history)}",
@@ -134,8 +138,9 @@ class VolumeCheck(Check):
         change = f"{verdict.change:+.0%}" if verdict.change is not None else "n/a"
         z = f"{verdict.z:+.1f}" if verdict.z is not None else "n/a"
         used = base.describe(_slot_name(p.window))
-        out.add(Status.FAIL, verdict.reason, f"{seen} ({change}, robust z {z}; {used})",
-                group=label, window_start=window.start.isoformat(), actual=verdict.actual,
+        out.add_for(_group(p.group_by, group), Status.FAIL, verdict.reason,
+                    f"{seen} ({change}, robust z {z}; {used})",
+                    window_start=window.start.isoformat(), actual=verdict.actual,
                 expected=base.expected, week_over_week=base.week_over_week,
                 baseline=list(base.used), z=verdict.z, change=verdict.change)
         return f"{label}: {verdict.reason} ({verdict.actual:g} vs {base.expected:g})"
@@ -153,19 +158,19 @@ class VolumeCheck(Check):
         )
 
     @staticmethod
-    def _silence(out: Outcome, p: VolumeParams, label: str, windows: dict[int, WindowCount],
-                 now: datetime) -> None:
+    def _silence(out: Outcome, p: VolumeParams, label: str, group: Group,
+                 windows: dict[int, WindowCount], now: datetime) -> None:
         last = max((w.last_success for w in windows.values() if w.last_success), default=None)
         limit = p.silence_limit
         if last is None:
-            out.add(Status.FAIL, "PREDICTIONS_SILENT",
-                    f"{label}: no successful prediction in the last {human(p.history)}",
-                    group=label, max_silence=human(limit))
+            out.add_for(group, Status.FAIL, "PREDICTIONS_SILENT",
+                        f"{label}: no successful prediction in the last {human(p.history)}",
+                        max_silence=human(limit))
         elif now - last > limit:
-            out.add(Status.FAIL, "PREDICTIONS_SILENT",
-                    f"{label}: last successful prediction {human(now - last)} ago "
-                    f"(limit {human(limit)})", group=label, last_success=last.isoformat(),
-                    max_silence=human(limit))
+            out.add_for(group, Status.FAIL, "PREDICTIONS_SILENT",
+                        f"{label}: last successful prediction {human(now - last)} ago "
+                        f"(limit {human(limit)})", last_success=last.isoformat(),
+                        max_silence=human(limit))
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +233,11 @@ def _empty(index: int, seconds: int, group: tuple[Any, ...]) -> WindowCount:
     start = datetime.fromtimestamp(index * seconds, UTC)
     return WindowCount(start=start, end=start + timedelta(seconds=seconds), group=group,
                        total=0, successes=0)
+
+
+def _group(group_by: Sequence[str], group: tuple[Any, ...]) -> Group:
+    """The alert group of one series: ``(("model", "churn"),)``; () when not grouped."""
+    return tuple((c, str(v)) for c, v in zip(group_by, group, strict=True))
 
 
 def _label(group_by: Sequence[str], group: tuple[Any, ...]) -> str:

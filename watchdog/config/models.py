@@ -7,7 +7,7 @@ Kind-specific monitor fields live in each check's ``Params`` model (a subclass o
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -83,6 +83,8 @@ class MonitorConfig(Strict):
     timeout: Duration | None = Field(None, description=(
         "The longest one run of this monitor may take; its statement is then cancelled and "
         "the result is ERROR with reason CHECK_TIMEOUT. Default: daemon.timeout."))
+    recover_after: int | None = Field(None, ge=1, le=100, description=(
+        "Clean runs in a row that resolve an open alert. Default: alerting.recover_after."))
 
     def watched_tables(self) -> tuple[str, ...]:
         """Tables this monitor reads (used to route alerts to the models that read them)."""
@@ -112,12 +114,25 @@ class ModelRead(Strict):
     warehouse: str | None = None
 
 
+def _listed(value: Any) -> Any:
+    """``{column: value}`` or ``{column: [values]}``: every value as a list of text."""
+    if isinstance(value, dict):
+        return {k: [str(x) for x in (v if isinstance(v, list | tuple) else [v])]
+                for k, v in value.items()}
+    return value
+
+
 class MLModel(Strict):
-    """A production model, its owning team and what it reads."""
+    """A production model, its owning team, what it reads, and which groups of a grouped
+    monitor are it."""
 
     team: str
     reads: tuple[ModelRead, ...] = ()
     description: str = ""
+    match: Annotated[dict[str, tuple[str, ...]], BeforeValidator(_listed)] = Field(
+        default_factory=dict, description=(
+            "Group values that are this model, per group column, e.g. {model_version: "
+            "[v4, v5]}. Without it, a group whose value is the model's name is the model."))
 
 
 class Ownership(Strict):
@@ -144,6 +159,63 @@ class DaemonConfig(Strict):
         "by and take over within this long after the leader stops renewing."))
 
 
+class Calendar(Strict):
+    """Days unlike the others, left out of baselines and not judged: explicit dates, and a
+    country's public holidays (and its regions', e.g. US + CA) from the `holidays` package."""
+
+    dates: tuple[date, ...] = Field((), description="Dates (UTC days).")
+    country: str | None = Field(None, description="ISO 3166 country code, e.g. US, DE.")
+    subdivisions: tuple[str, ...] = Field((), description="Regions of the country, e.g. CA.")
+
+    @pydantic.model_validator(mode="after")
+    def _known(self) -> Calendar:
+        if self.country is None:
+            if self.subdivisions:
+                raise ValueError("subdivisions need a country")
+            return self
+        import holidays
+
+        supported = holidays.list_supported_countries()
+        if self.country not in supported:
+            import difflib
+
+            close = difflib.get_close_matches(self.country.upper(), list(supported), n=1)
+            raise ValueError(f"unknown country {self.country!r}" + (
+                f" (did you mean {close[0]}?)" if close else ""))
+        unknown = [s for s in self.subdivisions if s not in supported[self.country]]
+        if unknown:
+            raise ValueError(f"unknown subdivisions of {self.country}: {unknown}; choose "
+                             f"from {', '.join(supported[self.country])}")
+        return self
+
+    def days(self, first: date, last: date) -> set[date]:
+        """The calendar's days from ``first`` to ``last`` (inclusive)."""
+        out = {d for d in self.dates if first <= d <= last}
+        if self.country is not None:
+            import holidays
+
+            years = list(range(first.year, last.year + 1))
+            for region in self.subdivisions or (None,):
+                found = holidays.country_holidays(self.country, subdiv=region, years=years)
+                out |= {d for d in found if first <= d <= last}
+        return out
+
+
+def _calendar(value: Any) -> Any:
+    """A list of dates is a calendar of those dates."""
+    return {"dates": value} if isinstance(value, list | tuple) else value
+
+
+Holidays = Annotated[Calendar, BeforeValidator(_calendar)]
+
+
+class AlertingConfig(Strict):
+    """How alerts open and resolve."""
+
+    recover_after: int = Field(2, ge=1, le=100, description=(
+        "Clean runs in a row that resolve an open alert (one blip does not flap it)."))
+
+
 class DemoConfig(Strict):
     """``watchdog demo`` builds the demo data into this (DuckDB) warehouse's file."""
 
@@ -165,6 +237,10 @@ class Config(Strict):
     state: StateConfig = Field(default_factory=StateConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     demo: DemoConfig | None = None
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    holidays: Holidays | None = Field(None, description=(
+        "Days left out of every volume monitor's baselines and judgement (a monitor's own "
+        "`holidays` replaces this)."))
     contracts: str = Field("contracts", description="Folder of data contracts, relative to "
                            "this file; each contract in it is a monitor.")
     secrets: tuple[str, ...] = Field((), exclude=True, repr=False)

@@ -17,14 +17,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from watchdog.alerting import events
-from watchdog.alerting.policy import decide, dedup_key
+from watchdog.alerting.incidents import explaining
+from watchdog.alerting.policy import decide
 from watchdog.alerting.routing import audience
+from watchdog.alerting.units import split
 from watchdog.checks import CheckContext, get_check
 from watchdog.config.models import Config, MonitorConfig
 from watchdog.crashpoints import reached
 from watchdog.errors import CheckTimeout, SinkError, StateError, WatchdogError, redact
 from watchdog.models import (
     AlertEvent,
+    AlertState,
+    Cause,
     CheckResult,
     Emission,
     Finding,
@@ -177,8 +181,8 @@ class Runner:
 
     def process(self, result: CheckResult, run_id: int | None = None,
                 writes: Writes | None = None, extra: Emission | None = None) -> Emission:
-        """Decide ``result``'s alert, build what the sinks receive, and commit it all: the
-        result, the alert state, the check's staged ``writes`` and the durable sinks'
+        """Decide ``result``'s alerts, build what the sinks receive, and commit it all: the
+        result, the alerts' states, the check's staged ``writes`` and the durable sinks'
         outbox records, in one state-store transaction. Returns the emission (with
         ``extra``, e.g. job counters) for the sinks that are not durable."""
         monitor = self.config.monitor(result.monitor_id)
@@ -187,22 +191,55 @@ class Runner:
         tags = events.base_tags(result, self.config.env, monitor)
         lifecycle = _lifecycle_alerts(result.kind)
         judged = result if lifecycle or result.status is Status.ERROR else replace(
-            result, status=Status.OK, reasons=())
-        decision = decide(judged, self.store.get_alert(dedup_key(result)), now)
-        evts = [] if lifecycle else [_with_tags(e, tags) for e in result.events]
-        if decision.notify:
-            who = audience(self.config, monitor)
-            evts.append(events.alert_event(judged, decision, who, tags, now))
+            result, status=Status.OK, reasons=(), findings=())
+        result = replace(result, causes=tuple(
+            c if c.handles else replace(c, handles=audience(self.config, monitor,
+                                                            c.group).handles)
+            for c in result.causes))
+        states, evts = self._alerts(monitor, judged, tags, now)
+        if not lifecycle:
+            evts = [_with_tags(e, tags) for e in result.events] + evts
         emission = _merge([Emission(
             results=(result,), events=tuple(evts),
             metrics=tuple(events.result_metrics(result, tags)),
             service_checks=tuple(events.service_check(result, tags, now, name)
                                  for name in _service_checks(result.kind)),
         ), extra or Emission()])
-        changed = decision.state is not None and decision.action != "none"
-        self.store.commit(result, run_id=run_id, alert=decision.state if changed else None,
-                          writes=writes, outbox=self._outbox(emission))
+        self.store.commit(result, run_id=run_id, alerts=states, writes=writes,
+                          outbox=self._outbox(emission))
         return emission
+
+    def _alerts(self, monitor: MonitorConfig, judged: CheckResult, tags: tuple[str, ...],
+                now: datetime) -> tuple[list[AlertState], list[AlertEvent]]:
+        """Each alert unit's decision: the states that changed and the events to send."""
+        recover = monitor.recover_after or self.config.alerting.recover_after
+        causes: list[Cause] | None = None
+        states, evts = [], []
+        for unit in split(judged):
+            previous = self.store.get_alert(unit.key)
+            decision = decide(unit.result, previous, now, recover, key=unit.key)
+            cause = None
+            if decision.action in ("open", "update") and decision.state is not None:
+                if causes is None:
+                    causes = self._causes(judged, now)
+                cause = explaining(unit.result, unit.group, causes, now)
+                if cause is not None and decision.state.incident is None:
+                    decision = replace(decision, state=replace(
+                        decision.state, incident=cause.aggregation_key))
+            if decision.state is not None and decision.state != previous:
+                states.append(decision.state)
+            if decision.notify:
+                who = audience(self.config, monitor, unit.group)
+                unit_tags = (*tags, *(f"{k}:{v}" for k, v in unit.group))
+                evts.append(events.alert_event(unit.result, decision, who, unit_tags, now,
+                                               cause))
+        return states, evts
+
+    def _causes(self, result: CheckResult, now: datetime) -> list[Cause]:
+        """What other monitors found on this result's table that may explain it."""
+        if not result.subject or not result.warehouse:
+            return []
+        return self.store.active_causes(result.warehouse, result.subject, now)
 
     def _outbox(self, emission: Emission) -> dict[str, list[dict[str, Any]]]:
         from watchdog.sinks.outbox import outbox_records

@@ -27,9 +27,18 @@ def _to_3(conn: Connection) -> None:
     t.leases.create(conn)
 
 
+def _to_4(conn: Connection) -> None:
+    """Version 4: alert state remembers what was failing, clean passes and its incident;
+    causes that explain other monitors' failures."""
+    for column in (t.alert_state.c.subjects, t.alert_state.c.clean, t.alert_state.c.incident):
+        _add_column(conn, column)
+    t.causes.create(conn)  # with its index
+
+
 #: version -> the step that turns a database of that version into the next one.
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _to_3,
+    3: _to_4,
 }
 
 

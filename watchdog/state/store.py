@@ -22,7 +22,7 @@ from sqlalchemy.pool import StaticPool
 
 from watchdog.crashpoints import reached
 from watchdog.errors import StateError, StateSchemaMismatch, redact
-from watchdog.models import AlertState, CheckResult
+from watchdog.models import AlertState, Cause, CheckResult
 from watchdog.state import migrate
 from watchdog.state import tables as t
 from watchdog.state.engine import create_engine, parse_url
@@ -115,23 +115,25 @@ class Store(OutboxMixin, SnapshotMixin, LeaseMixin):
 
     def commit(
         self, result: CheckResult, *, run_id: int | None = None,
-        alert: AlertState | None = None, writes: Writes | None = None,
+        alerts: Sequence[AlertState] = (), writes: Writes | None = None,
         outbox: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     ) -> None:
         """Everything one monitor run produced, in ONE transaction (a transactional outbox):
-        its result and metric points, its alert state, the snapshots and documents its
+        its result and metric points, its alerts' states, the snapshots and documents its
         check staged, and the records each durable sink must receive. A crash before the
         commit leaves nothing of the run; after it, the outbox delivers what it produced."""
         with self._tx(write=True) as conn:
             _write_result(conn, result, run_id)
             reached("commit.result")
-            if alert is not None:
+            for alert in alerts:
                 self._write_alert(conn, alert)
             reached("commit.alert")
             for snap in writes.snapshots if writes else ():
                 write_snapshots(conn, snap.monitor_id, snap.tables, snap.taken_at, snap.tokens)
             for doc in writes.artifacts if writes else ():
                 _write_artifact(conn, doc.kind, doc.key, doc.payload)
+            for cause in result.causes:
+                self._write_cause(conn, cause)
             reached("commit.state")
             for sink, records in (outbox or {}).items():
                 write_outbox(conn, sink, records)
@@ -190,6 +192,24 @@ class Store(OutboxMixin, SnapshotMixin, LeaseMixin):
             set_={key: stmt.excluded[key] for key in row if key != "dedup_key"},
         ))
 
+    def _write_cause(self, conn: Connection, cause: Cause) -> None:
+        row = t.cause_row(cause)
+        stmt = self._insert(t.causes).values(**row)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=[t.causes.c.monitor_id, t.causes.c.table_name, t.causes.c.group_key],
+            set_={"expires_at": stmt.excluded.expires_at, "payload": stmt.excluded.payload}))
+
+    def active_causes(self, warehouse: str, table: str, now: datetime) -> list[Cause]:
+        """The causes recorded for ``table`` of ``warehouse`` that have not expired at
+        ``now``, oldest first; expired ones go at the next prune."""
+        c = t.causes.c
+        with self._tx() as conn:
+            rows = conn.execute(sa.select(c.payload).where(
+                c.table_name == t.cause_table(warehouse, table),
+                c.expires_at > t.aware(now))).all()
+        causes = [t.to_cause(row.payload) for row in rows]
+        return sorted(causes, key=lambda x: x.at)
+
     def open_alerts(self) -> list[AlertState]:
         """Every alert whose status is ``"open"``, oldest first."""
         c = t.alert_state.c
@@ -243,6 +263,7 @@ class Store(OutboxMixin, SnapshotMixin, LeaseMixin):
                 t.alert_state.c.status == "resolved", t.alert_state.c.updated_at < before
             ),
             sa.delete(t.runs).where(t.runs.c.finished_at < before),
+            sa.delete(t.causes).where(t.causes.c.expires_at < before),
             sa.delete(s).where(s.c.taken_at < before, has_newer),
         ]
         with self._tx(write=True) as conn:

@@ -19,10 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-from watchdog.models import AlertState, CheckResult, Finding, Metric, Status
+from watchdog.models import AlertState, Cause, CheckResult, Finding, Metric, Status
 
 #: Written into ``meta`` when a database is created and checked on every open.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = sa.MetaData()
 
@@ -147,8 +147,25 @@ alert_state = sa.Table(
     sa.Column("opened_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("occurrences", sa.Integer, nullable=False),
+    sa.Column("subjects", sa.JSON),  # what was failing, as announced (v4)
+    sa.Column("clean", sa.Integer),  # clean passes in a row while open (v4)
+    sa.Column("incident", sa.String(512)),  # the cause's aggregation key it joined (v4)
 )
 sa.Index("ix_alert_state_status", alert_state.c.status)
+
+# What a monitor found that may explain other monitors' failures on the same table (a
+# schema change, a stale table): one row per producer, table and group, kept until it
+# expires (see models.Cause and alerting/incidents.py).
+causes = sa.Table(
+    "causes",
+    metadata,
+    sa.Column("monitor_id", sa.String(255), primary_key=True),
+    sa.Column("table_name", sa.String(1024), primary_key=True),
+    sa.Column("group_key", sa.String(512), primary_key=True),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+)
+sa.Index("ix_causes_table", causes.c.table_name, causes.c.expires_at)
 
 outbox = sa.Table(
     "outbox",
@@ -280,9 +297,15 @@ def to_result(row: Mapping[Any, Any]) -> CheckResult:
             Metric(**{**m, "value": float(m["value"]), "tags": tuple(m["tags"])})
             for m in row["metrics"]
         ),
-        findings=tuple(Finding(**f) for f in row["findings"]),
+        findings=tuple(_finding(f) for f in row["findings"]),
         started_at=row["started_at"], duration_s=float(row["duration_s"]),
     )
+
+
+def _finding(data: Mapping[str, Any]) -> Finding:
+    """A stored finding (those written before v4 have no status or group)."""
+    group = tuple((str(k), str(v)) for k, v in data.get("group") or ())
+    return Finding(**{**data, "status": Status(data.get("status", "OK")), "group": group})
 
 
 def alert_row(state: AlertState) -> dict[str, Any]:
@@ -291,10 +314,35 @@ def alert_row(state: AlertState) -> dict[str, Any]:
         "dedup_key": state.dedup_key, "monitor_id": state.monitor_id, "status": state.status,
         "severity": state.severity.value, "fingerprint": state.fingerprint,
         "opened_at": aware(state.opened_at), "updated_at": aware(state.updated_at),
-        "occurrences": state.occurrences,
+        "occurrences": state.occurrences, "subjects": list(state.subjects),
+        "clean": state.clean, "incident": state.incident,
     }
 
 
 def to_alert(row: Mapping[Any, Any]) -> AlertState:
     """The AlertState an ``alert_state`` row holds."""
-    return AlertState(**{**row, "severity": Status(row["severity"])})
+    return AlertState(**{**row, "severity": Status(row["severity"]),
+                         "subjects": tuple(row.get("subjects") or ()),
+                         "clean": int(row.get("clean") or 0)})
+
+
+def cause_row(cause: Cause) -> dict[str, Any]:
+    """A ``causes`` row for ``cause``."""
+    return {"monitor_id": cause.monitor_id, "table_name": cause_table(cause.warehouse,
+                                                                      cause.table),
+            "group_key": tag_key([f"{k}:{v}" for k, v in cause.group]),
+            "expires_at": aware(cause.expires), "payload": plain(cause)}
+
+
+def cause_table(warehouse: str, table: str) -> str:
+    """How causes are keyed: by warehouse and table, case folded."""
+    return f"{warehouse}/{table}".lower()
+
+
+def to_cause(payload: Mapping[str, Any]) -> Cause:
+    """The Cause a ``causes`` row's payload holds."""
+    return Cause(**{**payload, "at": datetime.fromisoformat(payload["at"]),
+                    "expires": datetime.fromisoformat(payload["expires"]),
+                    "columns": tuple(payload.get("columns") or ()),
+                    "group": tuple((str(k), str(v)) for k, v in payload.get("group") or ()),
+                    "handles": tuple(payload.get("handles") or ())})

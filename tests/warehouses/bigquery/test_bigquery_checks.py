@@ -149,9 +149,9 @@ def test_volume_drop_through_the_runner(fake: Fake, tmp_path: Path) -> None:
         runner.close()
     assert sent(fake[0]) == [sql]
     assert result.status is Status.FAIL and result.reasons == ("VOLUME_BELOW_BASELINE",)
-    (finding,) = result.findings  # upsell is within its baseline
+    (finding,) = result.problems()  # upsell is within its baseline
     expected = {m: float(statistics.median(c[1:])) for m, c in ok.items()}
-    assert finding.details["group"] == "model=churn"
+    assert finding.group == (("model", "churn"),)
     assert finding.details["actual"] == ok["churn"][0]
     assert finding.details["expected"] == expected["churn"]
     assert finding.details["baseline"] == [float(n) for n in ok["churn"][1:]]
