@@ -25,15 +25,35 @@ def counts() -> tuple[np.ndarray, np.ndarray]:
     return np.array([120, 340, 0, 55, 485]), np.array([100, 300, 25, 0, 575])
 
 
+def _textbook_psi(ref: list[int], cur: list[int], eps: float = 1e-4) -> float:
+    """PSI as the README defines it, written with plain floats: only an empty bucket's share
+    (exactly 0) becomes eps; every other share, however small, is used as it is."""
+    n_ref, n_cur = sum(ref), sum(cur)
+    total = 0.0
+    for a, b in zip(ref, cur, strict=True):
+        p = a / n_ref if a else eps
+        q = b / n_cur if b else eps
+        total += (q - p) * math.log(q / p)
+    return total
+
+
 def test_psi_matches_the_textbook_sum_with_eps_for_empty_bins(counts) -> None:
     ref, cur = counts
-    p, q = ref / ref.sum(), cur / cur.sum()
-    expected = 0.0
-    for a, b in zip(p, q, strict=True):
-        a, b = max(a, 1e-4), max(b, 1e-4)
-        expected += (b - a) * math.log(b / a)
-    assert stats.psi(ref, cur) == pytest.approx(expected, abs=TOL)
+    assert stats.psi(ref, cur) == pytest.approx(_textbook_psi(list(ref), list(cur)), abs=TOL)
     assert stats.psi(ref, ref) == 0.0
+
+
+def test_psi_keeps_small_non_empty_shares_as_they_are() -> None:
+    # shares of 1e-6 and 5e-5 are below eps but not empty: flooring them to 1e-4 (the old
+    # code) moves PSI by ~5e-4 here, far past the tolerance
+    ref = [1_000_000 - 60, 1, 50, 0, 9]
+    cur = [1_000_000 - 115, 50, 1, 60, 4]
+    expected = _textbook_psi(ref, cur)
+    assert stats.psi(ref, cur) == pytest.approx(expected, abs=TOL)
+    floored = sum((max(b / sum(cur), 1e-4) - max(a / sum(ref), 1e-4))
+                  * math.log(max(b / sum(cur), 1e-4) / max(a / sum(ref), 1e-4))
+                  for a, b in zip(ref, cur, strict=True))
+    assert abs(floored - expected) > 1e-4  # the test tells the two rules apart
 
 
 def test_jensen_shannon_is_scipys_distance_with_natural_log(counts, samples) -> None:

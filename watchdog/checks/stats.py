@@ -8,8 +8,8 @@ Conventions (and where they differ from Evidently 0.7, see README "kind: drift")
   signal of its own (:func:`missing_rate_change`).
 - Logarithms are natural. Jensen-Shannon is the *distance* (square root of the
   divergence), as ``scipy.spatial.distance.jensenshannon(p, q)``: 0 .. sqrt(ln 2).
-- PSI replaces an empty bucket's share with ``eps`` (1e-4) on either side, without
-  renormalising. Evidently uses ``min_nonzero / 1e6`` when the smallest non-zero share is at
+- PSI replaces an empty bucket's share (exactly 0) with ``eps`` (1e-4) on either side,
+  without renormalising; a small but non-empty share is used as it is. Evidently uses ``min_nonzero / 1e6`` when the smallest non-zero share is at
   most 1e-4, which makes one near-empty bin dominate its PSI.
 """
 
@@ -41,10 +41,12 @@ def shares(counts: ArrayLike) -> Floats:
 def psi(ref_counts: ArrayLike, cur_counts: ArrayLike, eps: float = PSI_EPS) -> float:
     """Population stability index: sum over buckets of ``(q - p) * ln(q / p)``.
 
-    ``p``/``q`` are the reference/current shares; a share of 0 counts as ``eps``.
+    ``p``/``q`` are the reference/current shares; only a share of exactly 0 (an empty
+    bucket) counts as ``eps``: a bucket with a share below ``eps`` keeps its own share.
     """
-    p = np.maximum(shares(ref_counts), eps)
-    q = np.maximum(shares(cur_counts), eps)
+    p, q = shares(ref_counts), shares(cur_counts)
+    p = np.where(p == 0.0, eps, p)
+    q = np.where(q == 0.0, eps, q)
     return float(np.sum((q - p) * np.log(q / p)))
 
 
