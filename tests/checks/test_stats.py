@@ -169,3 +169,39 @@ def test_ks_pvalue_uses_the_limiting_law_for_large_samples() -> None:
     d = 1.2 / np.sqrt(n / 2)
     assert stats.ks_pvalue(d, n, n) == pytest.approx(sps.kstwobign.sf(1.2), abs=TOL)
     assert stats.ks_pvalue(d, n, n) == pytest.approx(sps.kstwo.sf(d, n / 2), abs=2e-3)
+
+
+def _fine(x: np.ndarray, center: float, scale: float, resolution: int) -> np.ndarray:
+    bucket = np.floor(resolution / np.pi * np.arctan((x - center) / scale) + resolution / 2)
+    return np.bincount(bucket.astype(int), minlength=resolution + 1)
+
+
+@pytest.mark.parametrize("shape", ["normal", "lognormal", "uniform", "discrete"])
+def test_wasserstein_from_fine_counts_brackets_scipy_on_the_raw_values(shape: str) -> None:
+    rng = np.random.default_rng(11)
+    a, b = {
+        "normal": (rng.normal(0, 1, 50_000), rng.normal(0.3, 1.1, 40_000)),
+        "lognormal": (rng.lognormal(0, 1, 50_000), rng.lognormal(0.1, 1, 40_000)),
+        "uniform": (rng.uniform(-3, 3, 50_000), rng.uniform(-2, 4, 40_000)),
+        "discrete": (rng.poisson(4, 50_000) * 1.0, rng.poisson(4.5, 40_000) * 1.0),
+    }[shape]
+    center, scale, resolution = float(np.median(a)), float(np.std(a)), 20_000
+    bounds = stats.grid_boundaries(center, scale, resolution)
+    lo, hi = float(min(a.min(), b.min())), float(max(a.max(), b.max()))
+    got = stats.wasserstein_bounds(_fine(a, center, scale, resolution),
+                                   _fine(b, center, scale, resolution), bounds, lo, hi)
+    assert got is not None
+    w, err = got
+    exact = sps.wasserstein_distance(a, b)
+    assert abs(w - exact) <= err + 1e-12
+    assert err / np.std(a) <= 1e-3 and abs(w - exact) / np.std(a) <= 1e-3
+
+
+def test_wasserstein_from_counts_needs_the_extremes_only_for_the_unbounded_buckets() -> None:
+    bounds = np.array([0.0, 1.0, 2.0])  # buckets: (-inf, 0), [0, 1), [1, 2), [2, inf)
+    assert stats.wasserstein_bounds([0, 5, 5, 0], [0, 0, 10, 0], bounds) == (0.5, 1.0)
+    assert stats.wasserstein_bounds([1, 5, 5, 0], [0, 0, 10, 0], bounds) is None
+    w, err = stats.wasserstein_bounds([1, 5, 5, 0], [0, 0, 10, 0], bounds, lo=-1.0, hi=2.0)
+    assert w - err <= sps.wasserstein_distance([-1.0] + [0.5] * 5 + [1.5] * 5,
+                                               [1.5] * 10) <= w + err
+    assert stats.wasserstein_bounds([0, 0, 0, 0], [0, 1, 0, 0], bounds) is None  # empty side

@@ -94,12 +94,46 @@ def test_ks_counts_match_numpy_on_the_same_fine_grid(warehouse: Env, where) -> N
     assert list(got) == list(grids)
     for column, (center, scale, resolution) in grids.items():
         x = _numbers(rows, column)
+        missing = int(np.isnan(x).sum())
         x = x[~np.isnan(x)]
         bucket = np.floor(resolution / np.pi * np.arctan((x - center) / scale) + resolution / 2)
         expected = np.bincount(np.clip(bucket.astype(int), 0, resolution),
                                minlength=resolution + 1)
-        assert got[column].tolist() == expected.tolist(), column
+        assert got[column].counts.tolist() == expected.tolist(), column
+        assert got[column].missing == missing, column
+        assert got[column].total == len(rows)
+        assert got[column].sum is None and got[column].sum_sq is None
     assert wh.ks_counts(seed.table("events"), {}) == {}
+
+
+@pytest.mark.parametrize("where", [(), WINDOW])
+def test_ks_counts_with_moments_give_the_exact_mean_and_variance(warehouse: Env, where) -> None:
+    wh, seed = warehouse
+    rows = selected(events_rows(), where)
+    grids = {"id": (100.0, 30.0, 50), "price": (10.0, 5.0, 7)}
+    got = wh.ks_counts(seed.table("events"), grids, where, moments=True)
+    for column, (center, _, _) in grids.items():
+        x = _numbers(rows, column)
+        f = got[column]
+        assert f.sum == pytest.approx(float(np.sum(x - center)), rel=1e-9, abs=1e-9)
+        assert f.sum_sq == pytest.approx(float(np.sum((x - center) ** 2)), rel=1e-9)
+        mean = center + f.sum / f.present
+        std = math.sqrt(f.sum_sq / f.present - (f.sum / f.present) ** 2)
+        assert mean == pytest.approx(float(np.mean(x)), rel=1e-9)
+        assert std == pytest.approx(float(np.std(x)), rel=1e-7)
+
+
+def test_extremes_ignore_null_and_nan(warehouse: Env) -> None:
+    wh, seed = warehouse
+    rows = selected(events_rows(), WINDOW)
+    got = wh.extremes(seed.table("events"), ["amount", "id"], WINDOW)
+    amount = _numbers(rows, "amount")
+    amount = amount[~np.isnan(amount)]
+    assert got["amount"] == (float(amount.min()), float(amount.max()))
+    assert got["id"] == (float(min(r["id"] for r in rows)), float(max(r["id"] for r in rows)))
+    empty = wh.extremes(seed.table("events"), ["id"], [P(column="id", op="<", value=0)])
+    assert empty == {"id": None}
+    assert wh.extremes(seed.table("events"), []) == {}
 
 
 def test_duckdb_memory_limit_and_threads_are_applied(tmp_path) -> None:

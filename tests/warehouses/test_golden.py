@@ -87,8 +87,10 @@ ARGS: dict[str, dict[str, Any]] = {
                      "where": [Predicate(column="ts", op=">=", value=START)]},
     "abs_means": {"table": EVENTS, "columns": ["shap_age", "shap_plan"],
                   "where": [Predicate(column="ts", op=">=", value=START)]},
+    "extremes": {"table": EVENTS, "columns": ["score", "age"],
+                 "where": [Predicate(column="ts", op=">=", value=START)]},
     "ks_counts": {"table": EVENTS, "grids": {"score": (0.5, 0.25, 20000), "age": (40.0, 12.0, 100)},
-                  "where": [Predicate(column="ts", op=">=", value=START)]},
+                  "where": [Predicate(column="ts", op=">=", value=START)], "moments": True},
     "count_successes": {
         "table": EVENTS, "time_column": "ts", "start": START, "end": START + timedelta(days=1),
         "window": timedelta(hours=1), "group_by": ["model", "model version"],

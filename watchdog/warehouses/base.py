@@ -22,6 +22,7 @@ from watchdog.models import (
     CategoryCounts,
     Column,
     DdlStamp,
+    FineCounts,
     Histogram,
     Predicate,
     Rule,
@@ -222,11 +223,18 @@ class Warehouse(abc.ABC):
 
     def ks_counts(
         self, table: TableRef, grids: Mapping[str, tuple[float, float, int]],
-        where: Sequence[Predicate] = (),
-    ) -> dict[str, Any]:
-        """Fine bucket counts of numeric columns for KS, as numpy arrays of
-        ``resolution + 1`` counts (see ``distributions.ks_counts``)."""
+        where: Sequence[Predicate] = (), moments: bool = False,
+    ) -> dict[str, FineCounts]:
+        """Fine bucket counts of numeric columns (one pass over each): ``resolution + 1``
+        counts, the missing count and, with ``moments``, the sums of ``x - center`` and its
+        square (see :class:`~watchdog.models.FineCounts` and ``distributions.ks_counts``)."""
         raise UnsupportedFeature(self.name, "fine KS buckets")
+
+    def extremes(
+        self, table: TableRef, columns: Sequence[str], where: Sequence[Predicate] = (),
+    ) -> dict[str, tuple[float, float] | None]:
+        """``(min, max)`` of each numeric column's values (NULL and NaN ignored), one scan."""
+        raise UnsupportedFeature(self.name, "column extremes")
 
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         """A token that changes whenever any DDL ran (``SUPPORTS_SCHEMA_VERSION``).

@@ -65,6 +65,7 @@ class DuckDB(SqlWarehouse):
     EPOCH: ClassVar[str] = "epoch({column})"
     MISSING: ClassVar[str] = "{column} IS NULL OR isnan(CAST({column} AS DOUBLE))"
     COUNT_WHEN: ClassVar[str] = "count_if({condition})"
+    KS_MOMENTS: ClassVar[str] = distributions.DUCKDB_MOMENTS
     TABLE_MATCH: ClassVar[str] = (
         "(lower(table_schema) = lower({schema}) AND lower(table_name) = lower({table}))"
     )

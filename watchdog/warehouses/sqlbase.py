@@ -112,12 +112,14 @@ class SqlWarehouse(Warehouse):
     category_counts = distributions.category_counts
     abs_means = distributions.abs_means
     ks_counts = distributions.ks_counts
+    extremes = distributions.extremes
     _build_histogram = distributions.build_histogram
     _build_histograms = distributions.build_histograms
     _build_top_values = distributions.build_top_values
     _build_value_counts = distributions.build_value_counts
     _build_abs_means = distributions.build_abs_means
     _build_ks_counts = distributions.build_ks_counts
+    _build_extremes = distributions.build_extremes
     # contract checks compiled to SQL live in rulesql.py
     contract_failures = rulesql.contract_failures
     failure_examples = rulesql.failure_examples

@@ -124,7 +124,16 @@ def test_ping(bq: Warehouse, fake: tuple[FakeBigQuery, str]) -> None:
 
 
 def test_ks_counts(bq: Warehouse) -> None:
-    counts = bq.ks_counts(**ARGS["ks_counts"])  # type: ignore[attr-defined]
-    assert len(counts["score"]) == 20001 and len(counts["age"]) == 101
-    assert {i: int(n) for i, n in enumerate(counts["score"]) if n} == {9999: 3, 10000: 7}
-    assert {i: int(n) for i, n in enumerate(counts["age"]) if n} == {50: 5, 100: 1}  # clipped
+    got = bq.ks_counts(**ARGS["ks_counts"])  # type: ignore[attr-defined]
+    score, age = got["score"], got["age"]
+    assert len(score.counts) == 20001 and len(age.counts) == 101
+    assert {i: int(n) for i, n in enumerate(score.counts) if n} == {9999: 3, 10000: 7}
+    assert {i: int(n) for i, n in enumerate(age.counts) if n} == {50: 5, 100: 1}  # clipped
+    assert (score.missing, age.missing) == (2, 0)  # bucket -1: NULL and NaN
+    assert (score.sum, score.sum_sq) == (-0.25, 0.375)  # the missing bucket's sums left out
+    assert (age.sum, age.sum_sq) == (72.5, 4910.0)
+
+
+def test_extremes(bq: Warehouse) -> None:
+    got = bq.extremes(**ARGS["extremes"])
+    assert got == {"score": (0.125, 0.875), "age": None}
