@@ -147,3 +147,28 @@ def test_duckdb_memory_limit_and_threads_are_applied(tmp_path) -> None:
     for bad in ({"memory_limit": "lots"}, {"threads": 0}):
         with pytest.raises(Exception, match="memory_limit|threads"):
             create("d", "duckdb", bad)
+
+
+def test_duckdb_caps_its_memory_by_default_and_lifts_the_cap_only_for_a_statement_it_fails(
+) -> None:
+    from watchdog.errors import QueryError
+    from watchdog.warehouses import create
+    from watchdog.warehouses.sqlbase import Statement
+
+    wh = create("d", "duckdb", {})
+    settings = ("SELECT current_setting('memory_limit'),"
+                " current_setting('preserve_insertion_order'),"
+                " current_setting('perfect_ht_threshold')")
+    limit, order, perfect = wh._fetch(Statement(name="s", sql=settings))[0]  # type: ignore[attr-defined]
+    assert limit.startswith("95") and order is False and perfect == 16  # 100 MB, in MiB
+    # a list aggregate cannot spill: 30M integers need ~240 MB, more than the default cap
+    big = Statement(name="big", sql="SELECT sum(len(l)) FROM (SELECT list(i) AS l "
+                                    "FROM range(30000000) AS t(i))")
+    assert wh._fetch(big)[0][0] == 30_000_000  # type: ignore[attr-defined]
+    assert wh._fetch(Statement(name="s", sql=settings))[0][0] == limit  # the cap is back
+    capped = create("d", "duckdb", {"memory_limit": "100MB"})  # a cap the user chose holds
+    with pytest.raises(QueryError, match="Out of Memory"):
+        capped._fetch(big)  # type: ignore[attr-defined]
+    none = create("d", "duckdb", {"memory_limit": None})
+    got = none._fetch(Statement(name="s", sql=settings))[0][0]  # type: ignore[attr-defined]
+    assert not got.startswith("95")  # DuckDB's own default
