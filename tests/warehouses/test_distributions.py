@@ -172,3 +172,21 @@ def test_duckdb_caps_its_memory_by_default_and_lifts_the_cap_only_for_a_statemen
     none = create("d", "duckdb", {"memory_limit": None})
     got = none._fetch(Statement(name="s", sql=settings))[0][0]  # type: ignore[attr-defined]
     assert not got.startswith("95")  # DuckDB's own default
+
+
+def test_duckdb_settings_do_not_clash_with_a_connection_already_open_in_the_process(
+        tmp_path) -> None:
+    import sqlalchemy as sa
+
+    from watchdog.warehouses import create
+    from watchdog.warehouses.sqlbase import Statement
+
+    path = str(tmp_path / "shared.duckdb")
+    other = sa.create_engine(f"duckdb:///{path}")  # e.g. a loader, with DuckDB's defaults
+    with other.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t AS SELECT 1 AS x")
+    with other.connect():  # the file stays open in this process
+        wh = create("d", "duckdb", {"path": path, "threads": 1})
+        assert wh._fetch(Statement(name="s", sql="SELECT x FROM t"))[0][0] == 1  # type: ignore[attr-defined]
+        wh.close()
+    other.dispose()

@@ -153,11 +153,7 @@ class DuckDB(SqlWarehouse):
 
     def _create_engine(self) -> sa.Engine:
         path = self.settings.path
-        config = {**DEFAULT_CONFIG, **{
-            k: v for k, v in (("memory_limit", self.settings.memory_limit),
-                              ("threads", self.settings.threads)) if v is not None}}
-        options: dict[str, Any] = {"connect_args": {"read_only": self.settings.read_only,
-                                                    "config": config}}
+        options: dict[str, Any] = {"connect_args": {"read_only": self.settings.read_only}}
         if path == MEMORY:
             # every connection to :memory: is a new database: share one
             options["poolclass"] = sa.pool.StaticPool
@@ -167,10 +163,18 @@ class DuckDB(SqlWarehouse):
                 self.name, f"database file {path} does not exist", hint="check settings.path"
             )
         engine = sa.create_engine(sa.URL.create("duckdb", database=path), **options)
-        sa.event.listen(engine, "connect", _utc_session)
+        sa.event.listen(engine, "connect", self._session)
         return engine
 
-
-def _utc_session(dbapi_connection: Any, _record: Any) -> None:
-    # DuckDB's TimeZone defaults to the process's local zone; naive columns are UTC to us.
-    dbapi_connection.execute("SET TimeZone = 'UTC'")
+    def _session(self, dbapi_connection: Any, _record: Any) -> None:
+        # DuckDB's TimeZone defaults to the process's local zone; naive columns are UTC to us.
+        dbapi_connection.execute("SET TimeZone = 'UTC'")
+        # settings are SET, not passed to connect(): DuckDB refuses a second connection to a
+        # file already open in this process with another configuration (they apply to the
+        # shared database instance)
+        config = {**DEFAULT_CONFIG, **{
+            k: v for k, v in (("memory_limit", self.settings.memory_limit),
+                              ("threads", self.settings.threads)) if v is not None}}
+        for key, value in config.items():
+            literal = f"'{value}'" if isinstance(value, str) else str(value).lower()
+            dbapi_connection.execute(f"SET {key} = {literal}")  # validated settings only
