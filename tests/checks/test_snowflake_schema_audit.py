@@ -62,3 +62,21 @@ def test_two_part_postgres_matching_is_unchanged() -> None:
     item = parsed("ALTER TABLE s.t ADD COLUMN x int; ALTER TABLE t ADD COLUMN y int",
                   objects=("s.t",), dialect="postgres")
     assert schema_audit.touched(item, "public") == {"s.t", "public.t"}
+
+
+def test_an_index_walks_each_statement_once_and_finds_what_a_walk_per_table_finds(
+        monkeypatch) -> None:
+    events = [AuditEvent(seq=i, at=datetime(2026, 3, 1, tzinfo=UTC), user="BOB",
+                         command="ALTER", statement=f"ALTER TABLE s.t{i % 50} ADD COLUMN c{i} INT")
+              for i in range(500)]
+    items = schema_audit.parse(events, "postgres")
+    walks = []
+    real = schema_audit.touched
+    monkeypatch.setattr(schema_audit, "touched",
+                        lambda item, default: walks.append(item) or real(item, default))
+    index = schema_audit.AuditIndex(items, "public")
+    assert len(walks) == 500
+    for t in range(50):
+        got = index.events_for([f"S.T{t}", "s.renamed"])
+        assert [g.event.seq for g in got] == [i for i in range(500) if i % 50 == t]
+    assert len(walks) == 500  # 50 look-ups walked nothing more

@@ -168,11 +168,30 @@ def touched(item: Parsed, default_schema: str) -> set[str]:
     return names
 
 
-def events_for(parsed: Sequence[Parsed], tables: Sequence[str],
+class AuditIndex:
+    """A poll's parsed audit events indexed by the tables they touched (:func:`touched`),
+    walked once: looking up a changed table's events costs its own hits, not a walk of every
+    parsed statement (a migration changing 10,000 tables made that 10,000 walks)."""
+
+    def __init__(self, parsed: Sequence[Parsed], default_schema: str) -> None:
+        self.parsed = list(parsed)
+        self._by_table: dict[str, list[int]] = {}
+        for i, item in enumerate(self.parsed):
+            for name in touched(item, default_schema):
+                self._by_table.setdefault(name, []).append(i)
+
+    def events_for(self, tables: Sequence[str]) -> list[Parsed]:
+        """The events that touched any of ``tables`` (old and new names), oldest first."""
+        hits = sorted({i for t in tables for i in self._by_table.get(t.lower(), ())})
+        return [self.parsed[i] for i in hits]
+
+
+def events_for(parsed: Sequence[Parsed] | AuditIndex, tables: Sequence[str],
                default_schema: str) -> list[Parsed]:
-    """The events that touched any of ``tables`` (old and new names), oldest first."""
-    wanted = {t.lower() for t in tables}
-    return [p for p in parsed if touched(p, default_schema) & wanted]
+    """The events that touched any of ``tables`` (old and new names), oldest first; pass an
+    :class:`AuditIndex` to look up many tables in the same events."""
+    index = parsed if isinstance(parsed, AuditIndex) else AuditIndex(parsed, default_schema)
+    return index.events_for(tables)
 
 
 def shown_statement(item: Parsed, tables: Sequence[str], default_schema: str,

@@ -96,13 +96,15 @@ def _explains(item: schema_audit.Parsed, change: dict[str, Any]) -> bool:
     return any(w in said for w in words)
 
 
-def attribute(late: Late, parsed: Sequence[schema_audit.Parsed], *, default: str,
-              dialect: str | None, monitor_id: str, warehouse: str,
+def attribute(late: Late, parsed: Sequence[schema_audit.Parsed] | schema_audit.AuditIndex, *,
+              default: str, dialect: str | None, monitor_id: str, warehouse: str,
               now: datetime) -> list[AlertEvent]:
     """One update event per table whose remembered changes the new audit rows explain."""
     found: dict[str, list[tuple[dict[str, Any], schema_audit.Parsed]]] = defaultdict(list)
+    index = parsed if isinstance(parsed, schema_audit.AuditIndex) \
+        else schema_audit.AuditIndex(parsed, default)
     for change in late.changes:
-        hits = schema_audit.events_for(parsed, change["names"], default)
+        hits = index.events_for(change["names"])
         match = [h for h in hits if _explains(h, change)]
         if match:
             found[change["table"]].append((change, match[-1]))
