@@ -97,6 +97,7 @@ ARGS: dict[str, dict[str, Any]] = {
         "success": [Predicate(column="status", op="in", value=["ok", "cached"]),
                     Predicate(column="latency_ms", op="<", value=500)],
         "where": [Predicate(column="env", op="=", value="prod")],
+        "time_type": "timestamp",  # a naive TIMESTAMP column: naive UTC binds (typed adapters)
     },
 }
 

@@ -154,6 +154,8 @@ class Snowflake(DbApiWarehouse):
         "timestamp_tz": "timestamptz", "timestamp_ltz": "timestamptz", "variant": "json",
         "object": "json", "array": "json",
     }
+    #: Times are bound as UTC text, which Snowflake casts to the column's own type.
+    TYPED_TIME_BINDS: ClassVar[bool] = False
     QUERIES: ClassVar[dict[str, str]] = {**SqlWarehouse.QUERIES, **snowflake_sql.QUERIES}
     # error codes: https://docs.snowflake.com/en/user-guide/client-connectivity-troubleshooting/error-messages
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
