@@ -145,6 +145,11 @@ def test_rank_changes_and_spearman() -> None:
     moves, rho = stats.rank_changes(ref, cur)
     assert moves == [-2, 1, 0, 1]
     assert rho == pytest.approx(sps.spearmanr(ref, cur).statistic, abs=TOL)
+    tied = [0.4, 0.1, 0.4, 0.9, 0.1, 0.4]  # ties rank by position, as scipy's "ordinal"
+    moves, _ = stats.rank_changes(tied, tied[::-1])
+    ref_rank = sps.rankdata([-x for x in tied], method="ordinal")
+    cur_rank = sps.rankdata([-x for x in tied[::-1]], method="ordinal")
+    assert moves == [int(a - b) for a, b in zip(ref_rank, cur_rank, strict=True)]
 
 
 @pytest.mark.parametrize("seed", range(6))

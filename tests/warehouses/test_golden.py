@@ -173,3 +173,17 @@ def test_identifiers_stay_identifiers(type_name: str, name: str) -> None:
     assert [c.name for c in statements[0].find_all(exp.Column)] == [name]
     with pytest.raises(InvalidIdentifier):
         wh.quote("")
+
+
+NASTY_NAMES = ["a", 'we"ird %:name', "back`tick", "back\\slash", "ü", "model version", "''",
+               '"', "`", "a.b", "--x", "x;DROP"]
+
+
+@pytest.mark.parametrize("name", available())
+def test_quoting_is_what_sqlglot_writes_for_the_dialect(name: str) -> None:
+    wh = create("w", name, OFFLINE_SETTINGS[name])
+    assert isinstance(wh, SqlWarehouse)
+    dialect = "mysql" if name == "sqlite" else wh.DIALECT  # SQLite: backticks, always names
+    for ident in NASTY_NAMES:
+        expected = exp.to_identifier(ident, quoted=True).sql(dialect=dialect)
+        assert wh.quote(ident) == expected.replace(":", "\\:"), ident

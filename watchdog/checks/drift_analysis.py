@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from watchdog.checks import stats
 from watchdog.checks.drift_profile import (
     column_samples,
@@ -23,11 +21,16 @@ from watchdog.checks.drift_profile import (
     tail_used,
     unpack_counts,
 )
+from watchdog.lazy import lazy
 from watchdog.models import FineCounts, Predicate, TableRef
 from watchdog.warehouses.base import Warehouse
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from watchdog.checks.drift import DriftParams
+else:
+    np = lazy("numpy")
 
 #: Statistics whose small values mean drift (drift when below the threshold).
 PVALUES = frozenset({"ks_pvalue", "chi2_pvalue"})

@@ -23,15 +23,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import numpy as np
-
 from watchdog.checks import stats
 from watchdog.errors import UnsupportedFeature, WatchdogError
+from watchdog.lazy import lazy
 from watchdog.models import FineCounts, Histogram, Predicate
 from watchdog.warehouses.base import Warehouse
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from watchdog.checks.drift import DriftParams
+else:
+    np = lazy("numpy")
 
 #: Artifact kind of reference profiles in the state store (key: the monitor id).
 KIND = "drift_profile"

@@ -11,15 +11,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sqlglot import exp
+from typing import TYPE_CHECKING
 
 from watchdog import sqltext
 from watchdog.checks.schema_diff import RenameHints
 from watchdog.checks.schema_events import Attribution
 from watchdog.errors import CheckTimeout, UnsupportedFeature, WarehouseError
+from watchdog.lazy import lazy
 from watchdog.models import AuditEvent, DdlStamp, TableRef
 from watchdog.warehouses.base import Warehouse
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+else:  # sqlglot is imported when audit statements are parsed, not at start-up
+    exp = lazy("sqlglot.expressions")
 
 MAX_STATEMENT = 200
 _STRING = re.compile(r"'(?:[^']|'')*'|\$([A-Za-z_]*)\$.*?\$\1\$", re.DOTALL)

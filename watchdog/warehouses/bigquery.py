@@ -53,6 +53,7 @@ class BigQuery(SqlWarehouse):
     #: BigQuery has no default dataset: tables are written ``dataset.table``.
     DEFAULT_SCHEMA: ClassVar[str] = "default"
     DIALECT: ClassVar[str] = "bigquery"
+    IDENT_QUOTE: ClassVar[str] = "`"
     settings: BigQuerySettings
 
     #: ``TABLESAMPLE SYSTEM (p PERCENT)``, used when ``settings.sample_percent`` is set:

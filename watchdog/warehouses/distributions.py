@@ -16,13 +16,16 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
-
+from watchdog.lazy import lazy
 from watchdog.models import CategoryCounts, FineCounts, Histogram, Predicate, TableRef
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from watchdog.warehouses.sqlbase import SqlWarehouse
+else:
+    np = lazy("numpy")
 
 Parts = tuple[dict[str, str], dict[str, Any]]
 #: A fine KS grid: ``(center, scale, resolution)``, see :func:`ks_counts`.

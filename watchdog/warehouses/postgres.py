@@ -8,7 +8,6 @@ from typing import Any, ClassVar, Literal
 import psycopg  # noqa: F401  (fail at lookup, naming the extra, if the driver is missing)
 import pydantic
 import sqlalchemy as sa
-import sqlglot
 
 from watchdog.errors import (
     CheckTimeout,
@@ -257,6 +256,8 @@ def _objects(object_type: str | None, identity: str | None) -> tuple[str, ...]:
     if not identity:
         return ()
     try:
+        import sqlglot  # parsing audit identities only: not at start-up
+
         parts = [p.name for p in sqlglot.exp.to_column(identity, dialect="postgres").parts]
     except sqlglot.errors.ParseError:
         return (identity,)

@@ -18,7 +18,6 @@ from typing import Any, ClassVar, Literal
 
 import pydantic
 import snowflake.connector  # noqa: F401  (fail at lookup, naming the extra, if missing)
-from sqlglot import exp
 
 from watchdog import sqltext
 from watchdog.errors import (
@@ -277,6 +276,8 @@ class Snowflake(DbApiWarehouse):
         schema resolve short names; only QUERY_HISTORY knows them, so the check cannot)."""
         if not database or database == self.settings.database:
             return []
+        from sqlglot import exp  # parsing audit statements only: not at start-up
+
         trees = sqltext.parse(statement, self.DIALECT)
         return [f"{database}.{t.db or schema}.{t.name}" for tree in trees if tree is not None
                 for t in tree.find_all(exp.Table)

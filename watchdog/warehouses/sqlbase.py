@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlglot import exp
 
 from watchdog import timeouts
 from watchdog.errors import (
@@ -54,8 +53,10 @@ class SqlWarehouse(Warehouse):
 
     #: sqlglot dialect of the templates (for quoting and for linting the golden SQL).
     DIALECT: ClassVar[str]
-    #: sqlglot dialect whose quoting is used for identifiers (usually ``DIALECT``).
-    QUOTE_DIALECT: ClassVar[str | None] = None
+    #: The character that quotes identifiers (doubled inside a name), as sqlglot's
+    #: generator writes it for the dialect: ``"`` (ANSI), or a backtick (BigQuery, MySQL
+    #: style). Quoting needs no sqlglot import, so that start-up does not pay for one.
+    IDENT_QUOTE: ClassVar[str] = '"'
     #: Names match case-insensitively even when quoted, so metadata lookups fold case.
     NAMES_CASE_INSENSITIVE: ClassVar[bool] = False
     #: Seconds since 1970-01-01 UTC of ``{column}``; naive timestamps are taken as UTC.
@@ -237,8 +238,8 @@ class SqlWarehouse(Warehouse):
         """``name`` as a quoted identifier (embedded quotes escaped), never as SQL."""
         if not name or "\x00" in name:
             raise InvalidIdentifier(self.name, f"invalid identifier {name!r}", hint=NAMES_HINT)
-        ident = exp.to_identifier(name, quoted=True)
-        return ident.sql(dialect=self.QUOTE_DIALECT or self.DIALECT).replace(":", "\\:")
+        q = self.IDENT_QUOTE
+        return (q + name.replace(q, q + q) + q).replace(":", "\\:")
 
     def qualified(self, table: TableRef) -> str:
         """The quoted ``[database.]schema.name`` of a table."""

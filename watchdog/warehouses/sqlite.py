@@ -48,7 +48,7 @@ class SQLite(SqlWarehouse):
     ROW_VALUE: ClassVar[str] = "json_array({columns})"
     # A "double-quoted" name that matches no column is read as a string literal, which would
     # hide a missing column; backticks are always identifiers: https://sqlite.org/quirks.html#dblquote
-    QUOTE_DIALECT: ClassVar[str | None] = "mysql"
+    IDENT_QUOTE: ClassVar[str] = "`"
     # julianday() parses ISO-8601 text (offsets included) with millisecond resolution:
     # https://sqlite.org/lang_datefunc.html; rounding to ms removes the float error.
     EPOCH: ClassVar[str] = "ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)"

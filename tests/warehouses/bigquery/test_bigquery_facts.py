@@ -108,7 +108,8 @@ def test_contract_facts(bq: Warehouse) -> None:
 
 
 def test_count_successes_per_group_and_window(bq: Warehouse) -> None:
-    counts = bq.count_successes(**ARGS["count_successes"])
+    args = {k: v for k, v in ARGS["count_successes"].items() if k != "time_type"}  # render-only
+    counts = bq.count_successes(**args)
     assert len(counts) == 3 * 24  # every group has every window
     got = {(c.group, int((c.start - T0) / timedelta(hours=1))): (c.total, c.successes)
            for c in counts if c.total}
