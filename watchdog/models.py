@@ -209,10 +209,13 @@ class Rule:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RuleCounts:
-    """Rows read by one contract scan and the failing rows of each rule, in rule order."""
+    """Rows read by one contract scan and the failing rows of each rule, in rule order;
+    ``examples`` (failing values as text, per rule) when the scan collected them too, else
+    None (then ``Warehouse.failure_examples`` fetches them)."""
 
     rows: int
     failures: tuple[int, ...]
+    examples: tuple[tuple[str, ...], ...] | None = None
 
 
 class Status(enum.Enum):

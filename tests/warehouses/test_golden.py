@@ -77,6 +77,8 @@ ARGS: dict[str, dict[str, Any]] = {
                   "where": [Predicate(column="model", op="=", value="churn")]},
     "contract_failures": {"table": EVENTS, "rules": CONTRACT_RULES,
                           "where": [Predicate(column="ts", op=">=", value=START)]},
+    "contract_scan": {"table": EVENTS, "rules": CONTRACT_RULES, "examples": [0, 5, 5, 5, 5, 0],
+                      "where": [Predicate(column="ts", op=">=", value=START)]},
     "failure_examples": {"table": EVENTS, "rules": CONTRACT_RULES, "limit": 5,
                          "where": [Predicate(column="ts", op=">=", value=START)]},
     "histograms": {"table": EVENTS, "edges": {"score": [0.0, 0.5, 1.0], "age": [18.0, 65.0]},

@@ -40,10 +40,16 @@ class Parsed:
 
 
 def parse(events: Sequence[AuditEvent], dialect: str | None) -> list[Parsed]:
-    """Parse every event's statement text (it may hold several statements)."""
+    """Parse every event's statement text (it may hold several statements). Events with the
+    same text share one parse: a migration sent as one multi-statement script logs that whole
+    script once per statement in it (Postgres' ``current_query()``)."""
     out = []
+    seen: dict[str, tuple[exp.Expr | None, ...]] = {}
     for event in events:
-        out.append(Parsed(event, sqltext.parse(event.statement, dialect)))
+        trees = seen.get(event.statement)
+        if trees is None:
+            trees = seen[event.statement] = sqltext.parse(event.statement, dialect)
+        out.append(Parsed(event, trees))
     return out
 
 
@@ -161,15 +167,21 @@ def _follow(renames: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def touched(item: Parsed, default_schema: str) -> set[str]:
-    """Tables (``schema.table`` or ``db.schema.table``, lower case) an event names, by its
-    log and its statements."""
+def tree_names(item: Parsed, default_schema: str) -> list[set[str] | None]:
+    """The tables each statement of an event names (lower case; None for an unparsed one)."""
     logged = {o.lower() for o in item.event.objects}
-    names = set(logged)
-    for tree in item.statements:
-        if tree is not None:
-            for table in tree.find_all(exp.Table):
-                names |= _names(table, default_schema, logged)
+    return [None if tree is None else
+            {n for t in tree.find_all(exp.Table) for n in _names(t, default_schema, logged)}
+            for tree in item.statements]
+
+
+def touched(item: Parsed, default_schema: str,
+            per_tree: Sequence[set[str] | None] | None = None) -> set[str]:
+    """Tables (``schema.table`` or ``db.schema.table``, lower case) an event names, by its
+    log and its statements (``per_tree``: :func:`tree_names`, if known)."""
+    names = {o.lower() for o in item.event.objects}
+    for found in tree_names(item, default_schema) if per_tree is None else per_tree:
+        names |= found or set()
     return names
 
 
@@ -181,14 +193,29 @@ class AuditIndex:
     def __init__(self, parsed: Sequence[Parsed], default_schema: str) -> None:
         self.parsed = list(parsed)
         self._by_table: dict[str, list[int]] = {}
+        # events sharing a parse (one script, logged per statement) share its walk, unless
+        # their logged objects could place a table elsewhere (three-part names)
+        walks: dict[tuple[int, frozenset[str]], list[set[str] | None]] = {}
+        self._trees: dict[int, list[set[str] | None]] = {}
         for i, item in enumerate(self.parsed):
-            for name in touched(item, default_schema):
+            key = (id(item.statements),
+                   frozenset(o.lower() for o in item.event.objects if o.count(".") >= 2))
+            if key not in walks:
+                walks[key] = tree_names(item, default_schema)
+            self._trees[i] = walks[key]
+            for name in touched(item, default_schema, walks[key]):
                 self._by_table.setdefault(name, []).append(i)
+        self._position = {id(item): i for i, item in enumerate(self.parsed)}
 
     def events_for(self, tables: Sequence[str]) -> list[Parsed]:
         """The events that touched any of ``tables`` (old and new names), oldest first."""
         hits = sorted({i for t in tables for i in self._by_table.get(t.lower(), ())})
         return [self.parsed[i] for i in hits]
+
+    def tree_names(self, item: Parsed) -> list[set[str] | None] | None:
+        """:func:`tree_names` of an indexed event (walked once per poll)."""
+        i = self._position.get(id(item))
+        return None if i is None else self._trees[i]
 
 
 def events_for(parsed: Sequence[Parsed] | AuditIndex, tables: Sequence[str],
@@ -200,15 +227,17 @@ def events_for(parsed: Sequence[Parsed] | AuditIndex, tables: Sequence[str],
 
 
 def shown_statement(item: Parsed, tables: Sequence[str], default_schema: str,
-                    dialect: str | None) -> str:
-    """The statement(s) of ``item`` about ``tables``, literals masked, at most 200 chars."""
+                    dialect: str | None,
+                    per_tree: Sequence[set[str] | None] | None = None) -> str:
+    """The statement(s) of ``item`` about ``tables``, literals masked, at most 200 chars
+    (``per_tree``: the event's :func:`tree_names`, if known)."""
     wanted = {t.lower() for t in tables}
-    logged = {o.lower() for o in item.event.objects}
+    if per_tree is None:
+        per_tree = tree_names(item, default_schema)
     parts = []
-    for tree in item.statements:
-        if tree is None:
+    for tree, names in zip(item.statements, per_tree, strict=True):
+        if tree is None or names is None:
             return _clip(_mask(item.event.statement))
-        names = {n for t in tree.find_all(exp.Table) for n in _names(t, default_schema, logged)}
         if names & wanted or not names:
             parts.append(_masked_tree(tree, dialect))
     return _clip("; ".join(parts) or _mask(item.event.statement))

@@ -295,11 +295,15 @@ class Warehouse(abc.ABC):
         return since
 
     def contract_failures(
-        self, table: TableRef, rules: Sequence[Rule], where: Sequence[Predicate] = ()
+        self, table: TableRef, rules: Sequence[Rule], where: Sequence[Predicate] = (),
+        examples: Sequence[int] = (),
     ) -> RuleCounts:
         """Rows read and failing rows per rule, in one aggregate scan of ``table``.
 
-        Nothing but counts leaves the warehouse. ``str_matches`` needs :meth:`pushes_regex`.
+        Nothing but counts leaves the warehouse, unless ``examples`` (a limit per rule, 0
+        for none) asks for failing values: an adapter that can collect them in the same scan
+        returns them in ``RuleCounts.examples`` (else None, and :meth:`failure_examples`
+        reads them). ``str_matches`` needs :meth:`pushes_regex`.
         """
         raise UnsupportedFeature(self.name, "contract checks in the database")
 

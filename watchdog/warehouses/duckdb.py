@@ -11,7 +11,7 @@ import pydantic
 import sqlalchemy as sa
 
 from watchdog.errors import QueryError, TableNotFound, WarehouseAuthError, WarehouseUnavailable
-from watchdog.warehouses import distributions
+from watchdog.warehouses import distributions, rulesql
 from watchdog.warehouses.base import WarehouseSettings
 from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse, Statement
 
@@ -87,6 +87,7 @@ class DuckDB(SqlWarehouse):
     QUERIES: ClassVar[dict[str, str]] = {
         **SqlWarehouse.QUERIES,
         **distributions.DUCKDB_QUERIES,
+        **rulesql.DUCKDB_QUERIES,
         "columns": (
             "SELECT table_schema, table_name, column_name, data_type,\n"
             "  is_nullable = 'YES' AS nullable\n"

@@ -131,6 +131,7 @@ class SqlWarehouse(Warehouse):
     contract_failures = rulesql.contract_failures
     failure_examples = rulesql.failure_examples
     _build_contract_failures = rulesql.build_contract_failures
+    _build_contract_scan = rulesql.build_contract_scan
     _build_failure_examples = rulesql.build_failure_examples
     pushes_regex = regex.pushes_regex  # which str_matches patterns run there: regex.py
     # the volume monitor's grouped count lives in volume_sql.py
