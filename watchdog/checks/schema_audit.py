@@ -135,7 +135,11 @@ def rename_hints(parsed: Sequence[Parsed], default_schema: str) -> RenameHints:
     """Table and column renames stated by ``ALTER TABLE … RENAME``, in commit order."""
     tables: dict[str, str] = {}
     columns: dict[tuple[str, str], str] = {}
+    previous = None
     for item in parsed:
+        if item.statements is previous:  # the same script logged again for its next statement
+            continue
+        previous = item.statements
         for tree in item.statements:
             if not isinstance(tree, exp.Alter) or not isinstance(tree.this, exp.Table):
                 continue

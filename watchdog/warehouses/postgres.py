@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal
 
@@ -251,16 +252,23 @@ class Postgres(SqlWarehouse):
         return out
 
 
+#: An object identity made of unquoted names only (``quote_ident`` leaves these bare).
+_PLAIN_IDENTITY = re.compile(r"^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)*$")
+
+
 def _objects(object_type: str | None, identity: str | None) -> tuple[str, ...]:
     """``public.t`` (or ``public.t.col`` for a column) as the unquoted table ``public.t``."""
     if not identity:
         return ()
-    try:
-        import sqlglot  # parsing audit identities only: not at start-up
+    if _PLAIN_IDENTITY.match(identity):  # nothing quoted: Postgres quotes what needs it
+        parts = identity.split(".")
+    else:
+        try:
+            import sqlglot  # parsing quoted audit identities only: not at start-up
 
-        parts = [p.name for p in sqlglot.exp.to_column(identity, dialect="postgres").parts]
-    except sqlglot.errors.ParseError:
-        return (identity,)
+            parts = [p.name for p in sqlglot.exp.to_column(identity, dialect="postgres").parts]
+        except sqlglot.errors.ParseError:
+            return (identity,)
     if object_type == "table column":
         parts = parts[:-1]
     return (".".join(parts[-2:]),)

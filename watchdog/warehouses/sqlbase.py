@@ -190,11 +190,11 @@ class SqlWarehouse(Warehouse):
         try:
             with conn:
                 if deadline is None or left is None:
-                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)))
+                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)).fetchall())
                 raw = conn.connection.dbapi_connection
                 self._limit(conn, left)
                 with deadline.running(stmt.name, stmt.subject, self._canceller(raw)):
-                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)))
+                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)).fetchall())
         except Exception as exc:
             if deadline is not None and deadline.overdue():
                 raise deadline.error(self.name) from exc
