@@ -202,8 +202,9 @@ def soda4_source(a: argparse.Namespace) -> str:
     if a.backend == "duckdb":
         return (f"type: duckdb\nname: bench\nconnection:\n  database: {a.target}\n"
                 "  read_only: true\n")
+    # soda-postgres 4 wants a password key (trust auth here ignores it)
     return ("type: postgres\nname: bench\nconnection:\n  host: 127.0.0.1\n  port: 5432\n"
-            "  user: postgres\n  database: test\n")
+            "  user: postgres\n  password: ''\n  database: test\n")
 
 
 def soda4(a: argparse.Namespace) -> Callable[[], Counts]:

@@ -129,7 +129,8 @@ def main() -> None:
     ap.add_argument("--cols", type=int, required=True)
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     ap.add_argument("--exact", action="store_true", help="also check statistics against numpy")
-    ap.add_argument("--memory-limit", default="100MB", help="DuckDB memory_limit ('': none)")
+    ap.add_argument("--memory-limit", default="",
+                    help="DuckDB memory_limit ('': the adapter default)")
     ap.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: its default)")
     args = ap.parse_args()
     rows = args.big or args.rows

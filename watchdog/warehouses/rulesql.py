@@ -161,8 +161,8 @@ def build_contract_scan(
     """Fragments of ``contract_scan`` (DuckDB): the counts of ``contract_failures`` and up to
     ``examples[i]`` failing values per rule, in one statement that reads each column once.
 
-    A value rule adds ``min(text, n) FILTER (WHERE fails)`` (DuckDB's bounded top-n
-    aggregate: the n smallest failing values as text) beside its count. A uniqueness rule
+    A value rule adds ``min(x, n) FILTER (WHERE fails)`` (DuckDB's bounded top-n aggregate:
+    the n smallest failing values, cast to text afterwards) beside its count. A uniqueness rule
     with examples moves from ``COUNT - COUNT(DISTINCT)`` (which cannot name the repeated
     values) to a GROUP BY of its columns joined beside the scan: rows beyond the first are
     ``SUM(n) - COUNT(*)`` over the groups, examples the smallest values with ``n > 1``; the
@@ -176,22 +176,30 @@ def build_contract_scan(
         bind = _Binds(wh, i, params)
         n = int(examples[i]) if i < len(examples) else 0
         cols = [wh.quote(c) for c in rule.columns]
-        text = " || ', ' || ".join(f"CAST({c} AS VARCHAR)" for c in cols)
         if rule.check in ("unique", "unique_combination") and n > 0:
             present = " AND ".join([_not_null_all(wh, rule), *conds])
+            # one column: group its values and cast only the n shown; a combination: text
+            key = cols[0] if len(cols) == 1 else " || ', ' || ".join(
+                f"CAST({c} AS VARCHAR)" for c in cols)
             joins.append(
                 f",\n(SELECT COALESCE(SUM(n) - COUNT(*), 0) AS f{i},"
-                f" min(v, {n}) FILTER (WHERE n > 1) AS x{i}\n"
-                f" FROM (SELECT {text} AS v, COUNT(*) AS n FROM {target}\n"
+                f" {_as_text(f'min(k, {n}) FILTER (WHERE n > 1)')} AS x{i}\n"
+                f" FROM (SELECT {key} AS k, COUNT(*) AS n FROM {target}\n"
                 f"  WHERE {present}\n  GROUP BY {', '.join(cols)}) AS g{i}) AS u{i}")
             continue
         aggregates.append(f",\n  {aggregate(wh, rule, bind)} AS f{i}")
         if n > 0 and rule.check != "not_null":
             fails = (f"NOT ({missing(wh, rule, cols[0])})"
                      f" AND NOT ({passes(wh, rule, cols[0], bind)})")
-            aggregates.append(f",\n  min({text}, {n}) FILTER (WHERE {fails}) AS x{i}")
+            aggregates.append(
+                f",\n  {_as_text(f'min({cols[0]}, {n}) FILTER (WHERE {fails})')} AS x{i}")
     return {"table": target, "aggregates": "".join(aggregates), "where": where_sql,
             "joins": "".join(joins)}, params
+
+
+def _as_text(values: str) -> str:
+    """A list of values as text, cast after the top-n aggregate (n casts, not one a row)."""
+    return f"list_transform({values}, lambda x: CAST(x AS VARCHAR))"
 
 
 def contract_failures(
