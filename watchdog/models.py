@@ -153,6 +153,28 @@ class Histogram:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FineCounts:
+    """Counts of a numeric column over a fine monotone grid ``(center, scale, resolution)``
+    (bucket ``floor(resolution * (atan((x - center) / scale) / pi + 1/2))``, 0 … resolution),
+    from one GROUP BY in the warehouse: ``counts`` (a numpy int64 array of
+    ``resolution + 1``), ``missing`` (NULL and NaN), and with ``moments`` asked for, the sums
+    of ``x - center`` and of its square over the present values (exact mean and variance)."""
+
+    counts: Any
+    missing: int = 0
+    sum: float | None = None
+    sum_sq: float | None = None
+
+    @property
+    def present(self) -> int:
+        return int(self.counts.sum())
+
+    @property
+    def total(self) -> int:
+        return self.present + self.missing
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CategoryCounts:
     """Counts of a column's values as text: ``counts`` for the values asked for (or the
     most frequent ones), ``other`` for every other non-NULL value, ``missing`` for NULL."""
@@ -187,10 +209,13 @@ class Rule:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RuleCounts:
-    """Rows read by one contract scan and the failing rows of each rule, in rule order."""
+    """Rows read by one contract scan and the failing rows of each rule, in rule order;
+    ``examples`` (failing values as text, per rule) when the scan collected them too, else
+    None (then ``Warehouse.failure_examples`` fetches them)."""
 
     rows: int
     failures: tuple[int, ...]
+    examples: tuple[tuple[str, ...], ...] | None = None
 
 
 class Status(enum.Enum):

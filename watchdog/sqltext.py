@@ -10,9 +10,15 @@ statements reach events only shortened and with their literals masked (``schema_
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-import sqlglot
-from sqlglot import exp
+from watchdog.lazy import lazy
+
+if TYPE_CHECKING:
+    import sqlglot
+    from sqlglot import exp
+else:  # imported on the first parse: a poll with no audit rows never needs it
+    sqlglot = lazy("sqlglot")
 
 
 class _NoStatementEcho(logging.Filter):

@@ -76,3 +76,12 @@ def _rss() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def status_kb(field: str) -> int:
+    """A field of /proc/self/status in kB (``VmHWM``: the process's peak RSS so far)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0

@@ -1,20 +1,12 @@
 #!/usr/bin/env bash
-# Drift benchmark: Evidently's DataDriftPreset against watchdog on the same data, then
-# watchdog alone on a 100M-row DuckDB table. Results: one JSON line each, in bench/drift/results.jsonl.
-#   bench/drift/run.sh            (from the repository root, with the project venv active or PY set)
+# Drift benchmark: Evidently's DataDriftPreset and watchdog side by side (same invocation,
+# alternating, fresh processes, medians of 3), then watchdog alone on a 100M-row table with a
+# cold page cache. Raw runs: bench/drift/results.jsonl.
+#   bench/drift/run.sh            (from the repository root)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
-EV=bench/.venv-evidently
-if [ ! -x "$EV/bin/python" ]; then
-  python3 -m venv "$EV"
-  "$EV/bin/pip" install -q "evidently==0.7.*" "pandas<3"   # Evidently 0.7 does not import under pandas 3
-fi
-OUT=bench/drift/results.jsonl
+bench/drift/setup.sh
 export PYTHONPATH=$PWD
-for size in "100000 20" "1000000 20" "1000000 100"; do
-  set -- $size
-  $PY bench/drift/bench_watchdog.py --rows "$1" --cols "$2" --exact | tee -a "$OUT"
-  "$EV/bin/python" bench/drift/bench_evidently.py --rows "$1" --cols "$2" | tee -a "$OUT"
-done
-$PY bench/drift/bench_watchdog.py --big 100000000 --cols 10 | tee -a "$OUT"
+$PY bench/drift/compare.py --sizes 100000x20,1000000x100 --runs 3
+$PY bench/drift/compare.py --big 100000000 --runs 3

@@ -18,7 +18,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,7 +104,17 @@ def measured(label: str, proxy: Proxy, rows: list[tuple[str, float, int, int]]) 
     rows.append((label, elapsed, QUERIES[0], proxy.bytes - before))
 
 
-def run(n: int, keep: bool) -> None:
+def migrate(engine: sa.Engine, count: int, step: int) -> None:
+    """A migration: ``ADD COLUMN`` on the first ``count`` tables (one statement each, 500 a
+    transaction), each logged by the audit trigger."""
+    for start in range(0, count, 500):
+        sql = "; ".join(f"ALTER TABLE bench.features_{i:06d} ADD COLUMN m{step:02d} integer"
+                        for i in range(start, min(count, start + 500)))
+        with engine.begin() as con:
+            con.exec_driver_sql(sql)
+
+
+def run(n: int, keep: bool, migrations: Sequence[int] = ()) -> None:
     from watchdog.config import load_config
     from watchdog.daemon.runner import Runner
     from watchdog.state import Store
@@ -135,6 +145,14 @@ def run(n: int, keep: bool) -> None:
     with measured("watchdog: poll + diff after 2 changed tables", proxy, rows):
         result = poll()
     assert len(result.events) == 2, result.summary
+    added = 0  # columns the migrations add
+    for step, count in enumerate(m for m in migrations if m <= n):
+        migrate(change, count, step)
+        with measured(f"watchdog: poll + diff after {count:,} changed tables (a migration)",
+                      proxy, rows):
+            result = poll()
+        assert len(result.events) == count, result.summary
+        added += count
     for _ in range(5):  # the median of five
         with measured("watchdog: poll, nothing changed (audit trigger)", proxy, rows):
             assert "NO_DDL" in [f.reason for f in poll().findings]
@@ -150,12 +168,12 @@ def run(n: int, keep: bool) -> None:
             "SELECT table_schema, table_name, column_name, ordinal_position, data_type, "
             "is_nullable FROM information_schema.columns WHERE table_schema = 'bench' "
             "AND table_name LIKE 'features\\_%' ORDER BY 1, 2, 4")).all()
-    assert len(got) == n * 30
+    assert len(got) == n * 30 + added
     with measured("SQLAlchemy inspector, table by table", proxy, rows), peer.connect() as con:
         inspector = sa.inspect(con)
         names = inspector.get_table_names(schema="bench")
         total = sum(len(inspector.get_columns(t, schema="bench")) for t in names)
-    assert total == n * 30
+    assert total == n * 30 + added
     runner.close()
     peer.dispose()
     change.dispose()
@@ -180,5 +198,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--migrations", default="300,2000,10000",
+                        help="comma-separated counts of tables changed at once ('' for none)")
     args = parser.parse_args()
-    run(args.tables, args.keep)
+    run(args.tables, args.keep, [int(m) for m in args.migrations.split(",") if m])

@@ -78,3 +78,45 @@ def test_two_part_postgres_names_are_placed_by_the_log_too() -> None:
     other = parsed("ALTER TABLE s.t ADD COLUMN x int; ALTER TABLE u ADD COLUMN y int",
                    objects=("s.t",), dialect="postgres")
     assert schema_audit.touched(other, "public") == {"s.t", "public.u"}
+
+
+def test_an_index_walks_each_statement_once_and_finds_what_a_walk_per_table_finds(
+        monkeypatch) -> None:
+    events = [AuditEvent(seq=i, at=datetime(2026, 3, 1, tzinfo=UTC), user="BOB",
+                         command="ALTER", statement=f"ALTER TABLE s.t{i % 50} ADD COLUMN c{i} INT")
+              for i in range(500)]
+    items = schema_audit.parse(events, "postgres")
+    brute = {t: [p for p in items if schema_audit.touched(p, "public") & {f"s.t{t}"}]
+             for t in range(50)}  # a walk of every event per table, as before the index
+    walks = []
+    real = schema_audit.tree_names
+    monkeypatch.setattr(schema_audit, "tree_names",
+                        lambda item, default: walks.append(item) or real(item, default))
+    index = schema_audit.AuditIndex(items, "public")
+    assert len(walks) == 500
+    for t in range(50):
+        got = index.events_for([f"S.T{t}", "s.renamed"])
+        assert [g.event.seq for g in got] == [i for i in range(500) if i % 50 == t]
+        assert got == brute[t]
+    assert len(walks) == 500  # 50 look-ups walked nothing more
+
+
+def test_a_script_logged_once_per_statement_is_parsed_and_walked_once(monkeypatch) -> None:
+    """A migration sent as one multi-statement script: Postgres logs the whole script once
+    per statement; each changed table's event shows its own statement."""
+    script = "; ".join(f"ALTER TABLE s.t{i} ADD COLUMN m INT" for i in range(300))
+    events = [AuditEvent(seq=i, at=datetime(2026, 3, 1, tzinfo=UTC), user="BOB",
+                         command="ALTER TABLE", statement=script, objects=(f"s.t{i}",))
+              for i in range(300)]
+    parses = []
+    real_parse = schema_audit.sqltext.parse
+    monkeypatch.setattr(schema_audit.sqltext, "parse",
+                        lambda text, dialect: parses.append(text) or real_parse(text, dialect))
+    items = schema_audit.parse(events, "postgres")
+    assert len(parses) == 1
+    index = schema_audit.AuditIndex(items, "public")
+    hits = index.events_for(["s.t7"])
+    assert len(hits) == 300  # every event carries the whole script
+    shown = schema_audit.shown_statement(hits[7], ["s.t7"], "public", "postgres",
+                                         index.tree_names(hits[7]))
+    assert shown == "ALTER TABLE s.t7 ADD COLUMN m INT"

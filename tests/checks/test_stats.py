@@ -25,15 +25,35 @@ def counts() -> tuple[np.ndarray, np.ndarray]:
     return np.array([120, 340, 0, 55, 485]), np.array([100, 300, 25, 0, 575])
 
 
+def _textbook_psi(ref: list[int], cur: list[int], eps: float = 1e-4) -> float:
+    """PSI as the README defines it, written with plain floats: only an empty bucket's share
+    (exactly 0) becomes eps; every other share, however small, is used as it is."""
+    n_ref, n_cur = sum(ref), sum(cur)
+    total = 0.0
+    for a, b in zip(ref, cur, strict=True):
+        p = a / n_ref if a else eps
+        q = b / n_cur if b else eps
+        total += (q - p) * math.log(q / p)
+    return total
+
+
 def test_psi_matches_the_textbook_sum_with_eps_for_empty_bins(counts) -> None:
     ref, cur = counts
-    p, q = ref / ref.sum(), cur / cur.sum()
-    expected = 0.0
-    for a, b in zip(p, q, strict=True):
-        a, b = max(a, 1e-4), max(b, 1e-4)
-        expected += (b - a) * math.log(b / a)
-    assert stats.psi(ref, cur) == pytest.approx(expected, abs=TOL)
+    assert stats.psi(ref, cur) == pytest.approx(_textbook_psi(list(ref), list(cur)), abs=TOL)
     assert stats.psi(ref, ref) == 0.0
+
+
+def test_psi_keeps_small_non_empty_shares_as_they_are() -> None:
+    # shares of 1e-6 and 5e-5 are below eps but not empty: flooring them to 1e-4 (the old
+    # code) moves PSI by ~5e-4 here, far past the tolerance
+    ref = [1_000_000 - 60, 1, 50, 0, 9]
+    cur = [1_000_000 - 115, 50, 1, 60, 4]
+    expected = _textbook_psi(ref, cur)
+    assert stats.psi(ref, cur) == pytest.approx(expected, abs=TOL)
+    floored = sum((max(b / sum(cur), 1e-4) - max(a / sum(ref), 1e-4))
+                  * math.log(max(b / sum(cur), 1e-4) / max(a / sum(ref), 1e-4))
+                  for a, b in zip(ref, cur, strict=True))
+    assert abs(floored - expected) > 1e-4  # the test tells the two rules apart
 
 
 def test_jensen_shannon_is_scipys_distance_with_natural_log(counts, samples) -> None:
@@ -125,6 +145,11 @@ def test_rank_changes_and_spearman() -> None:
     moves, rho = stats.rank_changes(ref, cur)
     assert moves == [-2, 1, 0, 1]
     assert rho == pytest.approx(sps.spearmanr(ref, cur).statistic, abs=TOL)
+    tied = [0.4, 0.1, 0.4, 0.9, 0.1, 0.4]  # ties rank by position, as scipy's "ordinal"
+    moves, _ = stats.rank_changes(tied, tied[::-1])
+    ref_rank = sps.rankdata([-x for x in tied], method="ordinal")
+    cur_rank = sps.rankdata([-x for x in tied[::-1]], method="ordinal")
+    assert moves == [int(a - b) for a, b in zip(ref_rank, cur_rank, strict=True)]
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -149,3 +174,39 @@ def test_ks_pvalue_uses_the_limiting_law_for_large_samples() -> None:
     d = 1.2 / np.sqrt(n / 2)
     assert stats.ks_pvalue(d, n, n) == pytest.approx(sps.kstwobign.sf(1.2), abs=TOL)
     assert stats.ks_pvalue(d, n, n) == pytest.approx(sps.kstwo.sf(d, n / 2), abs=2e-3)
+
+
+def _fine(x: np.ndarray, center: float, scale: float, resolution: int) -> np.ndarray:
+    bucket = np.floor(resolution / np.pi * np.arctan((x - center) / scale) + resolution / 2)
+    return np.bincount(bucket.astype(int), minlength=resolution + 1)
+
+
+@pytest.mark.parametrize("shape", ["normal", "lognormal", "uniform", "discrete"])
+def test_wasserstein_from_fine_counts_brackets_scipy_on_the_raw_values(shape: str) -> None:
+    rng = np.random.default_rng(11)
+    a, b = {
+        "normal": (rng.normal(0, 1, 50_000), rng.normal(0.3, 1.1, 40_000)),
+        "lognormal": (rng.lognormal(0, 1, 50_000), rng.lognormal(0.1, 1, 40_000)),
+        "uniform": (rng.uniform(-3, 3, 50_000), rng.uniform(-2, 4, 40_000)),
+        "discrete": (rng.poisson(4, 50_000) * 1.0, rng.poisson(4.5, 40_000) * 1.0),
+    }[shape]
+    center, scale, resolution = float(np.median(a)), float(np.std(a)), 20_000
+    bounds = stats.grid_boundaries(center, scale, resolution)
+    lo, hi = float(min(a.min(), b.min())), float(max(a.max(), b.max()))
+    got = stats.wasserstein_bounds(_fine(a, center, scale, resolution),
+                                   _fine(b, center, scale, resolution), bounds, lo, hi)
+    assert got is not None
+    w, err = got
+    exact = sps.wasserstein_distance(a, b)
+    assert abs(w - exact) <= err + 1e-12
+    assert err / np.std(a) <= 1e-3 and abs(w - exact) / np.std(a) <= 1e-3
+
+
+def test_wasserstein_from_counts_needs_the_extremes_only_for_the_unbounded_buckets() -> None:
+    bounds = np.array([0.0, 1.0, 2.0])  # buckets: (-inf, 0), [0, 1), [1, 2), [2, inf)
+    assert stats.wasserstein_bounds([0, 5, 5, 0], [0, 0, 10, 0], bounds) == (0.5, 1.0)
+    assert stats.wasserstein_bounds([1, 5, 5, 0], [0, 0, 10, 0], bounds) is None
+    w, err = stats.wasserstein_bounds([1, 5, 5, 0], [0, 0, 10, 0], bounds, lo=-1.0, hi=2.0)
+    assert w - err <= sps.wasserstein_distance([-1.0] + [0.5] * 5 + [1.5] * 5,
+                                               [1.5] * 10) <= w + err
+    assert stats.wasserstein_bounds([0, 0, 0, 0], [0, 1, 0, 0], bounds) is None  # empty side

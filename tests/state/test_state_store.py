@@ -216,3 +216,17 @@ def test_artifacts_are_versioned_per_kind_and_key(store: Store) -> None:
     assert (version, payload) == (2, {"edges": [0.0, 2.5]}) and created.tzinfo is not None
     assert store.get_artifact("drift_profile", "m1", version=1)[2] == {"edges": [0.0, 1.5]}  # type: ignore[index]
     assert store.get_artifact("volume_flags", "m1") is None
+
+
+def test_snapshot_columns_are_written_as_plain_writes_every_column_field() -> None:
+    import dataclasses
+
+    from watchdog.models import Column
+    from watchdog.state import tables
+    from watchdog.state.snapshots import _plain_columns
+
+    cols = [Column(name="a b", position=1, data_type="varchar(3)", type_family="string",
+                   nullable=False), Column(name="x", position=2, data_type="int",
+                                           type_family="integer", nullable=True)]
+    assert _plain_columns(cols) == tables.plain(cols)
+    assert set(_plain_columns(cols)[0]) == {f.name for f in dataclasses.fields(Column)}

@@ -10,7 +10,7 @@ import math
 import operator
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,7 @@ from watchdog.errors import (
 )
 from watchdog.models import Predicate, TableRef
 from watchdog.warehouses import Warehouse, buckets, create
+from watchdog.warehouses.base import as_utc
 
 Env = tuple[Warehouse, Seeder]
 P = Predicate
@@ -157,6 +158,31 @@ def test_count_rows_uneven_buckets_and_naive_timestamps(warehouse: Env, bucket: 
     times = [r["created_at"] for r in users_rows()]
     assert [b.rows for b in got] == [sum(s <= t < e for t in times) for s, e in spans]
     assert got[-1].end == end
+
+
+@pytest.mark.parametrize(("column", "family"), [("created_at", "timestamp"), ("joined", "date")])
+def test_count_rows_bind_times_in_the_columns_own_type(warehouse: Env, column: str,
+                                                         family: str) -> None:
+    wh, seed = warehouse
+    users = seed.table("users")
+    start = datetime(2025, 12, 3, 10, tzinfo=UTC)  # not a midnight: a date must round
+    end, bucket = datetime(2026, 1, 2, 10, tzinfo=UTC), timedelta(days=1)
+    got = wh.count_rows(users, column, start, end, bucket)
+    values = [r[column] for r in users_rows()]
+    if family == "date":  # a day counts as its midnight, UTC
+        values = [datetime(d.year, d.month, d.day, tzinfo=UTC) for d in values]
+    spans = buckets(start, end, bucket)
+    assert [b.rows for b in got] == [sum(s <= as_utc(t) < e for t in values) for s, e in spans]
+    typed = getattr(wh, "TYPED_TIME_BINDS", False)
+    assert wh.time_type(users, column) == (family if typed else None)  # type: ignore[attr-defined]
+    if typed:  # what is bound: the column's own type, so the engine compares it directly
+        stmt = wh.render("count_rows", table=users, time_column=column, start=start,  # type: ignore[attr-defined]
+                         end=end, bucket=bucket, time_type=family)
+        bound = stmt.params["start"]
+        if family == "timestamp":
+            assert bound == datetime(2025, 12, 3, 10) and bound.tzinfo is None
+        else:
+            assert bound == date(2025, 12, 4)  # 10:00 on the 3rd: from the 4th on
 
 
 def test_count_rows_on_names_that_need_quoting(warehouse: Env) -> None:

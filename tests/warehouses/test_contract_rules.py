@@ -154,6 +154,30 @@ def test_examples_are_failing_values_and_bounded(seeded: Any) -> None:
     assert all(", " in v for v in found[3]) and 0 < len(found[3]) <= 3
 
 
+@pytest.mark.parametrize("filtered", [False, True])
+def test_examples_asked_with_the_counts_change_no_count(seeded: Any, filtered: bool) -> None:
+    """With ``examples``, an adapter may collect failing values in the same scan (DuckDB);
+    the counts stay the same, and each example is a failing value of its rule."""
+    wh, table, rows = seeded
+    where = [Predicate(column="day", op="<", value=10)] if filtered else []
+    limits = [3 if i % 4 else 0 for i in range(len(RULES))]  # some rules want none
+    plain = wh.contract_failures(table, RULES, where)
+    counts = wh.contract_failures(table, RULES, where, limits)
+    assert counts.rows == plain.rows and counts.failures == plain.failures
+    if counts.examples is None:  # this adapter reads them in a second query
+        assert not getattr(wh, "QUERIES", {}).get("contract_scan")
+        return
+    every = wh.failure_examples(table, RULES, 100_000, where)
+    for i, rule in enumerate(RULES):
+        shown = counts.examples[i]
+        if not limits[i] or rule.check == "not_null" or not counts.failures[i]:
+            assert shown == (), rule
+            continue
+        assert 0 < len(shown) <= 3 and set(shown) <= set(every[i]), rule
+    # the smallest failing values (repeats included, as a LIMIT gives them): the same again
+    assert wh.contract_failures(table, RULES, where, limits).examples == counts.examples
+
+
 def test_full_scan_and_sample_path_agree_on_the_same_rows(seeded: Any) -> None:
     wh, table, rows = seeded
     rules = RULES + ([REGEX] if wh.SUPPORTS_REGEX else [])

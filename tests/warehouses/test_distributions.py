@@ -94,12 +94,46 @@ def test_ks_counts_match_numpy_on_the_same_fine_grid(warehouse: Env, where) -> N
     assert list(got) == list(grids)
     for column, (center, scale, resolution) in grids.items():
         x = _numbers(rows, column)
+        missing = int(np.isnan(x).sum())
         x = x[~np.isnan(x)]
         bucket = np.floor(resolution / np.pi * np.arctan((x - center) / scale) + resolution / 2)
         expected = np.bincount(np.clip(bucket.astype(int), 0, resolution),
                                minlength=resolution + 1)
-        assert got[column].tolist() == expected.tolist(), column
+        assert got[column].counts.tolist() == expected.tolist(), column
+        assert got[column].missing == missing, column
+        assert got[column].total == len(rows)
+        assert got[column].sum is None and got[column].sum_sq is None
     assert wh.ks_counts(seed.table("events"), {}) == {}
+
+
+@pytest.mark.parametrize("where", [(), WINDOW])
+def test_ks_counts_with_moments_give_the_exact_mean_and_variance(warehouse: Env, where) -> None:
+    wh, seed = warehouse
+    rows = selected(events_rows(), where)
+    grids = {"id": (100.0, 30.0, 50), "price": (10.0, 5.0, 7)}
+    got = wh.ks_counts(seed.table("events"), grids, where, moments=True)
+    for column, (center, _, _) in grids.items():
+        x = _numbers(rows, column)
+        f = got[column]
+        assert f.sum == pytest.approx(float(np.sum(x - center)), rel=1e-9, abs=1e-9)
+        assert f.sum_sq == pytest.approx(float(np.sum((x - center) ** 2)), rel=1e-9)
+        mean = center + f.sum / f.present
+        std = math.sqrt(f.sum_sq / f.present - (f.sum / f.present) ** 2)
+        assert mean == pytest.approx(float(np.mean(x)), rel=1e-9)
+        assert std == pytest.approx(float(np.std(x)), rel=1e-7)
+
+
+def test_extremes_ignore_null_and_nan(warehouse: Env) -> None:
+    wh, seed = warehouse
+    rows = selected(events_rows(), WINDOW)
+    got = wh.extremes(seed.table("events"), ["amount", "id"], WINDOW)
+    amount = _numbers(rows, "amount")
+    amount = amount[~np.isnan(amount)]
+    assert got["amount"] == (float(amount.min()), float(amount.max()))
+    assert got["id"] == (float(min(r["id"] for r in rows)), float(max(r["id"] for r in rows)))
+    empty = wh.extremes(seed.table("events"), ["id"], [P(column="id", op="<", value=0)])
+    assert empty == {"id": None}
+    assert wh.extremes(seed.table("events"), []) == {}
 
 
 def test_duckdb_memory_limit_and_threads_are_applied(tmp_path) -> None:
@@ -113,3 +147,46 @@ def test_duckdb_memory_limit_and_threads_are_applied(tmp_path) -> None:
     for bad in ({"memory_limit": "lots"}, {"threads": 0}):
         with pytest.raises(Exception, match="memory_limit|threads"):
             create("d", "duckdb", bad)
+
+
+def test_duckdb_caps_its_memory_by_default_and_lifts_the_cap_only_for_a_statement_it_fails(
+) -> None:
+    from watchdog.errors import QueryError
+    from watchdog.warehouses import create
+    from watchdog.warehouses.sqlbase import Statement
+
+    wh = create("d", "duckdb", {})
+    settings = ("SELECT current_setting('memory_limit'),"
+                " current_setting('preserve_insertion_order'),"
+                " current_setting('perfect_ht_threshold')")
+    limit, order, perfect = wh._fetch(Statement(name="s", sql=settings))[0]  # type: ignore[attr-defined]
+    assert limit.startswith("95") and order is False and perfect == 16  # 100 MB, in MiB
+    # a list aggregate cannot spill: 30M integers need ~240 MB, more than the default cap
+    big = Statement(name="big", sql="SELECT sum(len(l)) FROM (SELECT list(i) AS l "
+                                    "FROM range(30000000) AS t(i))")
+    assert wh._fetch(big)[0][0] == 30_000_000  # type: ignore[attr-defined]
+    assert wh._fetch(Statement(name="s", sql=settings))[0][0] == limit  # the cap is back
+    capped = create("d", "duckdb", {"memory_limit": "100MB"})  # a cap the user chose holds
+    with pytest.raises(QueryError, match="Out of Memory"):
+        capped._fetch(big)  # type: ignore[attr-defined]
+    none = create("d", "duckdb", {"memory_limit": None})
+    got = none._fetch(Statement(name="s", sql=settings))[0][0]  # type: ignore[attr-defined]
+    assert not got.startswith("95")  # DuckDB's own default
+
+
+def test_duckdb_settings_do_not_clash_with_a_connection_already_open_in_the_process(
+        tmp_path) -> None:
+    import sqlalchemy as sa
+
+    from watchdog.warehouses import create
+    from watchdog.warehouses.sqlbase import Statement
+
+    path = str(tmp_path / "shared.duckdb")
+    other = sa.create_engine(f"duckdb:///{path}")  # e.g. a loader, with DuckDB's defaults
+    with other.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t AS SELECT 1 AS x")
+    with other.connect():  # the file stays open in this process
+        wh = create("d", "duckdb", {"path": path, "threads": 1})
+        assert wh._fetch(Statement(name="s", sql="SELECT x FROM t"))[0][0] == 1  # type: ignore[attr-defined]
+        wh.close()
+    other.dispose()

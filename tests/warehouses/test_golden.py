@@ -77,6 +77,8 @@ ARGS: dict[str, dict[str, Any]] = {
                   "where": [Predicate(column="model", op="=", value="churn")]},
     "contract_failures": {"table": EVENTS, "rules": CONTRACT_RULES,
                           "where": [Predicate(column="ts", op=">=", value=START)]},
+    "contract_scan": {"table": EVENTS, "rules": CONTRACT_RULES, "examples": [0, 5, 5, 5, 5, 0],
+                      "where": [Predicate(column="ts", op=">=", value=START)]},
     "failure_examples": {"table": EVENTS, "rules": CONTRACT_RULES, "limit": 5,
                          "where": [Predicate(column="ts", op=">=", value=START)]},
     "histograms": {"table": EVENTS, "edges": {"score": [0.0, 0.5, 1.0], "age": [18.0, 65.0]},
@@ -87,14 +89,17 @@ ARGS: dict[str, dict[str, Any]] = {
                      "where": [Predicate(column="ts", op=">=", value=START)]},
     "abs_means": {"table": EVENTS, "columns": ["shap_age", "shap_plan"],
                   "where": [Predicate(column="ts", op=">=", value=START)]},
+    "extremes": {"table": EVENTS, "columns": ["score", "age"],
+                 "where": [Predicate(column="ts", op=">=", value=START)]},
     "ks_counts": {"table": EVENTS, "grids": {"score": (0.5, 0.25, 20000), "age": (40.0, 12.0, 100)},
-                  "where": [Predicate(column="ts", op=">=", value=START)]},
+                  "where": [Predicate(column="ts", op=">=", value=START)], "moments": True},
     "count_successes": {
         "table": EVENTS, "time_column": "ts", "start": START, "end": START + timedelta(days=1),
         "window": timedelta(hours=1), "group_by": ["model", "model version"],
         "success": [Predicate(column="status", op="in", value=["ok", "cached"]),
                     Predicate(column="latency_ms", op="<", value=500)],
         "where": [Predicate(column="env", op="=", value="prod")],
+        "time_type": "timestamp",  # a naive TIMESTAMP column: naive UTC binds (typed adapters)
     },
 }
 
@@ -170,3 +175,17 @@ def test_identifiers_stay_identifiers(type_name: str, name: str) -> None:
     assert [c.name for c in statements[0].find_all(exp.Column)] == [name]
     with pytest.raises(InvalidIdentifier):
         wh.quote("")
+
+
+NASTY_NAMES = ["a", 'we"ird %:name', "back`tick", "back\\slash", "ü", "model version", "''",
+               '"', "`", "a.b", "--x", "x;DROP"]
+
+
+@pytest.mark.parametrize("name", available())
+def test_quoting_is_what_sqlglot_writes_for_the_dialect(name: str) -> None:
+    wh = create("w", name, OFFLINE_SETTINGS[name])
+    assert isinstance(wh, SqlWarehouse)
+    dialect = "mysql" if name == "sqlite" else wh.DIALECT  # SQLite: backticks, always names
+    for ident in NASTY_NAMES:
+        expected = exp.to_identifier(ident, quoted=True).sql(dialect=dialect)
+        assert wh.quote(ident) == expected.replace(":", "\\:"), ident

@@ -90,12 +90,19 @@ class ContractCheck(Check):
         """One aggregate query for every in-warehouse check, then examples of the failing."""
         assert isinstance(self.monitor, ContractParams)
         in_sql = [c for c in checks if c.where == "warehouse"]
-        counts = wh.contract_failures(table, [c.rule for c in in_sql], where)
+        limit = self.monitor.spec.examples
+        # examples in the same scan where the adapter can (no second pass when one fails)
+        wanted = [0 if c.redact or c.check == "not_null" else limit for c in in_sql]
+        counts = wh.contract_failures(table, [c.rule for c in in_sql], where, wanted)
         tallies: dict[int, tuple[int, list[str]]] = {
             id(c): (n, []) for c, n in zip(in_sql, counts.failures, strict=True)}
+        if counts.examples is not None:
+            for c, n, w, shown in zip(in_sql, counts.failures, wanted, counts.examples,
+                                      strict=True):
+                tallies[id(c)] = (n, list(shown) if n and w else [])
+            return counts.rows, tallies
         failing = [c for c, n in zip(in_sql, counts.failures, strict=True)
                    if n and not c.redact and c.check != "not_null"]
-        limit = self.monitor.spec.examples
         if failing and limit:
             found = wh.failure_examples(table, [c.rule for c in failing], limit, where)
             for c, values in zip(failing, found, strict=True):

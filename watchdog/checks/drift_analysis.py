@@ -13,16 +13,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from watchdog.checks import stats
-from watchdog.checks.drift_profile import column_samples, unpack_counts
-from watchdog.errors import UnsupportedFeature
-from watchdog.models import Predicate, TableRef
+from watchdog.checks.drift_profile import (
+    column_samples,
+    fine_counts,
+    fine_histogram,
+    tail_used,
+    unpack_counts,
+)
+from watchdog.lazy import lazy
+from watchdog.models import FineCounts, Predicate, TableRef
 from watchdog.warehouses.base import Warehouse
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from watchdog.checks.drift import DriftParams
+else:
+    np = lazy("numpy")
 
 #: Statistics whose small values mean drift (drift when below the threshold).
 PVALUES = frozenset({"ks_pvalue", "chi2_pvalue"})
@@ -45,6 +53,8 @@ class FeatureDrift:
     crossed: dict[str, float] = field(default_factory=dict)  # statistic -> its threshold
     #: bins mode: the exact KS statistic lies in [ks_statistic, ks_statistic + ks_error]
     ks_error: float | None = None
+    #: bins mode: the exact normed Wasserstein distance is within this of ``wasserstein``
+    wasserstein_error: float | None = None
 
     @property
     def drifted(self) -> bool:
@@ -103,10 +113,15 @@ def analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: int
     where = current_where(p, now)
     feats = profile["features"]
     numeric = [n for n, f in feats.items() if f["type"] == "numeric"]
-    hists = wh.histograms(table, {n: feats[n]["edges"] for n in numeric}, where)
+    fine = _current_fine(wh, table, feats, where)
+    edges = {n: feats[n]["edges"] for n in numeric if n not in fine}
+    hists = wh.histograms(table, edges, where) if edges else {}
+    for n, f in fine.items():
+        hists[n] = fine_histogram(f.counts, feats[n]["edge_buckets"], _grid(feats[n]),
+                                  f.missing)
+    bounds = _current_extremes(wh, table, fine, where)
     samples = column_samples(wh, table, numeric, p.sample_size, where) \
         if p.mode == "sample" else {}
-    fine = _current_ks(wh, table, feats, where) if p.mode == "bins" else {}
     out = []
     for name, ref in feats.items():
         if ref["type"] == "numeric":
@@ -116,7 +131,7 @@ def analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: int
                           h.missing, h.total)
             sample = samples.get(name)
             _numeric_stats(fd, ref, sample if sample is not None and len(sample) else None,
-                           fine.get(name))
+                           fine.get(name), bounds.get(name))
         else:
             cc = wh.category_counts(table, name, values=ref["categories"], where=where)
             cur = [n for _, n in cc.counts] + [cc.other]
@@ -156,17 +171,25 @@ def _numeric_labels(edges: Sequence[float]) -> list[str]:
     return [f"< {edges[0]:.4g}", *inner, f"> {edges[-1]:.4g}"]
 
 
-def _current_ks(wh: Warehouse, table: TableRef, feats: dict[str, Any],
-                where: list[Predicate]) -> dict[str, np.ndarray]:
-    """The current window's counts over the profile's fine KS grids."""
-    grids = {n: (f["ks"]["center"], f["ks"]["scale"], f["ks"]["resolution"])
-             for n, f in feats.items() if f.get("ks")}
-    if not grids:
-        return {}
-    try:
-        return wh.ks_counts(table, grids, where)
-    except UnsupportedFeature:
-        return {}
+def _grid(ref: dict[str, Any]) -> tuple[float, float, int]:
+    ks = ref["ks"]
+    return float(ks["center"]), float(ks["scale"]), int(ks["resolution"])
+
+
+def _current_fine(wh: Warehouse, table: TableRef, feats: dict[str, Any],
+                  where: list[Predicate]) -> dict[str, FineCounts]:
+    """The current window's counts over the profile's fine grids: one pass per column
+    gives the bins (summed between the profile's edge buckets), KS and Wasserstein."""
+    grids = {n: _grid(f) for n, f in feats.items() if f.get("ks") and "edge_buckets" in f}
+    return fine_counts(wh, table, grids, where)
+
+
+def _current_extremes(wh: Warehouse, table: TableRef, fine: dict[str, FineCounts],
+                      where: list[Predicate]) -> dict[str, tuple[float, float] | None]:
+    """Smallest and largest current value, asked for only where an unbounded end bucket
+    of the fine grid holds current values (Wasserstein needs where they end)."""
+    tails = [n for n, f in fine.items() if tail_used(f.counts)]
+    return wh.extremes(table, tails, where) if tails else {}
 
 
 def _bins_ks(fd: FeatureDrift, ref: dict[str, Any], fine: np.ndarray | None
@@ -181,15 +204,37 @@ def _bins_ks(fd: FeatureDrift, ref: dict[str, Any], fine: np.ndarray | None
     return low, max(high - low, 0.0)
 
 
+def _bins_wasserstein(ref: dict[str, Any], fine: np.ndarray,
+                      cur_bounds: tuple[float, float] | None) -> tuple[float, float] | None:
+    """Normed Wasserstein from the fine grids (``stats.wasserstein_bounds``) divided by the
+    reference's exact standard deviation, with its error bound; None when an unbounded end
+    bucket holds values whose extent is unknown."""
+    ks = ref["ks"]
+    ends = [(ks["min"], ks["max"])] if "min" in ks else []
+    ends += [cur_bounds] if cur_bounds is not None else []
+    lo = min((e[0] for e in ends), default=None)
+    hi = max((e[1] for e in ends), default=None)
+    got = stats.wasserstein_bounds(unpack_counts(ks["counts"]), fine,
+                                   stats.grid_boundaries(*_grid(ref)), lo, hi)
+    if got is None or ref.get("std") is None:
+        return None
+    std = max(float(ref["std"]), stats.STD_FLOOR)
+    return got[0] / std, got[1] / std
+
+
 def _numeric_stats(fd: FeatureDrift, ref: dict[str, Any], sample: np.ndarray | None,
-                   fine: np.ndarray | None = None) -> None:
+                   fine: FineCounts | None = None,
+                   cur_bounds: tuple[float, float] | None = None) -> None:
     r, c = fd.ref_counts, fd.cur_counts
     s = fd.statistics
     s["psi"] = stats.psi(r, c)
     s["jensen_shannon"] = stats.jensen_shannon(r, c)
     if sample is None:
-        s["ks_statistic"], fd.ks_error = _bins_ks(fd, ref, fine)
+        s["ks_statistic"], fd.ks_error = _bins_ks(fd, ref, fine.counts if fine else None)
         s["ks_pvalue"] = stats.ks_pvalue(s["ks_statistic"], sum(r), sum(c))
+        w = _bins_wasserstein(ref, fine.counts, cur_bounds) if fine is not None else None
+        if w is not None:
+            s["wasserstein"], fd.wasserstein_error = w
     else:
         ref_sample = np.asarray(ref.get("sample") or [], dtype=np.float64)
         s["ks_statistic"], s["ks_pvalue"] = stats.ks_samples(ref_sample, sample)

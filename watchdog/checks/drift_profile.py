@@ -1,10 +1,12 @@
 """Reference profiles: the reference is read once, summarised, and stored (versioned).
 
-A profile holds, per feature: bin edges (quantiles of a bounded sample) with the exact counts
-of the whole reference over them (one warehouse scan for all numeric columns), a few
-quantiles, mean and standard deviation, the bounded sample itself (for exact KS and
-Wasserstein), and the whole reference's counts over a fine KS grid (for KS within ~1e-4 in
-bins mode, see ``distributions.ks_counts`` and ``stats.ks_bounds``); for categorical
+A profile holds, per feature: the whole reference's counts over a fine grid (one GROUP BY per
+numeric column, one pass; for KS within ~1e-4 and Wasserstein within ~1e-3 in bins mode, see
+``distributions.ks_counts``, ``stats.ks_bounds`` and ``stats.wasserstein_bounds``), bin edges
+(quantiles of a bounded sample, moved to the nearest boundary of the fine grid, so that the
+bins' exact counts are sums of the fine counts and come from the same pass), the exact mean
+and standard deviation (sums from the same pass), a few quantiles and the bounded sample
+itself (for `mode: sample`); for categorical
 features the most frequent values with their counts and the rest as "other"; and the
 missing rate of every feature. Current runs compare against it and never re-read the
 reference table. ``watchdog drift baseline MONITOR`` rebuilds it.
@@ -21,20 +23,23 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import numpy as np
-
 from watchdog.checks import stats
 from watchdog.errors import UnsupportedFeature, WatchdogError
-from watchdog.models import Predicate
+from watchdog.lazy import lazy
+from watchdog.models import FineCounts, Histogram, Predicate
 from watchdog.warehouses.base import Warehouse
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from watchdog.checks.drift import DriftParams
+else:
+    np = lazy("numpy")
 
 #: Artifact kind of reference profiles in the state store (key: the monitor id).
 KIND = "drift_profile"
 #: Layout version of the stored document; a profile of another layout is rebuilt.
-SCHEMA = 2
+SCHEMA = 3
 NUMERIC_FAMILIES = frozenset({"integer", "float", "decimal"})
 CATEGORICAL_FAMILIES = frozenset({"string", "boolean"})
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
@@ -122,19 +127,11 @@ def build_profile(wh: Warehouse, p: DriftParams, now: datetime) -> dict[str, Any
     plan = feature_plan(wh, p)
     numeric = [c for c, f in plan.items() if f["type"] == "numeric"]
     samples = column_samples(wh, table, numeric, p.sample_size, where)
-    edges = {c: stats.quantile_edges(samples[c], p.bins) or [0.0, 0.0] for c in numeric}
-    hists = wh.histograms(table, edges, where)
-    fine = ks_profile(wh, table, samples, p.ks_resolution, where)
+    numbers = numeric_profile(wh, table, samples, p, where)
     features: dict[str, Any] = {}
     for name, info in plan.items():
         if info["type"] == "numeric":
-            h, sample = hists[name], samples[name]
-            features[name] = {
-                **info, "edges": list(h.edges), "counts": list(h.counts), "below": h.below,
-                "above": h.above, "missing": h.missing, "total": h.total,
-                **_moments(sample), "sample": [float(x) for x in sample],
-                **({"ks": fine[name]} if name in fine else {}),
-            }
+            features[name] = {**info, **numbers[name]}
         else:
             cc = wh.category_counts(table, name, limit=p.max_categories, where=where)
             features[name] = {
@@ -150,6 +147,96 @@ def build_profile(wh: Warehouse, p: DriftParams, now: datetime) -> dict[str, Any
     }
 
 
+def numeric_profile(wh: Warehouse, table: Any, samples: Mapping[str, np.ndarray],
+                    p: DriftParams, where: Sequence[Predicate]) -> dict[str, dict[str, Any]]:
+    """Each numeric feature's part of the profile. Where the warehouse counts fine grids
+    (and ``ks_resolution`` > 0), one pass per column gives the fine counts, the bins (edges
+    moved onto the grid) and the exact moments; else the bins come from one aggregate scan
+    over the sample's quantiles (the layout before fine grids)."""
+    grids = {c: g for c, s in samples.items() if (g := ks_grid(s, p.ks_resolution)) is not None}
+    fine = fine_counts(wh, table, grids, where, moments=True)
+    tails = [c for c, f in fine.items() if tail_used(f.counts)]
+    bounds = wh.extremes(table, tails, where) if tails else {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, f in fine.items():
+        center, scale, resolution = grids[name]
+        cuts = snap_edges(stats.quantile_edges(samples[name], p.bins), grids[name])
+        h = fine_histogram(f.counts, cuts, grids[name], f.missing)
+        out[name] = {**_histogram(h), "edge_buckets": cuts, **_moments(samples[name]),
+                     **exact_moments(f, center), "sample": [float(x) for x in samples[name]],
+                     "ks": {"center": center, "scale": scale, "resolution": resolution,
+                            "counts": pack_counts(f.counts),
+                            **_extremes(bounds.get(name))}}
+    rest = [c for c in samples if c not in fine]
+    edges = {c: stats.quantile_edges(samples[c], p.bins) or [0.0, 0.0] for c in rest}
+    for name, h in (wh.histograms(table, edges, where) if rest else {}).items():
+        out[name] = {**_histogram(h), **_moments(samples[name]),
+                     "sample": [float(x) for x in samples[name]]}
+    return out
+
+
+def fine_counts(wh: Warehouse, table: Any, grids: Mapping[str, Any],
+                where: Sequence[Predicate], moments: bool = False) -> dict[str, FineCounts]:
+    """``wh.ks_counts``, or nothing where the warehouse has no fine buckets."""
+    if not grids:
+        return {}
+    try:
+        return wh.ks_counts(table, grids, where, moments=moments)
+    except UnsupportedFeature:
+        return {}
+
+
+def tail_used(counts: np.ndarray) -> bool:
+    """Whether an unbounded end bucket of a fine grid (0 below, the last two above: the
+    last boundary is ``tan(pi/2)``, ~1.6e16 scales out) holds values."""
+    return bool(counts[0] or counts[-1] or counts[-2])
+
+
+def snap_edges(edges: Sequence[float], grid: tuple[float, float, int]) -> list[int]:
+    """Bin edges moved to the nearest boundary of the fine grid, as bucket numbers
+    (ascending, distinct, within 1 … resolution - 1; a single value gets the one bucket
+    holding it)."""
+    center, scale, resolution = grid
+    if not edges:
+        return [resolution // 2, resolution // 2 + 1]
+    pos = resolution * (np.arctan((np.asarray(edges, float) - center) / scale) / np.pi + 0.5)
+    cuts = sorted({int(b) for b in np.clip(np.rint(pos), 1, resolution - 1)})
+    if len(cuts) < 2:
+        low = int(np.clip(np.floor(pos[0]), 1, resolution - 2))
+        cuts = [low, low + 1]
+    return cuts
+
+
+def fine_histogram(counts: np.ndarray, cuts: Sequence[int], grid: tuple[float, float, int],
+                   missing: int) -> Histogram:
+    """The bins between the fine buckets ``cuts`` (bin i: buckets ``cuts[i]`` to
+    ``cuts[i+1] - 1``), as a :class:`Histogram` whose edges are the grid's boundaries."""
+    cum = np.concatenate([[0], np.cumsum(counts)])
+    at = cum[np.asarray(cuts)]
+    bounds = stats.grid_boundaries(*grid)
+    return Histogram(edges=tuple(float(bounds[b - 1]) for b in cuts),
+                     counts=tuple(int(x) for x in np.diff(at)), below=int(at[0]),
+                     above=int(cum[-1] - at[-1]), missing=int(missing))
+
+
+def exact_moments(f: FineCounts, center: float) -> dict[str, Any]:
+    """Mean and standard deviation (ddof 0) of all the values, from the pass's sums."""
+    n = f.present
+    if not n or f.sum is None or f.sum_sq is None:
+        return {}
+    m1 = f.sum / n
+    return {"mean": center + m1, "std": math.sqrt(max(f.sum_sq / n - m1 * m1, 0.0))}
+
+
+def _histogram(h: Histogram) -> dict[str, Any]:
+    return {"edges": list(h.edges), "counts": list(h.counts), "below": h.below,
+            "above": h.above, "missing": h.missing, "total": h.total}
+
+
+def _extremes(bounds: tuple[float, float] | None) -> dict[str, float]:
+    return {} if bounds is None else {"min": bounds[0], "max": bounds[1]}
+
+
 def ks_grid(sample: np.ndarray, resolution: int) -> tuple[float, float, int] | None:
     """The fine KS grid of a feature: centre the median, scale the interquartile range / 1.349
     (the standard deviation of a normal law; else the standard deviation, else 1). A bucket
@@ -160,21 +247,6 @@ def ks_grid(sample: np.ndarray, resolution: int) -> tuple[float, float, int] | N
     q25, center, q75 = (float(v) for v in np.quantile(sample, (0.25, 0.5, 0.75)))
     scale = (q75 - q25) / 1.349 or float(np.std(sample)) or 1.0
     return center, scale, resolution
-
-
-def ks_profile(wh: Warehouse, table: Any, samples: Mapping[str, np.ndarray], resolution: int,
-               where: Sequence[Predicate]) -> dict[str, dict[str, Any]]:
-    """The reference's counts over each numeric feature's fine KS grid (one statement), or
-    nothing where the warehouse has no fine buckets."""
-    grids = {c: g for c, s in samples.items() if (g := ks_grid(s, resolution)) is not None}
-    if not grids:
-        return {}
-    try:
-        counts = wh.ks_counts(table, grids, where)
-    except UnsupportedFeature:
-        return {}
-    return {c: {"center": g[0], "scale": g[1], "resolution": g[2],
-                "counts": pack_counts(counts[c])} for c, g in grids.items()}
 
 
 def pack_counts(counts: np.ndarray) -> str:

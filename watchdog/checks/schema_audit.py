@@ -11,15 +11,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from sqlglot import exp
+from typing import TYPE_CHECKING
 
 from watchdog import sqltext
 from watchdog.checks.schema_diff import RenameHints
 from watchdog.checks.schema_events import Attribution
 from watchdog.errors import CheckTimeout, UnsupportedFeature, WarehouseError
+from watchdog.lazy import lazy
 from watchdog.models import AuditEvent, DdlStamp, TableRef
 from watchdog.warehouses.base import Warehouse
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+else:  # sqlglot is imported when audit statements are parsed, not at start-up
+    exp = lazy("sqlglot.expressions")
 
 MAX_STATEMENT = 200
 _STRING = re.compile(r"'(?:[^']|'')*'|\$([A-Za-z_]*)\$.*?\$\1\$", re.DOTALL)
@@ -35,10 +40,16 @@ class Parsed:
 
 
 def parse(events: Sequence[AuditEvent], dialect: str | None) -> list[Parsed]:
-    """Parse every event's statement text (it may hold several statements)."""
+    """Parse every event's statement text (it may hold several statements). Events with the
+    same text share one parse: a migration sent as one multi-statement script logs that whole
+    script once per statement in it (Postgres' ``current_query()``)."""
     out = []
+    seen: dict[str, tuple[exp.Expr | None, ...]] = {}
     for event in events:
-        out.append(Parsed(event, sqltext.parse(event.statement, dialect)))
+        trees = seen.get(event.statement)
+        if trees is None:
+            trees = seen[event.statement] = sqltext.parse(event.statement, dialect)
+        out.append(Parsed(event, trees))
     return out
 
 
@@ -125,7 +136,11 @@ def rename_hints(parsed: Sequence[Parsed], default_schema: str) -> RenameHints:
     """Table and column renames stated by ``ALTER TABLE … RENAME``, in commit order."""
     tables: dict[str, str] = {}
     columns: dict[tuple[str, str], str] = {}
+    previous = None
     for item in parsed:
+        if item.statements is previous:  # the same script logged again for its next statement
+            continue
+        previous = item.statements
         for tree in item.statements:
             if not isinstance(tree, exp.Alter) or not isinstance(tree.this, exp.Table):
                 continue
@@ -157,35 +172,77 @@ def _follow(renames: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def touched(item: Parsed, default_schema: str) -> set[str]:
-    """Tables (``schema.table`` or ``db.schema.table``, lower case) an event names, by its
-    log and its statements."""
+def tree_names(item: Parsed, default_schema: str) -> list[set[str] | None]:
+    """The tables each statement of an event names (lower case; None for an unparsed one)."""
     logged = {o.lower() for o in item.event.objects}
-    names = set(logged)
-    for tree in item.statements:
-        if tree is not None:
-            for table in tree.find_all(exp.Table):
-                names |= _names(table, default_schema, logged)
+    return [None if tree is None else
+            {n for t in tree.find_all(exp.Table) for n in _names(t, default_schema, logged)}
+            for tree in item.statements]
+
+
+def touched(item: Parsed, default_schema: str,
+            per_tree: Sequence[set[str] | None] | None = None) -> set[str]:
+    """Tables (``schema.table`` or ``db.schema.table``, lower case) an event names, by its
+    log and its statements (``per_tree``: :func:`tree_names`, if known)."""
+    names = {o.lower() for o in item.event.objects}
+    for found in tree_names(item, default_schema) if per_tree is None else per_tree:
+        names |= found or set()
     return names
 
 
-def events_for(parsed: Sequence[Parsed], tables: Sequence[str],
+class AuditIndex:
+    """A poll's parsed audit events indexed by the tables they touched (:func:`touched`),
+    walked once: looking up a changed table's events costs its own hits, not a walk of every
+    parsed statement (a migration changing 10,000 tables made that 10,000 walks)."""
+
+    def __init__(self, parsed: Sequence[Parsed], default_schema: str) -> None:
+        self.parsed = list(parsed)
+        self._by_table: dict[str, list[int]] = {}
+        # events sharing a parse (one script, logged per statement) share its walk, unless
+        # their logged objects could place a table elsewhere (three-part names)
+        walks: dict[tuple[int, frozenset[str]], list[set[str] | None]] = {}
+        self._trees: dict[int, list[set[str] | None]] = {}
+        for i, item in enumerate(self.parsed):
+            key = (id(item.statements),
+                   frozenset(o.lower() for o in item.event.objects if o.count(".") >= 2))
+            if key not in walks:
+                walks[key] = tree_names(item, default_schema)
+            self._trees[i] = walks[key]
+            for name in touched(item, default_schema, walks[key]):
+                self._by_table.setdefault(name, []).append(i)
+        self._position = {id(item): i for i, item in enumerate(self.parsed)}
+
+    def events_for(self, tables: Sequence[str]) -> list[Parsed]:
+        """The events that touched any of ``tables`` (old and new names), oldest first."""
+        hits = sorted({i for t in tables for i in self._by_table.get(t.lower(), ())})
+        return [self.parsed[i] for i in hits]
+
+    def tree_names(self, item: Parsed) -> list[set[str] | None] | None:
+        """:func:`tree_names` of an indexed event (walked once per poll)."""
+        i = self._position.get(id(item))
+        return None if i is None else self._trees[i]
+
+
+def events_for(parsed: Sequence[Parsed] | AuditIndex, tables: Sequence[str],
                default_schema: str) -> list[Parsed]:
-    """The events that touched any of ``tables`` (old and new names), oldest first."""
-    wanted = {t.lower() for t in tables}
-    return [p for p in parsed if touched(p, default_schema) & wanted]
+    """The events that touched any of ``tables`` (old and new names), oldest first; pass an
+    :class:`AuditIndex` to look up many tables in the same events."""
+    index = parsed if isinstance(parsed, AuditIndex) else AuditIndex(parsed, default_schema)
+    return index.events_for(tables)
 
 
 def shown_statement(item: Parsed, tables: Sequence[str], default_schema: str,
-                    dialect: str | None) -> str:
-    """The statement(s) of ``item`` about ``tables``, literals masked, at most 200 chars."""
+                    dialect: str | None,
+                    per_tree: Sequence[set[str] | None] | None = None) -> str:
+    """The statement(s) of ``item`` about ``tables``, literals masked, at most 200 chars
+    (``per_tree``: the event's :func:`tree_names`, if known)."""
     wanted = {t.lower() for t in tables}
-    logged = {o.lower() for o in item.event.objects}
+    if per_tree is None:
+        per_tree = tree_names(item, default_schema)
     parts = []
-    for tree in item.statements:
-        if tree is None:
+    for tree, names in zip(item.statements, per_tree, strict=True):
+        if tree is None or names is None:
             return _clip(_mask(item.event.statement))
-        names = {n for t in tree.find_all(exp.Table) for n in _names(t, default_schema, logged)}
         if names & wanted or not names:
             parts.append(_masked_tree(tree, dialect))
     return _clip("; ".join(parts) or _mask(item.event.statement))

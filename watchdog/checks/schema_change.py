@@ -136,7 +136,7 @@ class SchemaChangeCheck(Check):
         if self._late.changes:
             self._cursor = int(state.get("audit_seq") or 0)
             parsed, _ = self._audit_events(wh)
-            events = self._attribute(ctx, parsed)
+            events = self._attribute(ctx, schema_audit.AuditIndex(parsed, wh.DEFAULT_SCHEMA))
             if self._cursor != state.get("audit_seq"):
                 store.put_artifact(ARTIFACT, p.id, {**state, "audit_seq": self._cursor})
         else:
@@ -144,10 +144,9 @@ class SchemaChangeCheck(Check):
         self._late.save(store, p.id)
         return events
 
-    def _attribute(self, ctx: CheckContext,
-                   parsed: list[schema_audit.Parsed]) -> list[AlertEvent]:
+    def _attribute(self, ctx: CheckContext, parsed: schema_audit.AuditIndex) -> list[AlertEvent]:
         p, wh = self.monitor, ctx.warehouse
-        if not parsed or not self._late.changes:
+        if not parsed.parsed or not self._late.changes:
             return []
         return schema_late.attribute(
             self._late, parsed, default=wh.DEFAULT_SCHEMA, dialect=getattr(wh, "DIALECT", None),
@@ -165,14 +164,15 @@ class SchemaChangeCheck(Check):
             self._mark_seen(wh)
             return [], set()
         parsed, unknown = self._audit_events(wh)
-        late = self._attribute(ctx, parsed)
         default = wh.DEFAULT_SCHEMA
+        index = schema_audit.AuditIndex(parsed, default)  # walked once, looked up per table
+        late = self._attribute(ctx, index)
         hints = schema_audit.rename_hints(parsed, default) if parsed else RenameHints()
         changes = diff(previous, current, hints)
         groups = _group(changes)
         authors = schema_audit.CatalogAuthors(
             wh, [n for table, group in groups.items() for n in _names(table, group)])
-        events = late + [self._table_event(ctx, out, table, group, parsed, unknown, authors)
+        events = late + [self._table_event(ctx, out, table, group, index, unknown, authors)
                          for table, group in groups.items()]
         changed = {c.table for c in changes} | {c.after for c in changes
                                                 if c.kind == "table_renamed" and c.after}
@@ -206,7 +206,7 @@ class SchemaChangeCheck(Check):
 
     def _table_event(
         self, ctx: CheckContext, out: Outcome, table: str, changes: list[SchemaChange],
-        parsed: list[schema_audit.Parsed], unknown: str, authors: schema_audit.CatalogAuthors,
+        parsed: schema_audit.AuditIndex, unknown: str, authors: schema_audit.CatalogAuthors,
     ) -> AlertEvent:
         p, wh = self.monitor, ctx.warehouse
         names = _names(table, changes)
@@ -330,16 +330,17 @@ def _group(changes: Sequence[SchemaChange]) -> dict[str, list[SchemaChange]]:
     return dict(groups)
 
 
-def _attribution(parsed: list[schema_audit.Parsed], names: Sequence[str], default: str,
+def _attribution(parsed: schema_audit.AuditIndex, names: Sequence[str], default: str,
                  dialect: str | None, unknown: str) -> Attribution:
-    hits = schema_audit.events_for(parsed, names, default)
+    hits = parsed.events_for(names)
     if not hits:
         return Attribution(known=False, lines=(f"Changed by: {unknown}.",))
     lines = []
     text = ""
     for item in hits[-3:]:
         e = item.event
-        text = schema_audit.shown_statement(item, names, default, dialect)
+        text = schema_audit.shown_statement(item, names, default, dialect,
+                                            parsed.tree_names(item))
         lines.append(f"- `{e.user}` at {e.at:%Y-%m-%d %H:%M:%S} UTC: `{text}`")
     if len(hits) > 3:
         lines.insert(0, f"({len(hits) - 3} earlier statements not shown)")

@@ -96,13 +96,15 @@ def _explains(item: schema_audit.Parsed, change: dict[str, Any]) -> bool:
     return any(w in said for w in words)
 
 
-def attribute(late: Late, parsed: Sequence[schema_audit.Parsed], *, default: str,
-              dialect: str | None, monitor_id: str, warehouse: str,
+def attribute(late: Late, parsed: Sequence[schema_audit.Parsed] | schema_audit.AuditIndex, *,
+              default: str, dialect: str | None, monitor_id: str, warehouse: str,
               now: datetime) -> list[AlertEvent]:
     """One update event per table whose remembered changes the new audit rows explain."""
     found: dict[str, list[tuple[dict[str, Any], schema_audit.Parsed]]] = defaultdict(list)
+    index = parsed if isinstance(parsed, schema_audit.AuditIndex) \
+        else schema_audit.AuditIndex(parsed, default)
     for change in late.changes:
-        hits = schema_audit.events_for(parsed, change["names"], default)
+        hits = index.events_for(change["names"])
         match = [h for h in hits if _explains(h, change)]
         if match:
             found[change["table"]].append((change, match[-1]))
@@ -111,7 +113,7 @@ def attribute(late: Late, parsed: Sequence[schema_audit.Parsed], *, default: str
     matched = [id(c) for pairs in found.values() for c, _ in pairs]
     late.changes = [c for c in late.changes if id(c) not in matched]
     late.dirty = True
-    return [_event(monitor_id, warehouse, table, pairs, default, dialect, now)
+    return [_event(monitor_id, warehouse, table, pairs, default, dialect, now, index)
             for table, pairs in found.items()]
 
 
@@ -128,14 +130,16 @@ def _change_text(change: dict[str, Any]) -> str:
 
 def _event(monitor_id: str, warehouse: str, table: str,
            pairs: Sequence[tuple[dict[str, Any], schema_audit.Parsed]], default: str,
-           dialect: str | None, now: datetime) -> AlertEvent:
+           dialect: str | None, now: datetime,
+           index: schema_audit.AuditIndex | None = None) -> AlertEvent:
     users = list(dict.fromkeys(item.event.user for _, item in pairs))
     lines = [f"The audit log of warehouse `{warehouse}` now says who made the schema "
              f"change(s) on `{table}` that monitor `{monitor_id}` reported with the author "
              "unknown.", "", "**Who / when / statement**"]
     for change, item in pairs:
         e = item.event
-        text = schema_audit.shown_statement(item, change["names"], default, dialect)
+        text = schema_audit.shown_statement(item, change["names"], default, dialect,
+                                            index.tree_names(item) if index else None)
         lines.append(f"- `{e.user}` at {e.at:%Y-%m-%d %H:%M:%S} UTC: `{text}` explains "
                      f"{_change_text(change)} (seen {change['seen'][:19]} UTC)")
     title = f"[ATTRIBUTED] Schema change on {table}: by {', '.join(users)}"

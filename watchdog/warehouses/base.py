@@ -22,6 +22,7 @@ from watchdog.models import (
     CategoryCounts,
     Column,
     DdlStamp,
+    FineCounts,
     Histogram,
     Predicate,
     Rule,
@@ -225,11 +226,18 @@ class Warehouse(abc.ABC):
 
     def ks_counts(
         self, table: TableRef, grids: Mapping[str, tuple[float, float, int]],
-        where: Sequence[Predicate] = (),
-    ) -> dict[str, Any]:
-        """Fine bucket counts of numeric columns for KS, as numpy arrays of
-        ``resolution + 1`` counts (see ``distributions.ks_counts``)."""
+        where: Sequence[Predicate] = (), moments: bool = False,
+    ) -> dict[str, FineCounts]:
+        """Fine bucket counts of numeric columns (one pass over each): ``resolution + 1``
+        counts, the missing count and, with ``moments``, the sums of ``x - center`` and its
+        square (see :class:`~watchdog.models.FineCounts` and ``distributions.ks_counts``)."""
         raise UnsupportedFeature(self.name, "fine KS buckets")
+
+    def extremes(
+        self, table: TableRef, columns: Sequence[str], where: Sequence[Predicate] = (),
+    ) -> dict[str, tuple[float, float] | None]:
+        """``(min, max)`` of each numeric column's values (NULL and NaN ignored), one scan."""
+        raise UnsupportedFeature(self.name, "column extremes")
 
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         """A token that changes whenever any DDL ran (``SUPPORTS_SCHEMA_VERSION``).
@@ -290,11 +298,15 @@ class Warehouse(abc.ABC):
         return since
 
     def contract_failures(
-        self, table: TableRef, rules: Sequence[Rule], where: Sequence[Predicate] = ()
+        self, table: TableRef, rules: Sequence[Rule], where: Sequence[Predicate] = (),
+        examples: Sequence[int] = (),
     ) -> RuleCounts:
         """Rows read and failing rows per rule, in one aggregate scan of ``table``.
 
-        Nothing but counts leaves the warehouse. ``str_matches`` needs :meth:`pushes_regex`.
+        Nothing but counts leaves the warehouse, unless ``examples`` (a limit per rule, 0
+        for none) asks for failing values: an adapter that can collect them in the same scan
+        returns them in ``RuleCounts.examples`` (else None, and :meth:`failure_examples`
+        reads them). ``str_matches`` needs :meth:`pushes_regex`.
         """
         raise UnsupportedFeature(self.name, "contract checks in the database")
 

@@ -53,6 +53,7 @@ class BigQuery(SqlWarehouse):
     #: BigQuery has no default dataset: tables are written ``dataset.table``.
     DEFAULT_SCHEMA: ClassVar[str] = "default"
     DIALECT: ClassVar[str] = "bigquery"
+    IDENT_QUOTE: ClassVar[str] = "`"
     settings: BigQuerySettings
 
     #: ``TABLESAMPLE SYSTEM (p PERCENT)``, used when ``settings.sample_percent`` is set:
@@ -78,6 +79,8 @@ class BigQuery(SqlWarehouse):
     MISSING: ClassVar[str] = "{column} IS NULL OR IS_NAN(CAST({column} AS FLOAT64))"
     # STRUCTs are not comparable in COUNT(DISTINCT); their JSON text is
     ROW_VALUE: ClassVar[str] = "TO_JSON_STRING(STRUCT({columns}))"
+    #: Times take the column's type from the table's schema at run time (TimeBind).
+    TYPED_TIME_BINDS: ClassVar[bool] = False
     QUERIES: ClassVar[dict[str, str]] = {
         **SqlWarehouse.QUERIES,
         **bigquery_sql.QUERIES,
@@ -208,7 +211,8 @@ class BigQuery(SqlWarehouse):
         return ".".join(self.quote(p) for p in parts)
 
     def _build_count_rows(self, table: TableRef, time_column: str, start: datetime,
-                          end: datetime, bucket: timedelta, where: Sequence[Any] = ()) -> Parts:
+                          end: datetime, bucket: timedelta, where: Sequence[Any] = (),
+                          time_type: str | None = None) -> Parts:
         fragments, params = super()._build_count_rows(table, time_column, start, end, bucket,
                                                       where)
         # TIME_RANGE compares the bare column with :start and :end (so partitions prune)

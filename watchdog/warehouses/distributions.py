@@ -16,13 +16,16 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
-
-from watchdog.models import CategoryCounts, Histogram, Predicate, TableRef
+from watchdog.lazy import lazy
+from watchdog.models import CategoryCounts, FineCounts, Histogram, Predicate, TableRef
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from watchdog.warehouses.sqlbase import SqlWarehouse
+else:
+    np = lazy("numpy")
 
 Parts = tuple[dict[str, str], dict[str, Any]]
 #: A fine KS grid: ``(center, scale, resolution)``, see :func:`ks_counts`.
@@ -46,7 +49,9 @@ QUERIES: dict[str, str] = {
         "  COUNT(*) AS row_count\nFROM {table}{where}\nGROUP BY 1, 2"
     ),
     "abs_means": "SELECT {aggregates}\nFROM {table}{where}",
-    # one GROUP BY per column in one statement: (feature, bucket, count) rows
+    "extremes": "SELECT {aggregates}\nFROM {table}{where}",
+    # one GROUP BY per column in one statement: (feature, bucket, count[, sums]) rows,
+    # bucket -1 holding the missing values
     "ks_counts": "{selects}",
 }
 
@@ -62,10 +67,13 @@ DUCKDB_QUERIES: dict[str, str] = {
         "  FROM {table}{where}\n  GROUP BY 1\n) AS grouped\nGROUP BY 1, 2"
     ),
     "ks_counts": (
-        "SELECT feature, list(bucket * 1099511627776 + row_count) AS packed\n"
+        "SELECT feature, list(bucket * 1099511627776 + row_count) AS packed{moments}\n"
         "FROM (\n{selects}\n) AS fine\nGROUP BY feature"
     ),
 }
+#: DuckDB's per-feature sums of the moments (the missing bucket's sums are NaN or NULL).
+DUCKDB_MOMENTS = (",\n  SUM(s1) FILTER (WHERE bucket >= 0) AS s1,"
+                  " SUM(s2) FILTER (WHERE bucket >= 0) AS s2")
 #: Features per fine-KS statement: bounds the rows held in Python (and the database's
 #: hash tables) to about 16 × resolution.
 KS_BATCH = 16
@@ -164,7 +172,7 @@ def build_abs_means(
 
 def build_ks_counts(
     self: SqlWarehouse, table: TableRef, grids: Mapping[str, KsGrid],
-    where: Sequence[Predicate] = (),
+    where: Sequence[Predicate] = (), moments: bool = False,
 ) -> Parts:
     conds, params = self._predicates(where)
     selects = []
@@ -174,10 +182,28 @@ def build_ks_counts(
         params.update({f"k{j}_c": float(center), f"k{j}_s": float(scale),
                        f"k{j}_m": resolution / math.pi, f"k{j}_h": resolution / 2})
         bucket = f"CAST(FLOOR(:k{j}_m * ATAN(({col} - :k{j}_c) / :k{j}_s) + :k{j}_h) AS INTEGER)"
-        present = _where([*conds, f"NOT ({self.MISSING.format(column=col)})"])
-        selects.append(f"SELECT {j} AS feature, {bucket} AS bucket, COUNT(*) AS row_count\n"
-                       f"FROM {self.qualified(table)}{present}\nGROUP BY 2")
-    return {"selects": "\nUNION ALL\n".join(selects)}, params
+        missing = self.MISSING.format(column=col)
+        sums = (f",\n  SUM({col} - :k{j}_c) AS s1,"
+                f" SUM(({col} - :k{j}_c) * ({col} - :k{j}_c)) AS s2") if moments else ""
+        selects.append(f"SELECT {j} AS feature,\n  CASE WHEN {missing} THEN -1 ELSE {bucket} END"
+                       f" AS bucket,\n  COUNT(*) AS row_count{sums}\n"
+                       f"FROM {self.qualified(table)}{_where(conds)}\nGROUP BY 2")
+    extra = getattr(self, "KS_MOMENTS", "") if moments else ""
+    return {"selects": "\nUNION ALL\n".join(selects), "moments": extra}, params
+
+
+def build_extremes(
+    self: SqlWarehouse, table: TableRef, columns: Sequence[str],
+    where: Sequence[Predicate] = (),
+) -> Parts:
+    conds, params = self._predicates(where)
+    aggregates = []
+    for column in columns:
+        col = self.quote(column)
+        value = f"CASE WHEN NOT ({self.MISSING.format(column=col)}) THEN {col} END"
+        aggregates += [f"MIN({value})", f"MAX({value})"]
+    return {"table": self.qualified(table), "aggregates": ",\n  ".join(aggregates) or "1",
+            "where": _where(conds)}, params
 
 
 # -- facts (bound as SqlWarehouse methods) ----------------------------------------------------
@@ -223,40 +249,87 @@ def histograms(
 
 def ks_counts(
     self: SqlWarehouse, table: TableRef, grids: Mapping[str, KsGrid],
-    where: Sequence[Predicate] = (),
-) -> dict[str, NDArray[np.int64]]:
+    where: Sequence[Predicate] = (), moments: bool = False,
+) -> dict[str, FineCounts]:
     """Counts of several numeric columns over fine monotone buckets, one statement per
-    :data:`KS_BATCH` columns.
+    :data:`KS_BATCH` columns, one GROUP BY (one pass over the column) each.
 
     A grid ``(center, scale, resolution)`` puts x in bucket
     ``floor(resolution * (atan((x - center) / scale) / pi + 1/2))``, 0 … resolution: equal
     shares of a Cauchy law fitted to the column, so each bucket holds a small share of data
-    shaped like the reference. Returns ``{column: counts}``, ``resolution + 1`` counts per
-    column (NULL and NaN left out); used for KS with a bounded error (``stats.ks_bounds``).
+    shaped like the reference. Returns ``{column: FineCounts}``: ``resolution + 1`` counts,
+    the missing count (NULL and NaN), and with ``moments`` the sums of ``x - center`` and of
+    its square. Used for KS and Wasserstein with bounded errors (``stats.ks_bounds``,
+    ``stats.wasserstein_bounds``) and, summed over the buckets between the bins' edges, for
+    the bins themselves (``models.FineCounts``).
     """
     if not grids:
         return {}
-    out = {n: np.zeros(int(g[2]) + 1, dtype=np.int64) for n, g in grids.items()}
     names = list(grids)
+    counts = {n: np.zeros(int(g[2]) + 1, dtype=np.int64) for n, g in grids.items()}
+    missing = dict.fromkeys(names, 0)
+    sums = {n: [0.0, 0.0] for n in names}
     for start in range(0, len(names), KS_BATCH):
         batch = {n: grids[n] for n in names[start:start + KS_BATCH]}
-        rows = self._rows(self.render("ks_counts", table=table, grids=batch, where=where))
-        for j, (buckets, n) in _unpack(rows, len(batch)).items():
-            counts = out[names[start + j]]
-            np.add.at(counts, np.clip(buckets, 0, len(counts) - 1), n)
-    return out
+        stmt = self.render("ks_counts", table=table, grids=batch, where=where, moments=moments)
+        for j, (buckets, n, s1, s2) in _unpack(self._rows(stmt), len(batch)).items():
+            name = names[start + j]
+            missing[name] += int(n[buckets < 0].sum())
+            present = buckets >= 0
+            np.add.at(counts[name], np.clip(buckets[present], 0, len(counts[name]) - 1),
+                      n[present])
+            sums[name][0] += s1
+            sums[name][1] += s2
+    return {n: FineCounts(counts=counts[n], missing=missing[n],
+                          sum=sums[n][0] if moments else None,
+                          sum_sq=sums[n][1] if moments else None) for n in names}
 
 
 def _unpack(rows: Sequence[tuple[Any, ...]], features: int
-            ) -> dict[int, tuple[NDArray[np.int64], NDArray[np.int64]]]:
-    """``{feature: (buckets, counts)}`` from ``(feature, bucket, count)`` rows or from
-    ``(feature, [bucket * 2**40 + count, ...])`` rows."""
+            ) -> dict[int, tuple[NDArray[np.int64], NDArray[np.int64], float, float]]:
+    """``{feature: (buckets, counts, sum, sum of squares)}`` from ``(feature, bucket, count[,
+    s1, s2])`` rows or from ``(feature, [bucket * 2**40 + count, ...][, s1, s2])`` rows (the
+    sums of the missing bucket, -1, are left out)."""
+    out = {}
     if rows and isinstance(rows[0][1], list):
-        packed = {int(r[0]): np.asarray(r[1], dtype=np.int64) for r in rows}
-        return {j: (v >> 40, v & (2**40 - 1)) for j, v in packed.items()}
-    table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
-    return {j: (table[table[:, 0] == j, 1], table[table[:, 0] == j, 2])
-            for j in range(features)}
+        for r in rows:
+            v = np.asarray(r[1], dtype=np.int64)
+            out[int(r[0])] = (v >> 40, v & (2**40 - 1), *_sums(r[2:]))
+        return out
+    by_feature: dict[int, list[tuple[Any, ...]]] = {j: [] for j in range(features)}
+    for r in rows:
+        by_feature[int(r[0])].append(r)
+    for j, group in by_feature.items():
+        table = np.asarray([(int(r[1]), int(r[2])) for r in group], dtype=np.int64)
+        table = table.reshape(-1, 2)
+        present = [r[3:] for r in group if int(r[1]) >= 0]
+        s1 = sum(float(x[0] or 0) for x in present if x)
+        s2 = sum(float(x[1] or 0) for x in present if x)
+        out[j] = (table[:, 0], table[:, 1], s1, s2)
+    return out
+
+
+def _sums(values: Sequence[Any]) -> tuple[float, float]:
+    if len(values) < 2:
+        return 0.0, 0.0
+    return float(values[0] or 0.0), float(values[1] or 0.0)
+
+
+def extremes(
+    self: SqlWarehouse, table: TableRef, columns: Sequence[str],
+    where: Sequence[Predicate] = (),
+) -> dict[str, tuple[float, float] | None]:
+    """``{column: (min, max)}`` of each numeric column's values (NULL and NaN ignored; None
+    when it has none), one scan."""
+    if not columns:
+        return {}
+    rows = self._rows(self.render("extremes", table=table, columns=columns, where=where))
+    values = rows[0] if rows else (None,) * (2 * len(columns))
+    out: dict[str, tuple[float, float] | None] = {}
+    for i, c in enumerate(columns):
+        lo, hi = values[2 * i], values[2 * i + 1]
+        out[c] = None if lo is None or hi is None else (float(lo), float(hi))
+    return out
 
 
 def category_counts(

@@ -10,14 +10,23 @@ import duckdb  # noqa: F401  (fail at lookup, naming the package, if it is missi
 import pydantic
 import sqlalchemy as sa
 
-from watchdog.errors import TableNotFound, WarehouseAuthError, WarehouseUnavailable
-from watchdog.warehouses import distributions
+from watchdog.errors import QueryError, TableNotFound, WarehouseAuthError, WarehouseUnavailable
+from watchdog.warehouses import distributions, rulesql
 from watchdog.warehouses.base import WarehouseSettings
-from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse
+from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse, Statement
 
 MEMORY = ":memory:"
 #: A DuckDB memory size: a number and a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB).
 MEMORY_SIZE = r"^\s*\d+(\.\d+)?\s*([KMGT]i?B|B)\s*$"
+#: The default cap on DuckDB's memory: its own default is 80 % of RAM, in watchdog's process,
+#: and a buffer pool that keeps every block it read (+0.6 GB at 1M rows x 100 columns). The
+#: drift, volume and contract scans stream, so they run as fast within 100 MB (bench/README).
+DEFAULT_MEMORY_LIMIT = "100MB"
+#: Settings applied to every database opened (``preserve_insertion_order`` off lets scans
+#: stream without keeping order, as DuckDB's out-of-memory guide advises; a perfect hash
+#: table for up to 2**16 groups makes the 20,001-bucket fine KS grids about 25 % faster):
+#: https://duckdb.org/docs/stable/configuration/overview
+DEFAULT_CONFIG: dict[str, Any] = {"preserve_insertion_order": False, "perfect_ht_threshold": 16}
 
 
 class DuckDBSettings(WarehouseSettings):
@@ -30,9 +39,11 @@ class DuckDBSettings(WarehouseSettings):
     read_only: bool = False
     """Open the file read-only, so that other processes may read it too (none may write)."""
 
-    memory_limit: str | None = pydantic.Field(None, pattern=MEMORY_SIZE)
-    """Cap on DuckDB's memory (buffer pool and query state), e.g. ``"256MB"``; DuckDB's
-    default is 80 % of RAM, and it runs in watchdog's process. Larger work spills to disk."""
+    memory_limit: str | None = pydantic.Field(DEFAULT_MEMORY_LIMIT, pattern=MEMORY_SIZE)
+    """Cap on DuckDB's memory (buffer pool and query state), e.g. ``"1GB"``; default 100MB
+    (DuckDB runs in watchdog's process), ``null`` for DuckDB's own default of 80 % of RAM.
+    Larger work spills to disk. A statement that runs out of memory under the *default* cap
+    is run once more without it (one that fails under a cap you set fails)."""
 
     threads: int | None = pydantic.Field(None, ge=1)
     """Worker threads of DuckDB (default: one per core)."""
@@ -65,6 +76,7 @@ class DuckDB(SqlWarehouse):
     EPOCH: ClassVar[str] = "epoch({column})"
     MISSING: ClassVar[str] = "{column} IS NULL OR isnan(CAST({column} AS DOUBLE))"
     COUNT_WHEN: ClassVar[str] = "count_if({condition})"
+    KS_MOMENTS: ClassVar[str] = distributions.DUCKDB_MOMENTS
     TABLE_MATCH: ClassVar[str] = (
         "(lower(table_schema) = lower({schema}) AND lower(table_name) = lower({table}))"
     )
@@ -75,6 +87,7 @@ class DuckDB(SqlWarehouse):
     QUERIES: ClassVar[dict[str, str]] = {
         **SqlWarehouse.QUERIES,
         **distributions.DUCKDB_QUERIES,
+        **rulesql.DUCKDB_QUERIES,
         "columns": (
             "SELECT table_schema, table_name, column_name, data_type,\n"
             "  is_nullable = 'YES' AS nullable\n"
@@ -113,6 +126,27 @@ class DuckDB(SqlWarehouse):
         (r"IOException|Cannot open", WarehouseUnavailable, "check settings.path"),
     )
 
+    def _fetch(self, stmt: Statement) -> list[sa.Row[Any]]:
+        try:
+            return super()._fetch(stmt)
+        except QueryError as exc:
+            if "Out of Memory" not in str(exc) or "memory_limit" in self.settings.model_fields_set:
+                raise
+        # DuckDB can fail where it should spill (its hash tables at some caps): the default
+        # cap must never turn a working query into an error, so lift it for this statement
+        self._set_memory_limit(None)
+        try:
+            return super()._fetch(stmt)
+        finally:
+            self._set_memory_limit(self.settings.memory_limit)
+
+    def _set_memory_limit(self, limit: str | None) -> None:
+        with self.engine.connect() as conn:
+            if limit is None:
+                conn.exec_driver_sql("RESET memory_limit")
+            else:
+                conn.exec_driver_sql(f"SET memory_limit = '{limit}'")  # validated: MEMORY_SIZE
+
     def _canceller(self, dbapi_connection: Any) -> Callable[[], None] | None:
         # no statement timeout of its own; interrupt() stops the running query from
         # another thread: https://duckdb.org/docs/stable/clients/python/reference/index.html
@@ -120,10 +154,7 @@ class DuckDB(SqlWarehouse):
 
     def _create_engine(self) -> sa.Engine:
         path = self.settings.path
-        config = {k: v for k, v in (("memory_limit", self.settings.memory_limit),
-                                    ("threads", self.settings.threads)) if v is not None}
-        options: dict[str, Any] = {"connect_args": {"read_only": self.settings.read_only,
-                                                    "config": config}}
+        options: dict[str, Any] = {"connect_args": {"read_only": self.settings.read_only}}
         if path == MEMORY:
             # every connection to :memory: is a new database: share one
             options["poolclass"] = sa.pool.StaticPool
@@ -133,10 +164,18 @@ class DuckDB(SqlWarehouse):
                 self.name, f"database file {path} does not exist", hint="check settings.path"
             )
         engine = sa.create_engine(sa.URL.create("duckdb", database=path), **options)
-        sa.event.listen(engine, "connect", _utc_session)
+        sa.event.listen(engine, "connect", self._session)
         return engine
 
-
-def _utc_session(dbapi_connection: Any, _record: Any) -> None:
-    # DuckDB's TimeZone defaults to the process's local zone; naive columns are UTC to us.
-    dbapi_connection.execute("SET TimeZone = 'UTC'")
+    def _session(self, dbapi_connection: Any, _record: Any) -> None:
+        # DuckDB's TimeZone defaults to the process's local zone; naive columns are UTC to us.
+        dbapi_connection.execute("SET TimeZone = 'UTC'")
+        # settings are SET, not passed to connect(): DuckDB refuses a second connection to a
+        # file already open in this process with another configuration (they apply to the
+        # shared database instance)
+        config = {**DEFAULT_CONFIG, **{
+            k: v for k, v in (("memory_limit", self.settings.memory_limit),
+                              ("threads", self.settings.threads)) if v is not None}}
+        for key, value in config.items():
+            literal = f"'{value}'" if isinstance(value, str) else str(value).lower()
+            dbapi_connection.execute(f"SET {key} = {literal}")  # validated settings only

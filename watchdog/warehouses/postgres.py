@@ -9,7 +9,6 @@ from typing import Any, ClassVar, Literal
 import psycopg  # noqa: F401  (fail at lookup, naming the extra, if the driver is missing)
 import pydantic
 import sqlalchemy as sa
-import sqlglot
 
 from watchdog import secrets
 from watchdog.errors import (
@@ -267,14 +266,23 @@ def _parse(url: pydantic.SecretStr) -> sa.URL:
     return sa.make_url(secrets.normalize_url(url.get_secret_value()))
 
 
+#: An object identity made of unquoted names only (``quote_ident`` leaves these bare).
+_PLAIN_IDENTITY = re.compile(r"^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)*$")
+
+
 def _objects(object_type: str | None, identity: str | None) -> tuple[str, ...]:
     """``public.t`` (or ``public.t.col`` for a column) as the unquoted table ``public.t``."""
     if not identity:
         return ()
-    try:
-        parts = [p.name for p in sqlglot.exp.to_column(identity, dialect="postgres").parts]
-    except sqlglot.errors.ParseError:
-        return (identity,)
+    if _PLAIN_IDENTITY.match(identity):  # nothing quoted: Postgres quotes what needs it
+        parts = identity.split(".")
+    else:
+        try:
+            import sqlglot  # parsing quoted audit identities only: not at start-up
+
+            parts = [p.name for p in sqlglot.exp.to_column(identity, dialect="postgres").parts]
+        except sqlglot.errors.ParseError:
+            return (identity,)
     if object_type == "table column":
         parts = parts[:-1]
     return (".".join(parts[-2:]),)

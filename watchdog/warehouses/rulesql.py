@@ -154,10 +154,68 @@ def build_failure_examples(
     return {"branches": "\nUNION ALL\n".join(branches)}, params
 
 
+def build_contract_scan(
+    wh: SqlWarehouse, table: TableRef, rules: Sequence[Rule], examples: Sequence[int],
+    where: Sequence[Predicate] = (),
+) -> Parts:
+    """Fragments of ``contract_scan`` (DuckDB): the counts of ``contract_failures`` and up to
+    ``examples[i]`` failing values per rule, in one statement that reads each column once.
+
+    A value rule adds ``min(x, n) FILTER (WHERE fails)`` (DuckDB's bounded top-n aggregate:
+    the n smallest failing values, cast to text afterwards) beside its count. A uniqueness rule
+    with examples moves from ``COUNT - COUNT(DISTINCT)`` (which cannot name the repeated
+    values) to a GROUP BY of its columns joined beside the scan: rows beyond the first are
+    ``SUM(n) - COUNT(*)`` over the groups, examples the smallest values with ``n > 1``; the
+    hash table is the one COUNT(DISTINCT) builds, and the other columns are still read once.
+    """
+    conds, params = _filters(wh, where)
+    target = wh.qualified(table)
+    where_sql = "\nWHERE " + "\n  AND ".join(conds) if conds else ""
+    aggregates, joins = [], []
+    for i, rule in enumerate(rules):
+        bind = _Binds(wh, i, params)
+        n = int(examples[i]) if i < len(examples) else 0
+        cols = [wh.quote(c) for c in rule.columns]
+        if rule.check in ("unique", "unique_combination") and n > 0:
+            present = " AND ".join([_not_null_all(wh, rule), *conds])
+            # one column: group its values and cast only the n shown; a combination: text
+            key = cols[0] if len(cols) == 1 else " || ', ' || ".join(
+                f"CAST({c} AS VARCHAR)" for c in cols)
+            joins.append(
+                f",\n(SELECT COALESCE(SUM(n) - COUNT(*), 0) AS f{i},"
+                f" {_as_text(f'min(k, {n}) FILTER (WHERE n > 1)')} AS x{i}\n"
+                f" FROM (SELECT {key} AS k, COUNT(*) AS n FROM {target}\n"
+                f"  WHERE {present}\n  GROUP BY {', '.join(cols)}) AS g{i}) AS u{i}")
+            continue
+        aggregates.append(f",\n  {aggregate(wh, rule, bind)} AS f{i}")
+        if n > 0 and rule.check != "not_null":
+            fails = (f"NOT ({missing(wh, rule, cols[0])})"
+                     f" AND NOT ({passes(wh, rule, cols[0], bind)})")
+            aggregates.append(
+                f",\n  {_as_text(f'min({cols[0]}, {n}) FILTER (WHERE {fails})')} AS x{i}")
+    return {"table": target, "aggregates": "".join(aggregates), "where": where_sql,
+            "joins": "".join(joins)}, params
+
+
+def _as_text(values: str) -> str:
+    """A list of values as text, cast after the top-n aggregate (n casts, not one a row)."""
+    return f"list_transform({values}, lambda x: CAST(x AS VARCHAR))"
+
+
 def contract_failures(
     wh: SqlWarehouse, table: TableRef, rules: Sequence[Rule], where: Sequence[Predicate] = (),
+    examples: Sequence[int] = (),
 ) -> RuleCounts:
     """See :meth:`watchdog.warehouses.base.Warehouse.contract_failures`."""
+    if any(examples) and "contract_scan" in wh.QUERIES:
+        stmt = wh.render("contract_scan", table=table, rules=rules, examples=examples,
+                         where=where)
+        got = wh._fetch(stmt)[0]._mapping
+        return RuleCounts(
+            rows=int(got["row_count"] or 0),
+            failures=tuple(int(got[f"f{i}"] or 0) for i in range(len(rules))),
+            examples=tuple(tuple(str(v) for v in (got.get(f"x{i}") or ()))
+                           for i in range(len(rules))))
     stmt = wh.render("contract_failures", table=table, rules=rules, where=where)
     row = wh._rows(stmt)[0]
     return RuleCounts(rows=int(row[0] or 0), failures=tuple(int(v or 0) for v in row[1:]))
@@ -176,6 +234,13 @@ def failure_examples(
         out[int(index)].append(str(value))
     return out
 
+
+#: DuckDB's one-statement counts and examples (merged into its QUERIES): see
+#: :func:`build_contract_scan`.
+DUCKDB_QUERIES: dict[str, str] = {
+    "contract_scan": ("SELECT *\nFROM (\nSELECT COUNT(*) AS row_count{aggregates}\n"
+                      "FROM {table}{where}\n) AS scan{joins}"),
+}
 
 #: The templates, merged into ``SqlWarehouse.QUERIES``.
 QUERIES: dict[str, str] = {

@@ -18,7 +18,6 @@ from typing import Any, ClassVar, Literal
 
 import pydantic
 import snowflake.connector  # noqa: F401  (fail at lookup, naming the extra, if missing)
-from sqlglot import exp
 
 from watchdog import sqltext
 from watchdog.errors import (
@@ -156,6 +155,8 @@ class Snowflake(DbApiWarehouse):
         "timestamp_tz": "timestamptz", "timestamp_ltz": "timestamptz", "variant": "json",
         "object": "json", "array": "json",
     }
+    #: Times are bound as UTC text, which Snowflake casts to the column's own type.
+    TYPED_TIME_BINDS: ClassVar[bool] = False
     QUERIES: ClassVar[dict[str, str]] = {**SqlWarehouse.QUERIES, **snowflake_sql.QUERIES}
     # error codes: https://docs.snowflake.com/en/user-guide/client-connectivity-troubleshooting/error-messages
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
@@ -278,6 +279,8 @@ class Snowflake(DbApiWarehouse):
         names its tables), ``DB.SCHEMA.TABLE`` in another."""
         if not database:
             return []
+        from sqlglot import exp  # parsing audit statements only: not at start-up
+
         prefix = "" if database == self.settings.database else f"{database}."
         trees = sqltext.parse(statement, self.DIALECT)
         return [f"{prefix}{t.db or schema}.{t.name}" for tree in trees if tree is not None

@@ -48,12 +48,14 @@ class SQLite(SqlWarehouse):
     ROW_VALUE: ClassVar[str] = "json_array({columns})"
     # A "double-quoted" name that matches no column is read as a string literal, which would
     # hide a missing column; backticks are always identifiers: https://sqlite.org/quirks.html#dblquote
-    QUOTE_DIALECT: ClassVar[str | None] = "mysql"
+    IDENT_QUOTE: ClassVar[str] = "`"
     # julianday() parses ISO-8601 text (offsets included) with millisecond resolution:
     # https://sqlite.org/lang_datefunc.html; rounding to ms removes the float error.
     EPOCH: ClassVar[str] = "ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)"
     # floor() needs SQLITE_ENABLE_MATH_FUNCTIONS; indexes here are >= 0, so CAST truncates alike
     BUCKET: ClassVar[str] = "CAST(({epoch} - :start_epoch) / :bucket_seconds AS INTEGER)"
+    #: Times are compared as epochs (SQLite stores them as text in any of several forms).
+    TYPED_TIME_BINDS: ClassVar[bool] = False
     TIME_RANGE: ClassVar[str] = "{epoch} >= :start_epoch AND {epoch} < :end_epoch"
     # SQLite has no NaN: it stores NaN as NULL, which MISSING already counts.
     TABLE_MATCH: ClassVar[str] = "(lower({schema}) = 'main' AND lower(m.name) = lower({table}))"

@@ -20,11 +20,12 @@ if TYPE_CHECKING:
 def build_count_successes(
     wh: SqlWarehouse, table: TableRef, time_column: str, start: datetime, end: datetime,
     window: timedelta, success: Sequence[Predicate], group_by: Sequence[str] = (),
-    where: Sequence[Predicate] = (),
+    where: Sequence[Predicate] = (), time_type: str | None = None,
 ) -> Parts:
     if not success:
         raise ValueError("count_successes needs at least one success predicate")
-    fragments, params = wh._build_count_rows(table, time_column, start, end, window, where)
+    fragments, params = wh._build_count_rows(table, time_column, start, end, window, where,
+                                             time_type)
     conds, success_params = wh._predicates(success, prefix="s")
     params.update(success_params)
     groups = [wh.quote(c) for c in group_by]
@@ -47,6 +48,7 @@ def count_successes(
     stmt = wh.render(
         "count_successes", table=table, time_column=time_column, start=start, end=end,
         window=window, success=success, group_by=group_by, where=where,
+        time_type=wh.time_type(table, time_column),
     )
     k = len(group_by)
     # (group, bucket) -> [total, successes, newest success epoch]

@@ -176,12 +176,19 @@ def fine_buckets(x: np.ndarray, center: float, scale: float) -> np.ndarray:
     return np.floor(m * np.arctan((x - center) / scale) + h).astype(np.int64)
 
 
-def ks_rows(data: dict[str, np.ndarray], grids: dict[str, tuple[float, float]]) -> list[list[int]]:
-    """The ks_counts answer: (feature, bucket, rows) per non-empty bucket."""
-    rows = []
+def ks_rows(data: dict[str, np.ndarray], grids: dict[str, tuple[float, float]],
+            moments: bool = False) -> list[list[Any]]:
+    """The ks_counts answer: (feature, bucket, rows[, sum, sum of squares of x - center])
+    per non-empty bucket."""
+    rows: list[list[Any]] = []
     for j, name in enumerate(FEATURES):
-        found, counts = np.unique(fine_buckets(data[name], *grids[name]), return_counts=True)
-        rows += [[j, int(b), int(n)] for b, n in zip(found, counts, strict=True)]
+        x, center = data[name], grids[name][0]
+        buckets = fine_buckets(x, *grids[name])
+        found, counts = np.unique(buckets, return_counts=True)
+        for b, n in zip(found, counts, strict=True):
+            d = x[buckets == b] - center
+            rows.append([j, int(b), int(n)] + ([float(d.sum()), float((d * d).sum())]
+                                               if moments else []))
     return rows
 
 
@@ -193,16 +200,6 @@ def ks_params(grids: dict[str, tuple[float, float]]) -> dict[str, list[Any]]:
                 f"k{j}_m": ["FLOAT64", RESOLUTION / math.pi],
                 f"k{j}_h": ["FLOAT64", RESOLUTION / 2]}
     return out
-
-
-def histograms_row(data: dict[str, np.ndarray], edges: dict[str, list[float]]) -> list[int]:
-    """The histograms answer: rows, then per feature its missing rows and the rows below
-    each edge (``<=`` the last)."""
-    row = [len(data[FEATURES[0]])]
-    for name in FEATURES:
-        x, e = data[name], edges[name]
-        row += [0, *(int(np.sum(x < v)) for v in e[:-1]), int(np.sum(x <= e[-1]))]
-    return row
 
 
 def mean_abs(x: np.ndarray) -> float:
@@ -232,20 +229,21 @@ def test_fine_ks_and_attributions_through_the_runner(fake: Fake, tmp_path: Path)
            [[f, "FLOAT"] for f in FEATURES],
            np.column_stack([ref[f] for f in FEATURES]).tolist(), {"limit": ["INT64", "5000"]})
     edges = {f: quartile_edges(ref[f]) for f in FEATURES}
-    edge_binds = {k: v for j, f in enumerate(FEATURES) for k, v in edge_params(edges[f], j).items()}
     grids = {f: grid(ref[f]) for f in FEATURES}
     where = [Predicate(column="ts", op=">=", value=NOW - timedelta(days=1)),
              Predicate(column="ts", op="<", value=NOW)]
     kgrids = {f: (*grids[f], RESOLUTION) for f in FEATURES}
-    hist_schema = [["row_count", "INTEGER"]] + [[f"f{i}_", "INTEGER"] for i in range(18)]
     ks_schema = [["feature", "INTEGER"], ["bucket", "INTEGER"], ["row_count", "INTEGER"]]
+    sums_schema = [["s1", "FLOAT"], ["s2", "FLOAT"]]
     means_schema = [[f"f{i}_", "FLOAT"] for i in range(3)]
     for table, data, shaps, binds, filters in (
             (REFERENCE, ref, ref_shap, {}, []), (EVENTS, cur, cur_shap, WINDOW, where)):
-        record(server, wh.render("histograms", table=table, edges=edges, where=filters).sql,
-               hist_schema, [histograms_row(data, edges)], {**binds, **edge_binds})
-        record(server, wh.render("ks_counts", table=table, grids=kgrids, where=filters).sql,
-               ks_schema, ks_rows(data, grids), {**binds, **ks_params(grids)})
+        # the reference's one pass also sums the moments; the bins come from the fine counts
+        moments = table is REFERENCE
+        record(server, wh.render("ks_counts", table=table, grids=kgrids, where=filters,
+                                 moments=moments).sql,
+               ks_schema + (sums_schema if moments else []), ks_rows(data, grids, moments),
+               {**binds, **ks_params(grids)})
         record(server, wh.render("abs_means", table=table, columns=shap, where=filters).sql,
                means_schema, [[mean_abs(shaps[f]) for f in FEATURES]], binds)
     wh.close()

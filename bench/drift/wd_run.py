@@ -1,0 +1,84 @@
+"""One fresh-process watchdog drift run on a loaded DuckDB file (run by ``compare.py``).
+
+    python bench/drift/wd_run.py FILE.duckdb --cols 100 --step both|profile|check \
+        [--profile-json P] [--setting key=value ...]
+
+``profile`` builds the reference profile and writes it to ``--profile-json``; ``check``
+reads that file and compares the current window (what every scheduled run does); ``both``
+does the two in one process (a user's first run). Settings are the DuckDB adapter's
+(none: its defaults). Prints one JSON line: wall seconds of the timed step, the process's
+peak RSS (``VmHWM``, a kernel high-water mark, not sampled), the RSS before the timed step
+(interpreter, imports, connection) and the drifted set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from data import planted, status_kb  # noqa: E402
+
+NOW = datetime(2026, 3, 4, tzinfo=UTC)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("path")
+    ap.add_argument("--cols", type=int, required=True)
+    ap.add_argument("--step", choices=("both", "profile", "check"), default="both")
+    ap.add_argument("--profile-json", default="")
+    ap.add_argument("--setting", action="append", default=[], help="adapter key=value")
+    ap.add_argument("--mode", default="bins")
+    args = ap.parse_args()
+    # libraries loaded before the clock, as bench_evidently.py loads Evidently's: a running
+    # daemon has them after its first drift run (start-up itself: bench/startup/)
+    import numpy  # noqa: F401
+    import scipy.special  # noqa: F401
+    import scipy.stats  # noqa: F401
+
+    from watchdog.checks.drift import DriftParams
+    from watchdog.checks.drift_analysis import analyse
+    from watchdog.checks.drift_profile import build_profile
+    from watchdog.warehouses import create
+
+    settings = dict(s.split("=", 1) for s in args.setting)
+    p = DriftParams(id="bench", warehouse="b", table="main.cur", time_column="ts",
+                    window="5000w", reference={"table": "main.ref"},  # type: ignore[arg-type]
+                    mode=args.mode)
+    wh = create("b", "duckdb", {"path": args.path, "read_only": True, **settings})
+    wh.ping()
+    before = status_kb("VmRSS")
+    t0 = time.perf_counter()
+    profile = None
+    if args.step in ("both", "profile"):
+        profile = build_profile(wh, p, NOW)
+    if args.step == "profile":
+        seconds = time.perf_counter() - t0
+        Path(args.profile_json).write_text(json.dumps(profile))
+        drifted: list[str] = []
+        analysis = None
+    else:
+        if profile is None:
+            profile = json.loads(Path(args.profile_json).read_text())
+            t0 = time.perf_counter()
+        analysis = analyse(wh, p, profile, 1, NOW)
+        seconds = time.perf_counter() - t0
+        drifted = sorted(f.name for f in analysis.features if f.drifted)
+    out = {"tool": "watchdog", "step": args.step, "settings": settings,
+           "seconds": round(seconds, 3), "peak_mb": round(status_kb("VmHWM") / 1024, 1),
+           "start_mb": round(before / 1024, 1),
+           "drifted_ok": drifted == sorted(planted(args.cols)) if analysis else None}
+    if analysis is not None:
+        out["psi"] = {f.name: f.statistics["psi"] for f in analysis.features}
+        out["wasserstein"] = {f.name: f.statistics.get("wasserstein")
+                              for f in analysis.features if f.type == "numeric"}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
