@@ -11,8 +11,9 @@ import pydantic
 from pydantic import Field
 
 from watchdog.checks.base import Check, CheckContext, History, Outcome
-from watchdog.checks.drift_analysis import PVALUES, DriftAnalysis, FeatureDrift, analyse
+from watchdog.checks.drift_analysis import PVALUES, DriftAnalysis, FeatureDrift, analyse, early
 from watchdog.checks.drift_profile import load_or_build
+from watchdog.checks.freshness import human
 from watchdog.config.models import Duration, Filter, MonitorConfig, Strict
 from watchdog.models import CheckResult, Status
 
@@ -94,6 +95,14 @@ class DriftParams(MonitorConfig):
     fail_share: float = Field(0.5, gt=0, le=1, description="FAIL at this share of drifted "
                               "features (any drifted feature is a WARN).")
     min_rows: int = Field(100, ge=1, description="Skip windows with fewer rows.")
+    early_window: Duration | None = Field(timedelta(hours=6), description=(
+        "Also judge this most recent part of the window, so that a shift that began "
+        "recently is reported before it dominates the whole window; null: off."))
+    early_min_rows: int = Field(1000, ge=1, description=(
+        "The early window is judged only with at least this many rows."))
+    unseen_share: float | None = Field(0.01, gt=0, le=1, description=(
+        "UNSEEN_CATEGORY when at least this share of a categorical column's values were "
+        "never seen in the reference (a reference with every value profiled); null: off."))
     wow_increase: float | None = Field(
         0.5, description="WARN when a judged statistic rose by this share week over week.")
     attribution_change: float | None = Field(
@@ -114,6 +123,7 @@ class DriftCheck(Check):
         out = self.outcome(analysis.table)
         if built:
             out.notes.append(f"reference profile v{version} built")
+        _columns_gone(out, analysis)
         if analysis.current_rows < p.min_rows:
             out.add(Status.SKIPPED, "TOO_FEW_ROWS",
                     f"{analysis.table}: {analysis.current_rows} rows in the window "
@@ -122,6 +132,11 @@ class DriftCheck(Check):
         self._metrics(out, analysis)
         self._week_over_week(out, analysis, ctx.history, ctx.now, p)
         self._attribution(out, analysis, p)
+        _unseen(out, analysis, p)
+        if analysis.current_rows >= p.early_min_rows:  # else its recent part has fewer
+            soon = early(ctx.warehouse, p, profile, version, ctx.now)
+            if soon is not None and soon.current_rows >= p.early_min_rows:
+                _early(out, analysis, soon, p)
         return self._result(out, analysis, p)
 
     @staticmethod
@@ -197,7 +212,55 @@ class DriftCheck(Check):
         if not drifted:
             return result
         summary = f"{a.table}: drift in {len(drifted)} of {len(a.features)} columns: {head}{more}"
-        return replace(result, summary=summary)
+        others = [f.message for f in result.problems() if f.reason in _OWN_LINE
+                  or "window" in f.details]
+        return replace(result, summary="; ".join([summary, *others]))
+
+
+#: Findings the summary names besides the drifted columns.
+_OWN_LINE = frozenset({"COLUMN_MISSING", "TYPE_MISMATCH", "UNSEEN_CATEGORY"})
+
+
+def _columns_gone(out: Outcome, a: DriftAnalysis) -> None:
+    """A profiled column the table lost, or whose type left the numeric family: a finding
+    about that column (FAIL: a model reading it cannot), the rest still judged."""
+    for name, role in a.missing:
+        out.add(Status.FAIL, "COLUMN_MISSING",
+                f"{name}: no such column in {a.table} any more (it is in the reference "
+                f"profile v{a.profile_version}): renamed or dropped upstream?",
+                feature=name, column=name, role=role)
+    for name, role, family in a.mismatched:
+        out.add(Status.FAIL, "TYPE_MISMATCH",
+                f"{name}: now of type family {family}, profiled as numeric", feature=name,
+                column=name, role=role, type_family=family)
+
+
+def _unseen(out: Outcome, a: DriftAnalysis, p: DriftParams) -> None:
+    """Values never seen in the reference, above ``unseen_share``: their own finding."""
+    for name, (share, top) in a.unseen.items():
+        role = next((f.role for f in a.features if f.name == name), "feature")
+        shown = ", ".join(f"{v!r} ({n})" for v, n in top)
+        out.metric("unseen_share", share, f"feature:{name}", f"role:{role}")
+        out.add(Status.FAIL if role == "prediction" else Status.WARN, "UNSEEN_CATEGORY",
+                f"{name}: {share:.1%} of the window's values were never seen in the "
+                f"reference" + (f", e.g. {shown}" if shown else ""), feature=name,
+                role=role, share=round(share, 6), values=[v for v, _ in top])
+
+
+def _early(out: Outcome, whole: DriftAnalysis, soon: DriftAnalysis, p: DriftParams) -> None:
+    """Features the whole window does not (yet) call drifted but its recent part does."""
+    assert p.early_window is not None
+    calm = {f.name for f in whole.features if not f.drifted}
+    span = human(p.early_window)
+    for f in soon.features:
+        if f.name not in calm or not f.drifted:
+            continue
+        status = Status.FAIL if f.role == "prediction" else Status.WARN
+        for reason, crossed in _reasons(f):
+            out.add(status, reason, f"{f.name}: {_crossings(f, crossed)} in the last {span} "
+                    f"({f.cur_rows} rows; not yet over the whole {human(p.window)})",
+                    feature=f.name, role=f.role, window=span,
+                    **{k: round(v, 6) for k, v in f.statistics.items()})
 
 
 def _reasons(f: FeatureDrift) -> list[tuple[str, list[str]]]:

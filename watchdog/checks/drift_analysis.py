@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from watchdog.checks import stats
@@ -21,6 +21,7 @@ from watchdog.checks.drift_profile import (
     tail_used,
     unpack_counts,
 )
+from watchdog.errors import QueryError
 from watchdog.lazy import lazy
 from watchdog.models import FineCounts, Predicate, TableRef
 from watchdog.warehouses.base import Warehouse
@@ -87,6 +88,12 @@ class DriftAnalysis:
     features: list[FeatureDrift]
     attributions: list[Attribution] = field(default_factory=list)
     rank_correlation: float | None = None
+    #: profiled columns the table no longer has: ``(name, role)``
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    #: profiled numeric columns whose type is no longer numeric: ``(name, role, family)``
+    mismatched: list[tuple[str, str, str]] = field(default_factory=list)
+    #: categorical columns with values the reference never had: name → (share, examples)
+    unseen: dict[str, tuple[float, list[tuple[str, int]]]] = field(default_factory=dict)
 
     @property
     def judged(self) -> list[FeatureDrift]:
@@ -98,20 +105,27 @@ class DriftAnalysis:
         return sum(f.drifted for f in judged) / len(judged) if judged else 0.0
 
 
-def current_where(p: DriftParams, now: datetime) -> list[Predicate]:
+def current_where(p: DriftParams, now: datetime,
+                  window: timedelta | None = None) -> list[Predicate]:
     """The current window ``[now - window, now)`` and the monitor's filters."""
     return [*(f.predicate() for f in p.where),
-            Predicate(column=p.time_column, op=">=", value=now - p.window),
+            Predicate(column=p.time_column, op=">=", value=now - (window or p.window)),
             Predicate(column=p.time_column, op="<", value=now)]
 
 
 def analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: int,
             now: datetime) -> DriftAnalysis:
     """Compare the current window with ``profile``: only buckets (and, in sample mode, a
-    bounded sample) leave the warehouse."""
+    bounded sample) leave the warehouse. A profiled column the table no longer has (or
+    whose type changed) is a finding about that column; the others are still compared."""
+    return _analyse(wh, p, profile, version, now, p.window)
+
+
+def _analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: int,
+             now: datetime, window: timedelta) -> DriftAnalysis:
     table = wh.table(p.table)
-    where = current_where(p, now)
-    feats = profile["features"]
+    where = current_where(p, now, window)
+    feats, missing, mismatched = _present(wh, table, p, profile["features"])
     numeric = [n for n, f in feats.items() if f["type"] == "numeric"]
     fine = _current_fine(wh, table, feats, where)
     edges = {n: feats[n]["edges"] for n in numeric if n not in fine}
@@ -142,12 +156,76 @@ def analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: int
         judge(fd, p)
         out.append(fd)
     analysis = DriftAnalysis(
-        monitor_id=p.id, table=str(table), window_start=now - p.window, window_end=now,
+        monitor_id=p.id, table=str(table), window_start=now - window, window_end=now,
         profile_version=version, reference=profile.get("reference", {}), mode=p.mode,
         current_rows=max((f.cur_rows for f in out), default=0), features=out,
+        missing=missing, mismatched=mismatched,
     )
+    analysis.unseen = _unseen(wh, table, p, feats, out, where)
     _attributions(analysis, wh, p, profile, where)
     return analysis
+
+
+def early(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: int,
+          now: datetime) -> DriftAnalysis | None:
+    """The same comparison over the last ``p.early_window`` only (None when off), so that
+    a shift that began recently is seen before it dominates the whole window."""
+    if p.early_window is None or p.early_window >= p.window:
+        return None
+    return _analyse(wh, p, profile, version, now, p.early_window)
+
+
+def _present(wh: Warehouse, table: TableRef, p: DriftParams, feats: dict[str, Any]
+             ) -> tuple[dict[str, Any], list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """The profiled features the table still has with a comparable type (one metadata
+    query); the missing ones and the ones whose type left the numeric family."""
+    from watchdog.checks.drift_profile import NUMERIC_FAMILIES
+    from watchdog.errors import TableNotFound
+
+    found = {c.name: c.type_family for c in wh.columns([table]).get(table, [])}
+    if not found:
+        raise TableNotFound(wh.name, f"drift monitor {p.id}: table {table} not found",
+                            hint="check the monitor's table, or the grants of watchdog's login")
+    folded = {k.casefold(): v for k, v in found.items()}
+    kept: dict[str, Any] = {}
+    missing, mismatched = [], []
+    for name, ref in feats.items():
+        family = found.get(name, folded.get(name.casefold()))
+        if family is None:
+            missing.append((name, ref["role"]))
+        elif (ref["type"] == "numeric" and name not in p.numeric
+              and family not in NUMERIC_FAMILIES):
+            mismatched.append((name, ref["role"], family))
+        else:
+            kept[name] = ref
+    return kept, missing, mismatched
+
+
+def _unseen(wh: Warehouse, table: TableRef, p: DriftParams, feats: dict[str, Any],
+            compared: list[FeatureDrift], where: list[Predicate]
+            ) -> dict[str, tuple[float, list[tuple[str, int]]]]:
+    """Categorical columns whose reference was complete (every value profiled) and whose
+    window holds values outside it above ``p.unseen_share``: their share, and the most
+    frequent of them (one more query, only for such a column)."""
+    out: dict[str, tuple[float, list[tuple[str, int]]]] = {}
+    if p.unseen_share is None:
+        return out
+    for fd in compared:
+        ref = feats[fd.name]
+        if fd.type != "categorical" or ref["other"] or not fd.cur_rows:
+            continue
+        seen = fd.cur_rows - round(fd.cur_missing_rate * fd.cur_rows)
+        share = fd.cur_counts[-1] / seen if seen else 0.0
+        if share < p.unseen_share:
+            continue
+        outside = Predicate(column=fd.name, op="not in", value=tuple(ref["categories"]))
+        try:  # naming them is a courtesy: a column that compares only as text cannot
+            top = list(wh.category_counts(table, fd.name, limit=5,
+                                          where=[*where, outside]).counts)
+        except QueryError:
+            top = []
+        out[fd.name] = (share, top)
+    return out
 
 
 def _feature(name: str, ref: dict[str, Any], labels: list[str], ref_counts: list[int],

@@ -125,7 +125,9 @@ def test_drift_through_the_runner(fake: Fake, tmp_path: Path) -> None:
     assert again.status is Status.FAIL and again.metrics == result.metrics
     assert result.status is Status.FAIL
     # 10 of the 100 current values of `a` are NULL: its missing rate moved by 0.1 (limit 0.05)
-    assert set(result.reasons) == {"PSI_ABOVE_THRESHOLD", "MISSING_RATE_CHANGED", "DATA_DRIFT"}
+    # and 30 of plan's 100 values are neither of the reference's two: never seen before
+    assert set(result.reasons) == {"PSI_ABOVE_THRESHOLD", "MISSING_RATE_CHANGED", "DATA_DRIFT",
+                                   "UNSEEN_CATEGORY"}
     got = {(m.name.rsplit(".", 1)[1], t.split(":", 1)[1]): m.value for m in result.metrics
            for t in m.tags if t.startswith("feature:")}
     ref_buckets, cur_buckets = buckets(ref_a, edges), buckets(cur_a, edges)
