@@ -70,5 +70,6 @@ def test_empty_table_fails_and_metrics_are_reported(kind: str, tmp_path: Path) -
         runner.close()
         metrics = {m.name: m.value for m in result.metrics}
         assert metrics == {"watchdog.freshness.age_seconds": 1800.0,
-                           "watchdog.freshness.rows_in_window": 1.0}
+                           "watchdog.freshness.rows_in_window": 1.0,
+                           "watchdog.freshness.future_rows": 0.0}
         assert f"table:{schema}.events" in result.metrics[0].tags

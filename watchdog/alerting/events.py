@@ -6,6 +6,7 @@ text says how bad, since when, who owns it, and what the check saw.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from watchdog.alerting.incidents import caused_by
@@ -30,11 +31,12 @@ def base_tags(result: CheckResult, env: str, monitor: MonitorConfig) -> tuple[st
 
 def alert_event(
     result: CheckResult, decision: Decision, who: Audience, tags: tuple[str, ...],
-    now: datetime, cause: Cause | None = None,
+    now: datetime, causes: Sequence[Cause] = (),
 ) -> AlertEvent:
-    """The event for an open, update or resolve decision. With ``cause`` (what another
-    monitor found that explains this), it joins the cause's incident: its aggregation key,
-    "caused by …" first, and mentions only owners the cause did not notify."""
+    """The event for an open, update or resolve decision. With ``causes`` (what other
+    monitors found that explains this, newest first), it joins the incident of the newest:
+    its aggregation key, "caused by …" first, and mentions only owners no cause notified."""
+    cause = causes[0] if causes else None
     assert decision.state is not None
     if decision.action == "resolve":
         since = decision.state.opened_at
@@ -50,7 +52,7 @@ def alert_event(
         alert_type = _ALERT_TYPE[result.status]
     if cause is not None:
         lines.insert(0, caused_by(cause))
-        who = who.without(cause.handles)
+        who = who.without([h for c in causes for h in c.handles])
         tags = (*tags, f"caused_by:{cause.monitor_id}")
         if decision.action != "resolve":
             title = f"{title} (caused by {_CAUSE_WORDS[cause.kind]})"

@@ -24,20 +24,15 @@ STARVED = frozenset({"VOLUME_BELOW_BASELINE", "ZERO_SUCCESSES", "PREDICTIONS_SIL
 
 
 def explaining(result: CheckResult, group: Group, causes: Sequence[Cause],
-               now: datetime) -> Cause | None:
-    """The newest cause (of another monitor, seen no later than ``now``) that explains
-    every problem in ``result``; None when any problem is unexplained."""
-    problems = result.problems()
-    if not problems:
-        return None
-    for cause in sorted(causes, key=lambda c: c.at, reverse=True):
-        if cause.monitor_id == result.monitor_id or cause.at > now or cause.expires <= now:
-            continue
-        if cause.kind == "schema_change" and _changed(result, cause):
-            return cause
-        if cause.kind == "stale" and _starved(result, group, cause):
-            return cause
-    return None
+               now: datetime) -> list[Cause]:
+    """The causes (of other monitors, seen no later than ``now``) that each explain every
+    problem in ``result``, newest first; none when some problem is unexplained."""
+    if not result.problems():
+        return []
+    return [cause for cause in sorted(causes, key=lambda c: c.at, reverse=True)
+            if cause.monitor_id != result.monitor_id and cause.at <= now < cause.expires
+            and (_changed(result, cause) if cause.kind == "schema_change"
+                 else _starved(result, group, cause))]
 
 
 def _changed(result: CheckResult, cause: Cause) -> bool:

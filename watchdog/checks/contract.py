@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from watchdog.checks.base import Check, CheckContext, Outcome
+from watchdog.checks.future import bounded, count_future
 from watchdog.config.models import MonitorConfig
 from watchdog.contracts.compile import Planned, SchemaIssue, plan
 from watchdog.contracts.model import ContractSpec
@@ -22,6 +24,10 @@ from watchdog.models import CheckResult, Predicate, Status, TableRef
 from watchdog.warehouses.base import Warehouse
 
 DEFAULT_SAMPLE = 10_000
+
+
+#: Rows of a contract's read window dated this far after now are FUTURE_ROWS.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 class ContractParams(MonitorConfig):
@@ -35,11 +41,13 @@ class ContractParams(MonitorConfig):
     consumer_models: tuple[str, ...] = ()
 
     def where(self, now: Any) -> list[Predicate]:
-        """The contract's filters plus its time window, as predicates."""
+        """The contract's filters plus its time window (which ends at now, give or take
+        the tolerance: rows dated after it are FUTURE_ROWS, not judged), as predicates."""
         read = self.spec.read
         preds = [f.predicate() for f in read.where]
         if read.time_column is not None and read.window is not None:
             preds.append(Predicate(column=read.time_column, op=">=", value=now - read.window))
+            preds = bounded(preds, read.time_column, now + FUTURE_TOLERANCE)
         return preds
 
 
@@ -61,6 +69,10 @@ class ContractCheck(Check):
             out.add(self._bad, "TABLE_MISSING", f"{table} does not exist (contract {p.source})")
             return out.result("")
         where = p.where(ctx.now)
+        read = p.spec.read
+        if read.time_column is not None and read.window is not None:
+            count_future(out, wh, table, read.time_column, ctx.now + FUTURE_TOLERANCE,
+                         FUTURE_TOLERANCE, [f.predicate() for f in read.where])
         if p.python_model is not None:
             return self._run_model(ctx, out, table, where)
         checks, issues = plan(p.spec, live, supports_regex=wh.pushes_regex)

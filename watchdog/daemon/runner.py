@@ -218,21 +218,21 @@ class Runner:
         for unit in split(judged):
             previous = self.store.get_alert(unit.key)
             decision = decide(unit.result, previous, now, recover, key=unit.key)
-            cause = None
+            found: list[Cause] = []
             if decision.action in ("open", "update") and decision.state is not None:
                 if causes is None:
                     causes = self._causes(judged, now)
-                cause = explaining(unit.result, unit.group, causes, now)
-                if cause is not None and decision.state.incident is None:
+                found = explaining(unit.result, unit.group, causes, now)
+                if found and decision.state.incident is None:
                     decision = replace(decision, state=replace(
-                        decision.state, incident=cause.aggregation_key))
+                        decision.state, incident=found[0].aggregation_key))
             if decision.state is not None and decision.state != previous:
                 states.append(decision.state)
             if decision.notify:
                 who = audience(self.config, monitor, unit.group)
                 unit_tags = (*tags, *(f"{k}:{v}" for k, v in unit.group))
                 evts.append(events.alert_event(unit.result, decision, who, unit_tags, now,
-                                               cause))
+                                               found))
         return states, evts
 
     def _causes(self, result: CheckResult, now: datetime) -> list[Cause]:

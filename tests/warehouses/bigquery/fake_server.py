@@ -48,16 +48,19 @@ class Request:
 class FakeBigQuery:
     """The server's state: recordings, tables for tables.get, and the request log."""
 
-    recordings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    recordings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, sql: str, response: dict[str, Any], params: dict[str, list[Any]]) -> None:
-        """Answer ``sql`` with ``response`` when it comes with exactly ``params``."""
-        self.recordings[normalise(sql)] = {**response, "params": params}
+    def record(self, sql: str, response: dict[str, Any], params: dict[str, list[Any]],
+               also: bool = False) -> None:
+        """Answer ``sql`` with ``response`` when it comes with exactly ``params``; replaces
+        what ``sql`` was recorded with, unless ``also`` (one SQL text, several parameters)."""
+        entries = self.recordings.get(normalise(sql), []) if also else []
+        self.recordings[normalise(sql)] = [*entries, {**response, "params": params}]
 
     def add_table(self, table_id: str, fields: list[list[Any]]) -> None:
         """Serve ``project.dataset.table`` on tables.get with these ``[name, type]`` fields
@@ -99,10 +102,12 @@ class FakeBigQuery:
 
     def _recording(self, sql: str, sent: list[dict[str, Any]] | None
                    ) -> tuple[int, dict[str, Any]] | dict[str, Any]:
-        found = self.recordings.get(normalise(sql))
-        if found is None:
+        entries = self.recordings.get(normalise(sql))
+        if not entries:
             return _error(400, f"no recording for: {normalise(sql)}")
-        got, want = wire_params(sent or []), found["params"]
+        got = wire_params(sent or [])
+        found = next((e for e in entries if e["params"] == got), entries[-1])
+        want = found["params"]
         if got != want:
             diff = "; ".join(f"{k}: sent {got.get(k)!r}, recorded {want.get(k)!r}"
                              for k in sorted(set(got) | set(want)) if got.get(k) != want.get(k))

@@ -40,12 +40,13 @@ COLUMN_SCHEMA = [["table_schema", "STRING"], ["table_name", "STRING"],
 
 
 def record(fake: FakeBigQuery, sql: str, schema: Sequence[Sequence[str]],
-           rows: Sequence[Sequence[Any]], params: Params) -> None:
+           rows: Sequence[Sequence[Any]], params: Params, also: bool = False) -> None:
     """Serve ``rows`` (values as the REST API sends them: text or null) for ``sql`` sent with
-    exactly ``params`` (``{name: [type, wire value]}``, see ``fake_server``)."""
+    exactly ``params`` (``{name: [type, wire value]}``, see ``fake_server``); ``also`` keeps
+    what ``sql`` was recorded with for other parameters."""
     fake.record(sql, {"schema": [list(f) for f in schema], "bytes": 1_000_000,
                       "rows": [[None if v is None else str(v) for v in row] for row in rows]},
-                {k: list(v) for k, v in params.items()})
+                {k: list(v) for k, v in params.items()}, also=also)
 
 
 def names(*tables: str) -> dict[str, list[Any]]:

@@ -26,6 +26,7 @@ from tests.warehouses.bigquery.helpers import (
     setup,
 )
 from tests.warehouses.test_golden import ARGS
+from watchdog.checks.future import FAR
 from watchdog.errors import QueryError, TableNotFound
 from watchdog.models import Predicate, Rule, Status, TableRef
 from watchdog.warehouses import Warehouse
@@ -61,18 +62,30 @@ def test_freshness_on_a_datetime_column_binds_the_utc_wall_clock(fake: Fake,
                                                                   tmp_path: Path) -> None:
     wh, config = setup(fake, tmp_path, FRESHNESS)
     since = [Predicate(column="ts", op=">=", value=datetime(2026, 3, 1, 4, 30, tzinfo=UTC))]
-    newest = wh.render("newest", table=PREDICTIONS, time_column="ts", where=since).sql
+    horizon = datetime(2026, 3, 1, 6, 5, tzinfo=UTC)  # now + future_tolerance (5m)
+    bounded = [*since, Predicate(column="ts", op="<=", value=horizon)]
+    newest = wh.render("newest", table=PREDICTIONS, time_column="ts", where=bounded).sql
     start = datetime(2026, 3, 1, 5, tzinfo=UTC)
     counts = wh.render("count_rows", table=PREDICTIONS, time_column="ts", start=start,
                        end=start + HOUR, bucket=HOUR, where=since).sql
+    ahead = wh.render("count_rows", table=PREDICTIONS, time_column="ts", start=horizon,
+                      end=horizon + FAR, bucket=FAR, where=since).sql
     wall = {"w0": ["DATETIME", "2026-03-01T04:30:00.000000"]}  # 23:30 at UTC-5
-    # the newest row, a DATETIME, is read as UTC: 05:00, one hour before now
-    record(fake[0], newest, [["newest", "DATETIME"]], [["2026-03-01T05:00:00"]], wall)
+    # the newest row, a DATETIME, is read as UTC: 05:00, one hour before now, and no row
+    # dated after now + 5m is read as the newest
+    record(fake[0], newest, [["newest", "DATETIME"]], [["2026-03-01T05:00:00"]],
+           {**wall, "w1": ["DATETIME", "2026-03-01T06:05:00.000000"]})
     record(fake[0], counts, COUNT_SCHEMA, [[0, 12]], {
         **wall, "start": ["DATETIME", "2026-03-01T05:00:00.000000"],
         "end": ["DATETIME", "2026-03-01T06:00:00.000000"],
         "start_epoch": ["FLOAT64", 1772341200.0], "end_epoch": ["FLOAT64", 1772344800.0],
         "bucket_seconds": ["FLOAT64", 3600.0]})
+    far = horizon + FAR
+    record(fake[0], ahead, COUNT_SCHEMA, [], {
+        **wall, "start": ["DATETIME", "2026-03-01T06:05:00.000000"],
+        "end": ["DATETIME", far.strftime("%Y-%m-%dT%H:%M:%S.000000")],
+        "start_epoch": ["FLOAT64", horizon.timestamp()], "end_epoch": ["FLOAT64", far.timestamp()],
+        "bucket_seconds": ["FLOAT64", FAR.total_seconds()]}, also=True)
     runner = runner_for(config, tmp_path, FRESH_NOW)
     try:
         fresh, stale = runner.run_monitor("fresh"), runner.run_monitor("stale")
@@ -83,15 +96,20 @@ def test_freshness_on_a_datetime_column_binds_the_utc_wall_clock(fake: Fake,
     assert metrics["watchdog.freshness.age_seconds"] == 3600
     assert metrics["watchdog.freshness.rows_in_window"] == 12
     assert stale.status is Status.FAIL and "1h" in stale.summary
-    assert sent(fake[0]) == [newest, counts, newest]
+    assert metrics["watchdog.freshness.future_rows"] == 0
+    assert sent(fake[0]) == [newest, ahead, counts, newest, ahead]
     # on the wire: DATETIME parameters holding the UTC wall clock
-    (count_params,) = sent_params(fake[0], counts)
-    assert {k: v for k, v in by_name(count_params).items() if k in ("w0", "start", "end")} == {
+    sent_counts = [by_name(p) for p in sent_params(fake[0], counts)]  # the window, ahead x2
+    assert [p["start"][1] for p in sent_counts] == ["2026-03-01T06:05:00.000000",
+                                                    "2026-03-01T05:00:00.000000",
+                                                    "2026-03-01T06:05:00.000000"]
+    assert {k: v for k, v in sent_counts[1].items() if k in ("w0", "start", "end")} == {
         "w0": ("DATETIME", "2026-03-01T04:30:00.000000"),
         "start": ("DATETIME", "2026-03-01T05:00:00.000000"),
         "end": ("DATETIME", "2026-03-01T06:00:00.000000")}
     assert [by_name(p) for p in sent_params(fake[0], newest)] == [
-        {"w0": ("DATETIME", "2026-03-01T04:30:00.000000")}] * 2
+        {"w0": ("DATETIME", "2026-03-01T04:30:00.000000"),
+         "w1": ("DATETIME", "2026-03-01T06:05:00.000000")}] * 2
     # the schema is read once for both monitors and all their queries
     assert fake[0].table_gets() == ["test-proj.analytics.predictions"]
 

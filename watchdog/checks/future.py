@@ -1,0 +1,41 @@
+"""Rows dated after now: every read is bounded at now (plus a tolerance), and rows beyond
+it are a finding of their own (FUTURE_ROWS), since a writer with a skewed clock would
+otherwise make a stale table look fresh or put tomorrow's rows in today's window."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from watchdog.checks.base import Outcome
+from watchdog.models import Predicate, Status, TableRef
+from watchdog.warehouses.base import Warehouse
+
+#: How far ahead future-dated rows are counted (one bucket from the horizon on).
+FAR = timedelta(days=3650)
+
+
+def bounded(where: Sequence[Predicate], time_column: str, horizon: datetime
+            ) -> list[Predicate]:
+    """``where`` and "not dated after ``horizon``"."""
+    return [*where, Predicate(column=time_column, op="<=", value=horizon)]
+
+
+def count_future(out: Outcome, wh: Warehouse, table: TableRef, time_column: str,
+                 horizon: datetime, tolerance: timedelta,
+                 where: Sequence[Predicate] = ()) -> int:
+    """Count the rows dated after ``horizon`` (one query); a FUTURE_ROWS WARN when any."""
+    (ahead,) = wh.count_rows(table, time_column, horizon, horizon + FAR, FAR, where)
+    out.metric("future_rows", ahead.rows)
+    if ahead.rows:
+        out.add(Status.WARN, "FUTURE_ROWS",
+                f"{table}: {ahead.rows} rows dated after now (more than "
+                f"{_human(tolerance)} ahead in {time_column}): clock skew?",
+                rows=ahead.rows, column=time_column)
+    return ahead.rows
+
+
+def _human(delta: timedelta) -> str:
+    from watchdog.checks.freshness import human
+
+    return human(delta)
