@@ -123,7 +123,9 @@ def test_normal_drop_event_suppress_and_recovery(kind: str, tmp_path: Path) -> N
         assert "expected" in opened[0].text and opened[0].alert_type == "error"
         assert runner.process(check(runner)).events == ()  # one event per incident
         flags = runner.store.get_artifact("volume_flags", "vol")[2]["flags"]
-        assert int(JUDGED.timestamp() // 3600) in flags[json.dumps(["a"])]
+        # flagged: the window ending with the 11:45-12:00 step (windows slide by 15m)
+        assert int((JUDGED + timedelta(minutes=45)).timestamp() // 900) in flags[
+            json.dumps(["a"])]
         write(engine, schema, counts)
         assert runner.process(check(runner)).events == ()  # one clean run: not yet
         (recovered,) = runner.process(check(runner)).events
@@ -161,8 +163,10 @@ def test_late_data_weekends_and_holidays(kind: str, tmp_path: Path) -> None:
         late = dict(counts)
         late[(JUDGED, "a", "ok")] = 10  # the last hour is still arriving
         write(engine, schema, late)
-        early = runner_for(tmp_path, wh, schema, clock=lambda: JUDGED + HOUR + timedelta(minutes=5))
-        assert check(early).status is Status.OK  # within lateness: 10:00-11:00 is judged
+        # 11:20: the window judged ends at 11:00 (now - lateness, down to a 15m step), so
+        # the 11:00 hour still arriving is not judged yet
+        early = runner_for(tmp_path, wh, schema, clock=lambda: JUDGED + timedelta(minutes=20))
+        assert check(early).status is Status.OK
         runner = runner_for(tmp_path, wh, schema)
         assert check(runner).reasons == ("VOLUME_BELOW_BASELINE",)  # still missing: a drop
         write(engine, schema, counts)  # the late rows land

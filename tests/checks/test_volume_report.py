@@ -73,7 +73,7 @@ def test_the_chart_draws_every_window_and_marks_the_outage(tmp_path: Path) -> No
             found = read_series(adapter, monitor, NOW, None)
     page = Page()
     page.feed(render(monitor, "predictions", found, NOW))
-    lookback = found.judged + 1 - found.first
+    lookback = len(found.tiling())  # one point per hour: windows that do not overlap
     week = 7 * 24
     assert [(s["data-group"], int(s["data-windows"])) for s in page.svgs] == [
         ("model=churn", lookback), ("model=churn", week), ("model=ltv", lookback),

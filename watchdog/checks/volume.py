@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -20,13 +20,13 @@ from pydantic import BeforeValidator, Field
 
 from watchdog.checks.base import Check, CheckContext, History, Outcome
 from watchdog.checks.freshness import human
-from watchdog.checks.volume_baseline import Thresholds, Verdict, scan
-from watchdog.config.models import Duration, Filter, MonitorConfig
+from watchdog.checks.volume_baseline import Sustained, Thresholds, Verdict, scan, sustained_drop
+from watchdog.config.models import Calendar, Duration, Filter, Holidays, MonitorConfig
 from watchdog.models import CheckResult, Group, Metric, Status, WindowCount
 
 WEEK = timedelta(days=7)
 FLAGS_KIND = "volume_flags"
-FLAGS_SCHEMA = 1
+FLAGS_SCHEMA = 2  # 2: windows indexed by their last step (sliding)
 METRIC_PREFIX = "watchdog.predictions"
 
 
@@ -61,8 +61,16 @@ class VolumeParams(MonitorConfig):
     week_over_week: bool = Field(True, description="Last week's window must agree too.")
     max_silence: Duration | None = Field(None, description="FAIL when the last successful "
                                          "prediction is older; default 2 windows + lateness.")
-    holidays: tuple[date, ...] = Field((), description="UTC dates neither judged nor used "
-                                       "as baselines.")
+    step: Duration | None = Field(None, description=(
+        "How far the judged window slides between judgements: each poll judges the window "
+        "ending at the last step before now - lateness, so a drop is seen within a step of "
+        "lateness, not at the end of an aligned window. Default: window / 4 (at least 1m)."))
+    sustained: bool = Field(True, description=(
+        "Also catch a drop too shallow for any one window but sustained over several (a "
+        "lower CUSUM of their z-scores): a -50 % night at low volume."))
+    holidays: Holidays | None = Field(None, description=(
+        "Days neither judged nor used as baselines: a list of dates, or a calendar "
+        "{country: US, subdivisions: [CA], dates: [...]}. Default: the top-level holidays."))
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> VolumeParams:
@@ -74,7 +82,19 @@ class VolumeParams(MonitorConfig):
             raise ValueError("lookback must cover at least a week and a window")
         if self.lateness < timedelta(0):
             raise ValueError("lateness must not be negative")
+        if self.step is not None and (self.step < timedelta(minutes=1) or self.window % self.step
+                                      or self.step > self.window):
+            raise ValueError("step must be at least 1m, at most the window, and divide it")
         return self
+
+    @property
+    def slide(self) -> timedelta:
+        """The step between judged windows."""
+        if self.step is not None:
+            return self.step
+        quarter = self.window / 4
+        return quarter if quarter >= timedelta(minutes=1) and not WEEK % quarter \
+            and not quarter.total_seconds() % 60 else self.window
 
     @property
     def history(self) -> timedelta:
@@ -102,7 +122,7 @@ class VolumeCheck(Check):
         p = self.monitor
         assert isinstance(p, VolumeParams)
         table = ctx.warehouse.table(p.table)
-        found = read_series(ctx.warehouse, p, ctx.now, ctx.history)
+        found = read_series(ctx.warehouse, p, ctx.now, ctx.history, ctx.config.holidays)
         out = self.outcome(str(table))
         lines: list[str] = []
         for s in found.series:
@@ -110,6 +130,8 @@ class VolumeCheck(Check):
             before = len(out.findings)
             lines.append(self._judge(out, p, s.label, s.group, s.verdicts[found.judged],
                                      s.windows, found.seconds))
+            if s.sustained is not None and s.verdicts[found.judged].anomaly is None:
+                lines[-1] = self._sustained(out, p, s, tagged, found.seconds)
             self._silence(out, p, s.label, tagged, s.windows, ctx.now)
             if len(out.findings) == before:  # the group is fine: its alert may recover
                 out.add_for(tagged, Status.OK, "VOLUME_OK", lines[-1])
@@ -145,6 +167,21 @@ class VolumeCheck(Check):
                 baseline=list(base.used), z=verdict.z, change=verdict.change)
         return f"{label}: {verdict.reason} ({verdict.actual:g} vs {base.expected:g})"
 
+    @staticmethod
+    def _sustained(out: Outcome, p: VolumeParams, s: Series, group: Group,
+                   seconds: int) -> str:
+        run = s.sustained
+        assert run is not None
+        start = datetime.fromtimestamp((run.windows[0] + 1) * seconds, UTC) - p.window
+        end = datetime.fromtimestamp((run.windows[-1] + 1) * seconds, UTC)
+        text = (f"{s.label}: {run.actual:g} successful predictions in {start:%Y-%m-%d %H:%M}–"
+                f"{end:%H:%M} UTC ({len(run.windows)} windows), expected {run.expected:g} "
+                f"({run.change:+.0%}; a sustained drop, CUSUM {run.cusum:.1f})")
+        out.add_for(group, Status.FAIL, "VOLUME_SUSTAINED_DROP", text, actual=run.actual,
+                    expected=run.expected, change=run.change, cusum=run.cusum,
+                    windows=len(run.windows), window_start=start.isoformat())
+        return f"{s.label}: VOLUME_SUSTAINED_DROP ({run.actual:g} vs {run.expected:g})"
+
     def _metrics(self, out: Outcome, p: VolumeParams, group: tuple[Any, ...],
                  verdict: Verdict, window: WindowCount) -> None:
         # Stamped at the window's end: Datadog drops points more than an hour old.
@@ -175,20 +212,23 @@ class VolumeCheck(Check):
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """One group's windows over the lookback and the verdict on each."""
+    """One group's sliding windows over the lookback (by the index of their last step) and
+    the verdict on each; a sustained drop ending at the judged window, if any."""
 
     group: tuple[Any, ...]
     label: str
     windows: dict[int, WindowCount]
     verdicts: dict[int, Verdict]
+    sustained: Sustained | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """What one read of a volume monitor's table says: window indices are ``start //
-    seconds``; ``judged`` is the newest complete window; ``flags`` the anomalous windows
-    per group key (those remembered from earlier polls included); ``holidays`` the windows
-    neither judged nor used as baselines."""
+    """What one read of a volume monitor's table says. Windows slide by ``seconds`` (the
+    step): window ``i`` ends where step ``i`` ends, ``i = step start // seconds``;
+    ``judged`` is the newest complete one; ``flags`` the anomalous windows per group key
+    (those remembered from earlier polls included); ``holidays`` the windows neither
+    judged nor used as baselines."""
 
     seconds: int
     first: int
@@ -196,29 +236,47 @@ class Found:
     series: list[Series]
     flags: dict[str, set[int]]
     holidays: frozenset[int]
+    stride: int = 1  # steps per window
+
+    def start(self, index: int) -> datetime:
+        """When window ``index`` starts."""
+        return datetime.fromtimestamp((index - self.stride + 1) * self.seconds, UTC)
+
+    def tiling(self, first: int | None = None) -> list[int]:
+        """Windows that tile the lookback (from ``first``) without overlap, ending with the
+        judged one, oldest first."""
+        low = max(self.first, first if first is not None else self.first)
+        return list(range(self.judged, low - 1, -self.stride))[::-1]
 
 
-def read_series(wh: Any, p: VolumeParams, now: datetime, store: History | None) -> Found:
-    """Count the lookback in one query and judge every window of every group, oldest first
-    (what a poll does; the volume report draws the same)."""
+def read_series(wh: Any, p: VolumeParams, now: datetime, store: History | None,
+                calendar: Calendar | None = None) -> Found:
+    """Count the lookback in one query (per step) and judge every sliding window of every
+    group, oldest first (what a poll does; the volume report draws the same)."""
     table = wh.table(p.table)
-    seconds = int(p.window.total_seconds())
+    seconds = int(p.slide.total_seconds())
+    k = int(p.window.total_seconds()) // seconds  # steps per window
     judged = int((now - p.lateness).timestamp() // seconds) - 1
-    first = judged + 1 - int(p.history.total_seconds() // seconds)
+    first = judged + 1 - int(p.history.total_seconds() // seconds) + k - 1
     rows = wh.count_successes(
-        table, p.time_column, datetime.fromtimestamp(first * seconds, UTC), now, p.window,
-        [f.predicate() for f in p.success], p.group_by, [f.predicate() for f in p.where])
+        table, p.time_column, datetime.fromtimestamp((first - k + 1) * seconds, UTC), now,
+        p.slide, [f.predicate() for f in p.success], p.group_by,
+        [f.predicate() for f in p.where])
     flags = _load_flags(store, p.id, seconds, first)
-    holidays = _holiday_indices(p.holidays, seconds, first, judged)
+    holidays = _holiday_indices(p.holidays or calendar, seconds, k, first, judged)
+    period, thresholds = WEEK // p.slide, p.thresholds()
     series = []
-    for group, windows in _by_group(rows, seconds).items():
+    for group, steps in _by_group(rows, seconds).items():
         key = _group_key(group)
-        values = {i: float(w.successes) for i, w in windows.items() if i <= judged}
-        verdicts, flagged = scan(values, range(first, judged + 1), WEEK // p.window,
-                                 p.thresholds(), flags.get(key, set()), holidays)
-        flags[key] = {i for i in flagged if i >= first}
-        series.append(Series(group, _label(p.group_by, group), windows, verdicts))
-    return Found(seconds, first, judged, series, flags, frozenset(holidays))
+        windows = {i: _window(steps, i, k, seconds, group) for i in range(first, judged + 1)}
+        values = {i: float(w.successes) for i, w in windows.items()}
+        verdicts, flagged = scan(values, range(first, judged + 1), period, thresholds,
+                                 flags.get(key, set()), holidays)
+        run = sustained_drop(verdicts, judged, k, thresholds) if p.sustained \
+            and p.direction != "spike" else None
+        flags[key] = {i for i in flagged | set(run.windows if run else ()) if i >= first}
+        series.append(Series(group, _label(p.group_by, group), windows, verdicts, run))
+    return Found(seconds, first, judged, series, flags, frozenset(holidays), k)
 
 
 def _by_group(rows: Sequence[WindowCount], seconds: int) -> dict[tuple[Any, ...],
@@ -227,6 +285,18 @@ def _by_group(rows: Sequence[WindowCount], seconds: int) -> dict[tuple[Any, ...]
     for w in rows:
         groups.setdefault(w.group, {})[int(w.start.timestamp() // seconds)] = w
     return groups
+
+
+def _window(steps: dict[int, WindowCount], end: int, k: int, seconds: int,
+            group: tuple[Any, ...]) -> WindowCount:
+    """The sliding window of the ``k`` steps ending with step ``end``."""
+    parts = [steps[i] for i in range(end - k + 1, end + 1) if i in steps]
+    lasts = [w.last_success for w in parts if w.last_success is not None]
+    start = datetime.fromtimestamp((end - k + 1) * seconds, UTC)
+    return WindowCount(start=start, end=start + timedelta(seconds=k * seconds), group=group,
+                       total=sum(w.total for w in parts),
+                       successes=sum(w.successes for w in parts),
+                       last_success=max(lasts) if lasts else None)
 
 
 def _empty(index: int, seconds: int, group: tuple[Any, ...]) -> WindowCount:
@@ -258,11 +328,18 @@ def _slot_name(window: timedelta) -> str:
     return f"{human(window)}-slot-of-week"
 
 
-def _holiday_indices(days: Sequence[date], seconds: int, first: int, last: int) -> set[int]:
-    """Windows (between ``first`` and ``last``) that start on one of the holidays (UTC)."""
-    wanted = set(days)
-    return {i for i in range(first, last + 1)
-            if datetime.fromtimestamp(i * seconds, UTC).date() in wanted} if wanted else set()
+def _holiday_indices(calendar: Calendar | None, seconds: int, k: int, first: int,
+                     last: int) -> set[int]:
+    """Windows (ending with steps ``first`` to ``last``) that touch a holiday (UTC days)."""
+    if calendar is None:
+        return set()
+    start_day = datetime.fromtimestamp((first - k + 1) * seconds, UTC).date()
+    days = calendar.days(start_day, datetime.fromtimestamp((last + 1) * seconds, UTC).date())
+    if not days:
+        return set()
+    steps = {i for i in range(first - k + 1, last + 1)
+             if datetime.fromtimestamp(i * seconds, UTC).date() in days}
+    return {i for i in range(first, last + 1) if any(j in steps for j in range(i - k + 1, i + 1))}
 
 
 def _load_flags(store: History | None, monitor_id: str, seconds: int,

@@ -218,3 +218,48 @@ def scan(
         elif base.expected is not None and base.expected >= t.min_expected:
             residuals.append(anscombe(actual) - median(anscombe(u) for u in base.used))
     return verdicts, flags
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sustained:
+    """A drop too shallow for any one window but sustained over several: the lower CUSUM
+    of their z-scores crossed ``-h``, and together they are ``change`` below expectation."""
+
+    windows: tuple[int, ...]  # the windows of the run, oldest first
+    cusum: float
+    change: float
+    actual: float
+    expected: float
+
+
+def sustained_drop(
+    verdicts: Mapping[int, Verdict], end: int, stride: int, t: Thresholds,
+    k: float = 0.5, h: float = 5.0, depth: int = 12,
+) -> Sustained | None:
+    """A lower CUSUM (Page, 1954) over the non-overlapping windows ``end``, ``end - stride``,
+    … (at most ``depth``), oldest first: ``S = min(0, S + z + k)``, alarm at ``S <= -h``.
+
+    With the default ``k = 0.5, h = 5`` a run of z-scores near -3 (a -50 % drop at a low
+    volume, too noisy to pass ``min_z`` alone) alarms at its second or third window, while
+    noise alone takes hundreds of windows on average; the run's summed counts must also be
+    ``min_change`` below their summed expectation, so a shallow dip never fires. Windows
+    not judged (holidays, too little history or volume) end a run.
+    """
+    run: list[Verdict] = []
+    total = 0.0
+    for i in range(end - (depth - 1) * stride, end + 1, stride):
+        v = verdicts.get(i)
+        if v is None or not v.judged or v.z is None or v.baseline.expected is None:
+            run, total = [], 0.0
+            continue
+        total = min(0.0, total + v.z + k)
+        run = [*run, v] if total < 0 else []
+    if total > -h or not run or run[-1].index != end:
+        return None
+    actual = sum(v.actual for v in run)
+    expected = sum(v.baseline.expected or 0.0 for v in run)
+    change = actual / expected - 1 if expected > 0 else 0.0
+    if change > -t.min_change:
+        return None
+    return Sustained(windows=tuple(v.index for v in run), cusum=total, change=change,
+                     actual=actual, expected=expected)

@@ -27,13 +27,14 @@ ACTUAL, EXPECTED, BAND, ANOMALY = "#4c78a8", "#555", "#e8eef6", "#d62728"
 
 def render(p: VolumeParams, table: str, found: Found, now: datetime) -> str:
     """The whole page for one read of the monitor's table."""
-    judged = _time(found.judged, found.seconds)
+    judged = found.start(found.judged)
+    window = found.seconds * found.stride
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Volume report: {escape(p.id)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>Volume report: {escape(p.id)}</h1>",
-        f"<p>Successful predictions in <b>{escape(table)}</b> per {_span(found.seconds)}, "
-        f"{_time(found.first, found.seconds):%Y-%m-%d %H:%M} to "
+        f"<p>Successful predictions in <b>{escape(table)}</b> per {_span(window)}, "
+        f"{found.start(found.tiling()[0]):%Y-%m-%d %H:%M} to "
         f"{_time(found.judged + 1, found.seconds):%Y-%m-%d %H:%M} UTC; the judged window "
         f"starts {judged:%Y-%m-%d %H:%M} UTC (written {now:%Y-%m-%d %H:%M} UTC). Expected: "
         f"the median of the same window in up to {p.baseline_weeks} earlier clean weeks; "
@@ -49,7 +50,7 @@ def render(p: VolumeParams, table: str, found: Found, now: datetime) -> str:
         parts += [f"<section><h2>{escape(s.label)}</h2>", chart_svg(s, found, p)]
         if week > found.first:  # the last seven days again, wider
             parts += ["<h3>Last 7 days</h3>", chart_svg(s, found, p, first=week)]
-        parts += [_anomalies(s, found.seconds), "</section>"]
+        parts += [_anomalies(s, found), "</section>"]
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -58,7 +59,7 @@ def chart_svg(s: Series, found: Found, p: VolumeParams, width: int = 900,
               height: int = 260, first: int | None = None) -> str:
     """One group's counts and expectations from window ``first`` (default: the whole
     lookback) to the judged one, as inline SVG."""
-    indices = list(range(max(found.first, first or found.first), found.judged + 1))
+    indices = found.tiling(first)
     actual = [s.verdicts[i].actual for i in indices]
     expected = [s.verdicts[i].baseline.expected for i in indices]
     change = p.min_change_pct / 100
@@ -93,7 +94,7 @@ def chart_svg(s: Series, found: Found, p: VolumeParams, width: int = 900,
         v = s.verdicts[i]
         if v.anomaly is not None:
             out.append(f'<circle class="anomaly" cx="{x(k):.1f}" cy="{y(v.actual):.1f}" r="4" '
-                       f'fill="{ANOMALY}"><title>{_time(i, found.seconds):%Y-%m-%d %H:%M}: '
+                       f'fill="{ANOMALY}"><title>{found.start(i):%Y-%m-%d %H:%M}: '
                        f'{v.actual:g} ({v.reason})</title></circle>')
     judged = x(len(indices) - 1)
     out += [f'<line class="judged" x1="{judged:.1f}" y1="{bottom - plot_h}" x2="{judged:.1f}" '
@@ -103,17 +104,19 @@ def chart_svg(s: Series, found: Found, p: VolumeParams, width: int = 900,
             f'text-anchor="end">{top:,.0f}</text>',
             f'<text x="{left - 6}" y="{bottom}" font-size="10" text-anchor="end">0</text>']
     midnights = [k for k, i in enumerate(indices)
-                 if _time(i, found.seconds).time() == datetime.min.time()]
+                 if found.start(i).time() == datetime.min.time()]
     step = max(1, -(-len(midnights) // 12))  # at most a dozen dates under the axis
     for k in midnights[::step]:
         out.append(f'<text x="{x(k):.1f}" y="{bottom + 14}" font-size="10" '
-                   f'text-anchor="middle">{_time(indices[k], found.seconds):%m-%d}</text>')
+                   f'text-anchor="middle">{found.start(indices[k]):%m-%d}</text>')
     out.append("</svg>")
     return "".join(out)
 
 
-def _anomalies(s: Series, seconds: int) -> str:
-    rows = [(i, v) for i, v in sorted(s.verdicts.items()) if v.anomaly is not None]
+def _anomalies(s: Series, found: Found) -> str:
+    drawn = set(found.tiling())
+    rows = [(i, v) for i, v in sorted(s.verdicts.items()) if v.anomaly is not None
+            and i in drawn]
     if not rows:
         return "<p>No anomalous window in the lookback.</p>"
     lines = ["<table><tr><th>window (UTC)</th><th>successful</th><th>expected</th>"
@@ -122,7 +125,7 @@ def _anomalies(s: Series, seconds: int) -> str:
         expected = "" if v.baseline.expected is None else f"{v.baseline.expected:g}"
         change = "" if v.change is None else f"{v.change:+.0%}"
         z = "" if v.z is None else f"{v.z:+.1f}"
-        lines.append(f'<tr class="anomaly"><td>{_time(i, seconds):%Y-%m-%d %H:%M}</td>'
+        lines.append(f'<tr class="anomaly"><td>{found.start(i):%Y-%m-%d %H:%M}</td>'
                      f'<td class="num">{v.actual:g}</td><td class="num">{expected}</td>'
                      f'<td class="num">{change}</td><td class="num">{z}</td>'
                      f"<td>{escape(v.reason)}</td></tr>")

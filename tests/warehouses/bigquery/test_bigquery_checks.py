@@ -116,6 +116,7 @@ VOLUME = """\
   success: {column: status, value: ok}
   group_by: [model]
   baseline_weeks: 3
+  step: 1h  # aligned hours, as recorded (windows slide by a quarter by default)
 """
 
 
