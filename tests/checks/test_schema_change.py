@@ -217,6 +217,9 @@ def test_postgres_audit_trigger_says_who_and_which_statement(tmp_path: Path) -> 
         result, (event,) = poll(tmp_path, wh, "app")
         text = event["text"]
         assert "| column renamed | a_new | a | a_new | churn |" in text  # not "probable"
+        # the title names the old and the new column
+        assert event["title"].startswith("[BREAKING] Schema change on app.features: column "
+                                         "renamed a → a_new and ")
         assert "`postgres` at " in text and "RENAME COLUMN a TO a_new" in text
         assert "sk-live" not in text and "DEFAULT ?" in text
         assert result.status is Status.FAIL

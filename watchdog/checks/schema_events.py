@@ -116,7 +116,7 @@ def compose(*, monitor_id: str, warehouse: str, table: str, changes: Sequence[Sc
     """The event for one table's changes in one poll."""
     kind = alert_type(changes, verdicts, contracts)
     first = changes[0]
-    head = f"{label(first)} {first.column or first.after or ''}".strip()
+    head = f"{label(first)} {_named(first)}".strip()
     more = f" and {len(changes) - 1} more" if len(changes) > 1 else ""
     prefix = "[BREAKING] " if kind == "error" else ""
     title = f"{prefix}Schema change on {table}: {head}{more}"
@@ -135,6 +135,14 @@ def compose(*, monitor_id: str, warehouse: str, table: str, changes: Sequence[Sc
         aggregation_key=f"watchdog:schema:{monitor_id}:{table}"[:100], tags=tags,
         priority="normal" if kind == "error" else "low", date_happened=int(now.timestamp()),
     )
+
+
+def _named(change: SchemaChange) -> str:
+    """What a title names: both names of a rename (``f_num_7 → f_num_7_v2``), else the
+    column (or the new table)."""
+    if change.kind in ("column_renamed", "table_renamed") and change.before and change.after:
+        return f"{change.before} → {change.after}"
+    return change.column or change.after or ""
 
 
 def missing_event(monitor_id: str, warehouse: str, table: str, now: datetime) -> AlertEvent:
