@@ -11,6 +11,10 @@ whole weekday at 50 %, not an incident), and judges every hour of weeks 3-8 with
 - week over week: a drop of 30 % or more against the same hour a week earlier;
 - 3-sigma z-score over the last 14 days of hours (the method of dbt-based anomaly tools).
 
+``--whole`` replays every monitor kind instead (``whole.py``: planted incidents of each
+kind in a DuckDB warehouse, ``watchdog run --once`` hour by hour under an injected clock,
+pages per team, delays, flaps and false pages).
+
 Recall: incidents with an alert during them. False alerts: alert episodes (runs of
 alerting hours) outside incidents, per week. Delay: hours from an incident's first hour to
 its first alerting hour (0 = the first hour was caught).
@@ -88,7 +92,18 @@ def score(alerts: set[int], incidents: list[range], n: int) -> tuple[int, int, l
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=50)
+    parser.add_argument("--whole", action="store_true", help="replay every monitor kind "
+                        "hour by hour through the runner (bench/volume/whole.py)")
+    parser.add_argument("--no-calendar", action="store_true",
+                        help="--whole without the holiday calendar")
+    parser.add_argument("--events", metavar="FILE",
+                        help="--whole: also write every event sent, one JSON per line")
     args = parser.parse_args()
+    if args.whole:
+        from bench.volume.whole import main as whole
+
+        whole(calendar=not args.no_calendar, keep=args.events)
+        return
     detectors: dict[str, tuple[Detector, bool]] = {
         "watchdog (holiday in calendar)": (watchdog, True),
         "watchdog (no calendar)": (watchdog, False),

@@ -71,7 +71,8 @@ def test_one_models_pipeline_stopping_pages_that_model_only(kind: str, tmp_path:
         runner.close()
     assert result.status is Status.FAIL
     problems = {(f.group, f.reason) for f in result.problems()}
-    assert problems == {((("status", "fraud"),), "DATA_STALE"), ((), "FUTURE_ROWS")}
+    assert problems == {((("status", "fraud"),), "DATA_STALE"),
+                        ((("status", "churn"),), "FUTURE_ROWS")}
     ages = {t: m.value for m in result.metrics if m.name == "watchdog.freshness.age_seconds"
             for t in m.tags if t.startswith("status:")}
     assert ages == {"status:churn": 300.0, "status:fraud": 3 * 3600.0}  # never negative
@@ -81,6 +82,7 @@ def test_one_models_pipeline_stopping_pages_that_model_only(kind: str, tmp_path:
     assert fraud.aggregation_key.endswith(".events:status=fraud")
     (future,) = [e for e in emitted if "dated after now" in e.title]
     assert "2 rows" in future.title and future.alert_type == "warning"
+    assert mentions(future) == {"@pagerduty-churn"}  # churn's writer has the skewed clock
 
 
 ROWS = """\

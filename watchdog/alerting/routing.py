@@ -63,7 +63,10 @@ def group_models(config: Config, group: Group) -> list[str]:
 
 
 def _readers(config: Config, monitor: MonitorConfig) -> list[str]:
-    """Models that read one of the monitor's tables, or that the monitor names itself."""
+    """The models the monitor says it is about; else those that read one of its tables,
+    and those it names as consumers (a contract's)."""
+    if monitor.models:
+        return [m for m in monitor.models if m in config.ownership.models]
     tables = monitor.watched_tables()
     models = [
         name for name, model in config.ownership.models.items()

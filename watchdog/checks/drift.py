@@ -98,7 +98,7 @@ class DriftParams(MonitorConfig):
     early_window: Duration | None = Field(timedelta(hours=6), description=(
         "Also judge this most recent part of the window, so that a shift that began "
         "recently is reported before it dominates the whole window; null: off."))
-    early_min_rows: int = Field(1000, ge=1, description=(
+    early_min_rows: int = Field(300, ge=1, description=(
         "The early window is judged only with at least this many rows."))
     unseen_share: float | None = Field(0.01, gt=0, le=1, description=(
         "UNSEEN_CATEGORY when at least this share of a categorical column's values were "
@@ -235,16 +235,23 @@ def _columns_gone(out: Outcome, a: DriftAnalysis) -> None:
                 column=name, role=role, type_family=family)
 
 
-def _unseen(out: Outcome, a: DriftAnalysis, p: DriftParams) -> None:
-    """Values never seen in the reference, above ``unseen_share``: their own finding."""
+def _unseen(out: Outcome, a: DriftAnalysis, p: DriftParams, span: str | None = None,
+            skip: frozenset[str] = frozenset()) -> None:
+    """Values never seen in the reference, above ``unseen_share``: their own finding
+    (``span``: found in the early window only)."""
     for name, (share, top) in a.unseen.items():
+        if name in skip:
+            continue
         role = next((f.role for f in a.features if f.name == name), "feature")
         shown = ", ".join(f"{v!r} ({n})" for v, n in top)
-        out.metric("unseen_share", share, f"feature:{name}", f"role:{role}")
+        where = f"the last {span}'s" if span else "the window's"
+        if span is None:
+            out.metric("unseen_share", share, f"feature:{name}", f"role:{role}")
+        extra = {"window": span} if span else {}
         out.add(Status.FAIL if role == "prediction" else Status.WARN, "UNSEEN_CATEGORY",
-                f"{name}: {share:.1%} of the window's values were never seen in the "
+                f"{name}: {share:.1%} of {where} values were never seen in the "
                 f"reference" + (f", e.g. {shown}" if shown else ""), feature=name,
-                role=role, share=round(share, 6), values=[v for v, _ in top])
+                role=role, share=round(share, 6), values=[v for v, _ in top], **extra)
 
 
 def _early(out: Outcome, whole: DriftAnalysis, soon: DriftAnalysis, p: DriftParams) -> None:
@@ -261,6 +268,7 @@ def _early(out: Outcome, whole: DriftAnalysis, soon: DriftAnalysis, p: DriftPara
                     f"({f.cur_rows} rows; not yet over the whole {human(p.window)})",
                     feature=f.name, role=f.role, window=span,
                     **{k: round(v, 6) for k, v in f.statistics.items()})
+    _unseen(out, soon, p, span, frozenset(whole.unseen))
 
 
 def _reasons(f: FeatureDrift) -> list[tuple[str, list[str]]]:

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from watchdog.alerting.policy import alert_key, group_label
 from watchdog.checks.base import Check, CheckContext, Outcome
-from watchdog.checks.future import bounded, count_future
+from watchdog.checks.future import bounded, count_future, count_future_by_group
 from watchdog.config.models import Duration, Filter, MonitorConfig
 from watchdog.models import Cause, CheckResult, Group, Predicate, Status
 
@@ -74,8 +74,12 @@ class FreshnessCheck(Check):
         else:
             newest = ctx.warehouse.newest(table, p.time_column, upto)
             self._judge_newest(ctx, out, str(table), (), newest, p)
-        count_future(out, ctx.warehouse, table, p.time_column, horizon, p.future_tolerance,
-                     where)
+        if p.group_by:
+            count_future_by_group(out, ctx.warehouse, table, p.time_column, horizon,
+                                  p.future_tolerance, p.group_by, where)
+        else:
+            count_future(out, ctx.warehouse, table, p.time_column, horizon,
+                         p.future_tolerance, where)
         if p.min_rows is not None or p.max_rows is not None:
             (bucket,) = ctx.warehouse.count_rows(
                 table, p.time_column, ctx.now - p.window, ctx.now, p.window, where

@@ -39,3 +39,22 @@ def _human(delta: timedelta) -> str:
     from watchdog.checks.freshness import human
 
     return human(delta)
+
+
+def count_future_by_group(out: Outcome, wh: Warehouse, table: TableRef, time_column: str,
+                          horizon: datetime, tolerance: timedelta, group_by: Sequence[str],
+                          where: Sequence[Predicate] = ()) -> None:
+    """:func:`count_future` per group (one grouped query): each group's skewed writer is
+    its own finding, for its own owners."""
+    rows = wh.count_successes(table, time_column, horizon, horizon + FAR, FAR,
+                              [Predicate(column=time_column, op="is not null")], group_by,
+                              where)
+    out.metric("future_rows", sum(w.total for w in rows))
+    for w in rows:
+        if w.total:
+            group = tuple((c, str(v)) for c, v in zip(group_by, w.group, strict=True))
+            label = ", ".join(f"{c}={v}" for c, v in group)
+            out.add_for(group, Status.WARN, "FUTURE_ROWS",
+                        f"{table} ({label}): {w.total} rows dated after now (more than "
+                        f"{_human(tolerance)} ahead in {time_column}): clock skew?",
+                        rows=w.total, column=time_column)

@@ -56,7 +56,7 @@ class VolumeParams(MonitorConfig):
     min_baseline_windows: int = Field(2, ge=1, description="Clean comparable windows needed.")
     direction: Literal["drop", "spike", "both"] = "drop"
     min_change_pct: float = Field(30.0, gt=0, le=1000, description="Relative change, percent.")
-    min_z: float = Field(3.0, ge=0, description="Robust z-score (square-root scale).")
+    min_z: float = Field(3.5, ge=0, description="Robust z-score (square-root scale).")
     min_expected: float = Field(10.0, ge=0, description="Judge only windows expecting this many.")
     week_over_week: bool = Field(True, description="Last week's window must agree too.")
     max_silence: Duration | None = Field(None, description="FAIL when the last successful "

@@ -85,6 +85,10 @@ class MonitorConfig(Strict):
         "the result is ERROR with reason CHECK_TIMEOUT. Default: daemon.timeout."))
     recover_after: int | None = Field(None, ge=1, le=100, description=(
         "Clean runs in a row that resolve an open alert. Default: alerting.recover_after."))
+    models: tuple[str, ...] = Field((), description=(
+        "The models (under ownership.models) this monitor is about, e.g. a drift monitor "
+        "filtered to one model's rows; its alerts go to their owners only. Default: every "
+        "model that reads the monitor's tables."))
 
     def watched_tables(self) -> tuple[str, ...]:
         """Tables this monitor reads (used to route alerts to the models that read them)."""

@@ -55,6 +55,11 @@ def _monitor_refs(config: Config, doc: Document, raw: list[Any],
         if isinstance(m.get("id"), str) and m["id"] in seen:
             out.append(doc.problem(("monitors", i, "id"), f"duplicate monitor id {m['id']!r}"))
         seen.add(str(m.get("id")))
+        listed = m.get("models")
+        for j, model in enumerate(listed if isinstance(listed, list) else ()):
+            if isinstance(model, str) and model not in config.ownership.models:
+                out.append(_ref(doc, ("monitors", i, "models", j), "ownership.models", model,
+                                config.ownership.models))
         warehouse, owner = m.get("warehouse"), m.get("owner")
         if isinstance(warehouse, str) and warehouse not in config.warehouses:
             out.append(_ref(doc, ("monitors", i, "warehouse"), "warehouses", warehouse,
