@@ -110,7 +110,9 @@ class Runner:
         try:
             worker.start()
             deadline.wait(deadline.seconds)  # woken early by finish or cancel
-            if worker.is_alive():  # interrupt it (the warehouse may be doing so too)
+            # judged by the box, not the thread: finish() wakes us while the worker thread
+            # is still returning, and a finished check must not be cancelled as timed out
+            if not box:  # interrupt it (the warehouse may be doing so too)
                 deadline.cancel("timeout")
                 worker.join(_CANCEL_WAIT_S)
         finally:

@@ -158,6 +158,7 @@ KS_DRIFT = """\
   attribution_columns: {a: shap_a, b: shap_b, c: shap_c}
   bins: 4
   thresholds: {numeric: {ks_statistic: 0.1}}
+  early_window: null  # the recording holds the whole window's queries only
 """
 
 
