@@ -49,7 +49,7 @@ class Column:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SchemaChange:
-    """One difference between two snapshots of a table (see ``checks/schema_diff.py``).
+    """One difference between two snapshots of a table (see ``checks/schema/diff.py``).
 
     ``kind`` is one of table_created, table_dropped, table_renamed, column_added,
     column_dropped, column_renamed, type_changed, nullability_changed, order_changed.

@@ -36,7 +36,7 @@ def count_future(out: Outcome, wh: Warehouse, table: TableRef, time_column: str,
 
 
 def _human(delta: timedelta) -> str:
-    from watchdog.checks.freshness import human
+    from watchdog.checks.freshness.check import human
 
     return human(delta)
 

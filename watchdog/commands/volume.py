@@ -49,10 +49,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:
     """Write the volume report of one monitor as of ``now``; returns a one-line summary."""
-    from watchdog.checks.volume import VolumeParams, read_series
-    from watchdog.checks.volume_report import render
+    from watchdog.checks.volume.check import VolumeParams, read_series
     from watchdog.commands import write_page
     from watchdog.errors import WatchdogError
+    from watchdog.reports.volume import render
     from watchdog.state import Store
     from watchdog.warehouses import create
 

@@ -78,7 +78,7 @@ def _load_yaml(config: Config, path: Path, env: Mapping[str, str] | None,
 
 def _monitor(config: Config, doc: Document, data: dict[str, Any], path: Path,
              python_model: str | None, problems: list[ConfigProblem]) -> Any:
-    from watchdog.checks.contract import ContractParams
+    from watchdog.checks.contract.check import ContractParams
     from watchdog.config import pydantic_problems
 
     try:
