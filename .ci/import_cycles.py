@@ -5,6 +5,7 @@ Imports under ``if TYPE_CHECKING:`` are left out unless --typing is given: they 
 
     python3 .ci/import_cycles.py            # prints each cycle; exit 1 if there is any
     python3 .ci/import_cycles.py --typing   # also counts annotation-only imports
+    python3 .ci/import_cycles.py /tmp/old   # another checkout (its watchdog/ folder)
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import ast
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # or the folder given as the first argument
 PACKAGE = "watchdog"
 
 
@@ -49,7 +50,9 @@ def imports(path: Path, modules: set[str], typing: bool) -> set[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, *([base] if base else [])])
-            targets = [f"{base}.{a.name}" for a in node.names] + [base]
+            # `from a import b`: the module a.b if there is one, else a
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                       for a in node.names]
         else:
             continue
         for name in targets:
@@ -57,8 +60,6 @@ def imports(path: Path, modules: set[str], typing: bool) -> set[str]:
                 name = name.rpartition(".")[0]
             if name and name != me:
                 found.add(name)
-                if isinstance(node, ast.ImportFrom):
-                    break  # `from a import b`: b if it is a module, else a
     return found
 
 
@@ -104,6 +105,9 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 
 
 def main() -> int:
+    global ROOT
+    folders = [a for a in sys.argv[1:] if not a.startswith("--")]
+    ROOT = Path(folders[0]).resolve() if folders else ROOT
     edges = graph(typing="--typing" in sys.argv)
     found = cycles(edges)
     for scc in found:

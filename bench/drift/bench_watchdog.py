@@ -65,8 +65,8 @@ def load_big(path: str, rows: int, cols: int) -> None:
 
 
 def measure(path: str, rows: int, cols: int, exact: bool, settings: dict) -> dict:
-    from watchdog.checks.drift.check import DriftParams
     from watchdog.checks.drift.analysis import analyse
+    from watchdog.checks.drift.params import DriftParams
     from watchdog.checks.drift.profile import build_profile
     from watchdog.warehouses import create
 

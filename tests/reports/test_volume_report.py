@@ -14,7 +14,7 @@ from tests.checks.volume.test_check import HOUR, JUDGED, NOW, seasonal, write
 from tests.helpers import database, yaml_block
 from watchdog.checks.volume.check import VolumeParams, read_series
 from watchdog.cli import main
-from watchdog.config import load_config
+from watchdog.load import load_config
 from watchdog.reports.volume import render
 from watchdog.warehouses import create
 

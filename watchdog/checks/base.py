@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
 from watchdog.config.models import Config, MonitorConfig
@@ -124,3 +124,14 @@ class Check(abc.ABC):
         if subject:
             tags.append(f"table:{subject}")
         return Outcome(self.monitor, self.KIND, subject, (*tags, *self.monitor.tags))
+
+
+def human(delta: timedelta) -> str:
+    """``timedelta(hours=5, minutes=3)`` → ``"5h 3m"``."""
+    seconds = int(abs(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days}d" * bool(days), f"{hours}h" * bool(hours), f"{minutes}m" * bool(minutes)]
+    text = " ".join(p for p in parts if p) or f"{secs}s"
+    return f"-{text}" if delta.total_seconds() < 0 else text

@@ -29,7 +29,7 @@ def add_commands(sub: Any) -> None:
 
 
 def _monitor(config: Any, monitor_id: str) -> Any:
-    from watchdog.checks.drift.check import DriftParams
+    from watchdog.checks.drift.params import DriftParams
     from watchdog.errors import WatchdogError
 
     monitor = config.monitor(monitor_id)
@@ -42,11 +42,11 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from watchdog.checks.drift.profile import rebuild
-    from watchdog.cli import load
+    from watchdog.load import load_config
     from watchdog.state import Store
     from watchdog.warehouses import create
 
-    config = load(args.config)
+    config = load_config(args.config)
     monitor = _monitor(config, args.monitor)
     wh_config = config.warehouses[monitor.warehouse]
     with Store.open(config.state.url) as store, \
@@ -61,9 +61,9 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from watchdog.cli import load
+    from watchdog.load import load_config
 
-    config = load(args.config)
+    config = load_config(args.config)
     print(write_report(config, args.monitor, args.output, datetime.now(UTC)))
     return 0
 

@@ -40,9 +40,9 @@ def _moment(text: str) -> Any:
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from watchdog.cli import load
+    from watchdog.load import load_config
 
-    config = load(args.config)
+    config = load_config(args.config)
     print(write_report(config, args.monitor, args.output, args.at or datetime.now(UTC)))
     return 0
 

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Literal
 import pydantic
 from datadog.dogstatsd.base import DogStatsd
 
-from watchdog.alerting.mentions import unmention
 from watchdog.errors import SinkError
 from watchdog.models import AlertEvent, Emission, Metric
 from watchdog.secrets import scrub_value
 from watchdog.sinks.base import Sink, SinkSettings
+from watchdog.sinks.mentions import unmention
 
 if TYPE_CHECKING:
     from watchdog.sinks.datadog_http import HttpTransport

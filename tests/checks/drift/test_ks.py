@@ -13,7 +13,7 @@ import pytest
 from scipy import stats as sps
 
 from watchdog.checks.drift.analysis import DriftAnalysis, analyse
-from watchdog.checks.drift.check import DriftParams
+from watchdog.checks.drift.params import DriftParams
 from watchdog.checks.drift.profile import build_profile, pack_counts, unpack_counts
 from watchdog.warehouses import create
 

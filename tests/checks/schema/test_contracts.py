@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import database, yaml_block
-from watchdog.config import load_config
 from watchdog.daemon.runner import Runner
+from watchdog.load import load_config
 from watchdog.models import CheckResult, Status
 from watchdog.sinks import create as create_sink
 from watchdog.state import Store

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
-
-from pydantic import Field
 
 from watchdog.checks.base import Check, CheckContext, Outcome
 from watchdog.checks.future import bounded, count_future
-from watchdog.config.models import MonitorConfig
 from watchdog.contracts.compile import Planned, SchemaIssue, plan
-from watchdog.contracts.model import ContractSpec
+from watchdog.contracts.params import ContractParams
 from watchdog.models import CheckResult, Predicate, Status, TableRef
 from watchdog.warehouses.base import Warehouse
 
@@ -30,25 +27,15 @@ DEFAULT_SAMPLE = 10_000
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-class ContractParams(MonitorConfig):
-    """A contract as a monitor. Written in contracts/, never under ``monitors:``."""
-
-    kind: str = "contract"
-    table: str
-    spec: ContractSpec
-    source: str = Field(description="The contract file.")
-    python_model: str | None = Field(None, description="'file.py:Class' of a Python contract.")
-    consumer_models: tuple[str, ...] = ()
-
-    def where(self, now: Any) -> list[Predicate]:
-        """The contract's filters plus its time window (which ends at now, give or take
-        the tolerance: rows dated after it are FUTURE_ROWS, not judged), as predicates."""
-        read = self.spec.read
-        preds = [f.predicate() for f in read.where]
-        if read.time_column is not None and read.window is not None:
-            preds.append(Predicate(column=read.time_column, op=">=", value=now - read.window))
-            preds = bounded(preds, read.time_column, now + FUTURE_TOLERANCE)
-        return preds
+def read_window(p: ContractParams, now: datetime) -> list[Predicate]:
+    """The contract's filters plus its time window (which ends at now, give or take
+    the tolerance: rows dated after it are FUTURE_ROWS, not judged), as predicates."""
+    read = p.spec.read
+    preds = [f.predicate() for f in read.where]
+    if read.time_column is not None and read.window is not None:
+        preds.append(Predicate(column=read.time_column, op=">=", value=now - read.window))
+        preds = bounded(preds, read.time_column, now + FUTURE_TOLERANCE)
+    return preds
 
 
 class ContractCheck(Check):
@@ -68,7 +55,7 @@ class ContractCheck(Check):
         if live is None:
             out.add(self._bad, "TABLE_MISSING", f"{table} does not exist (contract {p.source})")
             return out.result("")
-        where = p.where(ctx.now)
+        where = read_window(p, ctx.now)
         read = p.spec.read
         if read.time_column is not None and read.window is not None:
             count_future(out, wh, table, read.time_column, ctx.now + FUTURE_TOLERANCE,

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from watchdog.checks import stats
+from watchdog.checks.drift.params import DriftParams
 from watchdog.checks.drift.profile import (
     column_samples,
     fine_counts,
@@ -28,8 +29,6 @@ from watchdog.warehouses.base import Warehouse
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from watchdog.checks.drift.check import DriftParams
 else:
     np = lazy("numpy")
 

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from watchdog.checks import stats
+from watchdog.checks.drift.params import DriftParams
 from watchdog.errors import UnsupportedFeature, WatchdogError
 from watchdog.lazy import lazy
 from watchdog.models import FineCounts, Histogram, Predicate
@@ -31,8 +32,6 @@ from watchdog.warehouses.base import Warehouse
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from watchdog.checks.drift.check import DriftParams
 else:
     np = lazy("numpy")
 

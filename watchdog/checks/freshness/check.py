@@ -8,7 +8,7 @@ import pydantic
 from pydantic import Field
 
 from watchdog.alerting.policy import alert_key, group_label
-from watchdog.checks.base import Check, CheckContext, Outcome
+from watchdog.checks.base import Check, CheckContext, Outcome, human
 from watchdog.checks.future import bounded, count_future, count_future_by_group
 from watchdog.config.models import Duration, Filter, MonitorConfig
 from watchdog.models import Cause, CheckResult, Group, Predicate, Status
@@ -42,17 +42,6 @@ class FreshnessParams(MonitorConfig):
         if None not in (self.min_rows, self.max_rows) and self.min_rows > self.max_rows:  # type: ignore[operator]
             raise ValueError("min_rows must not exceed max_rows")
         return self
-
-
-def human(delta: timedelta) -> str:
-    """``timedelta(hours=5, minutes=3)`` → ``"5h 3m"``."""
-    seconds = int(abs(delta.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{days}d" * bool(days), f"{hours}h" * bool(hours), f"{minutes}m" * bool(minutes)]
-    text = " ".join(p for p in parts if p) or f"{secs}s"
-    return f"-{text}" if delta.total_seconds() < 0 else text
 
 
 class FreshnessCheck(Check):

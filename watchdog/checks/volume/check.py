@@ -18,8 +18,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import BeforeValidator, Field
 
-from watchdog.checks.base import Check, CheckContext, History, Outcome
-from watchdog.checks.freshness.check import human
+from watchdog.checks.base import Check, CheckContext, History, Outcome, human
 from watchdog.checks.volume.baseline import Sustained, Thresholds, Verdict, scan, sustained_drop
 from watchdog.config.models import Calendar, Duration, Filter, Holidays, MonitorConfig
 from watchdog.models import CheckResult, Group, Metric, Status, WindowCount
