@@ -130,9 +130,9 @@ def compose(*, monitor_id: str, warehouse: str, table: str, changes: Sequence[Sc
             *(f"team:{t}" for t in teams), *(f"model:{v.reader.model}" for v in verdicts),
             *(f"contract:{t.id}" for t in contracts))
     return AlertEvent(
-        title=title if len(title) <= 200 else title[:199] + "…", text="\n".join(lines),
+        title=title, text="\n".join(lines),
         alert_type=kind,  # type: ignore[arg-type]
-        aggregation_key=f"watchdog:schema:{monitor_id}:{table}"[:100], tags=tags,
+        aggregation_key=f"watchdog:schema:{monitor_id}:{table}", tags=tags,
         priority="normal" if kind == "error" else "low", date_happened=int(now.timestamp()),
     )
 
@@ -152,7 +152,7 @@ def missing_event(monitor_id: str, warehouse: str, table: str, now: datetime) ->
         text=(f"`{table}` is watched by monitor `{monitor_id}` but warehouse `{warehouse}` "
               "shows no such table: it was never created, has another name, or watchdog's "
               "login may not see it. Fix the name under `tables:` or grant access."),
-        alert_type="warning", aggregation_key=f"watchdog:schema:{monitor_id}:{table}"[:100],
+        alert_type="warning", aggregation_key=f"watchdog:schema:{monitor_id}:{table}",
         tags=(f"table:{table}", "change:table_missing"), priority="low",
         date_happened=int(now.timestamp()),
     )

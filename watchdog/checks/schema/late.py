@@ -144,8 +144,8 @@ def _event(monitor_id: str, warehouse: str, table: str,
                      f"{_change_text(change)} (seen {change['seen'][:19]} UTC)")
     title = f"[ATTRIBUTED] Schema change on {table}: by {', '.join(users)}"
     return AlertEvent(
-        title=title if len(title) <= 200 else title[:199] + "…", text="\n".join(lines),
-        alert_type="info", aggregation_key=f"watchdog:schema:{monitor_id}:{table}"[:100],
+        title=title, text="\n".join(lines),
+        alert_type="info", aggregation_key=f"watchdog:schema:{monitor_id}:{table}",
         tags=(f"table:{table}", "change:attributed"),
         priority="low", date_happened=int(now.timestamp()),
     )

@@ -31,7 +31,8 @@ from datadog_api_client.v2.model.metric_series import MetricSeries
 
 from watchdog.errors import SinkError, redact
 from watchdog.models import AlertEvent, Emission, Metric, ServiceCheck
-from watchdog.sinks.datadog import AGGREGATION_KEY_LIMIT, DatadogSettings, _env, event_text
+from watchdog.sinks.datadog.limits import event_text
+from watchdog.sinks.datadog.settings import DatadogSettings, env
 
 #: Statuses that refuse the payload itself (bad request, too large): resending it cannot
 #: succeed. 401/403 (keys), 408/429 and 5xx are retried: the records are not at fault.
@@ -95,7 +96,7 @@ class HttpTransport:
         return EventCreateRequest(
             title=event.title, text=event_text(event.text),
             alert_type=EventAlertType(event.alert_type), priority=EventPriority(event.priority),
-            aggregation_key=event.aggregation_key[:AGGREGATION_KEY_LIMIT],
+            aggregation_key=event.aggregation_key,
             source_type_name=event.source_type_name, tags=[*event.tags, *self.tags], **extra,
         )
 
@@ -148,7 +149,7 @@ class HttpTransport:
 
 def _environment_tags() -> list[str]:
     tags = [t for t in os.environ.get("DATADOG_TAGS", "").split(",") if t]
-    return tags + [f"{tag}:{os.environ[var]}" for var, tag in _ENV_TAGS.items() if _env(var)]
+    return tags + [f"{tag}:{os.environ[var]}" for var, tag in _ENV_TAGS.items() if env(var)]
 
 
 def _api_error(exc: ApiException) -> str:
