@@ -46,7 +46,7 @@ def _header(a: DriftAnalysis) -> str:
     drifted = sum(f.drifted for f in judged)
     return (
         f"<p>Current: <b>{escape(a.table)}</b>, {a.window_start:%Y-%m-%d %H:%M} to "
-        f"{a.window_end:%Y-%m-%d %H:%M} UTC, {a.current_rows} rows (mode {a.mode}).<br>"
+        f"{a.window_end:%Y-%m-%d %H:%M} UTC, {a.current_rows} rows (mode {escape(a.mode)}).<br>"
         f"Reference: <b>{escape(str(ref.get('table', '?')))}</b>{window}, profile version "
         f"{a.profile_version}.<br>Drifted features: {drifted} of {len(judged)} "
         f"(share {a.share_drifted:.2f}).</p>"
@@ -55,7 +55,7 @@ def _header(a: DriftAnalysis) -> str:
 
 def _table(a: DriftAnalysis) -> str:
     shown = [s for s in STATISTICS if any(s in f.statistics for f in a.features)]
-    head = "".join(f"<th>{s}</th>" for s in shown)
+    head = "".join(f"<th>{escape(s)}</th>" for s in shown)
     rows = [f"<table><tr><th>column</th><th>type</th><th>role</th>{head}<th>drift</th></tr>"]
     for f in a.features:
         cells = "".join(
@@ -64,7 +64,7 @@ def _table(a: DriftAnalysis) -> str:
         verdict = ", ".join(escape(s) for s in f.crossed) or "no"
         css = ' class="drift"' if f.drifted else ""
         rows.append(f'<tr{css}><td><a href="#f-{escape(f.name)}">{escape(f.name)}</a></td>'
-                    f"<td>{f.type}</td><td>{f.role}</td>{cells}<td>{verdict}</td></tr>")
+                    f"<td>{escape(f.type)}</td><td>{escape(f.role)}</td>{cells}<td>{verdict}</td></tr>")
     rows.append("</table>")
     return "\n".join(rows)
 
@@ -89,8 +89,8 @@ def _attributions(a: DriftAnalysis) -> list[str]:
 def _section(f: FeatureDrift) -> str:
     missing = (f"missing: reference {f.ref_missing_rate:.2%}, current "
                f"{f.cur_missing_rate:.2%}")
-    return (f'<section id="f-{escape(f.name)}"><h3>{escape(f.name)} ({f.type}, {f.role})'
-            f"</h3>{histogram_svg(f)}<p>{missing}</p></section>")
+    return (f'<section id="f-{escape(f.name)}"><h3>{escape(f.name)} ({escape(f.type)}, '
+            f"{escape(f.role)})</h3>{histogram_svg(f)}<p>{missing}</p></section>")
 
 
 def histogram_svg(f: FeatureDrift, width: int = 720, height: int = 220) -> str:

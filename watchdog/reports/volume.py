@@ -38,7 +38,8 @@ def render(p: VolumeParams, table: str, found: Found, now: datetime) -> str:
         f"{_time(found.judged + 1, found.seconds):%Y-%m-%d %H:%M} UTC; the judged window "
         f"starts {judged:%Y-%m-%d %H:%M} UTC (written {now:%Y-%m-%d %H:%M} UTC). Expected: "
         f"the median of the same window in up to {p.baseline_weeks} earlier clean weeks; "
-        f"alerts need a {p.min_change_pct:g}% {p.direction} and robust z of {p.min_z:g}.</p>",
+        f"alerts need a {p.min_change_pct:g}% {escape(p.direction)} and robust z of "
+        f"{p.min_z:g}.</p>",
         '<p class="legend"><span style="background:' + ACTUAL + '"></span>successful'
         '<span style="background:' + EXPECTED + '"></span>expected'
         '<span style="background:' + ANOMALY + '"></span>anomalous window</p>',
@@ -95,7 +96,7 @@ def chart_svg(s: Series, found: Found, p: VolumeParams, width: int = 900,
         if v.anomaly is not None:
             out.append(f'<circle class="anomaly" cx="{x(k):.1f}" cy="{y(v.actual):.1f}" r="4" '
                        f'fill="{ANOMALY}"><title>{found.start(i):%Y-%m-%d %H:%M}: '
-                       f'{v.actual:g} ({v.reason})</title></circle>')
+                       f'{v.actual:g} ({escape(v.reason)})</title></circle>')
     judged = x(len(indices) - 1)
     out += [f'<line class="judged" x1="{judged:.1f}" y1="{bottom - plot_h}" x2="{judged:.1f}" '
             f'y2="{bottom}" stroke="#999"/>',
