@@ -6,7 +6,7 @@ import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from watchdog.config.models import Config, MonitorConfig
 from watchdog.models import (
@@ -98,8 +98,13 @@ class Outcome:
         )
 
 
-class Check(abc.ABC):
-    """One kind of check. Subclasses set KIND and Params, and implement ``run``."""
+#: The params type of a check's monitor (its kind's ``Params``).
+P = TypeVar("P", bound=MonitorConfig)
+
+
+class Check(abc.ABC, Generic[P]):
+    """One kind of check. Subclasses name their params type (``Check[VolumeParams]``), set
+    KIND and Params (that same type, which validates the monitor), and implement ``run``."""
 
     KIND: ClassVar[str]
     Params: ClassVar[type[MonitorConfig]]
@@ -112,8 +117,8 @@ class Check(abc.ABC):
     #: generic ``watchdog.monitor`` one with the same status and tags.
     SERVICE_CHECK: ClassVar[str | None] = None
 
-    def __init__(self, monitor: MonitorConfig) -> None:
-        self.monitor = monitor
+    def __init__(self, monitor: P) -> None:
+        self.monitor: P = monitor
 
     @abc.abstractmethod
     def run(self, ctx: CheckContext) -> CheckResult:

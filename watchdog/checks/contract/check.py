@@ -38,7 +38,7 @@ def read_window(p: ContractParams, now: datetime) -> list[Predicate]:
     return preds
 
 
-class ContractCheck(Check):
+class ContractCheck(Check[ContractParams]):
     """FAIL (or WARN, per the contract's severity) when the contract stops holding."""
 
     KIND = "contract"
@@ -47,7 +47,6 @@ class ContractCheck(Check):
 
     def run(self, ctx: CheckContext) -> CheckResult:
         p = self.monitor
-        assert isinstance(p, ContractParams)
         wh = ctx.warehouse
         table = wh.table(p.table)
         out = self.outcome(str(table))
@@ -80,14 +79,12 @@ class ContractCheck(Check):
 
     @property
     def _bad(self) -> Status:
-        assert isinstance(self.monitor, ContractParams)
         return Status.WARN if self.monitor.spec.severity == "warn" else Status.FAIL
 
     def _scan(
         self, wh: Warehouse, table: TableRef, checks: Sequence[Planned], where: list[Predicate]
     ) -> tuple[int, dict[int, tuple[int, list[str]]]]:
         """One aggregate query for every in-warehouse check, then examples of the failing."""
-        assert isinstance(self.monitor, ContractParams)
         in_sql = [c for c in checks if c.where == "warehouse"]
         limit = self.monitor.spec.examples
         # examples in the same scan where the adapter can (no second pass when one fails)
@@ -112,14 +109,12 @@ class ContractCheck(Check):
                 where: list[Predicate], rows: int) -> tuple[int, list[Any]]:
         from watchdog.contracts.sample import evaluate, frame
 
-        assert isinstance(self.monitor, ContractParams)
         limit = self._sample_size(rows)
         columns = list(dict.fromkeys(col for c in checks for col in c.rule.columns))
         df = frame(wh.sample(table, columns, limit, where), columns)
         return len(df), evaluate(checks, df, self.monitor.spec.examples)
 
     def _sample_size(self, rows: int) -> int:
-        assert isinstance(self.monitor, ContractParams)
         read = self.monitor.spec.read
         if read.fraction is not None:
             return max(1, math.ceil(rows * read.fraction))
@@ -144,7 +139,6 @@ class ContractCheck(Check):
         out.add(self._bad, "CONTRACT_CHECK_FAILED", text, **details)
 
     def _judge_rows(self, out: Outcome, rows: int) -> None:
-        assert isinstance(self.monitor, ContractParams)
         bounds = self.monitor.spec.checks.row_count
         if bounds is None:
             return
@@ -175,7 +169,7 @@ class ContractCheck(Check):
         from watchdog.contracts.sample import evaluate_model, frame
 
         p = self.monitor
-        assert isinstance(p, ContractParams) and p.python_model is not None
+        assert p.python_model is not None
         counts = ctx.warehouse.contract_failures(table, [], where)
         rows = ctx.warehouse.sample(table, [], self._sample_size(counts.rows), where)
         df = frame(rows)

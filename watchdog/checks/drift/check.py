@@ -15,7 +15,7 @@ from watchdog.models import CheckResult, Status
 WEEK = timedelta(days=7)
 
 
-class DriftCheck(Check):
+class DriftCheck(Check[DriftParams]):
     """WARN when features drift, FAIL when many do or a prediction column does."""
 
     KIND = "drift"
@@ -23,7 +23,6 @@ class DriftCheck(Check):
 
     def run(self, ctx: CheckContext) -> CheckResult:
         p = self.monitor
-        assert isinstance(p, DriftParams)
         version, profile, built = load_or_build(ctx.history, ctx.warehouse, p, ctx.now)
         analysis = analyse(ctx.warehouse, p, profile, version, ctx.now)
         out = self.outcome(analysis.table)

@@ -44,7 +44,7 @@ class FreshnessParams(MonitorConfig):
         return self
 
 
-class FreshnessCheck(Check):
+class FreshnessCheck(Check[FreshnessParams]):
     """FAIL when data stops arriving (stale newest row) or a window has too few/many rows."""
 
     KIND = "freshness"
@@ -52,7 +52,6 @@ class FreshnessCheck(Check):
 
     def run(self, ctx: CheckContext) -> CheckResult:
         p = self.monitor
-        assert isinstance(p, FreshnessParams)
         table = ctx.warehouse.table(p.table)
         where = [f.predicate() for f in p.where]
         out = self.outcome(str(table))

@@ -63,7 +63,7 @@ def _matches(table: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(table.lower(), p.lower()) for p in patterns)
 
 
-class SchemaChangeCheck(Check):
+class SchemaChangeCheck(Check[SchemaParams]):
     """Snapshots, diffs, attributes and judges schema changes; one event per changed table."""
 
     KIND = "schema"
@@ -72,7 +72,6 @@ class SchemaChangeCheck(Check):
 
     def run(self, ctx: CheckContext) -> CheckResult:
         p = self.monitor
-        assert isinstance(p, SchemaParams)
         store = ctx.history
         if store is None or not hasattr(store, "snapshot_tokens"):
             raise RuntimeError("the schema monitor needs the state store")

@@ -111,7 +111,7 @@ class VolumeParams(MonitorConfig):
         )
 
 
-class VolumeCheck(Check):
+class VolumeCheck(Check[VolumeParams]):
     """FAIL on a drop (or spike) of successful predictions, zero successes, or silence."""
 
     KIND = "volume"
@@ -119,7 +119,6 @@ class VolumeCheck(Check):
 
     def run(self, ctx: CheckContext) -> CheckResult:
         p = self.monitor
-        assert isinstance(p, VolumeParams)
         table = ctx.warehouse.table(p.table)
         found = read_series(ctx.warehouse, p, ctx.now, ctx.history, ctx.config.holidays)
         out = self.outcome(str(table))
