@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from tests.conftest import POSTGRES_URL
-from watchdog.config import load_config
 from watchdog.config.models import Config
+from watchdog.load import load_config
 
 
 @contextmanager

@@ -10,8 +10,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "watchdog"
 # library → the only modules (relative to watchdog/) allowed to import it
 HOMES = {
     "apscheduler": {"daemon/scheduler.py"},
-    "datadog": {"sinks/datadog.py"},
-    "datadog_api_client": {"sinks/datadog.py", "sinks/datadog_http.py", "dashboards/api.py"},
+    "datadog": {"sinks/datadog/statsd.py"},
+    "datadog_api_client": {"sinks/datadog/settings.py", "sinks/datadog/http.py",
+                           "dashboards/api.py"},
     "psycopg": {"warehouses/postgres.py"},
     "duckdb": {"warehouses/duckdb.py", "warehouses/demo.py"},
     "sqlite3": {"warehouses/sqlite.py"},
@@ -67,3 +68,26 @@ def test_alerting_does_no_io() -> None:
         for name in names if name.split(".")[0] in banned
     ]
     assert wrong == []
+
+
+def test_imports_keep_the_layers_and_make_no_cycle() -> None:
+    """pyproject's [tool.importlinter] contracts (layers, acyclic siblings) hold."""
+    import subprocess
+    import sys
+
+    lint = Path(sys.executable).parent / "lint-imports"  # installed by the test extra
+    done = subprocess.run([str(lint), "--no-cache", "--no-logo"], cwd=PACKAGE.parent,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_import_cycle_even_through_function_level_imports() -> None:
+    """Every import statement counts, lazy ones inside functions too (.ci/import_cycles.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "import_cycles", PACKAGE.parent / ".ci" / "import_cycles.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.cycles(script.graph()) == []

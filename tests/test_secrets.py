@@ -66,7 +66,7 @@ def test_interpolated_values_are_registered_when_the_file_is_read(tmp_path: Path
             "state: {url: '${STATE_URL}'}\n")
     path = tmp_path / "config.yaml"
     path.write_text(text)
-    from watchdog.config import load_config
+    from watchdog.load import load_config
 
     load_config(path, env={"DB_PATH": str(tmp_path / "from-env.duckdb"),
                            "STATE_URL": "postgresql://u:st@te-pw@db/x"})
@@ -132,8 +132,8 @@ def test_errors_and_config_problems_never_carry_a_registered_value() -> None:
 
 
 def test_a_settings_error_never_echoes_a_value_from_the_environment(tmp_path: Path) -> None:
-    from watchdog.config import load_config
     from watchdog.errors import ConfigError
+    from watchdog.load import load_config
 
     path = tmp_path / "config.yaml"
     path.write_text("warehouses:\n  d: {type: duckdb}\n"

@@ -9,10 +9,10 @@ import subprocess
 import sys
 
 HEAVY = ["scipy", "numpy", "pandas", "pandera", "sqlglot", "datadog", "datadog_api_client"]
-MODULES = ["watchdog.cli", "watchdog.daemon.runner", "watchdog.checks.drift",
-           "watchdog.checks.schema_change", "watchdog.checks.contract",
-           "watchdog.checks.volume", "watchdog.checks.freshness", "watchdog.warehouses.duckdb",
-           "watchdog.warehouses.postgres", "watchdog.state"]
+MODULES = ["watchdog.cli", "watchdog.daemon.runner", "watchdog.checks.drift.check",
+           "watchdog.checks.schema.check", "watchdog.checks.contract.check",
+           "watchdog.checks.volume.check", "watchdog.checks.freshness.check",
+           "watchdog.warehouses.duckdb", "watchdog.warehouses.postgres", "watchdog.state"]
 
 
 def test_loading_the_cli_and_every_check_kind_imports_no_heavy_library() -> None:

@@ -18,6 +18,7 @@ from watchdog import __version__, secrets
 from watchdog.commands import MODULES
 from watchdog.config.models import Config
 from watchdog.errors import ConfigError, WatchdogError
+from watchdog.load import load_config
 from watchdog.models import CheckResult, Status
 
 log = logging.getLogger("watchdog")
@@ -104,15 +105,8 @@ def _run(args: argparse.Namespace) -> int:
         return 1
 
 
-def load(path: str) -> Config:
-    """Load the config for a command (registering its secrets: see watchdog.secrets)."""
-    from watchdog.config import load_config
-
-    return load_config(path)
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
-    config = load(args.config)
+    config = load_config(args.config)
     contracts = sum(m.kind == "contract" for m in config.monitors)
     print(f"{args.config}: OK ({len(config.warehouses)} warehouses, "
           f"{len(config.monitors)} monitors, {len(config.ownership.models)} models, "
@@ -123,7 +117,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from watchdog.daemon.runner import open_runner
 
-    config = load(args.config)
+    config = load_config(args.config)
     runner = open_runner(config)
     try:
         if args.once or args.monitor:
@@ -142,7 +136,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from watchdog.daemon.runner import open_runner
     from watchdog.warehouses.demo import build
 
-    config = load(args.config)
+    config = load_config(args.config)
     if config.demo is None:
         raise WatchdogError(f"{args.config} has no `demo:` section",
                             hint="add `demo: {warehouse: <a duckdb warehouse>}`")

@@ -49,7 +49,7 @@ class Column:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SchemaChange:
-    """One difference between two snapshots of a table (see ``checks/schema_diff.py``).
+    """One difference between two snapshots of a table (see ``checks/schema/diff.py``).
 
     ``kind`` is one of table_created, table_dropped, table_renamed, column_added,
     column_dropped, column_renamed, type_changed, nullability_changed, order_changed.
@@ -389,3 +389,10 @@ class AlertState:
     clean: int = 0  # clean passes in a row while open (recovery needs ``recover_after``)
     #: the aggregation key of the incident it joined (a cause's), else None
     incident: str | None = None
+
+
+def same_table(a: str, b: str) -> bool:
+    """``main.features`` matches ``features`` (a name without schema matches any schema)."""
+    a_parts, b_parts = a.lower().split("."), b.lower().split(".")
+    n = min(len(a_parts), len(b_parts))
+    return a_parts[-n:] == b_parts[-n:]

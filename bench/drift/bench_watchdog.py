@@ -65,9 +65,9 @@ def load_big(path: str, rows: int, cols: int) -> None:
 
 
 def measure(path: str, rows: int, cols: int, exact: bool, settings: dict) -> dict:
-    from watchdog.checks.drift import DriftParams
-    from watchdog.checks.drift_analysis import analyse
-    from watchdog.checks.drift_profile import build_profile
+    from watchdog.checks.drift.analysis import analyse
+    from watchdog.checks.drift.params import DriftParams
+    from watchdog.checks.drift.profile import build_profile
     from watchdog.warehouses import create
 
     p = DriftParams(id="bench", warehouse="b", table="main.cur", time_column="ts",

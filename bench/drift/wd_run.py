@@ -41,9 +41,9 @@ def main() -> None:
     import scipy.special  # noqa: F401
     import scipy.stats  # noqa: F401
 
-    from watchdog.checks.drift import DriftParams
-    from watchdog.checks.drift_analysis import analyse
-    from watchdog.checks.drift_profile import build_profile
+    from watchdog.checks.drift.analysis import analyse
+    from watchdog.checks.drift.params import DriftParams
+    from watchdog.checks.drift.profile import build_profile
     from watchdog.warehouses import create
 
     settings = dict(s.split("=", 1) for s in args.setting)

@@ -115,8 +115,8 @@ def migrate(engine: sa.Engine, count: int, step: int) -> None:
 
 
 def run(n: int, keep: bool, migrations: Sequence[int] = ()) -> None:
-    from watchdog.config import load_config
     from watchdog.daemon.runner import Runner
+    from watchdog.load import load_config
     from watchdog.state import Store
     from watchdog.warehouses import create
 

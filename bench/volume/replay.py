@@ -6,7 +6,7 @@ Each seed draws a series with a daily cycle, quieter weekends, multiplicative no
 Poisson noise, plants six incidents (drops of 40-100 %, 2-8 hours) and one holiday (a
 whole weekday at 50 %, not an incident), and judges every hour of weeks 3-8 with:
 
-- watchdog: :func:`watchdog.checks.volume_baseline.scan`, the code the check runs
+- watchdog: :func:`watchdog.checks.volume.baseline.scan`, the code the check runs
   (defaults; once without and once with the holiday in its calendar);
 - week over week: a drop of 30 % or more against the same hour a week earlier;
 - 3-sigma z-score over the last 14 days of hours (the method of dbt-based anomaly tools).
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from watchdog.checks.volume_baseline import Thresholds, scan  # noqa: E402
+from watchdog.checks.volume.baseline import Thresholds, scan  # noqa: E402
 
 PERIOD, WEEKS, FIRST = 168, 8, 2 * 168
 #: (day of the evaluated weeks, start hour, hours, fraction of normal volume left)

@@ -184,8 +184,8 @@ def hours(start: datetime, end: datetime) -> Iterator[datetime]:
 
 def replay(work: Path, calendar: bool, progress: bool = True) -> list[dict[str, Any]]:
     """Build the history, replay two weeks hour by hour; every event sent, with its time."""
-    from watchdog.config import load_config
     from watchdog.daemon.runner import open_runner
+    from watchdog.load import load_config
 
     rng = np.random.default_rng(7)
     db = work / "warehouse.duckdb"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.checks.test_drift import create, make_data
+from tests.checks.drift.test_check import create, make_data
 from tests.helpers import config_from, database, make_events, yaml_block
 from watchdog.daemon.runner import Runner
 from watchdog.models import AlertEvent, Status

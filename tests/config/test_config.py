@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from watchdog.config import load_config
 from watchdog.errors import ConfigError
+from watchdog.load import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

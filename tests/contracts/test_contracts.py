@@ -15,10 +15,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import database
-from watchdog.config import load_config
 from watchdog.contracts import contracts_for, lint
 from watchdog.daemon.runner import Runner
 from watchdog.errors import ConfigError
+from watchdog.load import load_config
 from watchdog.models import Status
 from watchdog.sinks.jsonl import JsonlSink
 from watchdog.state import Store

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from tests.dashboards.dd_api_fake import FakeDatadogApi, serve
-from watchdog.config import load_config
 from watchdog.config.models import Config
+from watchdog.load import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = "test"

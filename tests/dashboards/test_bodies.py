@@ -20,12 +20,12 @@ from datadog_api_client.v1.model.dashboard import Dashboard
 from datadog_api_client.v1.model.monitor import Monitor
 
 from tests.dashboards.conftest import ROOT, copy_demo, load
-from watchdog.alerting.mentions import has_mention
 from watchdog.alerting.routing import audience
 from watchdog.config.models import Config, MonitorConfig
 from watchdog.dashboards import Bundle, build, kinds
 from watchdog.dashboards.api import to_model
 from watchdog.errors import WatchdogError
+from watchdog.sinks.mentions import has_mention
 
 
 def widgets(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,8 +10,8 @@ from pathlib import Path
 from tests.dashboards.conftest import API_KEY, APP_KEY, copy_demo, load, watchdog
 from tests.dashboards.dd_api_fake import FakeDatadogApi
 from tests.sinks.sink_fakes import FakeDatadog, serve
-from watchdog.alerting.mentions import has_mention
 from watchdog.dashboards import build
+from watchdog.sinks.mentions import has_mention
 
 KEYS = {"DD_API_KEY": API_KEY, "DD_APP_KEY": APP_KEY}
 

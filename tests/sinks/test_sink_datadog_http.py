@@ -10,7 +10,8 @@ import pytest
 from tests.sinks.sink_fakes import FakeDatadog
 from watchdog.errors import SinkError
 from watchdog.models import AlertEvent, Emission, Metric, ServiceCheck
-from watchdog.sinks.datadog import TRUNCATED, DatadogSettings, DatadogSink
+from watchdog.sinks.datadog import DatadogSettings, DatadogSink
+from watchdog.sinks.datadog.limits import TRUNCATED
 
 TS = 1_700_000_000
 API_KEY = "0123456789abcdef0123456789abcdef"

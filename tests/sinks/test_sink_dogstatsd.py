@@ -9,7 +9,8 @@ import pytest
 from tests.sinks.sink_fakes import UdpListener
 from watchdog.errors import SinkError
 from watchdog.models import AlertEvent, Emission, Metric, ServiceCheck
-from watchdog.sinks.datadog import DATAGRAM_LIMIT, TRUNCATED, DatadogSettings, DatadogSink
+from watchdog.sinks.datadog import DatadogSettings, DatadogSink
+from watchdog.sinks.datadog.limits import DATAGRAM_LIMIT, TRUNCATED
 
 TS = 1_700_000_000
 

@@ -16,9 +16,9 @@ pytest.importorskip("redshift_connector")
 
 from tests.warehouses.seeding import Seeder  # noqa: E402
 from tests.warehouses.standins.redshift_backend import XID, redshift_backend  # noqa: E402
-from watchdog.config import load_config  # noqa: E402
 from watchdog.daemon.runner import Runner  # noqa: E402
 from watchdog.errors import UnsupportedFeature  # noqa: E402
+from watchdog.load import load_config  # noqa: E402
 from watchdog.state import Store  # noqa: E402
 
 pytestmark = pytest.mark.postgres

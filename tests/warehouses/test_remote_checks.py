@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from tests.warehouses.seeding import BACKENDS, Seeder
-from watchdog.config import load_config
 from watchdog.daemon.runner import Runner
+from watchdog.load import load_config
 from watchdog.models import Status
 from watchdog.state import Store
 

@@ -59,8 +59,8 @@ def alert_event(
     lines += _context(result, who)
     key = decision.state.incident or f"watchdog:{decision.state.dedup_key}"
     return AlertEvent(
-        title=_clip(title, 200), text="\n".join(lines), alert_type=alert_type,  # type: ignore[arg-type]
-        aggregation_key=key[:100],
+        title=title, text="\n".join(lines), alert_type=alert_type,  # type: ignore[arg-type]
+        aggregation_key=key,
         tags=(*tags, *who.tags(), f"status:{result.status.value.lower()}"),
         priority="normal" if alert_type in ("error", "warning") else "low",
         date_happened=int(now.timestamp()),
@@ -71,7 +71,7 @@ _CAUSE_WORDS = {"schema_change": "an upstream schema change", "stale": "a stale 
 
 
 def _findings_table(result: CheckResult) -> list[str]:
-    problems = [f for f in result.findings if f.reason not in _OK_REASONS]
+    problems = [f for f in result.findings if f.status is not Status.OK]
     if not problems:
         return []
     rows = ["", "| reason | what the check saw |", "|---|---|"]
@@ -79,9 +79,6 @@ def _findings_table(result: CheckResult) -> list[str]:
     if len(problems) > 20:
         rows.append(f"| … | {len(problems) - 20} more |")
     return rows
-
-
-_OK_REASONS = {"FRESH", "ROWS_OK", "CONTRACT_CHECK_OK"}
 
 
 def _context(result: CheckResult, who: Audience) -> list[str]:
@@ -101,15 +98,11 @@ def _context(result: CheckResult, who: Audience) -> list[str]:
     return lines
 
 
-def _clip(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 def service_check(result: CheckResult, tags: tuple[str, ...], now: datetime,
                   name: str = "watchdog.monitor") -> ServiceCheck:
     return ServiceCheck(
         name=name, status=SERVICE_CHECK_STATUS[result.status], tags=tags,
-        message=_clip(result.summary, 500), timestamp=int(now.timestamp()),
+        message=result.summary, timestamp=int(now.timestamp()),
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from watchdog.config.models import Config, MonitorConfig
-from watchdog.models import Group
+from watchdog.models import Group, same_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,13 +25,6 @@ class Audience:
         left = tuple(h for h in self.handles if h not in notified)
         return replace(self, handles=left,
                        notified=tuple(h for h in self.handles if h in notified))
-
-
-def _same_table(a: str, b: str) -> bool:
-    """``main.features`` matches ``features`` (a name without schema matches any schema)."""
-    a_parts, b_parts = a.lower().split("."), b.lower().split(".")
-    n = min(len(a_parts), len(b_parts))
-    return a_parts[-n:] == b_parts[-n:]
 
 
 def audience(config: Config, monitor: MonitorConfig, group: Group = ()) -> Audience:
@@ -70,7 +63,7 @@ def _readers(config: Config, monitor: MonitorConfig) -> list[str]:
     tables = monitor.watched_tables()
     models = [
         name for name, model in config.ownership.models.items()
-        if any(_same_table(r.table, t) for r in model.reads for t in tables)
+        if any(same_table(r.table, t) for r in model.reads for t in tables)
         and all(r.warehouse in (None, monitor.warehouse) for r in model.reads)
     ]
     # models a monitor names itself (a contract's consumers) are in the audience too

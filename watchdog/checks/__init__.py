@@ -9,11 +9,11 @@ from watchdog.errors import UnknownName
 
 #: kind → "module:Class". Each module is imported only when a monitor of that kind exists.
 REGISTRY: dict[str, str] = {
-    "freshness": "watchdog.checks.freshness:FreshnessCheck",
-    "schema": "watchdog.checks.schema_change:SchemaChangeCheck",
-    "contract": "watchdog.checks.contract:ContractCheck",
-    "drift": "watchdog.checks.drift:DriftCheck",
-    "volume": "watchdog.checks.volume:VolumeCheck",
+    "freshness": "watchdog.checks.freshness.check:FreshnessCheck",
+    "schema": "watchdog.checks.schema.check:SchemaChangeCheck",
+    "contract": "watchdog.checks.contract.check:ContractCheck",
+    "drift": "watchdog.checks.drift.check:DriftCheck",
+    "volume": "watchdog.checks.volume.check:VolumeCheck",
 }
 
 __all__ = ["REGISTRY", "Check", "CheckContext", "get_check"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from watchdog.config.models import Config, MonitorConfig
 from watchdog.models import (
@@ -98,8 +98,13 @@ class Outcome:
         )
 
 
-class Check(abc.ABC):
-    """One kind of check. Subclasses set KIND and Params, and implement ``run``."""
+#: The params type of a check's monitor (its kind's ``Params``).
+P = TypeVar("P", bound=MonitorConfig)
+
+
+class Check(abc.ABC, Generic[P]):
+    """One kind of check. Subclasses name their params type (``Check[VolumeParams]``), set
+    KIND and Params (that same type, which validates the monitor), and implement ``run``."""
 
     KIND: ClassVar[str]
     Params: ClassVar[type[MonitorConfig]]
@@ -112,8 +117,8 @@ class Check(abc.ABC):
     #: generic ``watchdog.monitor`` one with the same status and tags.
     SERVICE_CHECK: ClassVar[str | None] = None
 
-    def __init__(self, monitor: MonitorConfig) -> None:
-        self.monitor = monitor
+    def __init__(self, monitor: P) -> None:
+        self.monitor: P = monitor
 
     @abc.abstractmethod
     def run(self, ctx: CheckContext) -> CheckResult:
@@ -124,3 +129,14 @@ class Check(abc.ABC):
         if subject:
             tags.append(f"table:{subject}")
         return Outcome(self.monitor, self.KIND, subject, (*tags, *self.monitor.tags))
+
+
+def human(delta: timedelta) -> str:
+    """``timedelta(hours=5, minutes=3)`` → ``"5h 3m"``."""
+    seconds = int(abs(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days}d" * bool(days), f"{hours}h" * bool(hours), f"{minutes}m" * bool(minutes)]
+    text = " ".join(p for p in parts if p) or f"{secs}s"
+    return f"-{text}" if delta.total_seconds() < 0 else text

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from watchdog.checks.base import Outcome
+from watchdog.checks.base import Outcome, human
 from watchdog.models import Predicate, Status, TableRef
 from watchdog.warehouses.base import Warehouse
 
@@ -30,15 +30,9 @@ def count_future(out: Outcome, wh: Warehouse, table: TableRef, time_column: str,
     if ahead.rows:
         out.add(Status.WARN, "FUTURE_ROWS",
                 f"{table}: {ahead.rows} rows dated after now (more than "
-                f"{_human(tolerance)} ahead in {time_column}): clock skew?",
+                f"{human(tolerance)} ahead in {time_column}): clock skew?",
                 rows=ahead.rows, column=time_column)
     return ahead.rows
-
-
-def _human(delta: timedelta) -> str:
-    from watchdog.checks.freshness import human
-
-    return human(delta)
 
 
 def count_future_by_group(out: Outcome, wh: Warehouse, table: TableRef, time_column: str,
@@ -56,5 +50,5 @@ def count_future_by_group(out: Outcome, wh: Warehouse, table: TableRef, time_col
             label = ", ".join(f"{c}={v}" for c, v in group)
             out.add_for(group, Status.WARN, "FUTURE_ROWS",
                         f"{table} ({label}): {w.total} rows dated after now (more than "
-                        f"{_human(tolerance)} ahead in {time_column}): clock skew?",
+                        f"{human(tolerance)} ahead in {time_column}): clock skew?",
                         rows=w.total, column=time_column)

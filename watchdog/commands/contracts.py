@@ -27,10 +27,10 @@ def add_commands(sub: Any) -> None:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     """Exit 0 when every contract fits its table, 1 when some do not (listed one per line)."""
-    from watchdog.cli import load
     from watchdog.contracts import lint
+    from watchdog.load import load_config
 
-    config = load(args.config)
+    config = load_config(args.config)
     problems, count = lint(config)
     for line in problems:
         print(line)
@@ -40,12 +40,12 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 def cmd_infer(args: argparse.Namespace) -> int:
     """Print (or write) a draft contract inferred from a sample of the table."""
-    from watchdog.cli import load
     from watchdog.contracts.infer import first_time_column, infer
     from watchdog.errors import TableNotFound, UnknownName
+    from watchdog.load import load_config
     from watchdog.warehouses import create
 
-    config = load(args.config)
+    config = load_config(args.config)
     if args.warehouse not in config.warehouses:
         raise UnknownName("warehouse", args.warehouse, config.warehouses)
     wc = config.warehouses[args.warehouse]

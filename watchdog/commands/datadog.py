@@ -50,10 +50,10 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from watchdog.cli import load
     from watchdog.dashboards import build
+    from watchdog.load import load_config
 
-    bundle = build(load(args.config))
+    bundle = build(load_config(args.config))
     written = export(bundle, Path(args.output))
     print(f"{args.output}: {len(bundle.dashboards)} dashboard(s), {len(bundle.monitors)} "
           f"monitor(s) written ({written} file(s) changed)")
@@ -115,11 +115,11 @@ def _unwritable(path: Path, exc: OSError) -> Exception:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from watchdog.cli import load
     from watchdog.dashboards import apply, build
     from watchdog.dashboards.api import DatadogApi, credentials
+    from watchdog.load import load_config
 
-    config = load(args.config)
+    config = load_config(args.config)
     bundle = build(config)
     api = DatadogApi(credentials(config))
     try:
@@ -132,13 +132,13 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from watchdog.cli import load
     from watchdog.commands import write_page
     from watchdog.dashboards import build, preview
     from watchdog.dashboards.evaluate import Emitted
     from watchdog.errors import WatchdogError
+    from watchdog.load import load_config
 
-    config = load(args.config)
+    config = load_config(args.config)
     source = Path(args.emitted or (config.sinks.get("jsonl") or {}).get(
         "path", ".watchdog/emitted.jsonl"))
     if not source.is_file():

@@ -29,7 +29,7 @@ def add_commands(sub: Any) -> None:
 
 
 def _monitor(config: Any, monitor_id: str) -> Any:
-    from watchdog.checks.drift import DriftParams
+    from watchdog.checks.drift.params import DriftParams
     from watchdog.errors import WatchdogError
 
     monitor = config.monitor(monitor_id)
@@ -41,12 +41,12 @@ def _monitor(config: Any, monitor_id: str) -> Any:
 def cmd_baseline(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from watchdog.checks.drift_profile import rebuild
-    from watchdog.cli import load
+    from watchdog.checks.drift.profile import rebuild
+    from watchdog.load import load_config
     from watchdog.state import Store
     from watchdog.warehouses import create
 
-    config = load(args.config)
+    config = load_config(args.config)
     monitor = _monitor(config, args.monitor)
     wh_config = config.warehouses[monitor.warehouse]
     with Store.open(config.state.url) as store, \
@@ -61,19 +61,19 @@ def cmd_baseline(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from watchdog.cli import load
+    from watchdog.load import load_config
 
-    config = load(args.config)
+    config = load_config(args.config)
     print(write_report(config, args.monitor, args.output, datetime.now(UTC)))
     return 0
 
 
 def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:
     """Write the drift report of one monitor as of ``now``; returns a one-line summary."""
-    from watchdog.checks.drift_analysis import analyse
-    from watchdog.checks.drift_profile import load_or_build
-    from watchdog.checks.drift_report import render
+    from watchdog.checks.drift.analysis import analyse
+    from watchdog.checks.drift.profile import load_or_build
     from watchdog.commands import write_page
+    from watchdog.reports.drift import render
     from watchdog.state import Store
     from watchdog.warehouses import create
 

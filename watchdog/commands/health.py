@@ -23,10 +23,10 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_health(args: argparse.Namespace) -> int:
-    from watchdog.cli import load
+    from watchdog.load import load_config
     from watchdog.state import Store
 
-    config = load(args.config)
+    config = load_config(args.config)
     with Store.open(config.state.url) as store:
         beats = store.heartbeats()
     host = socket.gethostname()

@@ -28,11 +28,11 @@ def add_commands(sub: Any) -> None:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Exit 0 when installed (or removed), 2 when the warehouse cannot have an audit log."""
-    from watchdog.cli import load
     from watchdog.errors import UnknownName, WatchdogError
+    from watchdog.load import load_config
     from watchdog.warehouses import create
 
-    config = load(args.config)
+    config = load_config(args.config)
     if args.warehouse not in config.warehouses:
         raise UnknownName("warehouse", args.warehouse, config.warehouses)
     wh_config = config.warehouses[args.warehouse]

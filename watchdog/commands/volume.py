@@ -40,19 +40,19 @@ def _moment(text: str) -> Any:
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from watchdog.cli import load
+    from watchdog.load import load_config
 
-    config = load(args.config)
+    config = load_config(args.config)
     print(write_report(config, args.monitor, args.output, args.at or datetime.now(UTC)))
     return 0
 
 
 def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:
     """Write the volume report of one monitor as of ``now``; returns a one-line summary."""
-    from watchdog.checks.volume import VolumeParams, read_series
-    from watchdog.checks.volume_report import render
+    from watchdog.checks.volume.check import VolumeParams, read_series
     from watchdog.commands import write_page
     from watchdog.errors import WatchdogError
+    from watchdog.reports.volume import render
     from watchdog.state import Store
     from watchdog.warehouses import create
 

@@ -11,6 +11,7 @@ import pydantic
 from watchdog import secrets
 from watchdog.config.loader import Document, Loc
 from watchdog.config.models import Config
+from watchdog.config.problems import pydantic_problems
 from watchdog.errors import ConfigProblem, WarehouseError, WatchdogError
 
 
@@ -26,8 +27,8 @@ def check_references(
     problems += _monitor_refs(config, doc, raw_monitors, invalid)
     problems += _ownership_refs(config, doc, invalid)
     if config.demo is not None and config.demo.warehouse not in config.warehouses:
-        problems.append(_ref(doc, ("demo", "warehouse"), "warehouses", config.demo.warehouse,
-                             config.warehouses))
+        problems.append(undefined(doc, ("demo", "warehouse"), "warehouses", config.demo.warehouse,
+                                  config.warehouses))
     warehouses = {n: (w.type, w.settings) for n, w in config.warehouses.items()
                   if ("warehouses", n) not in invalid}
     problems += _plugin_settings(doc, "warehouses", warehouses, _warehouse_settings)
@@ -36,7 +37,9 @@ def check_references(
     return problems
 
 
-def _ref(doc: Document, loc: Loc, what: str, name: str, choices: Iterable[str]) -> ConfigProblem:
+def undefined(doc: Document, loc: Loc, what: str, name: str,
+              choices: Iterable[str]) -> ConfigProblem:
+    """``name`` is not defined under ``what``: a problem with a did-you-mean hint."""
     options = sorted(choices)
     close = difflib.get_close_matches(name, options, n=1)
     hint = f"did you mean {close[0]}?" if close else (
@@ -58,17 +61,17 @@ def _monitor_refs(config: Config, doc: Document, raw: list[Any],
         listed = m.get("models")
         for j, model in enumerate(listed if isinstance(listed, list) else ()):
             if isinstance(model, str) and model not in config.ownership.models:
-                out.append(_ref(doc, ("monitors", i, "models", j), "ownership.models", model,
-                                config.ownership.models))
+                out.append(undefined(doc, ("monitors", i, "models", j), "ownership.models", model,
+                                     config.ownership.models))
         warehouse, owner = m.get("warehouse"), m.get("owner")
         if isinstance(warehouse, str) and warehouse not in config.warehouses:
-            out.append(_ref(doc, ("monitors", i, "warehouse"), "warehouses", warehouse,
-                            config.warehouses))
+            out.append(undefined(doc, ("monitors", i, "warehouse"), "warehouses", warehouse,
+                                 config.warehouses))
         elif isinstance(warehouse, str) and ("warehouses", warehouse) not in invalid:
             out += _table_names(config, doc, ("monitors", i), warehouse, m)
         if isinstance(owner, str) and owner not in config.ownership.teams:
-            out.append(_ref(doc, ("monitors", i, "owner"), "ownership.teams", owner,
-                            config.ownership.teams))
+            out.append(undefined(doc, ("monitors", i, "owner"), "ownership.teams", owner,
+                                 config.ownership.teams))
     return out
 
 
@@ -106,11 +109,11 @@ def _ownership_refs(config: Config, doc: Document, invalid: Set[Loc]) -> list[Co
         if loc in invalid:
             continue
         if model.team not in teams:
-            out.append(_ref(doc, (*loc, "team"), "ownership.teams", model.team, teams))
+            out.append(undefined(doc, (*loc, "team"), "ownership.teams", model.team, teams))
         for j, read in enumerate(model.reads):
             if read.warehouse is not None and read.warehouse not in config.warehouses:
-                out.append(_ref(doc, (*loc, "reads", j, "warehouse"), "warehouses",
-                                read.warehouse, config.warehouses))
+                out.append(undefined(doc, (*loc, "reads", j, "warehouse"), "warehouses",
+                                     read.warehouse, config.warehouses))
     return out
 
 
@@ -134,8 +137,6 @@ def _plugin_settings(
     doc: Document, section: str, entries: dict[str, tuple[str, dict[str, Any]]],
     settings_of: Callable[[str], type[pydantic.BaseModel]],
 ) -> list[ConfigProblem]:
-    from watchdog.config import pydantic_problems
-
     out: list[ConfigProblem] = []
     for name, (type_name, settings) in entries.items():
         is_sink = section == "sinks"

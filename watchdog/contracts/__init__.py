@@ -14,6 +14,7 @@ from typing import Any
 
 from watchdog.config.models import Config
 from watchdog.errors import WatchdogError
+from watchdog.models import same_table
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,11 +38,9 @@ def _contract_monitors(config: Config) -> list[Any]:
 def contracts_for(config: Config, warehouse: str, table: str) -> list[ContractInfo]:
     """Contracts of ``warehouse`` whose table is ``table`` (``features`` matches
     ``main.features``; case-insensitive)."""
-    from watchdog.alerting.routing import _same_table
-
     out = []
     for m in _contract_monitors(config):
-        if m.warehouse != warehouse or not _same_table(m.table, table):
+        if m.warehouse != warehouse or not same_table(m.table, table):
             continue
         cols = m.spec.columns
         out.append(ContractInfo(

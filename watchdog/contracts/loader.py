@@ -19,17 +19,21 @@ import pydantic
 
 from watchdog.config.loader import Document, load
 from watchdog.config.models import Config
+from watchdog.config.problems import pydantic_problems
 from watchdog.contracts.model import ContractSpec
+from watchdog.contracts.params import ContractParams
 from watchdog.errors import ConfigError, ConfigProblem
 
 _MODELS: dict[str, Any] = {}
 
 
 def add_contracts(
-    config: Config, base: Path, env: Mapping[str, str] | None = None
+    config: Config, base: Path, env: Mapping[str, str] | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> tuple[Config, list[ConfigProblem]]:
-    """``config`` with a monitor per contract in ``config.contracts`` (relative to ``base``)."""
-    monitors, problems = load_contracts(config, base / config.contracts, env)
+    """``config`` with a monitor per contract in ``config.contracts`` (relative to ``base``);
+    ``context`` is pydantic's validation context (see :data:`watchdog.load.CONTEXT`)."""
+    monitors, problems = load_contracts(config, base / config.contracts, env, context)
     ids = {m.id for m in config.monitors}
     for m in monitors:
         if m.id in ids:
@@ -41,7 +45,8 @@ def add_contracts(
 
 
 def load_contracts(
-    config: Config, directory: Path, env: Mapping[str, str] | None = None
+    config: Config, directory: Path, env: Mapping[str, str] | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> tuple[list[Any], list[ConfigProblem]]:
     """Every contract in ``directory`` as a ContractParams monitor, and every problem found.
 
@@ -53,9 +58,9 @@ def load_contracts(
     problems: list[ConfigProblem] = []
     for path in sorted(directory.iterdir()):
         if path.suffix in (".yaml", ".yml"):
-            found = _load_yaml(config, path, env, problems)
+            found = _load_yaml(config, path, env, problems, context)
         elif path.suffix == ".py" and not path.name.startswith("_"):
-            found = _load_python(config, path, problems)
+            found = _load_python(config, path, problems, context)
         else:
             continue
         if found is not None:
@@ -64,7 +69,7 @@ def load_contracts(
 
 
 def _load_yaml(config: Config, path: Path, env: Mapping[str, str] | None,
-               problems: list[ConfigProblem]) -> Any:
+               problems: list[ConfigProblem], context: Mapping[str, Any] | None) -> Any:
     try:
         doc = load(path, env)
     except ConfigError as exc:
@@ -73,16 +78,15 @@ def _load_yaml(config: Config, path: Path, env: Mapping[str, str] | None,
     if not isinstance(doc.data, dict):
         problems.append(doc.problem((), "a contract must be a mapping"))
         return None
-    return _monitor(config, doc, doc.data, path, None, problems)
+    return _monitor(config, doc, doc.data, path, None, problems, context)
 
 
 def _monitor(config: Config, doc: Document, data: dict[str, Any], path: Path,
-             python_model: str | None, problems: list[ConfigProblem]) -> Any:
-    from watchdog.checks.contract import ContractParams
-    from watchdog.config import pydantic_problems
+             python_model: str | None, problems: list[ConfigProblem],
+             context: Mapping[str, Any] | None) -> Any:
 
     try:
-        spec = ContractSpec.model_validate(data)
+        spec = ContractSpec.model_validate(data, context=context)
     except pydantic.ValidationError as exc:
         found = pydantic_problems(exc, ContractSpec, (), doc)
         for p in found:
@@ -105,20 +109,20 @@ def _monitor(config: Config, doc: Document, data: dict[str, Any], path: Path,
 
 def references(config: Config, doc: Document, spec: ContractSpec) -> list[ConfigProblem]:
     """Names in the contract that must be defined in config.yaml."""
-    from watchdog.config.references import _ref, table_problem
+    from watchdog.config.references import table_problem, undefined
 
     out = []
     if spec.warehouse not in config.warehouses:
-        out.append(_ref(doc, ("warehouse",), "warehouses", spec.warehouse, config.warehouses))
+        out.append(undefined(doc, ("warehouse",), "warehouses", spec.warehouse, config.warehouses))
     elif (bad := table_problem(config, doc, ("table",), spec.warehouse, spec.table)) is not None:
         out.append(bad)
     if spec.owner is not None and spec.owner not in config.ownership.teams:
-        out.append(_ref(doc, ("owner",), "ownership.teams", spec.owner,
-                        config.ownership.teams))
+        out.append(undefined(doc, ("owner",), "ownership.teams", spec.owner,
+                             config.ownership.teams))
     for i, consumer in enumerate(spec.consumers):
         if consumer.model not in config.ownership.models:
-            out.append(_ref(doc, ("consumers", i, "model"), "ownership.models",
-                            consumer.model, config.ownership.models))
+            out.append(undefined(doc, ("consumers", i, "model"), "ownership.models",
+                                 consumer.model, config.ownership.models))
         unknown = [c for c in consumer.columns if spec.columns and c not in spec.columns]
         if unknown:
             out.append(doc.problem(("consumers", i, "columns"),
@@ -126,7 +130,8 @@ def references(config: Config, doc: Document, spec: ContractSpec) -> list[Config
     return out
 
 
-def _load_python(config: Config, path: Path, problems: list[ConfigProblem]) -> Any:
+def _load_python(config: Config, path: Path, problems: list[ConfigProblem],
+                 context: Mapping[str, Any] | None) -> Any:
     doc = Document(file=str(path), data=None)
     try:
         module = _import(path)
@@ -148,7 +153,8 @@ def _load_python(config: Config, path: Path, problems: list[ConfigProblem]) -> A
         problems.append(doc.problem(("CONTRACT",), "columns and checks belong in the model"))
         return None
     data = {**data, "scan": "sample"}
-    return _monitor(config, doc, data, path, f"{path}:{models[0].__name__}", problems)
+    return _monitor(config, doc, data, path, f"{path}:{models[0].__name__}", problems,
+                    context)
 
 
 def _import(path: Path) -> Any:

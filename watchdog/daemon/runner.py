@@ -21,7 +21,7 @@ from watchdog.alerting.incidents import explaining
 from watchdog.alerting.policy import decide
 from watchdog.alerting.routing import audience
 from watchdog.alerting.units import split
-from watchdog.checks import CheckContext, get_check
+from watchdog.checks import Check, CheckContext, get_check
 from watchdog.config.models import Config, MonitorConfig
 from watchdog.crashpoints import reached
 from watchdog.errors import CheckTimeout, SinkError, StateError, WatchdogError, redact
@@ -76,6 +76,7 @@ class Runner:
         self.stopping = threading.Event()
         self.sink_errors: list[str] = []
         self._down: dict[str, str] = {}  # sinks failing now, and why
+        self._kinds: dict[str, type[Check]] = {}  # check classes, looked up once per kind
 
     # -- warehouses -------------------------------------------------------------------
 
@@ -88,6 +89,13 @@ class Runner:
                 wh = self.config.warehouses[name]
                 self._warehouses[name] = create(name, wh.type, wh.settings)
             return self._warehouses[name]
+
+    def kind(self, name: str) -> type[Check]:
+        """The check class of kind ``name``, looked up once per runner (UnknownName)."""
+        with self._lock:
+            if name not in self._kinds:
+                self._kinds[name] = get_check(name)
+            return self._kinds[name]
 
     # -- one monitor --------------------------------------------------------------------
 
@@ -137,7 +145,7 @@ class Runner:
             with applied(deadline):
                 ctx = CheckContext(config=self.config, warehouse=self.warehouse(monitor.warehouse),
                                    history=self.store if history is None else history, now=now)
-                box.append(get_check(monitor.kind)(monitor).run(ctx))
+                box.append(self.kind(monitor.kind)(monitor).run(ctx))
         except Exception as exc:  # noqa: BLE001 - the whole point: one monitor never stops others
             if deadline.cancelled and not isinstance(exc, CheckTimeout):
                 exc = deadline.error(monitor.warehouse)
@@ -165,7 +173,8 @@ class Runner:
         return CheckResult(
             monitor_id=monitor.id, kind=monitor.kind, status=Status.ERROR,
             summary=f"check could not run: {text}", warehouse=monitor.warehouse, subject=table,
-            reasons=(code,), findings=(Finding(reason=code, message=text, subject=table),),
+            reasons=(code,), findings=(Finding(reason=code, message=text, status=Status.ERROR,
+                                             subject=table),),
         )
 
     def _subject(self, monitor: MonitorConfig) -> str | None:
@@ -182,16 +191,24 @@ class Runner:
             return tables[0]
 
     def process(self, result: CheckResult, run_id: int | None = None,
-                writes: Writes | None = None, extra: Emission | None = None) -> Emission:
+                writes: Writes | None = None, extra: Emission | None = None,
+                monitor: MonitorConfig | None = None) -> Emission:
         """Decide ``result``'s alerts, build what the sinks receive, and commit it all: the
         result, the alerts' states, the check's staged ``writes`` and the durable sinks'
         outbox records, in one state-store transaction. Returns the emission (with
-        ``extra``, e.g. job counters) for the sinks that are not durable."""
-        monitor = self.config.monitor(result.monitor_id)
+        ``extra``, e.g. job counters) for the sinks that are not durable. ``monitor`` is
+        the result's, when the caller has it at hand."""
+        if monitor is None or monitor.id != result.monitor_id:  # a result naming no monitor
+            monitor = self.config.monitor(result.monitor_id)  # is the runner's failure
         result = scrub_value(result)  # what is kept and sent holds no secret
         now = result.started_at or self.clock()
         tags = events.base_tags(result, self.config.env, monitor)
-        lifecycle = _lifecycle_alerts(result.kind)
+        try:
+            kind: type[Check] | None = self.kind(result.kind)
+        except WatchdogError:
+            kind = None
+        lifecycle = kind is None or kind.LIFECYCLE_ALERTS
+        own = kind.SERVICE_CHECK if kind is not None else None  # beside watchdog.monitor
         judged = result if lifecycle or result.status is Status.ERROR else replace(
             result, status=Status.OK, reasons=(), findings=())
         result = replace(result, causes=tuple(
@@ -205,7 +222,7 @@ class Runner:
             results=(result,), events=tuple(evts),
             metrics=tuple(events.result_metrics(result, tags)),
             service_checks=tuple(events.service_check(result, tags, now, name)
-                                 for name in _service_checks(result.kind)),
+                                 for name in ("watchdog.monitor", own) if name),
         ), extra or Emission()])
         self.store.commit(result, run_id=run_id, alerts=states, writes=writes,
                           outbox=self._outbox(emission))
@@ -255,14 +272,17 @@ class Runner:
         A check cancelled by a shutdown is dropped whole: nothing of it is committed, so it
         runs again at the next start.
         """
-        monitor = self.config.monitor(monitor_id)
+        return self._run_one(self.config.monitor(monitor_id), run_id)
+
+    def _run_one(self, monitor: MonitorConfig, run_id: int | None) -> CheckResult:
         staged = StagedHistory(self.store)
         result = self.check(monitor, history=staged)
         reached("check.done")
         if self.stopping.is_set() and "CHECK_TIMEOUT" in result.reasons:
-            log.info("monitor %s: cancelled by the shutdown, not recorded", monitor_id)
+            log.info("monitor %s: cancelled by the shutdown, not recorded", monitor.id)
             return result
-        emission = self.process(result, run_id, staged.writes, self.job_metrics([result]))
+        emission = self.process(result, run_id, staged.writes, self.job_metrics([result]),
+                                monitor)
         reached("commit.done")
         self.deliver(emission)
         return result
@@ -281,7 +301,7 @@ class Runner:
         def one(n: int, monitor: MonitorConfig) -> CheckResult:
             if progress:
                 progress(f"[{n}/{total}] {monitor.id} ({monitor.kind})")
-            return self.run_monitor(monitor.id, run_id)
+            return self._run_one(monitor, run_id)
 
         workers = max(1, min(self.config.daemon.workers, total))
         with ThreadPoolExecutor(workers, thread_name_prefix="monitor") as pool:
@@ -376,22 +396,6 @@ class Runner:
             sink.close()
         for wh in self._warehouses.values():
             wh.close()
-
-
-def _lifecycle_alerts(kind: str) -> bool:
-    try:
-        return get_check(kind).LIFECYCLE_ALERTS
-    except WatchdogError:
-        return True
-
-
-def _service_checks(kind: str) -> tuple[str, ...]:
-    """``watchdog.monitor`` for every result, plus the check kind's own, if it has one."""
-    try:
-        own = get_check(kind).SERVICE_CHECK
-    except WatchdogError:
-        own = None
-    return ("watchdog.monitor", own) if own else ("watchdog.monitor",)
 
 
 def _with_tags(event: AlertEvent, tags: tuple[str, ...]) -> AlertEvent:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from watchdog.alerting.mentions import unmention
 from watchdog.config.models import Config, MLModel, MonitorConfig
 from watchdog.dashboards import identity, kinds
 from watchdog.dashboards import queries as q
 from watchdog.dashboards import widgets as w
 from watchdog.dashboards.widgets import Query, Series, Widget
 from watchdog.errors import WatchdogError
+from watchdog.sinks.mentions import unmention
 
 Body = dict[str, Any]
 

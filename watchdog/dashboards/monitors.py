@@ -19,12 +19,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from watchdog.alerting.mentions import unmention
 from watchdog.alerting.routing import Audience, audience
 from watchdog.config.models import Config, MonitorConfig
 from watchdog.dashboards import identity
 from watchdog.dashboards import queries as q
 from watchdog.dashboards.kinds import Signal, kind_of
+from watchdog.sinks.mentions import unmention
 
 Body = dict[str, Any]
 PREFIX = "[ml-watchdog]"

@@ -15,7 +15,7 @@ import fnmatch
 from dataclasses import dataclass
 from datetime import timedelta
 
-from watchdog.checks.schema_impact import contract_terms, readers
+from watchdog.checks.schema.impact import contract_terms, readers
 from watchdog.config.models import Config, MonitorConfig
 from watchdog.dashboards import queries as q
 from watchdog.errors import WatchdogError

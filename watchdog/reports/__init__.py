@@ -1,0 +1,1 @@
+"""HTML reports: pages a person opens, every interpolated field escaped."""
