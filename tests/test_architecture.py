@@ -13,7 +13,7 @@ HOMES = {
     "datadog": {"sinks/datadog.py"},
     "datadog_api_client": {"sinks/datadog.py", "sinks/datadog_http.py", "dashboards/api.py"},
     "psycopg": {"warehouses/postgres.py"},
-    "duckdb": {"warehouses/duckdb.py", "warehouses/demo.py"},
+    "duckdb": {"warehouses/duckdb.py", "demo.py"},
     "sqlite3": {"warehouses/sqlite.py"},
     "snowflake": {"warehouses/snowflake.py"},
     "google": {"warehouses/bigquery.py"},

@@ -106,6 +106,8 @@ class Postgres(SqlWarehouse):
     #: Once ``watchdog setup audit`` installed the DDL event trigger (``pg_audit.py``):
     #: who ran which DDL and when. Before that, :meth:`audit_events` raises UnsupportedFeature.
     SUPPORTS_AUDIT_LOG: ClassVar[bool] = True
+    #: ``watchdog setup audit`` installs that trigger (``pg_audit.py``).
+    SUPPORTS_AUDIT_SETUP: ClassVar[bool] = True
     #: The audit trigger's DDL counter (one row, ~0.1 ms); None until it is installed.
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
     TABLE_MATCH: ClassVar[str] = "(n.nspname = {schema} AND c.relname = {table})"

@@ -128,6 +128,8 @@ class Redshift(DbApiWarehouse, Postgres):
 
     #: No TABLESAMPLE: https://docs.aws.amazon.com/redshift/latest/dg/r_SELECT_synopsis.html
     SUPPORTS_TABLESAMPLE: ClassVar[bool] = False
+    #: Nothing to install: Redshift logs DDL itself (``audit_source``).
+    SUPPORTS_AUDIT_SETUP: ClassVar[bool] = False
     #: With ``change_probe``: the count and newest id of the logged DDL, and how many DDL
     #: transactions are still open (None while the setting is off).
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
