@@ -23,6 +23,7 @@ from watchdog.errors import (
 from watchdog.models import AuditEvent, TableRef
 from watchdog.warehouses import pg_audit
 from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.executor import Executor, SqlAlchemyExecutor
 from watchdog.warehouses.sqlbase import (
     NAMES_HINT,
     ErrorRule,
@@ -177,18 +178,11 @@ class Postgres(SqlWarehouse):
          "check that the server is up and that host, port and sslmode are right"),
     )
 
-    def _limit(self, conn: sa.Connection, seconds: float) -> None:
-        # both end with the transaction the statement runs in (SET LOCAL); a lock wait
-        # counts toward statement_timeout too, lock_timeout says which one it was
-        # https://www.postgresql.org/docs/current/runtime-config-client.html
-        ms = max(1, int(seconds * 1000))
-        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {ms}")
+    executor: SqlAlchemyExecutor
 
-    def _canceller(self, dbapi_connection: Any) -> Callable[[], None] | None:
-        # a cancel request on its own connection: https://www.psycopg.org/psycopg3/docs/api/connections.html
-        # (cancel_safe since psycopg 3.2, cancel before)
-        return getattr(dbapi_connection, "cancel_safe", None) or getattr(
-            dbapi_connection, "cancel", None)
+    def _executor(self) -> Executor:
+        return SqlAlchemyExecutor(self.name, self._translate, self._create_engine,
+                                  limit=_limit, canceller=_canceller)
 
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         try:
@@ -217,7 +211,7 @@ class Postgres(SqlWarehouse):
             statements += pg_audit.grants(grant_to, self.quote)
         stmt = Statement(name="setup audit", sql="; ".join(statements))
         try:
-            pg_audit.apply(self.engine, statements)
+            pg_audit.apply(self.executor.engine, statements)
         except WarehouseError:
             raise
         except Exception as exc:
@@ -261,6 +255,22 @@ class Postgres(SqlWarehouse):
         if s.url is not None:
             out.append(_parse(s.url).password or "")
         return out
+
+
+def _limit(conn: sa.Connection, seconds: float) -> None:
+    """Have the server cancel the next statement on ``conn`` after ``seconds``: both
+    settings end with the transaction the statement runs in (SET LOCAL); a lock wait
+    counts toward statement_timeout too, lock_timeout says which one it was:
+    https://www.postgresql.org/docs/current/runtime-config-client.html"""
+    ms = max(1, int(seconds * 1000))
+    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {ms}")
+
+
+def _canceller(dbapi_connection: Any) -> Callable[[], None] | None:
+    """A cancel request on its own connection: https://www.psycopg.org/psycopg3/docs/api/connections.html
+    (cancel_safe since psycopg 3.2, cancel before)."""
+    return getattr(dbapi_connection, "cancel_safe", None) or getattr(
+        dbapi_connection, "cancel", None)
 
 
 def _parse(url: pydantic.SecretStr) -> sa.URL:

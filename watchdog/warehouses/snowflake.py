@@ -29,7 +29,7 @@ from watchdog.errors import (
 from watchdog.models import AuditEvent, Predicate, TableRef
 from watchdog.warehouses import rulesql, snowflake_sql
 from watchdog.warehouses.base import WarehouseSettings
-from watchdog.warehouses.dbapi import DbApiWarehouse, DriverError
+from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
 from watchdog.warehouses.snowflake_sql import DDL_QUERY_TYPES, FLOOR
 from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, Parts, SqlWarehouse, as_utc
 
@@ -111,7 +111,7 @@ class SnowflakeSettings(WarehouseSettings):
         return self
 
 
-class Snowflake(DbApiWarehouse):
+class Snowflake(SqlWarehouse):
     """Snowflake; sessions run in UTC and carry a query tag."""
 
     NAME: ClassVar[str] = "snowflake"
@@ -288,6 +288,12 @@ class Snowflake(DbApiWarehouse):
                 if t.name and not t.catalog and (t.db or schema)]
 
     # -- connection ------------------------------------------------------------------------
+
+    def _executor(self) -> DbApiExecutor:
+        return DbApiExecutor(
+            self.name, lambda exc, stmt, default: self._translate(
+                self._driver_error(exc), stmt, default),
+            self._connect, execute=self._execute)
 
     def _connect(self) -> Any:
         return snowflake.connector.connect(**self.connect_args())

@@ -9,16 +9,13 @@ SQLAlchemy ``text()`` form, so a literal colon inside an identifier is written `
 
 from __future__ import annotations
 
+import abc
 import re
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
-import sqlalchemy as sa
-
-from watchdog import timeouts
 from watchdog.errors import (
     InvalidIdentifier,
     QueryError,
@@ -29,6 +26,7 @@ from watchdog.errors import (
 from watchdog.models import BucketCount, Column, Predicate, TableRef
 from watchdog.warehouses import distributions, regex, rulesql, schema_sql, volume_sql
 from watchdog.warehouses.base import Warehouse, as_utc, buckets
+from watchdog.warehouses.executor import Executor
 
 #: (regex searched in "<DriverException> <sqlstate> <message>", error class, hint)
 ErrorRule = tuple[str, type[WarehouseError], str]
@@ -49,7 +47,8 @@ class Statement:
 
 
 class SqlWarehouse(Warehouse):
-    """A warehouse reached through SQLAlchemy. Subclasses list only what differs."""
+    """A warehouse that speaks SQL: templates rendered here, run by its :attr:`executor`.
+    Subclasses list only what differs."""
 
     #: sqlglot dialect of the templates (for quoting and for linting the golden SQL).
     DIALECT: ClassVar[str]
@@ -143,70 +142,33 @@ class SqlWarehouse(Warehouse):
     _build_schema_columns = schema_sql.build_schema_columns
     _build_schema_fingerprints = schema_sql.build_schema_fingerprints
 
-    def __init__(self, name: str, settings: Any) -> None:
+    def __init__(self, name: str, settings: Any, executor: Executor | None = None) -> None:
+        """``executor`` runs the statements (default: :meth:`_executor`'s, for the settings);
+        pass one to run them elsewhere, as httpx takes a transport."""
         super().__init__(name, settings)
-        self._engine: sa.Engine | None = None
-        self._engine_lock = threading.Lock()
+        self.executor = executor if executor is not None else self._executor()
         self._time_types: dict[tuple[TableRef, str], str | None] = {}
 
-    # -- connection -----------------------------------------------------------------------
+    # -- execution ------------------------------------------------------------------------
 
-    def _create_engine(self) -> sa.Engine:
-        """A new engine for these settings; called lazily, on first use."""
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _executor(self) -> Executor:
+        """The executor for these settings (it connects lazily, on first use)."""
 
     def _secrets(self) -> list[str]:
         """Secret values to scrub from every message."""
         return []
 
-    @property
-    def engine(self) -> sa.Engine:
-        """The SQLAlchemy engine, created on first use (creating it does not connect)."""
-        with self._engine_lock:
-            if self._engine is None:
-                self._engine = self._create_engine()
-            return self._engine
-
     def ping(self) -> None:
         self._fetch(self.render("ping"))
 
     def close(self) -> None:
-        with self._engine_lock:
-            if self._engine is not None:
-                self._engine.dispose()
-                self._engine = None
+        self.executor.close()
 
-    def _fetch(self, stmt: Statement) -> list[sa.Row[Any]]:
-        """Run one rendered statement within the check's deadline; driver errors leave
-        here as watchdog errors (a statement cut short by the deadline as CheckTimeout)."""
-        deadline = timeouts.current()
-        left = deadline.check(self.name) if deadline is not None else None
-        try:
-            conn = self.engine.connect()
-        except WarehouseError:
-            raise
-        except Exception as exc:  # the driver boundary: nothing below escapes untranslated
-            raise self._translate(exc, stmt, WarehouseUnavailable) from exc
-        try:
-            with conn:
-                if deadline is None or left is None:
-                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)).fetchall())
-                raw = conn.connection.dbapi_connection
-                self._limit(conn, left)
-                with deadline.running(stmt.name, stmt.subject, self._canceller(raw)):
-                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)).fetchall())
-        except Exception as exc:
-            if deadline is not None and deadline.overdue():
-                raise deadline.error(self.name) from exc
-            raise self._translate(exc, stmt, QueryError) from exc
-
-    def _limit(self, conn: sa.Connection, seconds: float) -> None:
-        """Have the warehouse itself cancel the next statement on ``conn`` after
-        ``seconds`` (where it can; the runner interrupts it otherwise)."""
-
-    def _canceller(self, dbapi_connection: Any) -> Callable[[], None] | None:
-        """How to interrupt, from another thread, what runs on this driver connection."""
-        return None
+    def _fetch(self, stmt: Statement) -> list[Any]:
+        """Run one rendered statement through the executor (within the check's deadline;
+        driver errors leave as watchdog errors)."""
+        return self.executor.run(stmt)
 
     def _rows(self, stmt: Statement) -> list[tuple[Any, ...]]:
         """:meth:`_fetch`, as plain tuples."""
