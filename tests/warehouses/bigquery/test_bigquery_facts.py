@@ -44,6 +44,16 @@ def test_columns_include_nested_fields_and_bigquery_types(bq: Warehouse) -> None
         ("user_id", "string"), ("signup", "timestamp")]
 
 
+def test_columns_of_many_tables_in_one_query(bq: Warehouse) -> None:
+    """The conformance suite's one-statement rule, counted in the executor (the stand-in
+    cannot be seeded, so BigQuery is not in that suite)."""
+    sent: list[str] = []
+    stop = bq.executor.listen(lambda stmt: sent.append(stmt.name))  # type: ignore[attr-defined]
+    bq.columns(**ARGS["columns"])
+    stop()
+    assert sent == ["columns"]
+
+
 def test_schema_columns_and_fingerprints_by_pattern(bq: Warehouse) -> None:
     cols = bq.schema_columns(**ARGS["schema_columns"])
     feat = TableRef(schema="analytics", name="feat_users")
