@@ -16,7 +16,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -43,7 +43,7 @@ from watchdog.warehouses.base import Warehouse, WarehouseSettings
 from watchdog.warehouses.bigquery_settings import BigQuerySettings
 from watchdog.warehouses.bigquery_sql import TimeBind
 from watchdog.warehouses.executor import Executor, Translate
-from watchdog.warehouses.sqlbase import NAMES_HINT, Parts, SqlWarehouse, Statement, as_utc
+from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, SqlWarehouse, Statement, as_utc
 
 
 class BigQuery(SqlWarehouse):
@@ -85,6 +85,10 @@ class BigQuery(SqlWarehouse):
     QUERIES: ClassVar[dict[str, str]] = {
         **SqlWarehouse.QUERIES,
         **bigquery_sql.QUERIES,
+    }
+    BUILDERS: ClassVar[Mapping[str, Builder]] = {
+        **SqlWarehouse.BUILDERS,
+        **bigquery_sql.BUILDERS,
     }
 
     executor: BigQueryExecutor
@@ -186,24 +190,6 @@ class BigQuery(SqlWarehouse):
         parts = (table.database or self.settings.project, table.schema, table.name)
         return ".".join(self.quote(p) for p in parts)
 
-    def _build_count_rows(self, table: TableRef, time_column: str, start: datetime,
-                          end: datetime, bucket: timedelta, where: Sequence[Any] = (),
-                          time_type: str | None = None) -> Parts:
-        fragments, params = super()._build_count_rows(table, time_column, start, end, bucket,
-                                                      where)
-        # TIME_RANGE compares the bare column with :start and :end (so partitions prune)
-        params["start"] = TimeBind(table=table, column=time_column, op=">=", at=params["start"])
-        params["end"] = TimeBind(table=table, column=time_column, op="<", at=params["end"])
-        return fragments, params
-
-    _build_columns = bigquery_sql.build_columns
-    _build_schema_columns = bigquery_sql.build_schema_columns
-    _build_schema_fingerprints = bigquery_sql.build_schema_fingerprints
-    _build_schema_version = bigquery_sql.build_schema_version
-    _build_audit_events = bigquery_sql.build_audit_events
-    _build_sample = bigquery_sql.build_sample
-    _build_value_counts = bigquery_sql.build_value_counts
-    _build_failure_examples = bigquery_sql.build_failure_examples
 
     # -- facts ----------------------------------------------------------------------------
 

@@ -93,7 +93,7 @@ def check_edges(edges: Sequence[float]) -> tuple[float, ...]:
     return out
 
 
-# -- rendering (bound as SqlWarehouse._build_<query>) ----------------------------------------
+# -- rendering (SqlWarehouse.BUILDERS) -------------------------------------------------------
 
 
 def build_histogram(
@@ -118,7 +118,7 @@ def build_histograms(
     where: Sequence[Predicate] = (),
 ) -> Parts:
     conds, params = self._predicates(where)
-    count_when = getattr(self, "COUNT_WHEN", COUNT_WHEN)
+    count_when = self.COUNT_WHEN
     aggregates = []
     for j, (column, col_edges) in enumerate(edges.items()):
         col = self.quote(column)
@@ -188,7 +188,7 @@ def build_ks_counts(
         selects.append(f"SELECT {j} AS feature,\n  CASE WHEN {missing} THEN -1 ELSE {bucket} END"
                        f" AS bucket,\n  COUNT(*) AS row_count{sums}\n"
                        f"FROM {self.qualified(table)}{_where(conds)}\nGROUP BY 2")
-    extra = getattr(self, "KS_MOMENTS", "") if moments else ""
+    extra = self.KS_MOMENTS if moments else ""
     return {"selects": "\nUNION ALL\n".join(selects), "moments": extra}, params
 
 

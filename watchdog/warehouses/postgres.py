@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import psycopg  # noqa: F401  (fail at lookup, naming the extra, if the driver is missing)
@@ -26,6 +26,7 @@ from watchdog.warehouses.base import WarehouseSettings
 from watchdog.warehouses.executor import Executor, SqlAlchemyExecutor
 from watchdog.warehouses.sqlbase import (
     NAMES_HINT,
+    Builder,
     ErrorRule,
     Parts,
     SqlWarehouse,
@@ -37,6 +38,11 @@ SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-
 _LOCATION = frozenset({"host", "port", "database", "user", "password"})
 # What the server says to a login that may not create (or drop) event triggers.
 _PRIVILEGE = re.compile(r"permission denied|must be (the )?(owner|superuser)", re.IGNORECASE)
+
+
+def build_audit_page(wh: SqlWarehouse, since: int = 0, limit: int = 5000) -> Parts:
+    """Binds of a page of the audit log: events after ``since``, at most ``limit``."""
+    return {}, {"since": int(since), "limit": int(limit)}
 
 
 class PostgresSettings(WarehouseSettings):
@@ -158,6 +164,8 @@ class Postgres(SqlWarehouse):
             f"FROM {pg_audit.SCHEMA}.ddl_log\nWHERE seq > :since\nORDER BY seq\nLIMIT :limit"
         ),
     }
+    BUILDERS: ClassVar[Mapping[str, Builder]] = {
+        **SqlWarehouse.BUILDERS, "audit_events": build_audit_page}
     # SQLSTATEs: https://www.postgresql.org/docs/current/errcodes-appendix.html
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
         (r"\b(42P01|42703|3F000)\b", TableNotFound, NAMES_HINT),
@@ -190,9 +198,6 @@ class Postgres(SqlWarehouse):
         except (TableNotFound, WarehouseAuthError):
             return None  # not installed, or not readable: take full snapshots
         return str(rows[0][0]) if rows else None
-
-    def _build_audit_events(self, since: int = 0, limit: int = 5000) -> Parts:
-        return {}, {"since": int(since), "limit": int(limit)}
 
     def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import pydantic
@@ -29,8 +29,8 @@ from watchdog.models import AuditEvent, TableRef
 from watchdog.warehouses import rulesql
 from watchdog.warehouses.base import WarehouseSettings
 from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
-from watchdog.warehouses.postgres import Postgres
-from watchdog.warehouses.sqlbase import ErrorRule, Parts, Statement, as_utc
+from watchdog.warehouses.postgres import Postgres, build_audit_page
+from watchdog.warehouses.sqlbase import Builder, ErrorRule, Statement, as_utc
 
 _COLUMNS = (
     "SELECT table_schema, table_name, column_name,\n"
@@ -193,6 +193,9 @@ class Redshift(Postgres):
         ),
     }
 
+    BUILDERS: ClassVar[Mapping[str, Builder]] = {
+        **Postgres.BUILDERS, "audit_ddltext": build_audit_page}
+
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         """``<DDL rows>:<newest id>:<open DDL transactions>`` from ``audit_source``, when
         ``change_probe`` is on and the login sees every user's rows (else UnsupportedFeature,
@@ -226,9 +229,6 @@ class Redshift(Postgres):
         """Nothing to install: Redshift logs DDL itself (see ``audit_source``)."""
         raise UnsupportedFeature(self.name, "installing an audit trigger (Redshift logs DDL "
                                  "in SYS_QUERY_HISTORY / STL_DDLTEXT already)")
-
-    def _build_audit_ddltext(self, since: int = 0, limit: int = 5000) -> Parts:
-        return {}, {"since": int(since), "limit": int(limit)}
 
     def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
         query = "audit_events" if self.settings.audit_source == "sys_query_history" else (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
@@ -30,8 +30,7 @@ from watchdog.models import AuditEvent, Predicate, TableRef
 from watchdog.warehouses import rulesql, snowflake_sql
 from watchdog.warehouses.base import WarehouseSettings
 from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
-from watchdog.warehouses.snowflake_sql import DDL_QUERY_TYPES, FLOOR
-from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, Parts, SqlWarehouse, as_utc
+from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, ErrorRule, SqlWarehouse, as_utc
 
 
 class SnowflakeSettings(WarehouseSettings):
@@ -158,6 +157,8 @@ class Snowflake(SqlWarehouse):
     #: Times are bound as UTC text, which Snowflake casts to the column's own type.
     TYPED_TIME_BINDS: ClassVar[bool] = False
     QUERIES: ClassVar[dict[str, str]] = {**SqlWarehouse.QUERIES, **snowflake_sql.QUERIES}
+    BUILDERS: ClassVar[Mapping[str, Builder]] = {
+        **SqlWarehouse.BUILDERS, **snowflake_sql.BUILDERS}
     # error codes: https://docs.snowflake.com/en/user-guide/client-connectivity-troubleshooting/error-messages
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
         (r"\b(42S02|42S22|02000)\b|does not exist or not authorized|invalid identifier|"
@@ -186,23 +187,6 @@ class Snowflake(SqlWarehouse):
     schema_columns = snowflake_sql.schema_columns
     schema_fingerprints = snowflake_sql.schema_fingerprints
     last_ddl = snowflake_sql.last_ddl
-    _build_columns = snowflake_sql.build_columns
-    _build_schema_columns = snowflake_sql.build_schema_columns
-    _build_schema_fingerprints = snowflake_sql.build_schema_fingerprints
-    _build_last_ddl = snowflake_sql.build_last_ddl
-    _build_schema_version = snowflake_sql.build_schema_version
-
-    def _build_audit_events(self, since: int = 0, limit: int = 5000) -> Parts:
-        types = {f"t{i}": t for i, t in enumerate(DDL_QUERY_TYPES)}
-        like = " OR ".join(f"query_type LIKE :{n}" for n in types)
-        return {"types": like, "floor": FLOOR}, {
-            **types, "since": int(since), "limit": int(limit), **self._floor(since)}
-
-    def _build_audit_objects(self, query_ids: list[str], since: int = 0) -> Parts:
-        ids = {f"q{i}": q for i, q in enumerate(query_ids)}
-        return {"ids": ", ".join(f":{n}" for n in ids) or "NULL", "floor": FLOOR}, {
-            **ids, **self._floor(since)}
-
     def _floor(self, since: int) -> dict[str, Any]:
         """Binds of ``FLOOR``: the cursor's time, and the lookback that bounds the scan."""
         cursor = datetime.fromtimestamp(max(since, 0) / 1e6, UTC)

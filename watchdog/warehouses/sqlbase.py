@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
@@ -24,13 +24,22 @@ from watchdog.errors import (
     redact,
 )
 from watchdog.models import BucketCount, Column, Predicate, TableRef
-from watchdog.warehouses import distributions, regex, rulesql, schema_sql, volume_sql
+from watchdog.warehouses import (
+    distributions,
+    regex,
+    rulesql,
+    schema_sql,
+    table_sql,
+    volume_sql,
+)
 from watchdog.warehouses.base import Warehouse, as_utc, buckets
 from watchdog.warehouses.executor import Executor
 
 #: (regex searched in "<DriverException> <sqlstate> <message>", error class, hint)
 ErrorRule = tuple[str, type[WarehouseError], str]
 Parts = tuple[dict[str, str], dict[str, Any]]
+#: Builds one query's fragments and binds: ``build(warehouse, **args)``.
+Builder = Callable[..., Parts]
 
 NAMES_HINT = "check the table and column names in the config"
 _OPS = frozenset({"=", "!=", "<", "<=", ">", ">=", "in", "not in", "is null", "is not null"})
@@ -71,6 +80,10 @@ class SqlWarehouse(Warehouse):
     #: zone maps or indexes. Off where the adapter binds otherwise (text the warehouse casts
     #: to the column's type, epochs, or BigQuery's own typed binds).
     TYPED_TIME_BINDS: ClassVar[bool] = True
+    #: A count of the rows where ``{condition}`` holds (DuckDB's ``count_if`` is faster).
+    COUNT_WHEN: ClassVar[str] = distributions.COUNT_WHEN
+    #: Extra aggregates of the fine KS query's moments (DuckDB's packed form only).
+    KS_MOMENTS: ClassVar[str] = ""
     #: ``{column}`` holds no number: NULL, and NaN where the type has one.
     MISSING: ClassVar[str] = "{column} IS NULL"
     #: One table's condition in the ``columns`` query, given ``{schema}`` and ``{table}`` binds.
@@ -109,6 +122,28 @@ class SqlWarehouse(Warehouse):
             "FROM {table}\nWHERE {time_range}{filters}\nGROUP BY {group_by}"
         ),
     }
+    #: How each query's ``{fragments}`` and binds are built from its arguments, by query
+    #: name (a query without one takes no arguments); adapters extend it as they extend
+    #: ``QUERIES``. A builder is ``build(warehouse, **args) -> (fragments, params)``.
+    BUILDERS: ClassVar[Mapping[str, Builder]] = {
+        "columns": table_sql.build_columns,
+        "count_rows": table_sql.build_count_rows,
+        "newest": table_sql.build_newest,
+        "sample": table_sql.build_sample,
+        "histogram": distributions.build_histogram,
+        "histograms": distributions.build_histograms,
+        "top_values": distributions.build_top_values,
+        "value_counts": distributions.build_value_counts,
+        "abs_means": distributions.build_abs_means,
+        "ks_counts": distributions.build_ks_counts,
+        "extremes": distributions.build_extremes,
+        "contract_failures": rulesql.build_contract_failures,
+        "contract_scan": rulesql.build_contract_scan,
+        "failure_examples": rulesql.build_failure_examples,
+        "count_successes": volume_sql.build_count_successes,
+        "schema_columns": schema_sql.build_schema_columns,
+        "schema_fingerprints": schema_sql.build_schema_fingerprints,
+    }
     #: Driver errors, most specific first; the first rule that matches decides the error.
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = ()
 
@@ -119,28 +154,15 @@ class SqlWarehouse(Warehouse):
     abs_means = distributions.abs_means
     ks_counts = distributions.ks_counts
     extremes = distributions.extremes
-    _build_histogram = distributions.build_histogram
-    _build_histograms = distributions.build_histograms
-    _build_top_values = distributions.build_top_values
-    _build_value_counts = distributions.build_value_counts
-    _build_abs_means = distributions.build_abs_means
-    _build_ks_counts = distributions.build_ks_counts
-    _build_extremes = distributions.build_extremes
     # contract checks compiled to SQL live in rulesql.py
     contract_failures = rulesql.contract_failures
     failure_examples = rulesql.failure_examples
-    _build_contract_failures = rulesql.build_contract_failures
-    _build_contract_scan = rulesql.build_contract_scan
-    _build_failure_examples = rulesql.build_failure_examples
     pushes_regex = regex.pushes_regex  # which str_matches patterns run there: regex.py
     # the volume monitor's grouped count lives in volume_sql.py
     count_successes = volume_sql.count_successes
-    _build_count_successes = volume_sql.build_count_successes
     # the schema monitor's metadata queries live in schema_sql.py
     schema_columns = schema_sql.schema_columns
     schema_fingerprints = schema_sql.schema_fingerprints
-    _build_schema_columns = schema_sql.build_schema_columns
-    _build_schema_fingerprints = schema_sql.build_schema_fingerprints
 
     def __init__(self, name: str, settings: Any, executor: Executor | None = None) -> None:
         """``executor`` runs the statements (default: :meth:`_executor`'s, for the settings);
@@ -213,68 +235,19 @@ class SqlWarehouse(Warehouse):
         """The exact statement the fact methods run for ``query`` with these arguments."""
         if query not in self.QUERIES:
             raise ValueError(f"{self.NAME} has no query {query!r}: {sorted(self.QUERIES)}")
-        build = getattr(self, f"_build_{query}", None)
-        if build is None:  # a fixed query: no fragments, no binds
-            if args:
-                raise TypeError(f"{self.NAME} query {query!r} takes no arguments")
-            fragments, params = {}, {}
-        else:
-            fragments, params = build(**args)
+        build = self.BUILDERS.get(query)
+        fragments: dict[str, str] = {}
+        params: dict[str, Any] = {}
+        if build is not None:
+            fragments, params = build(self, **args)
+        elif args:  # a fixed query: no fragments, no binds
+            raise TypeError(f"{self.NAME} query {query!r} takes no arguments")
         if "table" in args:
             subject = str(args["table"])
         else:
             subject = ", ".join(str(t) for t in args.get("tables", ()))
         sql = self.QUERIES[query].format(**fragments)
         return Statement(name=query, sql=sql, params=params, subject=subject)
-
-    def _build_columns(self, tables: Sequence[TableRef]) -> Parts:
-        params: dict[str, Any] = {}
-        matches = []
-        for i, ref in enumerate(tables):
-            params[f"schema_{i}"], params[f"table_{i}"] = ref.schema, ref.name
-            matches.append(self.TABLE_MATCH.format(schema=f":schema_{i}", table=f":table_{i}"))
-        return {"tables": "\n   OR ".join(matches) or "1 = 0"}, params
-
-    def _build_count_rows(
-        self, table: TableRef, time_column: str, start: datetime, end: datetime,
-        bucket: timedelta, where: Sequence[Predicate] = (), time_type: str | None = None,
-    ) -> Parts:
-        column = self.quote(time_column)
-        epoch = self.EPOCH.format(column=column)
-        conds, params = self._predicates(where)
-        start, end = as_utc(start), as_utc(end)
-        params.update(
-            start=self._bind_time(start, time_type, ">="),
-            end=self._bind_time(end, time_type, "<"),
-            start_epoch=start.timestamp(), end_epoch=end.timestamp(),
-            bucket_seconds=bucket.total_seconds(),
-        )
-        return {
-            "table": self.qualified(table),
-            "bucket": self.BUCKET.format(epoch=epoch),
-            "time_range": self.TIME_RANGE.format(column=column, epoch=epoch),
-            "filters": "".join(f"\n  AND {c}" for c in conds),
-        }, params
-
-    def _build_newest(
-        self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
-    ) -> Parts:
-        conds, params = self._predicates(where)
-        fragments = {"table": self.qualified(table), "column": self.quote(time_column)}
-        return {**fragments, "where": _where(conds)}, params
-
-    def _build_sample(
-        self, table: TableRef, columns: Sequence[str], limit: int,
-        where: Sequence[Predicate] = (),
-    ) -> Parts:
-        conds, params = self._predicates(where)
-        params["limit"] = int(limit)
-        return {
-            "table": self.qualified(table),
-            "columns": ", ".join(self.quote(c) for c in columns) or "*",
-            "limit": str(int(limit)),
-            "where": _where(conds),
-        }, params
 
     def _predicates(
         self, where: Iterable[Predicate], prefix: str = "w"
@@ -413,7 +386,3 @@ class SqlWarehouse(Warehouse):
         if not isinstance(value, datetime):
             raise QueryError(self.name, f"expected a timestamp, got {type(value).__name__}")
         return as_utc(value)
-
-
-def _where(conds: Sequence[str]) -> str:
-    return "\nWHERE " + "\n  AND ".join(conds) if conds else ""
