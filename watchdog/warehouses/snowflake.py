@@ -26,7 +26,7 @@ from watchdog.errors import (
     WarehouseAuthError,
     WarehouseUnavailable,
 )
-from watchdog.models import AuditEvent, Predicate, TableRef
+from watchdog.models import AuditEvent, Column, DdlStamp, Predicate, TableRef
 from watchdog.warehouses import rulesql, snowflake_sql
 from watchdog.warehouses.base import WarehouseSettings
 from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
@@ -183,10 +183,17 @@ class Snowflake(SqlWarehouse):
     # -- rendering -------------------------------------------------------------------------
 
     # metadata reads span every database the tables name: snowflake_sql.py
-    columns = snowflake_sql.columns
-    schema_columns = snowflake_sql.schema_columns
-    schema_fingerprints = snowflake_sql.schema_fingerprints
-    last_ddl = snowflake_sql.last_ddl
+    def columns(self, tables: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
+        return snowflake_sql.columns(self, tables)
+
+    def schema_columns(self, patterns: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
+        return snowflake_sql.schema_columns(self, patterns)
+
+    def schema_fingerprints(self, patterns: Sequence[TableRef]) -> dict[TableRef, str]:
+        return snowflake_sql.schema_fingerprints(self, patterns)
+
+    def last_ddl(self, tables: Sequence[TableRef]) -> dict[TableRef, DdlStamp]:
+        return snowflake_sql.last_ddl(self, tables)
     def _floor(self, since: int) -> dict[str, Any]:
         """Binds of ``FLOOR``: the cursor's time, and the lookback that bounds the scan."""
         cursor = datetime.fromtimestamp(max(since, 0) / 1e6, UTC)

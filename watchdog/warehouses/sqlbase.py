@@ -23,7 +23,18 @@ from watchdog.errors import (
     WarehouseUnavailable,
     redact,
 )
-from watchdog.models import BucketCount, Column, Predicate, TableRef
+from watchdog.models import (
+    BucketCount,
+    CategoryCounts,
+    Column,
+    FineCounts,
+    Histogram,
+    Predicate,
+    Rule,
+    RuleCounts,
+    TableRef,
+    WindowCount,
+)
 from watchdog.warehouses import (
     distributions,
     regex,
@@ -146,23 +157,6 @@ class SqlWarehouse(Warehouse):
     }
     #: Driver errors, most specific first; the first rule that matches decides the error.
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = ()
-
-    # drift's distribution facts and their renderers live in distributions.py
-    histogram = distributions.histogram
-    histograms = distributions.histograms
-    category_counts = distributions.category_counts
-    abs_means = distributions.abs_means
-    ks_counts = distributions.ks_counts
-    extremes = distributions.extremes
-    # contract checks compiled to SQL live in rulesql.py
-    contract_failures = rulesql.contract_failures
-    failure_examples = rulesql.failure_examples
-    pushes_regex = regex.pushes_regex  # which str_matches patterns run there: regex.py
-    # the volume monitor's grouped count lives in volume_sql.py
-    count_successes = volume_sql.count_successes
-    # the schema monitor's metadata queries live in schema_sql.py
-    schema_columns = schema_sql.schema_columns
-    schema_fingerprints = schema_sql.schema_fingerprints
 
     def __init__(self, name: str, settings: Any, executor: Executor | None = None) -> None:
         """``executor`` runs the statements (default: :meth:`_executor`'s, for the settings);
@@ -374,6 +368,63 @@ class SqlWarehouse(Warehouse):
             {k: as_utc(v) if isinstance(v, datetime) else v for k, v in row._mapping.items()}
             for row in self._fetch(stmt)
         ]
+
+    # The facts whose SQL lives in a module of its own (drift: distributions.py, contracts:
+    # rulesql.py and regex.py, volume: volume_sql.py, schema: schema_sql.py).
+
+    def histogram(self, table: TableRef, column: str, edges: Sequence[float],
+                  where: Sequence[Predicate] = ()) -> Histogram:
+        return distributions.histogram(self, table, column, edges, where)
+
+    def histograms(self, table: TableRef, edges: Mapping[str, Sequence[float]],
+                   where: Sequence[Predicate] = ()) -> dict[str, Histogram]:
+        return distributions.histograms(self, table, edges, where)
+
+    def category_counts(
+        self, table: TableRef, column: str, *, values: Sequence[str] | None = None,
+        limit: int = 50, where: Sequence[Predicate] = (),
+    ) -> CategoryCounts:
+        return distributions.category_counts(self, table, column, values=values, limit=limit,
+                                             where=where)
+
+    def abs_means(self, table: TableRef, columns: Sequence[str],
+                  where: Sequence[Predicate] = ()) -> dict[str, float | None]:
+        return distributions.abs_means(self, table, columns, where)
+
+    def ks_counts(self, table: TableRef, grids: Mapping[str, tuple[float, float, int]],
+                  where: Sequence[Predicate] = (), moments: bool = False,
+                  ) -> dict[str, FineCounts]:
+        return distributions.ks_counts(self, table, grids, where, moments)
+
+    def extremes(self, table: TableRef, columns: Sequence[str],
+                 where: Sequence[Predicate] = ()) -> dict[str, tuple[float, float] | None]:
+        return distributions.extremes(self, table, columns, where)
+
+    def contract_failures(self, table: TableRef, rules: Sequence[Rule],
+                          where: Sequence[Predicate] = (), examples: Sequence[int] = (),
+                          ) -> RuleCounts:
+        return rulesql.contract_failures(self, table, rules, where, examples)
+
+    def failure_examples(self, table: TableRef, rules: Sequence[Rule], limit: int,
+                         where: Sequence[Predicate] = ()) -> list[list[str]]:
+        return rulesql.failure_examples(self, table, rules, limit, where)
+
+    def pushes_regex(self, pattern: str) -> bool:
+        return regex.pushes_regex(self, pattern)
+
+    def count_successes(
+        self, table: TableRef, time_column: str, start: datetime, end: datetime,
+        window: timedelta, success: Sequence[Predicate], group_by: Sequence[str] = (),
+        where: Sequence[Predicate] = (),
+    ) -> list[WindowCount]:
+        return volume_sql.count_successes(self, table, time_column, start, end, window,
+                                          success, group_by, where)
+
+    def schema_columns(self, patterns: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
+        return schema_sql.schema_columns(self, patterns)
+
+    def schema_fingerprints(self, patterns: Sequence[TableRef]) -> dict[TableRef, str]:
+        return schema_sql.schema_fingerprints(self, patterns)
 
     def _to_datetime(self, value: Any) -> datetime | None:
         """A time value from the warehouse as an aware UTC datetime (naive means UTC)."""
