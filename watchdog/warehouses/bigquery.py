@@ -185,10 +185,9 @@ class BigQuery(SqlWarehouse):
         sql = bigquery_sql.named_params(stmt.sql)
         return Statement(name=stmt.name, sql=sql, params=stmt.params, subject=stmt.subject)
 
-    def qualified(self, table: TableRef) -> str:
-        """```project`.`dataset`.`table```; the project defaults to ``settings.project``."""
-        parts = (table.database or self.settings.project, table.schema, table.name)
-        return ".".join(self.quote(p) for p in parts)
+    def table_parts(self, table: TableRef) -> tuple[str, ...]:
+        """``project, dataset, table``; the project defaults to ``settings.project``."""
+        return table.database or self.settings.project, table.schema, table.name
 
 
     # -- facts ----------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from watchdog.warehouses import (
     rulesql,
     schema_sql,
     table_sql,
+    tree_sql,
     volume_sql,
 )
 from watchdog.warehouses.base import Warehouse, as_utc, buckets
@@ -145,15 +146,20 @@ class SqlWarehouse(Warehouse):
         "histograms": distributions.build_histograms,
         "top_values": distributions.build_top_values,
         "value_counts": distributions.build_value_counts,
-        "abs_means": distributions.build_abs_means,
         "ks_counts": distributions.build_ks_counts,
-        "extremes": distributions.build_extremes,
         "contract_failures": rulesql.build_contract_failures,
         "contract_scan": rulesql.build_contract_scan,
         "failure_examples": rulesql.build_failure_examples,
         "count_successes": volume_sql.build_count_successes,
         "schema_columns": schema_sql.build_schema_columns,
         "schema_fingerprints": schema_sql.build_schema_fingerprints,
+    }
+    #: Queries built once as sqlglot trees and rendered by the adapter's dialect
+    #: (``tree_sql.py``, ``dialects.py``), by name: ``build(warehouse, **args) -> (tree,
+    #: params)``. The queries in ``QUERIES`` are ``str.format`` templates still, moving here.
+    TREES: ClassVar[Mapping[str, Callable[..., tree_sql.Tree]]] = {
+        "abs_means": tree_sql.build_abs_means,
+        "extremes": tree_sql.build_extremes,
     }
     #: Driver errors, most specific first; the first rule that matches decides the error.
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = ()
@@ -220,15 +226,33 @@ class SqlWarehouse(Warehouse):
         q = self.IDENT_QUOTE
         return (q + name.replace(q, q + q) + q).replace(":", "\\:")
 
+    def table_parts(self, table: TableRef) -> tuple[str, ...]:
+        """The names of a table as the warehouse reads them: ``[database,] schema, name``."""
+        return tuple(p for p in (table.database, table.schema, table.name) if p is not None)
+
     def qualified(self, table: TableRef) -> str:
         """The quoted ``[database.]schema.name`` of a table."""
-        parts = [p for p in (table.database, table.schema, table.name) if p is not None]
-        return ".".join(self.quote(p) for p in parts)
+        return ".".join(self.quote(p) for p in self.table_parts(table))
+
+    @classmethod
+    def queries(cls) -> list[str]:
+        """Every query this adapter renders, by name (templates and trees)."""
+        return sorted({*cls.QUERIES, *cls.TREES})
 
     def render(self, query: str, **args: Any) -> Statement:
         """The exact statement the fact methods run for ``query`` with these arguments."""
+        if "table" in args:
+            subject = str(args["table"])
+        else:
+            subject = ", ".join(str(t) for t in args.get("tables", ()))
+        if query in self.TREES:
+            from watchdog.warehouses import dialects  # imports sqlglot: not at start-up
+
+            tree, binds = self.TREES[query](self, **args)
+            return Statement(name=query, sql=dialects.render(tree, self.DIALECT),
+                             params=binds, subject=subject)
         if query not in self.QUERIES:
-            raise ValueError(f"{self.NAME} has no query {query!r}: {sorted(self.QUERIES)}")
+            raise ValueError(f"{self.NAME} has no query {query!r}: {self.queries()}")
         build = self.BUILDERS.get(query)
         fragments: dict[str, str] = {}
         params: dict[str, Any] = {}
@@ -236,10 +260,6 @@ class SqlWarehouse(Warehouse):
             fragments, params = build(self, **args)
         elif args:  # a fixed query: no fragments, no binds
             raise TypeError(f"{self.NAME} query {query!r} takes no arguments")
-        if "table" in args:
-            subject = str(args["table"])
-        else:
-            subject = ", ".join(str(t) for t in args.get("tables", ()))
         sql = self.QUERIES[query].format(**fragments)
         return Statement(name=query, sql=sql, params=params, subject=subject)
 

@@ -21,7 +21,7 @@ EVENTS = TableRef(schema="analytics", name="events")
 
 
 def test_every_query_has_a_golden_file_and_a_recording() -> None:
-    queries = set(get_class("bigquery").QUERIES)  # type: ignore[attr-defined]
+    queries = set(get_class("bigquery").queries())  # type: ignore[attr-defined]
     assert {p.stem for p in RECORDINGS.glob("*.json")} == queries
     golden = Path(RECORDINGS.parent.parent / "golden" / "bigquery")
     assert {p.stem for p in golden.glob("*.sql")} == queries
