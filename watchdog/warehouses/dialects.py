@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlglot import exp
 from sqlglot.dialects.bigquery import BigQuery as _BigQuery
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.dialects.duckdb import DuckDB as _DuckDB
 from sqlglot.dialects.postgres import Postgres as _Postgres
 from sqlglot.dialects.redshift import Redshift as _Redshift
@@ -119,6 +120,17 @@ DIALECTS: dict[str, type[Any]] = {
 }
 
 
-def render(tree: exp.Expression, dialect: str) -> str:
-    """``tree`` as SQL of the adapter dialect ``dialect`` (``SqlWarehouse.DIALECT``)."""
-    return tree.sql(dialect=DIALECTS[dialect](), pretty=True)
+def dialect(name: str) -> type[Any]:
+    """The watchdog dialect for ``SqlWarehouse.DIALECT`` ``name``: one of the six above, or
+    sqlglot's own dialect of that name with only the :data:`COMMON` overrides."""
+    if name not in DIALECTS:
+        base = type(Dialect.get_or_raise(name))
+        generator = type("Generator", (base.generator_class,), {
+            "TRANSFORMS": {**base.generator_class.TRANSFORMS, **COMMON}})
+        DIALECTS[name] = type(f"Watchdog_{name}", (base,), {"Generator": generator})
+    return DIALECTS[name]
+
+
+def render(tree: exp.Expression, name: str) -> str:
+    """``tree`` as SQL of the adapter dialect ``name`` (``SqlWarehouse.DIALECT``)."""
+    return tree.sql(dialect=dialect(name)(), pretty=True)
