@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from watchdog.warehouses.registry import EXTRAS, WAREHOUSES
+
 PACKAGE = Path(__file__).resolve().parents[1] / "watchdog"
 
 # library → the only modules (relative to watchdog/) allowed to import it
@@ -13,12 +15,11 @@ HOMES = {
     "datadog": {"sinks/datadog/statsd.py"},
     "datadog_api_client": {"sinks/datadog/settings.py", "sinks/datadog/http.py",
                            "dashboards/api.py"},
-    "psycopg": {"warehouses/postgres.py"},
-    "duckdb": {"warehouses/duckdb.py", "warehouses/demo.py"},
+    "duckdb": {"warehouses/duckdb.py", "demo.py"},
     "sqlite3": {"warehouses/sqlite.py"},
-    "snowflake": {"warehouses/snowflake.py"},
-    "google": {"warehouses/bigquery.py"},
-    "redshift_connector": {"warehouses/redshift.py"},
+    # each optional driver's home is the adapter of its extra (warehouses/registry.py)
+    **{driver: {WAREHOUSES[extra].partition(":")[0].replace("watchdog.", "", 1)
+                .replace(".", "/") + ".py"} for driver, extra in EXTRAS.items()},
 }
 
 

@@ -134,7 +134,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from watchdog.daemon.runner import open_runner
-    from watchdog.warehouses.demo import build
+    from watchdog.demo import build
 
     config = load_config(args.config)
     if config.demo is None:
@@ -183,7 +183,7 @@ def _no_schema_baseline(runner: Any, config: Config) -> bool:
 def _demo_schema_baseline(runner: Any, config: Config, path: str, rebuilt: bool) -> None:
     """On fresh demo data, let the schema monitors snapshot it (silently), then plant the
     upstream schema change that the pass after catches."""
-    from watchdog.warehouses.demo import apply_planted_changes
+    from watchdog.demo import apply_planted_changes
 
     schema = [m for m in config.monitors if m.kind == "schema"]
     if not schema or not (rebuilt or any(

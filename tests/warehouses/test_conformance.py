@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import sqlalchemy as sa
 
 from tests.warehouses.seeding import (
     BACKENDS,
@@ -88,20 +87,13 @@ def instant(value: Any) -> datetime:
 
 @pytest.fixture
 def statements(warehouse: Env) -> Iterator[list[str]]:
-    """SQL statements the adapter sends from now on (after a warm-up ping)."""
+    """SQL statements the adapter's executor sends from now on (after a warm-up ping)."""
     wh, _ = warehouse
-    engine = getattr(wh, "engine", None)
-    if engine is None:
-        pytest.skip("the adapter is not SQLAlchemy-based: count its requests another way")
     wh.ping()
     seen: list[str] = []
-
-    def listen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", listen)
+    stop = wh.executor.listen(lambda stmt: seen.append(stmt.sql))  # type: ignore[attr-defined]
     yield seen
-    sa.event.remove(engine, "before_cursor_execute", listen)
+    stop()
 
 
 # -- columns ------------------------------------------------------------------------------

@@ -141,7 +141,7 @@ def test_duckdb_memory_limit_and_threads_are_applied(tmp_path) -> None:
 
     wh = create("d", "duckdb", {"memory_limit": "64MB", "threads": 1})
     stmt = "SELECT current_setting('memory_limit'), current_setting('threads')"
-    with wh.engine.connect() as conn:  # type: ignore[attr-defined]
+    with wh.executor.engine.connect() as conn:  # type: ignore[attr-defined]
         limit, threads = conn.exec_driver_sql(stmt).one()
     assert limit.startswith("61") and int(threads) == 1  # 64 MB, shown in MiB
     for bad in ({"memory_limit": "lots"}, {"threads": 0}):

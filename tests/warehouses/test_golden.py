@@ -115,7 +115,7 @@ def _adapters() -> list[str]:
 
 
 def _cases() -> list[tuple[str, str]]:
-    return [(n, q) for n, cls in _sql_classes().items() for q in sorted(cls.QUERIES)]
+    return [(n, q) for n, cls in _sql_classes().items() for q in cls.queries()]
 
 
 def _adapter(type_name: str) -> SqlWarehouse:

@@ -81,7 +81,7 @@ def test_missing_database_is_unavailable_with_a_hint(postgres_env: Seeder) -> No
 
 def test_sessions_are_utc_and_read_only(postgres_env: Seeder) -> None:
     with postgres_env.connect() as wh:
-        engine = wh.engine  # type: ignore[attr-defined]
+        engine = wh.executor.engine  # type: ignore[attr-defined]
         with engine.connect() as conn:
             assert conn.execute(sa.text("SHOW TimeZone")).scalar() == "UTC"
             with pytest.raises(sa.exc.DBAPIError, match="read-only"):

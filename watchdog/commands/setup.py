@@ -38,13 +38,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     wh_config = config.warehouses[args.warehouse]
     settings = {"url": args.url} if args.url else wh_config.settings
     wh = create(args.warehouse, wh_config.type, settings)
-    setup = getattr(wh, "setup_audit", None)
-    if not wh.SUPPORTS_AUDIT_LOG or setup is None:
+    if not wh.SUPPORTS_AUDIT_SETUP:
         raise WatchdogError(
             f"warehouse {args.warehouse!r} ({wh_config.type}) has no audit log to set up",
             hint="its schema monitors still diff snapshots and say who changed it: unknown")
     try:
-        setup(remove=args.remove, grant_to=args.grant)
+        wh.setup_audit(remove=args.remove, grant_to=args.grant)
     finally:
         wh.close()
     if args.remove:

@@ -53,6 +53,9 @@ class Warehouse(abc.ABC):
     Settings: ClassVar[type[WarehouseSettings]] = WarehouseSettings
     #: Schema used when a table is named without one.
     DEFAULT_SCHEMA: ClassVar[str] = "public"
+    #: sqlglot dialect the warehouse speaks (the schema check parses audit statements in
+    #: it); None for an adapter that speaks no SQL.
+    DIALECT: ClassVar[str | None] = None
 
     #: The warehouse keeps its own log of DDL statements (who changed what, with which SQL).
     SUPPORTS_AUDIT_LOG: ClassVar[bool] = False
@@ -65,6 +68,9 @@ class Warehouse(abc.ABC):
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = False
     #: Regular expressions can be matched in the database (contract check ``str_matches``).
     SUPPORTS_REGEX: ClassVar[bool] = False
+    #: ``setup_audit`` installs the audit log in the warehouse (Postgres' event trigger);
+    #: off where the warehouse logs DDL itself or has no log.
+    SUPPORTS_AUDIT_SETUP: ClassVar[bool] = False
     #: Tables may be named ``database.schema.table`` (Snowflake databases, BigQuery
     #: projects). Elsewhere a name with more than one dot is refused before any SQL is built.
     SUPPORTS_DATABASE_NAMES: ClassVar[bool] = False
@@ -296,6 +302,10 @@ class Warehouse(abc.ABC):
         ``since`` but arrived after it was read) are read again; callers skip the ones
         they have seen. ``since`` itself where the log has no latency."""
         return since
+
+    def setup_audit(self, *, remove: bool = False, grant_to: str | None = None) -> None:
+        """Install (idempotently) or remove the DDL audit log (``SUPPORTS_AUDIT_SETUP``)."""
+        raise UnsupportedFeature(self.name, "installing a DDL audit log")
 
     def contract_failures(
         self, table: TableRef, rules: Sequence[Rule], where: Sequence[Predicate] = (),

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -42,7 +42,8 @@ from watchdog.warehouses import bigquery_sql
 from watchdog.warehouses.base import Warehouse, WarehouseSettings
 from watchdog.warehouses.bigquery_settings import BigQuerySettings
 from watchdog.warehouses.bigquery_sql import TimeBind
-from watchdog.warehouses.sqlbase import NAMES_HINT, Parts, SqlWarehouse, Statement, as_utc
+from watchdog.warehouses.executor import Executor, Translate
+from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, SqlWarehouse, Statement, as_utc
 
 
 class BigQuery(SqlWarehouse):
@@ -85,57 +86,35 @@ class BigQuery(SqlWarehouse):
         **SqlWarehouse.QUERIES,
         **bigquery_sql.QUERIES,
     }
+    BUILDERS: ClassVar[Mapping[str, Builder]] = {
+        **SqlWarehouse.BUILDERS,
+        **bigquery_sql.BUILDERS,
+    }
 
-    def __init__(self, name: str, settings: Any) -> None:
-        super().__init__(name, settings)
-        self._client: Any = None
-        self._client_lock = threading.Lock()
+    executor: BigQueryExecutor
+
+    def __init__(self, name: str, settings: Any, executor: Executor | None = None) -> None:
         #: ``{(project, dataset, table): {column path: type}}``, see :meth:`_column_types`.
         self._types: dict[tuple[str, str, str], dict[str, str]] = {}
         self._types_lock = threading.Lock()
+        super().__init__(name, settings, executor)
 
     # -- execution ------------------------------------------------------------------------
 
-    @property
-    def client(self) -> Any:
-        """The google-cloud-bigquery client, created on first use."""
-        with self._client_lock:
-            if self._client is None:
-                try:
-                    self._client = make_client(self.settings)
-                except Exception as exc:
-                    stmt = Statement(name="connect", sql="")
-                    raise translate(exc, stmt, self.name, self._secrets()) \
-                        from exc
-            return self._client
+    def _executor(self) -> BigQueryExecutor:
+        return BigQueryExecutor(
+            self.name, lambda exc, stmt, _default: translate(exc, stmt, self.name,
+                                                             self._secrets()),
+            self.settings, prepare=self._bind_times, failed=self._forget_times)
 
-    def close(self) -> None:
-        with self._client_lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+    def _bind_times(self, stmt: Statement) -> Statement:
+        """``stmt`` with each time value bound as its column's type."""
+        return self._typed(stmt, [v for v in stmt.params.values() if isinstance(v, TimeBind)])
 
-    def _fetch(self, stmt: Statement) -> list[Any]:
-        """Bind time values as their columns' types, dry-run, guard, run; rows are tuples
-        with a ``_mapping``."""
-        binds = [v for v in stmt.params.values() if isinstance(v, TimeBind)]
-        deadline = timeouts.current()
-        left = deadline.check(self.name) if deadline is not None else None
-        try:
-            if deadline is None:
-                return run(self.client, self.settings, self._typed(stmt, binds), self.name)
-            with deadline.running(stmt.name, stmt.subject):
-                return run(self.client, self.settings, self._typed(stmt, binds), self.name,
-                           left)
-        except Exception as exc:
-            if deadline is not None and deadline.overdue():
-                raise deadline.error(self.name) from exc
-            # a column's type (or presence) may have changed since the schema was read:
-            # read it again next time (tables.get is free)
-            self._forget({b.table for b in binds})
-            if isinstance(exc, WarehouseError):
-                raise
-            raise translate(exc, stmt, self.name, self._secrets()) from exc
+    def _forget_times(self, stmt: Statement) -> None:
+        """After a failure: a column's type (or presence) may have changed since the schema
+        was read, so read it again next time (tables.get is free)."""
+        self._forget({v.table for v in stmt.params.values() if isinstance(v, TimeBind)})
 
     def _typed(self, stmt: Statement, binds: Sequence[TimeBind]) -> Statement:
         """``stmt`` with each :class:`TimeBind` replaced by the value to bind for its column."""
@@ -171,7 +150,8 @@ class BigQuery(SqlWarehouse):
         if found is None:
             ref = bigquery.TableReference(bigquery.DatasetReference(key[0], key[1]), key[2])
             retry = bigquery.DEFAULT_RETRY.with_deadline(self.settings.timeout)
-            schema = self.client.get_table(ref, retry=retry, timeout=self.settings.timeout).schema
+            schema = self.executor.client.get_table(
+                ref, retry=retry, timeout=self.settings.timeout).schema
             found = bigquery_sql.field_types(schema)
             with self._types_lock:
                 self._types[key] = found
@@ -205,29 +185,10 @@ class BigQuery(SqlWarehouse):
         sql = bigquery_sql.named_params(stmt.sql)
         return Statement(name=stmt.name, sql=sql, params=stmt.params, subject=stmt.subject)
 
-    def qualified(self, table: TableRef) -> str:
-        """```project`.`dataset`.`table```; the project defaults to ``settings.project``."""
-        parts = (table.database or self.settings.project, table.schema, table.name)
-        return ".".join(self.quote(p) for p in parts)
+    def table_parts(self, table: TableRef) -> tuple[str, ...]:
+        """``project, dataset, table``; the project defaults to ``settings.project``."""
+        return table.database or self.settings.project, table.schema, table.name
 
-    def _build_count_rows(self, table: TableRef, time_column: str, start: datetime,
-                          end: datetime, bucket: timedelta, where: Sequence[Any] = (),
-                          time_type: str | None = None) -> Parts:
-        fragments, params = super()._build_count_rows(table, time_column, start, end, bucket,
-                                                      where)
-        # TIME_RANGE compares the bare column with :start and :end (so partitions prune)
-        params["start"] = TimeBind(table=table, column=time_column, op=">=", at=params["start"])
-        params["end"] = TimeBind(table=table, column=time_column, op="<", at=params["end"])
-        return fragments, params
-
-    _build_columns = bigquery_sql.build_columns
-    _build_schema_columns = bigquery_sql.build_schema_columns
-    _build_schema_fingerprints = bigquery_sql.build_schema_fingerprints
-    _build_schema_version = bigquery_sql.build_schema_version
-    _build_audit_events = bigquery_sql.build_audit_events
-    _build_sample = bigquery_sql.build_sample
-    _build_value_counts = bigquery_sql.build_value_counts
-    _build_failure_examples = bigquery_sql.build_failure_examples
 
     # -- facts ----------------------------------------------------------------------------
 
@@ -260,6 +221,59 @@ _SCALAR_TYPES: tuple[tuple[type, str], ...] = (
 )
 #: The "POST https://...: " prefix of the client's HTTP errors.
 _REQUEST = re.compile(r"^(GET|POST|PUT|PATCH|DELETE) \S+: ")
+
+
+class BigQueryExecutor(Executor):
+    """Statements run as query jobs through the client (created on first use): each is
+    dry-run, refused above ``dry_run_budget``, then run with ``maximumBytesBilled`` and the
+    deadline as ``jobTimeoutMs``. Rows are tuples with a ``_mapping``."""
+
+    def __init__(
+        self, name: str, translate: Translate, settings: BigQuerySettings, *,
+        prepare: Callable[[Statement], Statement] = lambda stmt: stmt,
+        failed: Callable[[Statement], None] = lambda stmt: None,
+    ) -> None:
+        """``prepare(stmt)`` finishes a statement just before it runs (the adapter binds
+        time values as their columns' types); ``failed(stmt)`` is told of any failure."""
+        super().__init__(name, translate)
+        self.settings = settings
+        self._prepare, self._failed = prepare, failed
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        """The google-cloud-bigquery client, created on first use."""
+        with self._lock:
+            if self._client is None:
+                try:
+                    self._client = make_client(self.settings)
+                except Exception as exc:
+                    stmt = Statement(name="connect", sql="")
+                    raise self.translate(exc, stmt, WarehouseUnavailable) from exc
+            return self._client
+
+    def _run(self, stmt: Statement) -> list[Any]:
+        deadline = timeouts.current()
+        left = deadline.check(self.name) if deadline is not None else None
+        try:
+            if deadline is None:
+                return run(self.client, self.settings, self._prepare(stmt), self.name)
+            with deadline.running(stmt.name, stmt.subject):
+                return run(self.client, self.settings, self._prepare(stmt), self.name, left)
+        except Exception as exc:
+            if deadline is not None and deadline.overdue():
+                raise deadline.error(self.name) from exc
+            self._failed(stmt)
+            if isinstance(exc, WarehouseError):
+                raise
+            raise self.translate(exc, stmt, QueryError) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
 
 class CostGuardRefused(QueryError):

@@ -18,10 +18,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from watchdog.models import Predicate, Rule, TableRef
-from watchdog.warehouses import distributions, rulesql
+from watchdog.warehouses import distributions, rulesql, table_sql
 from watchdog.warehouses.base import as_utc
 from watchdog.warehouses.schema_sql import like_pattern
-from watchdog.warehouses.sqlbase import Parts, SqlWarehouse
+from watchdog.warehouses.sqlbase import Builder, Parts
 
 if TYPE_CHECKING:
     from watchdog.warehouses.bigquery import BigQuery
@@ -246,7 +246,7 @@ def build_audit_events(wh: BigQuery, since: int = 0, limit: int = 5000) -> Parts
 
 def build_sample(wh: BigQuery, table: TableRef, columns: Sequence[str], limit: int,
                   where: Sequence[Any] = ()) -> Parts:
-    fragments, params = SqlWarehouse._build_sample(wh, table, columns, limit, where)
+    fragments, params = table_sql.build_sample(wh, table, columns, limit, where)
     pct = wh.settings.sample_percent
     fragments["tablesample"] = f" TABLESAMPLE SYSTEM ({float(pct)!r} PERCENT)" if pct else ""
     return fragments, params
@@ -268,3 +268,28 @@ def build_failure_examples(wh: BigQuery, table: TableRef, rules: Sequence[Any], 
             fragments["branches"] = fragments["branches"].replace(
                 f"CAST({col} AS VARCHAR)", f"CAST({col} AS STRING)")
     return fragments, params
+
+
+def build_count_rows(wh: BigQuery, table: TableRef, time_column: str, start: datetime,
+                     end: datetime, bucket: timedelta, where: Sequence[Any] = (),
+                     time_type: str | None = None) -> Parts:
+    fragments, params = table_sql.build_count_rows(wh, table, time_column, start, end, bucket,
+                                                   where)
+    # TIME_RANGE compares the bare column with :start and :end (so partitions prune)
+    params["start"] = TimeBind(table=table, column=time_column, op=">=", at=params["start"])
+    params["end"] = TimeBind(table=table, column=time_column, op="<", at=params["end"])
+    return fragments, params
+
+
+#: The builders of these queries (merged into ``BigQuery.BUILDERS``).
+BUILDERS: dict[str, Builder] = {
+    "columns": build_columns,
+    "count_rows": build_count_rows,
+    "schema_columns": build_schema_columns,
+    "schema_fingerprints": build_schema_fingerprints,
+    "schema_version": build_schema_version,
+    "audit_events": build_audit_events,
+    "sample": build_sample,
+    "value_counts": build_value_counts,
+    "failure_examples": build_failure_examples,
+}

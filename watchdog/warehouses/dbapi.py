@@ -1,5 +1,5 @@
-"""Run :class:`~watchdog.warehouses.sqlbase.SqlWarehouse`'s rendered SQL through a plain
-DB-API driver (Snowflake's and Redshift's own connectors), without a SQLAlchemy dialect.
+"""The DB-API executor: an adapter's rendered SQL run through a plain DB-API driver
+(Snowflake's and Redshift's own connectors), without a SQLAlchemy dialect.
 
 The SQL the golden tests pin is exactly what runs: its ``:name`` binds become the driver's
 ``%(name)s`` (pyformat) in :func:`to_pyformat`, which lets SQLAlchemy's own compiler do the
@@ -18,7 +18,8 @@ from sqlalchemy.dialects import postgresql
 
 from watchdog import timeouts
 from watchdog.errors import QueryError, WarehouseError, WarehouseUnavailable
-from watchdog.warehouses.sqlbase import SqlWarehouse, Statement
+from watchdog.warehouses.executor import Executor, Translate
+from watchdog.warehouses.sqlbase import Statement
 
 #: How a statement is run on a cursor: ``execute(cursor, sql, params)``.
 Execute = Callable[[Any, str, "dict[str, Any] | None"], Any] | None
@@ -120,73 +121,58 @@ class Session:
 
 
 class DriverError(Exception):
-    """A driver exception reduced to what :meth:`SqlWarehouse._translate` reads."""
+    """A driver exception reduced to what ``SqlWarehouse._translate`` reads."""
 
     def __init__(self, message: str, sqlstate: str | None = None) -> None:
         super().__init__(message)
         self.sqlstate = sqlstate
 
 
-class DbApiWarehouse(SqlWarehouse):
-    """Mixin over a :class:`SqlWarehouse` subclass: run its statements on a DB-API driver.
+#: ``execute(cursor, sql, params, seconds)``: run one statement that the warehouse should
+#: cancel after ``seconds`` (Snowflake's STATEMENT_TIMEOUT_IN_SECONDS, Redshift's
+#: statement_timeout).
+TimedExecute = Callable[[Any, str, "dict[str, Any] | None", float], None]
 
-    Subclasses implement :meth:`_connect` and :meth:`_driver_error`; everything else (the
-    templates, the render path, the facts) is their SQL parent's.
-    """
 
-    def _connect(self) -> Any:
-        """A new, ready DB-API connection (session settings applied)."""
-        raise NotImplementedError
+def _execute(cursor: Any, sql: str, params: dict[str, Any] | None, seconds: float) -> None:
+    cursor.execute(sql, params)
 
-    def _cursor(self, connection: Any) -> Any:
-        """A cursor that takes the parameters :meth:`_driver_sql` produces."""
-        return connection.cursor()
 
-    def _driver_sql(self, stmt: Statement) -> tuple[str, dict[str, Any]]:
-        """The statement in the driver's paramstyle (pyformat unless overridden)."""
-        return to_pyformat(stmt.sql, stmt.params)
+def _pyformat(stmt: Statement) -> tuple[str, dict[str, Any]]:
+    return to_pyformat(stmt.sql, stmt.params)
 
-    def _driver_error(self, exc: Exception) -> DriverError:
-        """``exc`` as a one-line message and SQLSTATE (what ``ERRORS`` rules search)."""
-        return DriverError(str(exc), getattr(exc, "sqlstate", None))
 
-    @property
-    def _session(self) -> Session:
-        with self._engine_lock:
-            session: Session | None = self.__dict__.get("_dbapi_session")
-            if session is None:
-                session = self.__dict__["_dbapi_session"] = Session(self._connect, self._cursor)
-            return session
+class DbApiExecutor(Executor):
+    """Statements run on a plain DB-API driver (Snowflake's and Redshift's own connectors),
+    without a SQLAlchemy dialect. A statement cut short by the deadline is interrupted by
+    closing the connection under it (it is reopened for the next one)."""
 
-    @property
-    def engine(self) -> sa.Engine:
-        """There is none: this adapter talks to its driver directly."""
-        raise AttributeError(f"{type(self).__name__} uses its DB-API driver, not SQLAlchemy")
+    def __init__(
+        self, name: str, translate: Translate, connect: Callable[[], Any], *,
+        cursor: Callable[[Any], Any] = lambda connection: connection.cursor(),
+        driver_sql: Callable[[Statement], tuple[str, dict[str, Any]]] = _pyformat,
+        execute: TimedExecute = _execute,
+    ) -> None:
+        """``connect()`` opens a ready connection (session settings applied);
+        ``cursor(connection)`` makes a cursor that takes what ``driver_sql(stmt)`` returns
+        (pyformat SQL and its parameters by default); ``execute`` runs a statement under a
+        deadline. ``translate`` receives the driver's own exceptions."""
+        super().__init__(name, translate)
+        self.session = Session(connect, cursor)
+        self._driver_sql = driver_sql
+        self._execute = execute
 
-    def _execute(self, cursor: Any, sql: str, params: dict[str, Any] | None,
-                 seconds: float) -> None:
-        """Run one statement that the warehouse should cancel after ``seconds`` (adapters
-        that can say so to their driver or server override this)."""
-        cursor.execute(sql, params)
-
-    def _interrupt(self, connection: Any, cursor: Any) -> None:
-        """Stop, from another thread, the statement running on ``cursor`` (default: close
-        the connection under it; it is reopened for the next statement)."""
-        self._session.discard()
-
-    def _fetch(self, stmt: Statement) -> list[Any]:
-        """Run one rendered statement within the check's deadline; driver errors leave
-        here as watchdog errors (a statement cut short by the deadline as CheckTimeout)."""
+    def _run(self, stmt: Statement) -> list[Any]:
         sql, params = self._driver_sql(stmt)
         deadline = timeouts.current()
         left = deadline.check(self.name) if deadline is not None else None
-        session = self._session
+        session = self.session
         try:
             session.open()
         except WarehouseError:
             raise
         except Exception as exc:  # the driver boundary
-            raise self._translate(self._driver_error(exc), stmt, WarehouseUnavailable) from exc
+            raise self.translate(exc, stmt, WarehouseUnavailable) from exc
         try:
             if deadline is None or left is None:
                 return session.run(sql, params)
@@ -197,15 +183,16 @@ class DbApiWarehouse(SqlWarehouse):
             if deadline is not None and deadline.overdue():
                 session.discard()  # the statement may still run on it: start afresh
                 raise deadline.error(self.name) from exc
-            error = self._translate(self._driver_error(exc), stmt, QueryError)
+            error = self.translate(exc, stmt, QueryError)
             if isinstance(error, WarehouseUnavailable):
                 session.discard()
             raise error from exc
 
-    def _cancel(self, session: Session) -> None:
-        running = session.running
-        if running is not None:
-            self._interrupt(*running)
+    @staticmethod
+    def _cancel(session: Session) -> None:
+        # stop, from another thread, the statement running: close the connection under it
+        if session.running is not None:
+            session.discard()
 
     def close(self) -> None:
-        self._session.close()
+        self.session.close()

@@ -48,8 +48,6 @@ QUERIES: dict[str, str] = {
         "  CASE WHEN {known} THEN CAST({column} AS TEXT) END AS value,\n"
         "  COUNT(*) AS row_count\nFROM {table}{where}\nGROUP BY 1, 2"
     ),
-    "abs_means": "SELECT {aggregates}\nFROM {table}{where}",
-    "extremes": "SELECT {aggregates}\nFROM {table}{where}",
     # one GROUP BY per column in one statement: (feature, bucket, count[, sums]) rows,
     # bucket -1 holding the missing values
     "ks_counts": "{selects}",
@@ -93,7 +91,7 @@ def check_edges(edges: Sequence[float]) -> tuple[float, ...]:
     return out
 
 
-# -- rendering (bound as SqlWarehouse._build_<query>) ----------------------------------------
+# -- rendering (SqlWarehouse.BUILDERS) -------------------------------------------------------
 
 
 def build_histogram(
@@ -118,7 +116,7 @@ def build_histograms(
     where: Sequence[Predicate] = (),
 ) -> Parts:
     conds, params = self._predicates(where)
-    count_when = getattr(self, "COUNT_WHEN", COUNT_WHEN)
+    count_when = self.COUNT_WHEN
     aggregates = []
     for j, (column, col_edges) in enumerate(edges.items()):
         col = self.quote(column)
@@ -156,20 +154,6 @@ def build_value_counts(
             "where": _where(conds)}, params
 
 
-def build_abs_means(
-    self: SqlWarehouse, table: TableRef, columns: Sequence[str],
-    where: Sequence[Predicate] = (),
-) -> Parts:
-    conds, params = self._predicates(where)
-    aggregates = []
-    for column in columns:
-        col = self.quote(column)
-        missing = self.MISSING.format(column=col)
-        aggregates.append(f"AVG(CASE WHEN NOT ({missing}) THEN ABS({col}) END)")
-    return {"table": self.qualified(table), "aggregates": ",\n  ".join(aggregates) or "1",
-            "where": _where(conds)}, params
-
-
 def build_ks_counts(
     self: SqlWarehouse, table: TableRef, grids: Mapping[str, KsGrid],
     where: Sequence[Predicate] = (), moments: bool = False,
@@ -188,25 +172,11 @@ def build_ks_counts(
         selects.append(f"SELECT {j} AS feature,\n  CASE WHEN {missing} THEN -1 ELSE {bucket} END"
                        f" AS bucket,\n  COUNT(*) AS row_count{sums}\n"
                        f"FROM {self.qualified(table)}{_where(conds)}\nGROUP BY 2")
-    extra = getattr(self, "KS_MOMENTS", "") if moments else ""
+    extra = self.KS_MOMENTS if moments else ""
     return {"selects": "\nUNION ALL\n".join(selects), "moments": extra}, params
 
 
-def build_extremes(
-    self: SqlWarehouse, table: TableRef, columns: Sequence[str],
-    where: Sequence[Predicate] = (),
-) -> Parts:
-    conds, params = self._predicates(where)
-    aggregates = []
-    for column in columns:
-        col = self.quote(column)
-        value = f"CASE WHEN NOT ({self.MISSING.format(column=col)}) THEN {col} END"
-        aggregates += [f"MIN({value})", f"MAX({value})"]
-    return {"table": self.qualified(table), "aggregates": ",\n  ".join(aggregates) or "1",
-            "where": _where(conds)}, params
-
-
-# -- facts (bound as SqlWarehouse methods) ----------------------------------------------------
+# -- facts (called by SqlWarehouse methods) ----------------------------------------------------
 
 
 def histogram(

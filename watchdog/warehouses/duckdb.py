@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from watchdog.errors import QueryError, TableNotFound, WarehouseAuthError, WarehouseUnavailable
 from watchdog.warehouses import distributions, rulesql
 from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.executor import SqlAlchemyExecutor
 from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse, Statement
 
 MEMORY = ":memory:"
@@ -126,7 +127,9 @@ class DuckDB(SqlWarehouse):
         (r"IOException|Cannot open", WarehouseUnavailable, "check settings.path"),
     )
 
-    def _fetch(self, stmt: Statement) -> list[sa.Row[Any]]:
+    executor: SqlAlchemyExecutor
+
+    def _fetch(self, stmt: Statement) -> list[Any]:
         try:
             return super()._fetch(stmt)
         except QueryError as exc:
@@ -141,16 +144,17 @@ class DuckDB(SqlWarehouse):
             self._set_memory_limit(self.settings.memory_limit)
 
     def _set_memory_limit(self, limit: str | None) -> None:
-        with self.engine.connect() as conn:
+        with self.executor.engine.connect() as conn:
             if limit is None:
                 conn.exec_driver_sql("RESET memory_limit")
             else:
                 conn.exec_driver_sql(f"SET memory_limit = '{limit}'")  # validated: MEMORY_SIZE
 
-    def _canceller(self, dbapi_connection: Any) -> Callable[[], None] | None:
+    def _executor(self) -> SqlAlchemyExecutor:
         # no statement timeout of its own; interrupt() stops the running query from
         # another thread: https://duckdb.org/docs/stable/clients/python/reference/index.html
-        return getattr(dbapi_connection, "interrupt", None)
+        return SqlAlchemyExecutor(self.name, self._translate, self._create_engine,
+                                  canceller=_interrupt)
 
     def _create_engine(self) -> sa.Engine:
         path = self.settings.path
@@ -179,3 +183,7 @@ class DuckDB(SqlWarehouse):
         for key, value in config.items():
             literal = f"'{value}'" if isinstance(value, str) else str(value).lower()
             dbapi_connection.execute(f"SET {key} = {literal}")  # validated settings only
+
+
+def _interrupt(dbapi_connection: Any) -> Callable[[], None] | None:
+    return getattr(dbapi_connection, "interrupt", None)

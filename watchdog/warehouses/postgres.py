@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import psycopg  # noqa: F401  (fail at lookup, naming the extra, if the driver is missing)
@@ -23,8 +23,10 @@ from watchdog.errors import (
 from watchdog.models import AuditEvent, TableRef
 from watchdog.warehouses import pg_audit
 from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.executor import Executor, SqlAlchemyExecutor
 from watchdog.warehouses.sqlbase import (
     NAMES_HINT,
+    Builder,
     ErrorRule,
     Parts,
     SqlWarehouse,
@@ -36,6 +38,11 @@ SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-
 _LOCATION = frozenset({"host", "port", "database", "user", "password"})
 # What the server says to a login that may not create (or drop) event triggers.
 _PRIVILEGE = re.compile(r"permission denied|must be (the )?(owner|superuser)", re.IGNORECASE)
+
+
+def build_audit_page(wh: SqlWarehouse, since: int = 0, limit: int = 5000) -> Parts:
+    """Binds of a page of the audit log: events after ``since``, at most ``limit``."""
+    return {}, {"since": int(since), "limit": int(limit)}
 
 
 class PostgresSettings(WarehouseSettings):
@@ -106,6 +113,8 @@ class Postgres(SqlWarehouse):
     #: Once ``watchdog setup audit`` installed the DDL event trigger (``pg_audit.py``):
     #: who ran which DDL and when. Before that, :meth:`audit_events` raises UnsupportedFeature.
     SUPPORTS_AUDIT_LOG: ClassVar[bool] = True
+    #: ``watchdog setup audit`` installs that trigger (``pg_audit.py``).
+    SUPPORTS_AUDIT_SETUP: ClassVar[bool] = True
     #: The audit trigger's DDL counter (one row, ~0.1 ms); None until it is installed.
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
     TABLE_MATCH: ClassVar[str] = "(n.nspname = {schema} AND c.relname = {table})"
@@ -155,6 +164,8 @@ class Postgres(SqlWarehouse):
             f"FROM {pg_audit.SCHEMA}.ddl_log\nWHERE seq > :since\nORDER BY seq\nLIMIT :limit"
         ),
     }
+    BUILDERS: ClassVar[Mapping[str, Builder]] = {
+        **SqlWarehouse.BUILDERS, "audit_events": build_audit_page}
     # SQLSTATEs: https://www.postgresql.org/docs/current/errcodes-appendix.html
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
         (r"\b(42P01|42703|3F000)\b", TableNotFound, NAMES_HINT),
@@ -175,18 +186,11 @@ class Postgres(SqlWarehouse):
          "check that the server is up and that host, port and sslmode are right"),
     )
 
-    def _limit(self, conn: sa.Connection, seconds: float) -> None:
-        # both end with the transaction the statement runs in (SET LOCAL); a lock wait
-        # counts toward statement_timeout too, lock_timeout says which one it was
-        # https://www.postgresql.org/docs/current/runtime-config-client.html
-        ms = max(1, int(seconds * 1000))
-        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {ms}")
+    executor: SqlAlchemyExecutor
 
-    def _canceller(self, dbapi_connection: Any) -> Callable[[], None] | None:
-        # a cancel request on its own connection: https://www.psycopg.org/psycopg3/docs/api/connections.html
-        # (cancel_safe since psycopg 3.2, cancel before)
-        return getattr(dbapi_connection, "cancel_safe", None) or getattr(
-            dbapi_connection, "cancel", None)
+    def _executor(self) -> Executor:
+        return SqlAlchemyExecutor(self.name, self._translate, self._create_engine,
+                                  limit=_limit, canceller=_canceller)
 
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         try:
@@ -194,9 +198,6 @@ class Postgres(SqlWarehouse):
         except (TableNotFound, WarehouseAuthError):
             return None  # not installed, or not readable: take full snapshots
         return str(rows[0][0]) if rows else None
-
-    def _build_audit_events(self, since: int = 0, limit: int = 5000) -> Parts:
-        return {}, {"since": int(since), "limit": int(limit)}
 
     def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
         try:
@@ -215,7 +216,7 @@ class Postgres(SqlWarehouse):
             statements += pg_audit.grants(grant_to, self.quote)
         stmt = Statement(name="setup audit", sql="; ".join(statements))
         try:
-            pg_audit.apply(self.engine, statements)
+            pg_audit.apply(self.executor.engine, statements)
         except WarehouseError:
             raise
         except Exception as exc:
@@ -259,6 +260,22 @@ class Postgres(SqlWarehouse):
         if s.url is not None:
             out.append(_parse(s.url).password or "")
         return out
+
+
+def _limit(conn: sa.Connection, seconds: float) -> None:
+    """Have the server cancel the next statement on ``conn`` after ``seconds``: both
+    settings end with the transaction the statement runs in (SET LOCAL); a lock wait
+    counts toward statement_timeout too, lock_timeout says which one it was:
+    https://www.postgresql.org/docs/current/runtime-config-client.html"""
+    ms = max(1, int(seconds * 1000))
+    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}; SET LOCAL lock_timeout = {ms}")
+
+
+def _canceller(dbapi_connection: Any) -> Callable[[], None] | None:
+    """A cancel request on its own connection: https://www.psycopg.org/psycopg3/docs/api/connections.html
+    (cancel_safe since psycopg 3.2, cancel before)."""
+    return getattr(dbapi_connection, "cancel_safe", None) or getattr(
+        dbapi_connection, "cancel", None)
 
 
 def _parse(url: pydantic.SecretStr) -> sa.URL:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import pydantic
@@ -27,10 +27,10 @@ from watchdog.errors import (
 )
 from watchdog.models import AuditEvent, TableRef
 from watchdog.warehouses import rulesql
-from watchdog.warehouses.base import Warehouse, WarehouseSettings
-from watchdog.warehouses.dbapi import DbApiWarehouse, DriverError
-from watchdog.warehouses.postgres import Postgres
-from watchdog.warehouses.sqlbase import ErrorRule, Parts, Statement, as_utc
+from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
+from watchdog.warehouses.postgres import Postgres, build_audit_page
+from watchdog.warehouses.sqlbase import Builder, ErrorRule, Statement, as_utc
 
 _COLUMNS = (
     "SELECT table_schema, table_name, column_name,\n"
@@ -118,7 +118,7 @@ class RedshiftSettings(WarehouseSettings):
         return self
 
 
-class Redshift(DbApiWarehouse, Postgres):
+class Redshift(Postgres):
     """Redshift; sessions run in UTC. Its driver speaks to the server directly."""
 
     NAME: ClassVar[str] = "redshift"
@@ -128,6 +128,8 @@ class Redshift(DbApiWarehouse, Postgres):
 
     #: No TABLESAMPLE: https://docs.aws.amazon.com/redshift/latest/dg/r_SELECT_synopsis.html
     SUPPORTS_TABLESAMPLE: ClassVar[bool] = False
+    #: Nothing to install: Redshift logs DDL itself (``audit_source``).
+    SUPPORTS_AUDIT_SETUP: ClassVar[bool] = False
     #: With ``change_probe``: the count and newest id of the logged DDL, and how many DDL
     #: transactions are still open (None while the setting is off).
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
@@ -191,6 +193,9 @@ class Redshift(DbApiWarehouse, Postgres):
         ),
     }
 
+    BUILDERS: ClassVar[Mapping[str, Builder]] = {
+        **Postgres.BUILDERS, "audit_ddltext": build_audit_page}
+
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         """``<DDL rows>:<newest id>:<open DDL transactions>`` from ``audit_source``, when
         ``change_probe`` is on and the login sees every user's rows (else UnsupportedFeature,
@@ -220,16 +225,10 @@ class Redshift(DbApiWarehouse, Postgres):
                 "other users' DDL; run ALTER USER <user> WITH SYSLOG ACCESS UNRESTRICTED, "
                 "or set change_probe: false"))
 
-    def schema_fingerprints(self, patterns: Sequence[TableRef]) -> dict[TableRef, str]:
-        return Warehouse.schema_fingerprints(self, patterns)
-
     def setup_audit(self, *, remove: bool = False, grant_to: str | None = None) -> None:
         """Nothing to install: Redshift logs DDL itself (see ``audit_source``)."""
         raise UnsupportedFeature(self.name, "installing an audit trigger (Redshift logs DDL "
                                  "in SYS_QUERY_HISTORY / STL_DDLTEXT already)")
-
-    def _build_audit_ddltext(self, since: int = 0, limit: int = 5000) -> Parts:
-        return {}, {"since": int(since), "limit": int(limit)}
 
     def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
         query = "audit_events" if self.settings.audit_source == "sys_query_history" else (
@@ -246,6 +245,15 @@ class Redshift(DbApiWarehouse, Postgres):
                 for seq, at, user, _kind, text in rows]
 
     # -- connection ------------------------------------------------------------------------
+
+    executor: DbApiExecutor  # type: ignore[assignment]
+
+    def _executor(self) -> DbApiExecutor:
+        return DbApiExecutor(
+            self.name, lambda exc, stmt, default: self._translate(
+                self._driver_error(exc), stmt, default),
+            self._connect, cursor=_named_cursor, driver_sql=_driver_sql,
+            execute=self._execute)
 
     def _connect(self) -> Any:
         if self.settings.iam:
@@ -275,11 +283,6 @@ class Redshift(DbApiWarehouse, Postgres):
                         else None)
         return args
 
-    def _cursor(self, connection: Any) -> Any:
-        cursor = connection.cursor()
-        cursor.paramstyle = "named"
-        return cursor
-
     def _execute(self, cursor: Any, sql: str, params: dict[str, Any] | None,
                  seconds: float) -> None:
         # the session's statement_timeout (the connection is in autocommit, so it stays
@@ -288,11 +291,6 @@ class Redshift(DbApiWarehouse, Postgres):
         # https://docs.aws.amazon.com/redshift/latest/dg/r_statement_timeout.html
         cursor.execute(f"SET statement_timeout TO {max(1, int(seconds * 1000))}")
         cursor.execute(sql, params)
-
-    def _driver_sql(self, stmt: Statement) -> tuple[str, dict[str, Any]]:
-        # The driver's own `:name` parser skips quoted identifiers and strings, where a
-        # pyformat `%%` would stay doubled; so the text() form goes through as is.
-        return stmt.sql.replace("\\:", ":"), dict(stmt.params)
 
     #: IAM failures come from botocore before any login (ClientError text: "An error occurred
     #: (AccessDenied) when calling the GetClusterCredentials operation: ...").
@@ -317,6 +315,18 @@ class Redshift(DbApiWarehouse, Postgres):
 
     def _secrets(self) -> list[str]:
         return [self.settings.password.get_secret_value()] if self.settings.password else []
+
+
+def _named_cursor(connection: Any) -> Any:
+    cursor = connection.cursor()
+    cursor.paramstyle = "named"
+    return cursor
+
+
+def _driver_sql(stmt: Statement) -> tuple[str, dict[str, Any]]:
+    """The driver's own ``:name`` parser skips quoted identifiers and strings, where a
+    pyformat ``%%`` would stay doubled; so the ``text()`` form goes through as is."""
+    return stmt.sql.replace("\\:", ":"), dict(stmt.params)
 
 
 def _quiet_aws_debug() -> None:

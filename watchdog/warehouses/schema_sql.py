@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from watchdog.models import Column, TableRef
+from watchdog.warehouses.base import column_fingerprint
 
 if TYPE_CHECKING:
     from watchdog.warehouses.sqlbase import Parts, SqlWarehouse
@@ -73,6 +74,9 @@ def schema_fingerprints(wh: SqlWarehouse, patterns: Sequence[TableRef]) -> dict[
     patterns = list(dict.fromkeys(patterns))
     if not patterns:
         return {}
+    if "schema_fingerprints" not in wh.QUERIES:  # no query of its own (Redshift): hash
+        found = schema_columns(wh, patterns)   # the columns, as Warehouse does
+        return {ref: column_fingerprint(cols) for ref, cols in found.items()}
     rows = wh._rows(wh.render("schema_fingerprints", patterns=patterns))
     # a table without columns has no fingerprint; schema_columns does not list it either
     if wh.SCHEMA_DIGEST_IN_SQL:

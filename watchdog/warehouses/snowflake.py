@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
@@ -26,12 +26,11 @@ from watchdog.errors import (
     WarehouseAuthError,
     WarehouseUnavailable,
 )
-from watchdog.models import AuditEvent, Predicate, TableRef
+from watchdog.models import AuditEvent, Column, DdlStamp, Predicate, TableRef
 from watchdog.warehouses import rulesql, snowflake_sql
 from watchdog.warehouses.base import WarehouseSettings
-from watchdog.warehouses.dbapi import DbApiWarehouse, DriverError
-from watchdog.warehouses.snowflake_sql import DDL_QUERY_TYPES, FLOOR
-from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, Parts, SqlWarehouse, as_utc
+from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
+from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, ErrorRule, SqlWarehouse, as_utc
 
 
 class SnowflakeSettings(WarehouseSettings):
@@ -111,7 +110,7 @@ class SnowflakeSettings(WarehouseSettings):
         return self
 
 
-class Snowflake(DbApiWarehouse):
+class Snowflake(SqlWarehouse):
     """Snowflake; sessions run in UTC and carry a query tag."""
 
     NAME: ClassVar[str] = "snowflake"
@@ -158,6 +157,8 @@ class Snowflake(DbApiWarehouse):
     #: Times are bound as UTC text, which Snowflake casts to the column's own type.
     TYPED_TIME_BINDS: ClassVar[bool] = False
     QUERIES: ClassVar[dict[str, str]] = {**SqlWarehouse.QUERIES, **snowflake_sql.QUERIES}
+    BUILDERS: ClassVar[Mapping[str, Builder]] = {
+        **SqlWarehouse.BUILDERS, **snowflake_sql.BUILDERS}
     # error codes: https://docs.snowflake.com/en/user-guide/client-connectivity-troubleshooting/error-messages
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
         (r"\b(42S02|42S22|02000)\b|does not exist or not authorized|invalid identifier|"
@@ -182,27 +183,17 @@ class Snowflake(DbApiWarehouse):
     # -- rendering -------------------------------------------------------------------------
 
     # metadata reads span every database the tables name: snowflake_sql.py
-    columns = snowflake_sql.columns
-    schema_columns = snowflake_sql.schema_columns
-    schema_fingerprints = snowflake_sql.schema_fingerprints
-    last_ddl = snowflake_sql.last_ddl
-    _build_columns = snowflake_sql.build_columns
-    _build_schema_columns = snowflake_sql.build_schema_columns
-    _build_schema_fingerprints = snowflake_sql.build_schema_fingerprints
-    _build_last_ddl = snowflake_sql.build_last_ddl
-    _build_schema_version = snowflake_sql.build_schema_version
+    def columns(self, tables: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
+        return snowflake_sql.columns(self, tables)
 
-    def _build_audit_events(self, since: int = 0, limit: int = 5000) -> Parts:
-        types = {f"t{i}": t for i, t in enumerate(DDL_QUERY_TYPES)}
-        like = " OR ".join(f"query_type LIKE :{n}" for n in types)
-        return {"types": like, "floor": FLOOR}, {
-            **types, "since": int(since), "limit": int(limit), **self._floor(since)}
+    def schema_columns(self, patterns: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
+        return snowflake_sql.schema_columns(self, patterns)
 
-    def _build_audit_objects(self, query_ids: list[str], since: int = 0) -> Parts:
-        ids = {f"q{i}": q for i, q in enumerate(query_ids)}
-        return {"ids": ", ".join(f":{n}" for n in ids) or "NULL", "floor": FLOOR}, {
-            **ids, **self._floor(since)}
+    def schema_fingerprints(self, patterns: Sequence[TableRef]) -> dict[TableRef, str]:
+        return snowflake_sql.schema_fingerprints(self, patterns)
 
+    def last_ddl(self, tables: Sequence[TableRef]) -> dict[TableRef, DdlStamp]:
+        return snowflake_sql.last_ddl(self, tables)
     def _floor(self, since: int) -> dict[str, Any]:
         """Binds of ``FLOOR``: the cursor's time, and the lookback that bounds the scan."""
         cursor = datetime.fromtimestamp(max(since, 0) / 1e6, UTC)
@@ -288,6 +279,12 @@ class Snowflake(DbApiWarehouse):
                 if t.name and not t.catalog and (t.db or schema)]
 
     # -- connection ------------------------------------------------------------------------
+
+    def _executor(self) -> DbApiExecutor:
+        return DbApiExecutor(
+            self.name, lambda exc, stmt, default: self._translate(
+                self._driver_error(exc), stmt, default),
+            self._connect, execute=self._execute)
 
     def _connect(self) -> Any:
         return snowflake.connector.connect(**self.connect_args())

@@ -19,7 +19,7 @@ from watchdog.warehouses.schema_sql import like_pattern
 
 if TYPE_CHECKING:
     from watchdog.warehouses.snowflake import Snowflake
-    from watchdog.warehouses.sqlbase import Parts
+    from watchdog.warehouses.sqlbase import Builder, Parts
 
 #: The data type as shown to the diff: NUMBER and text types with their parameters.
 _DATA_TYPE = (
@@ -216,3 +216,28 @@ def last_ddl(wh: Snowflake, tables: Sequence[TableRef]) -> dict[TableRef, DdlSta
             out[TableRef(database=named[int(part)], schema=schema, name=table)] = DdlStamp(
                 at=when, by=str(by))
     return out
+
+
+def build_audit_events(wh: Snowflake, since: int = 0, limit: int = 5000) -> Parts:
+    types = {f"t{i}": t for i, t in enumerate(DDL_QUERY_TYPES)}
+    like = " OR ".join(f"query_type LIKE :{n}" for n in types)
+    return {"types": like, "floor": FLOOR}, {
+        **types, "since": int(since), "limit": int(limit), **wh._floor(since)}
+
+
+def build_audit_objects(wh: Snowflake, query_ids: list[str], since: int = 0) -> Parts:
+    ids = {f"q{i}": q for i, q in enumerate(query_ids)}
+    return {"ids": ", ".join(f":{n}" for n in ids) or "NULL", "floor": FLOOR}, {
+        **ids, **wh._floor(since)}
+
+
+#: The builders of these queries (merged into ``Snowflake.BUILDERS``).
+BUILDERS: dict[str, Builder] = {
+    "columns": build_columns,
+    "schema_columns": build_schema_columns,
+    "schema_fingerprints": build_schema_fingerprints,
+    "last_ddl": build_last_ddl,
+    "schema_version": build_schema_version,
+    "audit_events": build_audit_events,
+    "audit_objects": build_audit_objects,
+}

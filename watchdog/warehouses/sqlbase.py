@@ -9,16 +9,13 @@ SQLAlchemy ``text()`` form, so a literal colon inside an identifier is written `
 
 from __future__ import annotations
 
+import abc
 import re
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
-import sqlalchemy as sa
-
-from watchdog import timeouts
 from watchdog.errors import (
     InvalidIdentifier,
     QueryError,
@@ -26,13 +23,35 @@ from watchdog.errors import (
     WarehouseUnavailable,
     redact,
 )
-from watchdog.models import BucketCount, Column, Predicate, TableRef
-from watchdog.warehouses import distributions, regex, rulesql, schema_sql, volume_sql
+from watchdog.models import (
+    BucketCount,
+    CategoryCounts,
+    Column,
+    FineCounts,
+    Histogram,
+    Predicate,
+    Rule,
+    RuleCounts,
+    TableRef,
+    WindowCount,
+)
+from watchdog.warehouses import (
+    distributions,
+    regex,
+    rulesql,
+    schema_sql,
+    table_sql,
+    tree_sql,
+    volume_sql,
+)
 from watchdog.warehouses.base import Warehouse, as_utc, buckets
+from watchdog.warehouses.executor import Executor
 
 #: (regex searched in "<DriverException> <sqlstate> <message>", error class, hint)
 ErrorRule = tuple[str, type[WarehouseError], str]
 Parts = tuple[dict[str, str], dict[str, Any]]
+#: Builds one query's fragments and binds: ``build(warehouse, **args)``.
+Builder = Callable[..., Parts]
 
 NAMES_HINT = "check the table and column names in the config"
 _OPS = frozenset({"=", "!=", "<", "<=", ">", ">=", "in", "not in", "is null", "is not null"})
@@ -49,7 +68,8 @@ class Statement:
 
 
 class SqlWarehouse(Warehouse):
-    """A warehouse reached through SQLAlchemy. Subclasses list only what differs."""
+    """A warehouse that speaks SQL: templates rendered here, run by its :attr:`executor`.
+    Subclasses list only what differs."""
 
     #: sqlglot dialect of the templates (for quoting and for linting the golden SQL).
     DIALECT: ClassVar[str]
@@ -72,6 +92,10 @@ class SqlWarehouse(Warehouse):
     #: zone maps or indexes. Off where the adapter binds otherwise (text the warehouse casts
     #: to the column's type, epochs, or BigQuery's own typed binds).
     TYPED_TIME_BINDS: ClassVar[bool] = True
+    #: A count of the rows where ``{condition}`` holds (DuckDB's ``count_if`` is faster).
+    COUNT_WHEN: ClassVar[str] = distributions.COUNT_WHEN
+    #: Extra aggregates of the fine KS query's moments (DuckDB's packed form only).
+    KS_MOMENTS: ClassVar[str] = ""
     #: ``{column}`` holds no number: NULL, and NaN where the type has one.
     MISSING: ClassVar[str] = "{column} IS NULL"
     #: One table's condition in the ``columns`` query, given ``{schema}`` and ``{table}`` binds.
@@ -110,103 +134,63 @@ class SqlWarehouse(Warehouse):
             "FROM {table}\nWHERE {time_range}{filters}\nGROUP BY {group_by}"
         ),
     }
+    #: How each query's ``{fragments}`` and binds are built from its arguments, by query
+    #: name (a query without one takes no arguments); adapters extend it as they extend
+    #: ``QUERIES``. A builder is ``build(warehouse, **args) -> (fragments, params)``.
+    BUILDERS: ClassVar[Mapping[str, Builder]] = {
+        "columns": table_sql.build_columns,
+        "count_rows": table_sql.build_count_rows,
+        "newest": table_sql.build_newest,
+        "sample": table_sql.build_sample,
+        "histogram": distributions.build_histogram,
+        "histograms": distributions.build_histograms,
+        "top_values": distributions.build_top_values,
+        "value_counts": distributions.build_value_counts,
+        "ks_counts": distributions.build_ks_counts,
+        "contract_failures": rulesql.build_contract_failures,
+        "contract_scan": rulesql.build_contract_scan,
+        "failure_examples": rulesql.build_failure_examples,
+        "count_successes": volume_sql.build_count_successes,
+        "schema_columns": schema_sql.build_schema_columns,
+        "schema_fingerprints": schema_sql.build_schema_fingerprints,
+    }
+    #: Queries built once as sqlglot trees and rendered by the adapter's dialect
+    #: (``tree_sql.py``, ``dialects.py``), by name: ``build(warehouse, **args) -> (tree,
+    #: params)``. The queries in ``QUERIES`` are ``str.format`` templates still, moving here.
+    TREES: ClassVar[Mapping[str, Callable[..., tree_sql.Tree]]] = {
+        "abs_means": tree_sql.build_abs_means,
+        "extremes": tree_sql.build_extremes,
+    }
     #: Driver errors, most specific first; the first rule that matches decides the error.
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = ()
 
-    # drift's distribution facts and their renderers live in distributions.py
-    histogram = distributions.histogram
-    histograms = distributions.histograms
-    category_counts = distributions.category_counts
-    abs_means = distributions.abs_means
-    ks_counts = distributions.ks_counts
-    extremes = distributions.extremes
-    _build_histogram = distributions.build_histogram
-    _build_histograms = distributions.build_histograms
-    _build_top_values = distributions.build_top_values
-    _build_value_counts = distributions.build_value_counts
-    _build_abs_means = distributions.build_abs_means
-    _build_ks_counts = distributions.build_ks_counts
-    _build_extremes = distributions.build_extremes
-    # contract checks compiled to SQL live in rulesql.py
-    contract_failures = rulesql.contract_failures
-    failure_examples = rulesql.failure_examples
-    _build_contract_failures = rulesql.build_contract_failures
-    _build_contract_scan = rulesql.build_contract_scan
-    _build_failure_examples = rulesql.build_failure_examples
-    pushes_regex = regex.pushes_regex  # which str_matches patterns run there: regex.py
-    # the volume monitor's grouped count lives in volume_sql.py
-    count_successes = volume_sql.count_successes
-    _build_count_successes = volume_sql.build_count_successes
-    # the schema monitor's metadata queries live in schema_sql.py
-    schema_columns = schema_sql.schema_columns
-    schema_fingerprints = schema_sql.schema_fingerprints
-    _build_schema_columns = schema_sql.build_schema_columns
-    _build_schema_fingerprints = schema_sql.build_schema_fingerprints
-
-    def __init__(self, name: str, settings: Any) -> None:
+    def __init__(self, name: str, settings: Any, executor: Executor | None = None) -> None:
+        """``executor`` runs the statements (default: :meth:`_executor`'s, for the settings);
+        pass one to run them elsewhere, as httpx takes a transport."""
         super().__init__(name, settings)
-        self._engine: sa.Engine | None = None
-        self._engine_lock = threading.Lock()
+        self.executor = executor if executor is not None else self._executor()
         self._time_types: dict[tuple[TableRef, str], str | None] = {}
 
-    # -- connection -----------------------------------------------------------------------
+    # -- execution ------------------------------------------------------------------------
 
-    def _create_engine(self) -> sa.Engine:
-        """A new engine for these settings; called lazily, on first use."""
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _executor(self) -> Executor:
+        """The executor for these settings (it connects lazily, on first use)."""
 
     def _secrets(self) -> list[str]:
         """Secret values to scrub from every message."""
         return []
 
-    @property
-    def engine(self) -> sa.Engine:
-        """The SQLAlchemy engine, created on first use (creating it does not connect)."""
-        with self._engine_lock:
-            if self._engine is None:
-                self._engine = self._create_engine()
-            return self._engine
-
     def ping(self) -> None:
         self._fetch(self.render("ping"))
 
     def close(self) -> None:
-        with self._engine_lock:
-            if self._engine is not None:
-                self._engine.dispose()
-                self._engine = None
+        self.executor.close()
 
-    def _fetch(self, stmt: Statement) -> list[sa.Row[Any]]:
-        """Run one rendered statement within the check's deadline; driver errors leave
-        here as watchdog errors (a statement cut short by the deadline as CheckTimeout)."""
-        deadline = timeouts.current()
-        left = deadline.check(self.name) if deadline is not None else None
-        try:
-            conn = self.engine.connect()
-        except WarehouseError:
-            raise
-        except Exception as exc:  # the driver boundary: nothing below escapes untranslated
-            raise self._translate(exc, stmt, WarehouseUnavailable) from exc
-        try:
-            with conn:
-                if deadline is None or left is None:
-                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)).fetchall())
-                raw = conn.connection.dbapi_connection
-                self._limit(conn, left)
-                with deadline.running(stmt.name, stmt.subject, self._canceller(raw)):
-                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)).fetchall())
-        except Exception as exc:
-            if deadline is not None and deadline.overdue():
-                raise deadline.error(self.name) from exc
-            raise self._translate(exc, stmt, QueryError) from exc
-
-    def _limit(self, conn: sa.Connection, seconds: float) -> None:
-        """Have the warehouse itself cancel the next statement on ``conn`` after
-        ``seconds`` (where it can; the runner interrupts it otherwise)."""
-
-    def _canceller(self, dbapi_connection: Any) -> Callable[[], None] | None:
-        """How to interrupt, from another thread, what runs on this driver connection."""
-        return None
+    def _fetch(self, stmt: Statement) -> list[Any]:
+        """Run one rendered statement through the executor (within the check's deadline;
+        driver errors leave as watchdog errors)."""
+        return self.executor.run(stmt)
 
     def _rows(self, stmt: Statement) -> list[tuple[Any, ...]]:
         """:meth:`_fetch`, as plain tuples."""
@@ -242,77 +226,42 @@ class SqlWarehouse(Warehouse):
         q = self.IDENT_QUOTE
         return (q + name.replace(q, q + q) + q).replace(":", "\\:")
 
+    def table_parts(self, table: TableRef) -> tuple[str, ...]:
+        """The names of a table as the warehouse reads them: ``[database,] schema, name``."""
+        return tuple(p for p in (table.database, table.schema, table.name) if p is not None)
+
     def qualified(self, table: TableRef) -> str:
         """The quoted ``[database.]schema.name`` of a table."""
-        parts = [p for p in (table.database, table.schema, table.name) if p is not None]
-        return ".".join(self.quote(p) for p in parts)
+        return ".".join(self.quote(p) for p in self.table_parts(table))
+
+    @classmethod
+    def queries(cls) -> list[str]:
+        """Every query this adapter renders, by name (templates and trees)."""
+        return sorted({*cls.QUERIES, *cls.TREES})
 
     def render(self, query: str, **args: Any) -> Statement:
         """The exact statement the fact methods run for ``query`` with these arguments."""
-        if query not in self.QUERIES:
-            raise ValueError(f"{self.NAME} has no query {query!r}: {sorted(self.QUERIES)}")
-        build = getattr(self, f"_build_{query}", None)
-        if build is None:  # a fixed query: no fragments, no binds
-            if args:
-                raise TypeError(f"{self.NAME} query {query!r} takes no arguments")
-            fragments, params = {}, {}
-        else:
-            fragments, params = build(**args)
         if "table" in args:
             subject = str(args["table"])
         else:
             subject = ", ".join(str(t) for t in args.get("tables", ()))
+        if query in self.TREES:
+            from watchdog.warehouses import dialects  # imports sqlglot: not at start-up
+
+            tree, binds = self.TREES[query](self, **args)
+            return Statement(name=query, sql=dialects.render(tree, self.DIALECT),
+                             params=binds, subject=subject)
+        if query not in self.QUERIES:
+            raise ValueError(f"{self.NAME} has no query {query!r}: {self.queries()}")
+        build = self.BUILDERS.get(query)
+        fragments: dict[str, str] = {}
+        params: dict[str, Any] = {}
+        if build is not None:
+            fragments, params = build(self, **args)
+        elif args:  # a fixed query: no fragments, no binds
+            raise TypeError(f"{self.NAME} query {query!r} takes no arguments")
         sql = self.QUERIES[query].format(**fragments)
         return Statement(name=query, sql=sql, params=params, subject=subject)
-
-    def _build_columns(self, tables: Sequence[TableRef]) -> Parts:
-        params: dict[str, Any] = {}
-        matches = []
-        for i, ref in enumerate(tables):
-            params[f"schema_{i}"], params[f"table_{i}"] = ref.schema, ref.name
-            matches.append(self.TABLE_MATCH.format(schema=f":schema_{i}", table=f":table_{i}"))
-        return {"tables": "\n   OR ".join(matches) or "1 = 0"}, params
-
-    def _build_count_rows(
-        self, table: TableRef, time_column: str, start: datetime, end: datetime,
-        bucket: timedelta, where: Sequence[Predicate] = (), time_type: str | None = None,
-    ) -> Parts:
-        column = self.quote(time_column)
-        epoch = self.EPOCH.format(column=column)
-        conds, params = self._predicates(where)
-        start, end = as_utc(start), as_utc(end)
-        params.update(
-            start=self._bind_time(start, time_type, ">="),
-            end=self._bind_time(end, time_type, "<"),
-            start_epoch=start.timestamp(), end_epoch=end.timestamp(),
-            bucket_seconds=bucket.total_seconds(),
-        )
-        return {
-            "table": self.qualified(table),
-            "bucket": self.BUCKET.format(epoch=epoch),
-            "time_range": self.TIME_RANGE.format(column=column, epoch=epoch),
-            "filters": "".join(f"\n  AND {c}" for c in conds),
-        }, params
-
-    def _build_newest(
-        self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
-    ) -> Parts:
-        conds, params = self._predicates(where)
-        fragments = {"table": self.qualified(table), "column": self.quote(time_column)}
-        return {**fragments, "where": _where(conds)}, params
-
-    def _build_sample(
-        self, table: TableRef, columns: Sequence[str], limit: int,
-        where: Sequence[Predicate] = (),
-    ) -> Parts:
-        conds, params = self._predicates(where)
-        params["limit"] = int(limit)
-        return {
-            "table": self.qualified(table),
-            "columns": ", ".join(self.quote(c) for c in columns) or "*",
-            "limit": str(int(limit)),
-            "where": _where(conds),
-        }, params
 
     def _predicates(
         self, where: Iterable[Predicate], prefix: str = "w"
@@ -440,6 +389,63 @@ class SqlWarehouse(Warehouse):
             for row in self._fetch(stmt)
         ]
 
+    # The facts whose SQL lives in a module of its own (drift: distributions.py, contracts:
+    # rulesql.py and regex.py, volume: volume_sql.py, schema: schema_sql.py).
+
+    def histogram(self, table: TableRef, column: str, edges: Sequence[float],
+                  where: Sequence[Predicate] = ()) -> Histogram:
+        return distributions.histogram(self, table, column, edges, where)
+
+    def histograms(self, table: TableRef, edges: Mapping[str, Sequence[float]],
+                   where: Sequence[Predicate] = ()) -> dict[str, Histogram]:
+        return distributions.histograms(self, table, edges, where)
+
+    def category_counts(
+        self, table: TableRef, column: str, *, values: Sequence[str] | None = None,
+        limit: int = 50, where: Sequence[Predicate] = (),
+    ) -> CategoryCounts:
+        return distributions.category_counts(self, table, column, values=values, limit=limit,
+                                             where=where)
+
+    def abs_means(self, table: TableRef, columns: Sequence[str],
+                  where: Sequence[Predicate] = ()) -> dict[str, float | None]:
+        return distributions.abs_means(self, table, columns, where)
+
+    def ks_counts(self, table: TableRef, grids: Mapping[str, tuple[float, float, int]],
+                  where: Sequence[Predicate] = (), moments: bool = False,
+                  ) -> dict[str, FineCounts]:
+        return distributions.ks_counts(self, table, grids, where, moments)
+
+    def extremes(self, table: TableRef, columns: Sequence[str],
+                 where: Sequence[Predicate] = ()) -> dict[str, tuple[float, float] | None]:
+        return distributions.extremes(self, table, columns, where)
+
+    def contract_failures(self, table: TableRef, rules: Sequence[Rule],
+                          where: Sequence[Predicate] = (), examples: Sequence[int] = (),
+                          ) -> RuleCounts:
+        return rulesql.contract_failures(self, table, rules, where, examples)
+
+    def failure_examples(self, table: TableRef, rules: Sequence[Rule], limit: int,
+                         where: Sequence[Predicate] = ()) -> list[list[str]]:
+        return rulesql.failure_examples(self, table, rules, limit, where)
+
+    def pushes_regex(self, pattern: str) -> bool:
+        return regex.pushes_regex(self, pattern)
+
+    def count_successes(
+        self, table: TableRef, time_column: str, start: datetime, end: datetime,
+        window: timedelta, success: Sequence[Predicate], group_by: Sequence[str] = (),
+        where: Sequence[Predicate] = (),
+    ) -> list[WindowCount]:
+        return volume_sql.count_successes(self, table, time_column, start, end, window,
+                                          success, group_by, where)
+
+    def schema_columns(self, patterns: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
+        return schema_sql.schema_columns(self, patterns)
+
+    def schema_fingerprints(self, patterns: Sequence[TableRef]) -> dict[TableRef, str]:
+        return schema_sql.schema_fingerprints(self, patterns)
+
     def _to_datetime(self, value: Any) -> datetime | None:
         """A time value from the warehouse as an aware UTC datetime (naive means UTC)."""
         if value is None:
@@ -451,7 +457,3 @@ class SqlWarehouse(Warehouse):
         if not isinstance(value, datetime):
             raise QueryError(self.name, f"expected a timestamp, got {type(value).__name__}")
         return as_utc(value)
-
-
-def _where(conds: Sequence[str]) -> str:
-    return "\nWHERE " + "\n  AND ".join(conds) if conds else ""

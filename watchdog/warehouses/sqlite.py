@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from watchdog.errors import TableNotFound, WarehouseAuthError, WarehouseUnavailable
 from watchdog.models import TableRef
 from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.executor import SqlAlchemyExecutor
 from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse, as_utc
 
 
@@ -109,10 +110,11 @@ class SQLite(SqlWarehouse):
          "check the database file's permissions"),
     )
 
-    def _canceller(self, dbapi_connection: Any) -> Callable[[], None] | None:
+    def _executor(self) -> SqlAlchemyExecutor:
         # no statement timeout of its own; interrupt() stops the running query from
         # another thread: https://docs.python.org/3/library/sqlite3.html#sqlite3.Connection.interrupt
-        return getattr(dbapi_connection, "interrupt", None)
+        return SqlAlchemyExecutor(self.name, self._translate, self._create_engine,
+                                  canceller=lambda raw: getattr(raw, "interrupt", None))
 
     def _create_engine(self) -> sa.Engine:
         uri = f"file:{quote(self.settings.path)}?mode=ro"

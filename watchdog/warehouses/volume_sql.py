@@ -24,8 +24,8 @@ def build_count_successes(
 ) -> Parts:
     if not success:
         raise ValueError("count_successes needs at least one success predicate")
-    fragments, params = wh._build_count_rows(table, time_column, start, end, window, where,
-                                             time_type)
+    fragments, params = wh.BUILDERS["count_rows"](wh, table, time_column, start, end, window,
+                                                  where, time_type)
     conds, success_params = wh._predicates(success, prefix="s")
     params.update(success_params)
     groups = [wh.quote(c) for c in group_by]

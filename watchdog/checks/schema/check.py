@@ -149,7 +149,7 @@ class SchemaChangeCheck(Check[SchemaParams]):
         if not parsed.parsed or not self._late.changes:
             return []
         return schema_late.attribute(
-            self._late, parsed, default=wh.DEFAULT_SCHEMA, dialect=getattr(wh, "DIALECT", None),
+            self._late, parsed, default=wh.DEFAULT_SCHEMA, dialect=wh.DIALECT,
             monitor_id=p.id, warehouse=p.warehouse, now=ctx.now)
 
     def _judge(
@@ -201,7 +201,7 @@ class SchemaChangeCheck(Check[SchemaParams]):
             return [], f"unknown (the audit log could not be read: {exc.message})"
         if events:
             self._cursor = max(self._cursor, *(e.seq for e in events))
-        return schema_audit.parse(events, getattr(wh, "DIALECT", None)), "unknown (not in the " \
+        return schema_audit.parse(events, wh.DIALECT), "unknown (not in the " \
             "audit log)"
 
     def _table_event(
@@ -215,7 +215,7 @@ class SchemaChangeCheck(Check[SchemaParams]):
         table_readers = readers(ctx.config, p.warehouse, names, default, terms)
         not_null = frozenset(c for t in terms for c in t.not_null)
         verdicts = judge(changes, table_readers, not_null)
-        who = _attribution(parsed, names, default, getattr(wh, "DIALECT", None), unknown)
+        who = _attribution(parsed, names, default, wh.DIALECT, unknown)
         if not who.known:
             who = authors.attribution(names, who)
         if not who.known and wh.SUPPORTS_AUDIT_LOG and wh.audit_latency:
@@ -307,8 +307,10 @@ def _latest_seq(wh: Warehouse, page: int = schema_audit.PAGE) -> int:
                 break
     except CheckTimeout:
         raise
-    except WarehouseError:
-        pass  # no baseline cursor: the first poll after it reads the whole audit window
+    except WarehouseError:  # not a capability probe (the flag is read above): the log
+        # exists but cannot be read now (not installed, no grant, a failed read), and a
+        # missing baseline only means the next poll reads the whole audit window
+        pass
     return seq
 
 

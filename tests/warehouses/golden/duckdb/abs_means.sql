@@ -1,5 +1,21 @@
 -- params: w0=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
-SELECT AVG(CASE WHEN NOT ("shap_age" IS NULL OR isnan(CAST("shap_age" AS DOUBLE))) THEN ABS("shap_age") END),
-  AVG(CASE WHEN NOT ("shap_plan" IS NULL OR isnan(CAST("shap_plan" AS DOUBLE))) THEN ABS("shap_plan") END)
+SELECT
+  AVG(
+    CASE
+      WHEN NOT (
+        "shap_age" IS NULL OR ISNAN(CAST("shap_age" AS DOUBLE))
+      )
+      THEN ABS("shap_age")
+    END
+  ),
+  AVG(
+    CASE
+      WHEN NOT (
+        "shap_plan" IS NULL OR ISNAN(CAST("shap_plan" AS DOUBLE))
+      )
+      THEN ABS("shap_plan")
+    END
+  )
 FROM "analytics"."events"
-WHERE "ts" >= :w0
+WHERE
+  "ts" >= :w0

@@ -1,7 +1,17 @@
 -- params: w0='2026-03-01 00:00:00'
-SELECT MIN(CASE WHEN NOT (`score` IS NULL) THEN `score` END),
-  MAX(CASE WHEN NOT (`score` IS NULL) THEN `score` END),
-  MIN(CASE WHEN NOT (`age` IS NULL) THEN `age` END),
-  MAX(CASE WHEN NOT (`age` IS NULL) THEN `age` END)
+SELECT
+  MIN(CASE WHEN NOT (
+    `score` IS NULL OR FALSE
+  ) THEN `score` END),
+  MAX(CASE WHEN NOT (
+    `score` IS NULL OR FALSE
+  ) THEN `score` END),
+  MIN(CASE WHEN NOT (
+    `age` IS NULL OR FALSE
+  ) THEN `age` END),
+  MAX(CASE WHEN NOT (
+    `age` IS NULL OR FALSE
+  ) THEN `age` END)
 FROM `analytics`.`events`
-WHERE `ts` >= :w0
+WHERE
+  `ts` >= :w0

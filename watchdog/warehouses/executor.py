@@ -1,0 +1,121 @@
+"""Executors: how an adapter's rendered statements reach the warehouse.
+
+An adapter is a renderer (its templates and dialect, ``sqlbase.py``) plus an executor held
+by composition, as an httpx client holds its transport: the adapter builds a
+:class:`~watchdog.warehouses.sqlbase.Statement` and hands it to ``self.executor.run``. An
+executor owns the connection (a SQLAlchemy engine here, a DB-API connection in
+``dbapi.py``, the BigQuery client in ``bigquery.py``), runs each statement within the
+check's deadline (:mod:`watchdog.timeouts`) and raises only watchdog errors. Adapters pass
+their quirks in as functions (how to translate a driver error, how the warehouse cancels a
+statement after some seconds, how to interrupt one from another thread).
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from watchdog import timeouts
+from watchdog.errors import QueryError, WarehouseError, WarehouseUnavailable
+
+if TYPE_CHECKING:
+    from watchdog.warehouses.sqlbase import Statement
+
+#: ``translate(exc, stmt, default)``: a driver exception as a one-line watchdog error,
+#: ``default`` (WarehouseUnavailable while connecting, QueryError after) unless a rule says.
+Translate = Callable[[Exception, "Statement", type[WarehouseError]], WarehouseError]
+#: Called with every statement an executor is about to send (tests count them).
+Listener = Callable[["Statement"], None]
+
+
+class Executor(abc.ABC):
+    """Runs rendered statements on one warehouse connection, one at a time per call."""
+
+    def __init__(self, name: str, translate: Translate) -> None:
+        """``name`` is the warehouse's (for errors); ``translate`` maps driver errors."""
+        self.name = name
+        self.translate = translate
+        self._listeners: list[Listener] = []
+
+    def listen(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(stmt)`` for every statement sent from now on; returns the
+        function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def run(self, stmt: Statement) -> list[Any]:
+        """Every row of ``stmt`` (tuples with a ``_mapping``), within the current deadline;
+        a statement cut short by it raises CheckTimeout, driver errors watchdog errors."""
+        for listener in list(self._listeners):
+            listener(stmt)
+        return self._run(stmt)
+
+    @abc.abstractmethod
+    def _run(self, stmt: Statement) -> list[Any]:
+        """:meth:`run`, without the listeners."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connection (it is reopened on next use)."""
+
+
+class SqlAlchemyExecutor(Executor):
+    """Statements in SQLAlchemy ``text()`` form, run on a lazily created engine."""
+
+    def __init__(
+        self, name: str, translate: Translate, create_engine: Callable[[], sa.Engine], *,
+        limit: Callable[[sa.Connection, float], None] | None = None,
+        canceller: Callable[[Any], Callable[[], None] | None] | None = None,
+    ) -> None:
+        """``create_engine()`` makes the engine on first use; ``limit(conn, seconds)`` has
+        the warehouse cancel the next statement on ``conn`` itself (Postgres' SET LOCAL
+        statement_timeout); ``canceller(dbapi_connection)`` is how to interrupt what runs
+        on a driver connection from another thread (DuckDB's and SQLite's interrupt)."""
+        super().__init__(name, translate)
+        self._create_engine = create_engine
+        self._limit = limit
+        self._canceller = canceller
+        self._engine: sa.Engine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine, created on first use (creating it does not connect)."""
+        with self._lock:
+            if self._engine is None:
+                self._engine = self._create_engine()
+            return self._engine
+
+    def _run(self, stmt: Statement) -> list[Any]:
+        deadline = timeouts.current()
+        left = deadline.check(self.name) if deadline is not None else None
+        try:
+            conn = self.engine.connect()
+        except WarehouseError:
+            raise
+        except Exception as exc:  # the driver boundary: nothing below escapes untranslated
+            raise self.translate(exc, stmt, WarehouseUnavailable) from exc
+        try:
+            with conn:
+                if deadline is None or left is None:
+                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)).fetchall())
+                raw = conn.connection.dbapi_connection
+                if self._limit is not None:
+                    self._limit(conn, left)
+                cancel = self._canceller(raw) if self._canceller is not None else None
+                with deadline.running(stmt.name, stmt.subject, cancel):
+                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)).fetchall())
+        except Exception as exc:
+            if deadline is not None and deadline.overdue():
+                raise deadline.error(self.name) from exc
+            raise self.translate(exc, stmt, QueryError) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
