@@ -100,6 +100,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeRedshif
     api = FakeRedshiftApi()
     yield api
     api.server.shutdown()
+    api.server.server_close()
 
 
 @pytest.fixture
