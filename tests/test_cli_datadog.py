@@ -58,6 +58,7 @@ def test_datadog_down_loses_nothing_and_delivers_once_when_back(tmp_path: Path) 
         assert all(r.headers.get("DD-API-KEY") == API_KEY for r in fake.accepted())
     finally:
         server.shutdown()
+        server.server_close()
 
 
 def test_dogstatsd_receives_the_event_metrics_and_service_checks(tmp_path: Path) -> None:
@@ -96,3 +97,4 @@ def test_an_event_datadog_refuses_is_set_aside_and_said_once(tmp_path: Path) -> 
         assert titles and not any("labels_freshness" in t for t in titles)
     finally:
         server.shutdown()
+        server.server_close()

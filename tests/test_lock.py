@@ -81,4 +81,5 @@ def test_ci_the_quick_start_and_the_image_install_through_the_lock() -> None:
     copied = [s for s in stage if s.startswith("COPY") and "requirements.lock" in s.split()]
     installs = [s for s in stage if s.startswith("RUN") and "pip install" in s]
     assert copied and installs and all(CONSTRAINED in s for s in installs), stage
-    assert re.search(r"\.ci/lock", readme), "README must say how to regenerate the lock"
+    contributing = (ROOT / "docs" / "contributing.md").read_text()
+    assert re.search(r"\.ci/lock", contributing), "docs/contributing.md: how to regenerate the lock"

@@ -106,7 +106,7 @@ class Deadline:
         for stop in cancels:
             try:
                 stop()
-            except Exception as exc:  # noqa: BLE001 - a dead connection cannot stop anything
+            except Exception as exc:  # a dead connection cannot stop anything
                 log.debug("cancelling a statement of %s: %s", self.monitor_id, exc)
 
 

@@ -75,3 +75,4 @@ def dd_api() -> Iterator[FakeDatadogApi]:
         yield fake
     finally:
         server.shutdown()
+        server.server_close()

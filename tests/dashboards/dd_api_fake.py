@@ -164,7 +164,7 @@ def _handler(fake: FakeDatadogApi) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815 - http.server's naming
+        do_GET = do_POST = do_PUT = do_DELETE = _serve  # http.server's naming
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -103,6 +103,7 @@ def test_demo_with_mentions_monitors_sends_no_mention(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
     finally:
         server.shutdown()
+        server.server_close()
     texts = [r.body["text"] for r in fake.accepted() if r.path == "/api/v1/events"]
     assert len(texts) >= 5 and not any(has_mention(t) for t in texts)
     assert any("slack-growth-ml" in t for t in texts)  # the owners are still named

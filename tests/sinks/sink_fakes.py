@@ -83,7 +83,7 @@ def _answer(path: str, body: Any) -> dict[str, Any]:
 
 def _handler(fake: FakeDatadog) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:  # http.server's naming
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             body = json.loads(raw) if raw else None
             status = fake.script.pop(0) if fake.script else fake.status

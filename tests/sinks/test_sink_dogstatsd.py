@@ -99,8 +99,11 @@ def test_oversized_event_is_shortened_not_dropped(udp: UdpListener, text: str) -
 
 def test_unresolvable_agent_is_an_error() -> None:
     sink = DatadogSink(DatadogSettings(agent_host="nowhere.invalid", dogstatsd_port=8125))
-    with pytest.raises(SinkError, match=r"could not send to nowhere\.invalid:8125"):
-        sink.emit(Emission(metrics=(Metric(name="watchdog.a.b", value=1),)))
+    try:
+        with pytest.raises(SinkError, match=r"could not send to nowhere\.invalid:8125"):
+            sink.emit(Emission(metrics=(Metric(name="watchdog.a.b", value=1),)))
+    finally:
+        sink.close()
 
 
 def test_env_fallbacks(monkeypatch: pytest.MonkeyPatch, udp: UdpListener) -> None:

@@ -126,7 +126,7 @@ def test_concurrent_writes_on_sqlite(tmp_path: Path) -> None:
                 store.enqueue("jsonl", [{"n": n, "i": i}])
                 store.put_alert(alert(f"k{i}", "open", NOW))
                 store.mark_delivered([i for i, _ in store.pending("jsonl", limit=3)])
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 
 pytest.importorskip("redshift_connector")
 
-from tests.warehouses.seeding import Seeder  # noqa: E402
-from tests.warehouses.standins.redshift_backend import redshift_backend  # noqa: E402
-from watchdog.errors import ConfigError, UnsupportedFeature  # noqa: E402
-from watchdog.warehouses import create  # noqa: E402
-from watchdog.warehouses.redshift import Redshift  # noqa: E402
+from tests.warehouses.seeding import Seeder
+from tests.warehouses.standins.redshift_backend import redshift_backend
+from watchdog.errors import ConfigError, UnsupportedFeature
+from watchdog.warehouses import create
+from watchdog.warehouses.redshift import Redshift
 
 pytestmark = pytest.mark.postgres
 T = datetime(2026, 3, 4, 12, tzinfo=UTC)

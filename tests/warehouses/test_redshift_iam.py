@@ -19,13 +19,13 @@ import sqlalchemy as sa
 
 pytest.importorskip("redshift_connector")
 
-from tests.conftest import POSTGRES_URL  # noqa: E402
-from tests.warehouses.standins.pgproxy import pg_proxy  # noqa: E402
-from tests.warehouses.standins.redshift_backend import throwaway_database  # noqa: E402
-from tests.warehouses.standins.tls import server_context  # noqa: E402
-from watchdog.errors import ConfigError, WarehouseAuthError  # noqa: E402
-from watchdog.models import TableRef  # noqa: E402
-from watchdog.warehouses import create  # noqa: E402
+from tests.conftest import POSTGRES_URL
+from tests.warehouses.standins.pgproxy import pg_proxy
+from tests.warehouses.standins.redshift_backend import throwaway_database
+from tests.warehouses.standins.tls import server_context
+from watchdog.errors import ConfigError, WarehouseAuthError
+from watchdog.models import TableRef
+from watchdog.warehouses import create
 
 pytestmark = pytest.mark.postgres
 KEY_ID, SECRET = "AKIDWATCHDOGTEST", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
@@ -59,7 +59,7 @@ class FakeRedshiftApi:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:  # http.server's naming
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 form = urllib.parse.parse_qs(body)
                 fake.requests.append((dict(self.headers), form))
@@ -100,6 +100,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeRedshif
     api = FakeRedshiftApi()
     yield api
     api.server.shutdown()
+    api.server.server_close()
 
 
 @pytest.fixture

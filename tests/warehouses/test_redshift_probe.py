@@ -14,12 +14,12 @@ import sqlalchemy as sa
 
 pytest.importorskip("redshift_connector")
 
-from tests.warehouses.seeding import Seeder  # noqa: E402
-from tests.warehouses.standins.redshift_backend import XID, redshift_backend  # noqa: E402
-from watchdog.daemon.runner import Runner  # noqa: E402
-from watchdog.errors import UnsupportedFeature  # noqa: E402
-from watchdog.load import load_config  # noqa: E402
-from watchdog.state import Store  # noqa: E402
+from tests.warehouses.seeding import Seeder
+from tests.warehouses.standins.redshift_backend import XID, redshift_backend
+from watchdog.daemon.runner import Runner
+from watchdog.errors import UnsupportedFeature
+from watchdog.load import load_config
+from watchdog.state import Store
 
 pytestmark = pytest.mark.postgres
 SOURCES = ["sys_query_history", "stl_ddltext"]

@@ -13,11 +13,11 @@ import pytest
 
 pytest.importorskip("fakesnow")
 
-from tests.warehouses.standins.dbapi_seeder import DbApiSeeder  # noqa: E402
-from tests.warehouses.standins.fakesnow_backend import snowflake_backend  # noqa: E402
-from watchdog.errors import ConfigError  # noqa: E402
-from watchdog.warehouses import create  # noqa: E402
-from watchdog.warehouses.snowflake import Snowflake  # noqa: E402
+from tests.warehouses.standins.dbapi_seeder import DbApiSeeder
+from tests.warehouses.standins.fakesnow_backend import snowflake_backend
+from watchdog.errors import ConfigError
+from watchdog.warehouses import create
+from watchdog.warehouses.snowflake import Snowflake
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

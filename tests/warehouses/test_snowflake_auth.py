@@ -16,15 +16,15 @@ import pytest
 
 pytest.importorskip("fakesnow")
 
-import jwt  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.warehouses.standins.dbapi_seeder import DbApiSeeder  # noqa: E402
-from tests.warehouses.standins.fakesnow_backend import snowflake_backend  # noqa: E402
-from tests.warehouses.standins.snowflake_proxy import Recorder, recording_proxy  # noqa: E402
-from watchdog.errors import WarehouseUnavailable  # noqa: E402
-from watchdog.warehouses import create  # noqa: E402
+from tests.warehouses.standins.dbapi_seeder import DbApiSeeder
+from tests.warehouses.standins.fakesnow_backend import snowflake_backend
+from tests.warehouses.standins.snowflake_proxy import Recorder, recording_proxy
+from watchdog.errors import WarehouseUnavailable
+from watchdog.warehouses import create
 
 PASSWORD = "pw-Sekr3t-7731"
 TOKEN = "oauth-access-token-9d1f"

@@ -15,24 +15,24 @@ import pytest
 
 pytest.importorskip("fakesnow")
 
-import sqlglot  # noqa: E402
+import sqlglot
 
-from tests.helpers import config_from, schema_config  # noqa: E402
-from tests.warehouses.standins.dbapi_seeder import DbApiSeeder  # noqa: E402
-from tests.warehouses.standins.fakesnow_backend import (  # noqa: E402
+from tests.helpers import config_from, schema_config
+from tests.warehouses.standins.dbapi_seeder import DbApiSeeder
+from tests.warehouses.standins.fakesnow_backend import (
     other_database,
     snowflake_backend,
     stamp_ddl,
 )
-from tests.warehouses.standins.snowflake_proxy import Recorder, recording_proxy  # noqa: E402
-from tests.warehouses.test_golden import GOLDEN, OFFLINE_SETTINGS, UPDATE  # noqa: E402
-from watchdog.daemon.runner import Runner  # noqa: E402
-from watchdog.models import TableRef  # noqa: E402
-from watchdog.sinks import create as create_sink  # noqa: E402
-from watchdog.state import Store  # noqa: E402
-from watchdog.warehouses import create  # noqa: E402
-from watchdog.warehouses.base import column_fingerprint  # noqa: E402
-from watchdog.warehouses.snowflake import Snowflake  # noqa: E402
+from tests.warehouses.standins.snowflake_proxy import Recorder, recording_proxy
+from tests.warehouses.test_golden import GOLDEN, OFFLINE_SETTINGS, UPDATE
+from watchdog.daemon.runner import Runner
+from watchdog.models import TableRef
+from watchdog.sinks import create as create_sink
+from watchdog.state import Store
+from watchdog.warehouses import create
+from watchdog.warehouses.base import column_fingerprint
+from watchdog.warehouses.snowflake import Snowflake
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -11,12 +11,12 @@ import pytest
 
 pytest.importorskip("fakesnow")
 
-from tests.helpers import config_from, schema_config  # noqa: E402
-from tests.warehouses.standins.fakesnow_backend import snowflake_backend, stamp_ddl  # noqa: E402
-from tests.warehouses.standins.snowflake_proxy import Recorder, recording_proxy  # noqa: E402
-from watchdog.daemon.runner import Runner  # noqa: E402
-from watchdog.models import CheckResult  # noqa: E402
-from watchdog.state import Store  # noqa: E402
+from tests.helpers import config_from, schema_config
+from tests.warehouses.standins.fakesnow_backend import snowflake_backend, stamp_ddl
+from tests.warehouses.standins.snowflake_proxy import Recorder, recording_proxy
+from watchdog.daemon.runner import Runner
+from watchdog.models import CheckResult
+from watchdog.state import Store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -135,7 +135,7 @@ def _load_python(config: Config, path: Path, problems: list[ConfigProblem],
     doc = Document(file=str(path), data=None)
     try:
         module = _import(path)
-    except Exception as exc:  # noqa: BLE001 - a user's module: report any failure as a problem
+    except Exception as exc:  # a user's module: report any failure as a problem
         problems.append(doc.problem((), f"cannot import: {type(exc).__name__}: {exc}"))
         return None
     data = getattr(module, "CONTRACT", None)
@@ -146,7 +146,7 @@ def _load_python(config: Config, path: Path, problems: list[ConfigProblem],
         return None
     try:
         models[0].to_schema()  # pandera checks the model here: a bad field is a load problem
-    except Exception as exc:  # noqa: BLE001 - pandera raises several types for a bad model
+    except Exception as exc:  # pandera raises several types for a bad model
         problems.append(doc.problem((), f"invalid DataFrameModel: {exc}"))
         return None
     if "columns" in data or "checks" in data:

@@ -146,7 +146,7 @@ class Runner:
                 ctx = CheckContext(config=self.config, warehouse=self.warehouse(monitor.warehouse),
                                    history=self.store if history is None else history, now=now)
                 box.append(self.kind(monitor.kind)(monitor).run(ctx))
-        except Exception as exc:  # noqa: BLE001 - the whole point: one monitor never stops others
+        except Exception as exc:  # the whole point: one monitor never stops others
             if deadline.cancelled and not isinstance(exc, CheckTimeout):
                 exc = deadline.error(monitor.warehouse)
             box.append(self._error_result(monitor, exc))
@@ -373,7 +373,7 @@ class Runner:
                     self._sink_down(sink.NAME, str(exc))
                 except StateError:
                     raise  # the outbox is unreachable: the caller's concern, not the sink's
-                except Exception as exc:  # noqa: BLE001 - a sink plugin's bug stops no run
+                except Exception as exc:  # a sink plugin's bug stops no run
                     log.debug("sink %s failed", sink.NAME, exc_info=True)
                     self._sink_down(sink.NAME, f"{type(exc).__name__}: {exc}")
                 else:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 import pydantic
-import snowflake.connector  # noqa: F401  (fail at lookup, naming the extra, if missing)
+import snowflake.connector  # fail at lookup, naming the extra, if missing
 
 from watchdog import sqltext
 from watchdog.errors import (

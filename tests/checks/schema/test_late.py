@@ -16,16 +16,16 @@ import pytest
 
 pytest.importorskip("fakesnow")
 
-from tests.helpers import config_from, schema_config  # noqa: E402
-from tests.warehouses.standins.dbapi_seeder import DbApiSeeder  # noqa: E402
-from tests.warehouses.standins.fakesnow_backend import (  # noqa: E402
+from tests.helpers import config_from, schema_config
+from tests.warehouses.standins.dbapi_seeder import DbApiSeeder
+from tests.warehouses.standins.fakesnow_backend import (
     snowflake_backend,
     stamp_ddl,
 )
-from watchdog.checks.schema.late import ARTIFACT  # noqa: E402
-from watchdog.daemon.runner import Runner  # noqa: E402
-from watchdog.sinks import create as create_sink  # noqa: E402
-from watchdog.state import Store  # noqa: E402
+from watchdog.checks.schema.late import ARTIFACT
+from watchdog.daemon.runner import Runner
+from watchdog.sinks import create as create_sink
+from watchdog.state import Store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 KEY = "watchdog:schema:sc:wd_test.features"

@@ -176,7 +176,7 @@ def test_settings_are_validated() -> None:
         create("bq", "bigquery", {})
 
 
-def _t(name: str):  # noqa: ANN202
+def _t(name: str):
     from watchdog.models import TableRef
 
     return TableRef(schema="analytics", name=name)

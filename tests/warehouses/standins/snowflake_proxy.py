@@ -85,7 +85,7 @@ def _handler(upstream: tuple[str, int], recorder: Recorder) -> type[BaseHTTPRequ
 
         do_GET = do_POST = do_PUT = do_DELETE = _forward
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return None
 
     return Forward
