@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from watchdog.checks.drift_analysis import PVALUES
+from watchdog.checks.drift.analysis import PVALUES
 from watchdog.daemon.runner import reason_code
 from watchdog.errors import WatchdogError
 
@@ -93,8 +93,8 @@ def _schema_change_codes() -> set[str]:
 
 def _drift_statistic_codes() -> set[str]:
     """``drift._reasons``: a feature's first crossed statistic names its reason."""
-    from watchdog.checks.drift import _reasons
-    from watchdog.checks.drift_analysis import FeatureDrift
+    from watchdog.checks.drift.analysis import FeatureDrift
+    from watchdog.checks.drift.check import _reasons
 
     codes = set()
     for statistic in ("psi", "jensen_shannon", "ks_statistic", "ks_pvalue", "wasserstein",

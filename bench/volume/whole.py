@@ -121,7 +121,7 @@ def hour_rows(rng: np.random.Generator, t: datetime) -> pd.DataFrame:
             "model": model, "status": np.where(rng.random(n) < 0.02, "error", "ok"),
             "score": rng.beta(2, 5, n), "f_num_1": rng.normal(shift, 1, n),
             "f_num_2": rng.normal(5, 2, n), "f_num_3": f3, "f_cat_1": cats}))
-    return pd.concat(frames) if frames else pd.DataFrame()
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 CONFIG = """\
@@ -264,15 +264,22 @@ def score(events: list[dict[str, Any]]) -> dict[str, Any]:
         first = min((_when(e) for _, e in mine), default=None)
         teams = set().union(*(pages_of(e) for _, e in mine)) if mine else set()
         owners = {"churn", "fraud"} if inc.team == "both" else {inc.team}
-        opens = [e for _, e in mine if e["title"].startswith("[") and not
-                 e["title"].startswith("[RECOVERED]") and "Still failing" not in e["text"]]
-        keys = [e["aggregation_key"] for e in opens]
+        # a flap: an alert of the incident's monitors opened again after it recovered
+        # (an event joined to another monitor's incident shares its key: not a flap)
+        recovered_keys, reopened = set(), 0
+        for e in sorted((e for e in events if monitor_of(e) in inc.monitors
+                         and inc.start <= _when(e) <= inc.end + GRACE), key=_when):
+            if e["alert_type"] == "success":
+                recovered_keys.add(e["aggregation_key"])
+            elif e["aggregation_key"] in recovered_keys:
+                reopened += 1
+                recovered_keys.discard(e["aggregation_key"])
         rows.append({
             "incident": inc.name, "caught": first is not None,
             "delay_h": None if first is None else round((first - inc.start) / HOUR, 2),
             "pages": {t: sum(t in pages_of(e) for _, e in mine) for t in sorted(teams)},
             "only_owners": teams <= owners and bool(teams),
-            "flaps": len(keys) - len(set(keys)),
+            "flaps": reopened,
             "recovered": any(e["alert_type"] == "success" and monitor_of(e) in inc.monitors
                              and inc.start <= _when(e) for e in events)})
     false = [e for k, e in enumerate(events) if k not in used and pages_of(e)]

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from tests.checks.drift.test_check import create, make_data
 from tests.helpers import config_from, database, make_events, yaml_block
 from watchdog.daemon.runner import Runner
-from watchdog.models import AlertEvent, Status
+from watchdog.models import AlertEvent, CheckResult, Status
 from watchdog.state import Store
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
@@ -137,3 +137,30 @@ def test_drift_on_a_renamed_column_is_part_of_the_schema_change_incident(
     assert f"“{change.title}”" in drift.text
     assert mentions(change) == {"@pagerduty-churn", "@pagerduty-fraud"}
     assert mentions(drift) == set()  # nobody new: both teams heard of it with the change
+
+
+def test_a_sustained_drop_of_a_stale_model_is_explained_by_it_and_no_other() -> None:
+    """The CUSUM's finding (a drop summed over windows) is starvation like a thin window:
+    in the hourly replay an outage's sustained-drop finding paged the team a second time
+    because the stale table did not explain it."""
+    from watchdog.alerting.incidents import explaining
+    from watchdog.models import Cause, Finding
+
+    def stale(model: str) -> Cause:
+        return Cause(kind="stale", monitor_id="fresh", warehouse="wh", table="main.p",
+                     at=NOW - timedelta(hours=3), expires=NOW + timedelta(hours=45),
+                     title=f"[FAIL] fresh: model={model}", aggregation_key=f"k:{model}",
+                     group=(("model", model),))
+
+    group = (("model", "fraud"),)
+
+    def result(*reasons: str) -> CheckResult:
+        return CheckResult(monitor_id="volume", kind="volume", status=Status.FAIL,
+                           summary="drop", findings=tuple(
+                               Finding(reason=r, message=r, status=Status.FAIL, group=group)
+                               for r in reasons))
+
+    sustained = result("VOLUME_SUSTAINED_DROP", "VOLUME_BELOW_BASELINE")
+    assert explaining(sustained, group, [stale("fraud")], NOW) == [stale("fraud")]
+    assert explaining(sustained, group, [stale("churn")], NOW) == []  # another model's
+    assert explaining(result("VOLUME_SPIKE"), group, [stale("fraud")], NOW) == []

@@ -18,7 +18,8 @@ from watchdog.models import Cause, CheckResult, Group
 #: Findings a table-level schema change explains whatever column they name.
 TABLE_GONE = frozenset({"TABLE_NOT_FOUND", "TABLE_MISSING", "TABLE_EMPTY"})
 #: Findings a stale table explains: too little data downstream of it.
-STARVED = frozenset({"VOLUME_BELOW_BASELINE", "ZERO_SUCCESSES", "PREDICTIONS_SILENT",
+STARVED = frozenset({"VOLUME_BELOW_BASELINE", "VOLUME_SUSTAINED_DROP", "ZERO_SUCCESSES",
+                     "PREDICTIONS_SILENT",
                      "ROWS_BELOW_MIN", "TOO_FEW_ROWS", "ROW_COUNT_OUT_OF_BOUNDS",
                      "LABEL_COVERAGE_LOW"})
 
