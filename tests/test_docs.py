@@ -116,9 +116,6 @@ def _error_codes() -> set[str]:
         cls = todo.pop()
         classes.add(cls)
         todo.extend(cls.__subclasses__())
-    # NotImplementedYet is only raised for a registry entry without a module (issue #17 item
-    # 7 removes it); it never reaches a check's result.
-    classes = {c for c in classes if c.__name__ != "NotImplementedYet"}
     return {reason_code(cls.__new__(cls)) for cls in classes} | {"CHECK_CRASHED"}
 
 

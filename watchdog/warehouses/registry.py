@@ -7,7 +7,6 @@ looked up (for instance while the config is validated), naming the extra to inst
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,17 +35,6 @@ EXTRAS: dict[str, str] = {
 }
 
 
-class NotImplementedYet(UnknownName):
-    """A registered warehouse type whose adapter does not exist in this version."""
-
-    def __init__(self, what: str, name: str, choices: list[str]) -> None:
-        self.suggestion = None
-        super(UnknownName, self).__init__(
-            f"{what} {name!r} is not implemented yet",
-            hint=f"available now: {', '.join(choices) or 'none'}",
-        )
-
-
 def get_class(type_name: str) -> type[Warehouse]:
     """The adapter class for ``type_name``; raises UnknownName or MissingExtra."""
     key = type_name.strip().lower()
@@ -56,8 +44,6 @@ def get_class(type_name: str) -> type[Warehouse]:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            raise NotImplementedYet("warehouse type", key, _implemented()) from None
         top = (exc.name or "").partition(".")[0]
         if top in EXTRAS:
             raise MissingExtra(top, EXTRAS[top]) from exc
@@ -67,21 +53,16 @@ def get_class(type_name: str) -> type[Warehouse]:
 
 
 def available() -> list[str]:
-    """The warehouse types that can be used here (implemented, drivers installed)."""
+    """The warehouse types that can be used here (their drivers installed)."""
     names = []
     for name in WAREHOUSES:
         try:
             get_class(name)
-        except (NotImplementedYet, MissingExtra):
+        except MissingExtra:
             continue
         names.append(name)
     return sorted(names)
 
-
-def _implemented() -> list[str]:
-    """The types whose adapter module exists (without importing anything)."""
-    modules = {name: target.partition(":")[0] for name, target in WAREHOUSES.items()}
-    return sorted(name for name, module in modules.items() if importlib.util.find_spec(module))
 
 
 def create(
