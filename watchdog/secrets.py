@@ -232,7 +232,8 @@ def scrub_value(obj: T) -> T:
     itself when nothing changed."""
     if not known():
         return obj
-    return _scrub(obj)
+    scrubbed: T = _scrub(obj)
+    return scrubbed
 
 
 def _scrub(obj: Any) -> Any:

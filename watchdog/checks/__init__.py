@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from watchdog.checks.base import Check, CheckContext
 from watchdog.errors import UnknownName
@@ -19,10 +20,10 @@ REGISTRY: dict[str, str] = {
 __all__ = ["REGISTRY", "Check", "CheckContext", "get_check"]
 
 
-def get_check(kind: str) -> type[Check]:
+def get_check(kind: str) -> type[Check[Any]]:
     """The Check class for ``kind``; UnknownName (with did-you-mean) for an unknown kind."""
     if kind not in REGISTRY:
         raise UnknownName("monitor kind", kind, REGISTRY)
     module, _, cls = REGISTRY[kind].partition(":")
-    check: type[Check] = getattr(importlib.import_module(module), cls)
+    check: type[Check[Any]] = getattr(importlib.import_module(module), cls)
     return check

@@ -124,7 +124,8 @@ def _warehouse_class(type_name: str) -> Any:
 
 
 def _warehouse_settings(type_name: str) -> type[pydantic.BaseModel]:
-    return _warehouse_class(type_name).Settings
+    settings: type[pydantic.BaseModel] = _warehouse_class(type_name).Settings
+    return settings
 
 
 def _sink_settings(name: str) -> type[pydantic.BaseModel]:

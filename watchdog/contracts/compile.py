@@ -54,7 +54,8 @@ def rule_args(name: str, arg: Any) -> dict[str, Any]:
     if name == "str_matches":
         return {"pattern": arg}
     if name == "str_length":
-        return arg.model_dump()
+        length: dict[str, Any] = arg.model_dump()
+        return length
     return {"value": arg}
 
 

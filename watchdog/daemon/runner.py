@@ -76,7 +76,7 @@ class Runner:
         self.stopping = threading.Event()
         self.sink_errors: list[str] = []
         self._down: dict[str, str] = {}  # sinks failing now, and why
-        self._kinds: dict[str, type[Check]] = {}  # check classes, looked up once per kind
+        self._kinds: dict[str, type[Check[Any]]] = {}  # check classes, looked up once per kind
 
     # -- warehouses -------------------------------------------------------------------
 
@@ -90,7 +90,7 @@ class Runner:
                 self._warehouses[name] = create(name, wh.type, wh.settings)
             return self._warehouses[name]
 
-    def kind(self, name: str) -> type[Check]:
+    def kind(self, name: str) -> type[Check[Any]]:
         """The check class of kind ``name``, looked up once per runner (UnknownName)."""
         with self._lock:
             if name not in self._kinds:
@@ -204,7 +204,7 @@ class Runner:
         now = result.started_at or self.clock()
         tags = events.base_tags(result, self.config.env, monitor)
         try:
-            kind: type[Check] | None = self.kind(result.kind)
+            kind: type[Check[Any]] | None = self.kind(result.kind)
         except WatchdogError:
             kind = None
         lifecycle = kind is None or kind.LIFECYCLE_ALERTS
@@ -258,7 +258,8 @@ class Runner:
         """What other monitors found on this result's table that may explain it."""
         if not result.subject or not result.warehouse:
             return []
-        return self.store.active_causes(result.warehouse, result.subject, now)
+        causes: list[Cause] = self.store.active_causes(result.warehouse, result.subject, now)
+        return causes
 
     def _outbox(self, emission: Emission) -> dict[str, list[dict[str, Any]]]:
         from watchdog.sinks.outbox import outbox_records

@@ -109,7 +109,8 @@ class Daemon:
         once at start, either way). One tick at a time: two racing would disagree."""
         with self._lease_lock:
             try:
-                leader = self.runner.store.acquire_lease(LEASE, self.holder, self._lease_ttl)
+                leader: bool = self.runner.store.acquire_lease(LEASE, self.holder,
+                                                               self._lease_ttl)
             except StateError as exc:  # no store, no leading: results could not be kept
                 self._store_down(exc)
                 return False

@@ -79,7 +79,7 @@ def to_model(body: Mapping[str, Any], cls: type[_T], what: str) -> _T:
     """``body`` as the client's model ``cls``; WatchdogError when the API schema does not
     know a key, a type (widget, monitor) or an enum value in it."""
     try:
-        model = validate_and_convert_types(dict(body), (cls,), [what], True, True,
+        model: _T = validate_and_convert_types(dict(body), (cls,), [what], True, True,
                                            Configuration())
     except OpenApiException as exc:
         raise WatchdogError(f"{what}: not a valid {cls.__name__}: {exc}") from None

@@ -77,7 +77,7 @@ def projected(desired: Any, remote: Any) -> Any:
 
 def same(desired: Any, remote: Any) -> bool:
     """Whether Datadog already holds ``desired`` (tags compared as sets)."""
-    return _canonical(projected(desired, remote)) == _canonical(desired)
+    return bool(_canonical(projected(desired, remote)) == _canonical(desired))
 
 
 def diff(desired: Any, remote: Any, label: str) -> str:

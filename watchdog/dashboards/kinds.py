@@ -85,7 +85,8 @@ def _freshness(m: MonitorConfig, v: View) -> list[Widget]:
 
 
 def _hours(m: MonitorConfig, name: str) -> float:
-    return round(getattr(m, name).total_seconds() / 3600, 3)
+    span: timedelta = getattr(m, name)
+    return round(span.total_seconds() / 3600, 3)
 
 
 def _text(m: MonitorConfig, name: str) -> str:

@@ -23,7 +23,8 @@ from watchdog.alerting.routing import Audience, audience
 from watchdog.config.models import Config, MonitorConfig
 from watchdog.dashboards import identity
 from watchdog.dashboards import queries as q
-from watchdog.dashboards.kinds import Signal, kind_of
+from watchdog.dashboards.kinds import kind_of
+from watchdog.dashboards.signals import Signal
 from watchdog.sinks.mentions import unmention
 
 Body = dict[str, Any]

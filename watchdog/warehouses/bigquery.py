@@ -39,11 +39,11 @@ from watchdog.errors import (
 )
 from watchdog.models import AuditEvent, TableRef
 from watchdog.warehouses import bigquery_sql
-from watchdog.warehouses.base import Warehouse, WarehouseSettings
+from watchdog.warehouses.base import Warehouse, WarehouseSettings, as_utc
 from watchdog.warehouses.bigquery_settings import BigQuerySettings
 from watchdog.warehouses.bigquery_sql import TimeBind
 from watchdog.warehouses.executor import Executor, Translate
-from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, SqlWarehouse, Statement, as_utc
+from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, SqlWarehouse, Statement
 
 
 class BigQuery(SqlWarehouse):
@@ -307,12 +307,14 @@ def credentials(settings: BigQuerySettings) -> Credentials | None:
     if settings.anonymous:
         return AnonymousCredentials()
     if settings.credentials_file is not None:
-        return service_account.Credentials.from_service_account_file(
+        from_file: Credentials = service_account.Credentials.from_service_account_file(
             settings.credentials_file, scopes=SCOPES)
+        return from_file
     if settings.credentials_info is not None:
         info = json.loads(settings.credentials_info.get_secret_value())
-        return service_account.Credentials.from_service_account_info(
+        from_info: Credentials = service_account.Credentials.from_service_account_info(
             info, scopes=SCOPES)
+        return from_info
     return None
 
 

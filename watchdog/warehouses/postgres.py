@@ -22,7 +22,7 @@ from watchdog.errors import (
 )
 from watchdog.models import AuditEvent, TableRef
 from watchdog.warehouses import pg_audit
-from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.executor import Executor, SqlAlchemyExecutor
 from watchdog.warehouses.sqlbase import (
     NAMES_HINT,
@@ -31,7 +31,6 @@ from watchdog.warehouses.sqlbase import (
     Parts,
     SqlWarehouse,
     Statement,
-    as_utc,
 )
 
 SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]

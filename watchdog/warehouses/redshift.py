@@ -27,10 +27,10 @@ from watchdog.errors import (
 )
 from watchdog.models import AuditEvent, TableRef
 from watchdog.warehouses import rulesql
-from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
 from watchdog.warehouses.postgres import Postgres, build_audit_page
-from watchdog.warehouses.sqlbase import Builder, ErrorRule, Statement, as_utc
+from watchdog.warehouses.sqlbase import Builder, ErrorRule, Statement
 
 _COLUMNS = (
     "SELECT table_schema, table_name, column_name,\n"

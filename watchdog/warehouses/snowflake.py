@@ -28,9 +28,9 @@ from watchdog.errors import (
 )
 from watchdog.models import AuditEvent, Column, DdlStamp, Predicate, TableRef
 from watchdog.warehouses import rulesql, snowflake_sql
-from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
-from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, ErrorRule, SqlWarehouse, as_utc
+from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, ErrorRule, SqlWarehouse
 
 
 class SnowflakeSettings(WarehouseSettings):

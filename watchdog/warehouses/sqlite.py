@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from watchdog.errors import TableNotFound, WarehouseAuthError, WarehouseUnavailable
 from watchdog.models import TableRef
-from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.executor import SqlAlchemyExecutor
-from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse, as_utc
+from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse
 
 
 class SQLiteSettings(WarehouseSettings):
