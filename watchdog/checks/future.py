@@ -22,33 +22,26 @@ def bounded(where: Sequence[Predicate], time_column: str, horizon: datetime
 
 
 def count_future(out: Outcome, wh: Warehouse, table: TableRef, time_column: str,
-                 horizon: datetime, tolerance: timedelta,
-                 where: Sequence[Predicate] = ()) -> int:
-    """Count the rows dated after ``horizon`` (one query); a FUTURE_ROWS WARN when any."""
-    (ahead,) = wh.count_rows(table, time_column, horizon, horizon + FAR, FAR, where)
-    out.metric("future_rows", ahead.rows)
-    if ahead.rows:
-        out.add(Status.WARN, "FUTURE_ROWS",
-                f"{table}: {ahead.rows} rows dated after now (more than "
-                f"{human(tolerance)} ahead in {time_column}): clock skew?",
-                rows=ahead.rows, column=time_column)
-    return ahead.rows
-
-
-def count_future_by_group(out: Outcome, wh: Warehouse, table: TableRef, time_column: str,
-                          horizon: datetime, tolerance: timedelta, group_by: Sequence[str],
-                          where: Sequence[Predicate] = ()) -> None:
-    """:func:`count_future` per group (one grouped query): each group's skewed writer is
-    its own finding, for its own owners."""
-    rows = wh.count_successes(table, time_column, horizon, horizon + FAR, FAR,
-                              [Predicate(column=time_column, op="is not null")], group_by,
-                              where)
-    out.metric("future_rows", sum(w.total for w in rows))
-    for w in rows:
-        if w.total:
-            group = tuple((c, str(v)) for c, v in zip(group_by, w.group, strict=True))
-            label = ", ".join(f"{c}={v}" for c, v in group)
-            out.add_for(group, Status.WARN, "FUTURE_ROWS",
-                        f"{table} ({label}): {w.total} rows dated after now (more than "
-                        f"{human(tolerance)} ahead in {time_column}): clock skew?",
-                        rows=w.total, column=time_column)
+                 horizon: datetime, tolerance: timedelta, where: Sequence[Predicate] = (),
+                 group_by: Sequence[str] = ()) -> int:
+    """Count the rows dated after ``horizon`` (one query, per group when ``group_by``); a
+    FUTURE_ROWS WARN for the table, or for each group with any (its own owners)."""
+    if not group_by:
+        (ahead,) = wh.count_rows(table, time_column, horizon, horizon + FAR, FAR, where)
+        counts: list[tuple[tuple[tuple[str, str], ...], int]] = [((), ahead.rows)]
+    else:
+        rows = wh.count_successes(table, time_column, horizon, horizon + FAR, FAR,
+                                  [Predicate(column=time_column, op="is not null")],
+                                  group_by, where)
+        counts = [(tuple((c, str(v)) for c, v in zip(group_by, w.group, strict=True)),
+                   w.total) for w in rows]
+    out.metric("future_rows", sum(n for _, n in counts))
+    for group, n in counts:
+        if not n:
+            continue
+        label = f" ({', '.join(f'{c}={v}' for c, v in group)})" if group else ""
+        out.add_for(group, Status.WARN, "FUTURE_ROWS",
+                    f"{table}{label}: {n} rows dated after now (more than "
+                    f"{human(tolerance)} ahead in {time_column}): clock skew?",
+                    rows=n, column=time_column)
+    return sum(n for _, n in counts)

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from watchdog.alerting.policy import alert_key, group_label
 from watchdog.checks.base import Check, CheckContext, Outcome, human
-from watchdog.checks.future import bounded, count_future, count_future_by_group
+from watchdog.checks.future import bounded, count_future
 from watchdog.config.models import Duration, Filter, MonitorConfig
 from watchdog.models import Cause, CheckResult, Group, Predicate, Status
 
@@ -62,12 +62,8 @@ class FreshnessCheck(Check[FreshnessParams]):
         else:
             newest = ctx.warehouse.newest(table, p.time_column, upto)
             self._judge_newest(ctx, out, str(table), (), newest, p)
-        if p.group_by:
-            count_future_by_group(out, ctx.warehouse, table, p.time_column, horizon,
-                                  p.future_tolerance, p.group_by, where)
-        else:
-            count_future(out, ctx.warehouse, table, p.time_column, horizon,
-                         p.future_tolerance, where)
+        count_future(out, ctx.warehouse, table, p.time_column, horizon, p.future_tolerance,
+                     where, p.group_by)
         if p.min_rows is not None or p.max_rows is not None:
             (bucket,) = ctx.warehouse.count_rows(
                 table, p.time_column, ctx.now - p.window, ctx.now, p.window, where
