@@ -114,7 +114,32 @@ def migrate(engine: sa.Engine, count: int, step: int) -> None:
             con.exec_driver_sql(sql)
 
 
-def run(n: int, keep: bool, migrations: Sequence[int] = ()) -> None:
+@contextmanager
+def profiled(folder: str, name: str) -> Iterator[None]:
+    """cProfile the threads the block starts (the runner runs the check in one) into
+    ``folder/name.prof`` when ``folder`` is set."""
+    if not folder:
+        yield
+        return
+    import cProfile
+    import sys
+
+    prof = cProfile.Profile()
+
+    def start(*_: Any) -> None:  # the new thread's first event: profile it from here on
+        sys.setprofile(None)
+        prof.enable()
+
+    threading.setprofile(start)
+    try:
+        yield
+    finally:
+        threading.setprofile(None)
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        prof.dump_stats(str(Path(folder) / f"{name}.prof"))
+
+
+def run(n: int, keep: bool, migrations: Sequence[int] = (), profile: str = "") -> None:
     from watchdog.daemon.runner import Runner
     from watchdog.load import load_config
     from watchdog.state import Store
@@ -149,7 +174,7 @@ def run(n: int, keep: bool, migrations: Sequence[int] = ()) -> None:
     for step, count in enumerate(m for m in migrations if m <= n):
         migrate(change, count, step)
         with measured(f"watchdog: poll + diff after {count:,} changed tables (a migration)",
-                      proxy, rows):
+                      proxy, rows), profiled(profile, f"migration-{count}"):
             result = poll()
         assert len(result.events) == count, result.summary
         added += count
@@ -200,5 +225,7 @@ if __name__ == "__main__":
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--migrations", default="300,2000,10000",
                         help="comma-separated counts of tables changed at once ('' for none)")
+    parser.add_argument("--profile", default="", metavar="DIR",
+                        help="cProfile each migration's poll into DIR/migration-N.prof")
     args = parser.parse_args()
-    run(args.tables, args.keep, [int(m) for m in args.migrations.split(",") if m])
+    run(args.tables, args.keep, [int(m) for m in args.migrations.split(",") if m], args.profile)

@@ -57,16 +57,19 @@ def schema_columns(wh: SqlWarehouse, patterns: Sequence[TableRef]) -> dict[Table
     patterns = list(dict.fromkeys(patterns))
     if not patterns:
         return {}
-    found: dict[TableRef, list[Column]] = {}
+    by_name: dict[tuple[str, str], list[Column]] = {}  # one TableRef per table, not per row
     families: dict[str, str] = {}  # a few distinct types over many columns
     for schema, table, name, data_type, nullable in wh._rows(
             wh.render("schema_columns", patterns=patterns)):
-        cols = found.setdefault(TableRef(schema=schema, name=table), [])
-        family = families.get(data_type) or families.setdefault(
-            data_type, wh.type_family(data_type))
+        cols = by_name.get((schema, table))
+        if cols is None:
+            cols = by_name[(schema, table)] = []
+        family = families.get(data_type)
+        if family is None:
+            family = families[data_type] = wh.type_family(data_type)
         cols.append(Column(name=name, position=len(cols) + 1, data_type=data_type,
                            type_family=family, nullable=bool(nullable)))
-    return found
+    return {TableRef(schema=s, name=t): cols for (s, t), cols in by_name.items()}
 
 
 def schema_fingerprints(wh: SqlWarehouse, patterns: Sequence[TableRef]) -> dict[TableRef, str]:

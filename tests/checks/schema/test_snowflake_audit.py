@@ -116,7 +116,40 @@ def test_a_script_logged_once_per_statement_is_parsed_and_walked_once(monkeypatc
     assert len(parses) == 1
     index = schema_audit.AuditIndex(items, "public")
     hits = index.events_for(["s.t7"])
-    assert len(hits) == 300  # every event carries the whole script
-    shown = schema_audit.shown_statement(hits[7], ["s.t7"], "public", "postgres",
-                                         index.tree_names(hits[7]))
+    # every event carries the whole script, but touches only the table its row names (its
+    # event showed the script's last three statements, and "297 earlier not shown")
+    assert [h.event.seq for h in hits] == [7]
+    shown = schema_audit.shown_statement(hits[0], ["s.t7"], "public", "postgres",
+                                         index.tree_names(hits[0]))
     assert shown == "ALTER TABLE s.t7 ADD COLUMN m INT"
+
+
+def test_one_event_holding_two_statements_touches_both_tables() -> None:
+    # not a script logged once per statement (one row holds it): the table its log does
+    # not name is still found by its text
+    alone = schema_audit.parse([AuditEvent(
+        seq=9, at=datetime(2026, 3, 1, tzinfo=UTC), user="bob", command="ALTER TABLE",
+        statement="ALTER TABLE s.a ADD COLUMN x int; ALTER TABLE s.b ADD COLUMN y int",
+        objects=("s.a",))], "postgres")
+    index = schema_audit.AuditIndex(alone, "public")
+    assert index.events_for(["s.b"]) == index.events_for(["s.a"]) == alone
+
+
+def test_a_table_past_the_cut_of_a_logged_script_is_named_by_the_log_alone() -> None:
+    # Postgres keeps the first 4,000 characters of a statement's text: the tables past the
+    # cut are found by the row's object, and their events say the statement is not kept
+    script = "; ".join(f"ALTER TABLE s.t{i} ADD COLUMN c{i} int" for i in range(200))
+    kept = script[:4000]
+    events = [AuditEvent(seq=i + 1, at=datetime(2026, 3, 1, tzinfo=UTC), user="bob",
+                         command="ALTER TABLE", statement=kept, objects=(f"s.t{i}",))
+              for i in range(200)]
+    index = schema_audit.AuditIndex(schema_audit.parse(events, "postgres"), "public")
+    for i in (3, 150):
+        hits = index.events_for([f"s.t{i}"])
+        assert [h.event.seq for h in hits] == [i + 1]
+        shown = schema_audit.shown_statement(hits[0], [f"s.t{i}"], "public", "postgres",
+                                             index.tree_names(hits[0]))
+        if i == 3:
+            assert shown == "ALTER TABLE s.t3 ADD COLUMN c3 INT"
+        else:
+            assert shown.startswith("ALTER TABLE s.t150 (its statement is past the part")

@@ -9,6 +9,7 @@ a statement sqlglot cannot parse has its quoted strings and numbers masked inste
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -181,11 +182,23 @@ def tree_names(item: Parsed, default_schema: str) -> list[set[str] | None]:
 
 
 def touched(item: Parsed, default_schema: str,
-            per_tree: Sequence[set[str] | None] | None = None) -> set[str]:
+            per_tree: Sequence[set[str] | None] | None = None, *,
+            logged_per_statement: bool = False) -> set[str]:
     """Tables (``schema.table`` or ``db.schema.table``, lower case) an event names, by its
-    log and its statements (``per_tree``: :func:`tree_names`, if known)."""
-    names = {o.lower() for o in item.event.objects}
-    for found in tree_names(item, default_schema) if per_tree is None else per_tree:
+    log and its statements (``per_tree``: :func:`tree_names`, if known).
+
+    ``logged_per_statement``: the event's text is a script that the log holds once per
+    statement in it (Postgres' ``current_query()``: a migration of 500 ``ALTER``s logs its
+    whole text 500 times, each with the one table that statement changed). Then, where some
+    statements name one of the event's logged objects, only those count: each event touches
+    its own table (and the other names of its statement: a rename's new name), not every
+    table of the script (each table's event list was the script's 500 statements)."""
+    logged = {o.lower() for o in item.event.objects}
+    walked = tree_names(item, default_schema) if per_tree is None else per_tree
+    if logged_per_statement and logged:  # its own statement's names, if the text has it
+        walked = [found for found in walked if found and found & logged]
+    names = set(logged)
+    for found in walked:
         names |= found or set()
     return names
 
@@ -202,13 +215,16 @@ class AuditIndex:
         # their logged objects could place a table elsewhere (three-part names)
         walks: dict[tuple[int, frozenset[str]], list[set[str] | None]] = {}
         self._trees: dict[int, list[set[str] | None]] = {}
+        shared = Counter(id(item.statements) for item in self.parsed
+                         if len(item.statements) > 1)
         for i, item in enumerate(self.parsed):
             key = (id(item.statements),
                    frozenset(o.lower() for o in item.event.objects if o.count(".") >= 2))
             if key not in walks:
                 walks[key] = tree_names(item, default_schema)
             self._trees[i] = walks[key]
-            for name in touched(item, default_schema, walks[key]):
+            for name in touched(item, default_schema, walks[key],
+                                logged_per_statement=shared[id(item.statements)] > 1):
                 self._by_table.setdefault(name, []).append(i)
         self._position = {id(item): i for i, item in enumerate(self.parsed)}
 
@@ -235,22 +251,34 @@ def shown_statement(item: Parsed, tables: Sequence[str], default_schema: str,
                     dialect: str | None,
                     per_tree: Sequence[set[str] | None] | None = None) -> str:
     """The statement(s) of ``item`` about ``tables``, literals masked, at most 200 chars
-    (``per_tree``: the event's :func:`tree_names`, if known)."""
+    (``per_tree``: the event's :func:`tree_names`, if known): those naming one of
+    ``tables``; else those naming no table; else, where the log names one of ``tables``
+    but no statement of the kept text does (a script cut by the log's length limit), the
+    command and the table, said so; else the whole text."""
     wanted = {t.lower() for t in tables}
     if per_tree is None:
         per_tree = tree_names(item, default_schema)
-    parts = []
-    for tree, names in zip(item.statements, per_tree, strict=True):
-        if tree is None or names is None:
-            return _clip(_mask(item.event.statement))
-        if names & wanted or not names:
-            parts.append(_masked_tree(tree, dialect))
-    return _clip("; ".join(parts) or _mask(item.event.statement))
+    if any(tree is None or names is None
+           for tree, names in zip(item.statements, per_tree, strict=True)):
+        return _clip(_mask(item.event.statement))
+    trees = list(zip(item.statements, per_tree, strict=True))
+    mine = [tree for tree, names in trees if names and names & wanted]
+    if not mine:
+        logged = [o for o in item.event.objects if o.lower() in wanted]
+        if logged:
+            return _clip(f"{item.event.command} {logged[0]} (its statement is past the part "
+                         "of the script's text that the log keeps)")
+        mine = [tree for tree, names in trees if not names]
+    return _clip("; ".join(_masked_tree(t, dialect) for t in mine if t is not None)
+                 or _mask(item.event.statement))
 
 
 def _masked_tree(tree: exp.Expr, dialect: str | None) -> str:
     if isinstance(tree, exp.Command):  # sqlglot kept the text unparsed: mask it as text
         return _mask(tree.sql(dialect=dialect))
+
+    if tree.find(exp.Literal) is None:  # nothing to mask: no copy (a migration has 10,000)
+        return tree.sql(dialect=dialect)
 
     def mask(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Literal):
