@@ -73,10 +73,6 @@ def _not(condition: exp.Expr) -> exp.Expr:
     return exp.not_(exp.paren(condition))
 
 
-def _and(*conditions: exp.Expr) -> exp.Expr:
-    return exp.and_(*conditions)
-
-
 def passes(wh: SqlWarehouse, rule: Rule, col: exp.Column, bind: _Binds) -> exp.Expr:
     """The condition a non-missing value of a value check must meet."""
     a = rule.args
@@ -85,7 +81,7 @@ def passes(wh: SqlWarehouse, rule: Rule, col: exp.Column, bind: _Binds) -> exp.E
     if rule.check == "in_range":
         low = ">=" if a.get("include_min", True) else ">"
         high = "<=" if a.get("include_max", True) else "<"
-        return _and(_compare(low, col, bind(a["min_value"])),
+        return exp.and_(_compare(low, col, bind(a["min_value"])),
                     _compare(high, col, bind(a["max_value"])))
     if rule.check in ("isin", "notin"):
         values = [bind(v) for v in a["values"]]
@@ -107,18 +103,18 @@ def passes(wh: SqlWarehouse, rule: Rule, col: exp.Column, bind: _Binds) -> exp.E
             conds.append(_compare(">=", length, bind(a["min_value"])))
         if a.get("max_value") is not None:
             conds.append(_compare("<=", length, bind(a["max_value"])))
-        return _and(*conds) if conds else exp.true()
+        return exp.and_(*conds) if conds else exp.true()
     raise ValueError(f"no SQL for contract check {rule.check!r}")
 
 
 def _fails(wh: SqlWarehouse, rule: Rule, col: exp.Column, bind: _Binds) -> exp.Expr:
     """A value check fails: ``NOT (<missing>) AND NOT (<passes>)``."""
-    return _and(_not(missing(rule, col)), _not(passes(wh, rule, col, bind)))
+    return exp.and_(_not(missing(rule, col)), _not(passes(wh, rule, col, bind)))
 
 
 def _present(rule: Rule, cols: Sequence[exp.Column]) -> exp.Expr:
     """No column of the rule is missing."""
-    return _and(*(_not(missing(rule, c)) for c in cols))
+    return exp.and_(*(_not(missing(rule, c)) for c in cols))
 
 
 def _count_when(condition: exp.Expr) -> exp.Expr:
@@ -147,7 +143,7 @@ def aggregate(wh: SqlWarehouse, rule: Rule, bind: _Binds) -> exp.Expr:
 def _select(wh: SqlWarehouse, table: TableRef, selects: Sequence[exp.Expr],
             conds: Sequence[exp.Expr]) -> exp.Select:
     tree = exp.select(*selects).from_(tree_sql.table(wh, table))
-    return tree.where(_and(*conds)) if conds else tree
+    return tree.where(exp.and_(*conds)) if conds else tree
 
 
 def _row_count() -> exp.Expr:
