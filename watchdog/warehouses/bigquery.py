@@ -68,7 +68,6 @@ class BigQuery(SqlWarehouse):
     SUPPORTS_REGEX: ClassVar[bool] = True
     #: ``project.dataset.table`` reads a table of another project.
     SUPPORTS_DATABASE_NAMES: ClassVar[bool] = True
-    REGEX_MATCH: ClassVar[str] = "REGEXP_CONTAINS({column}, {pattern})"
     TYPE_FAMILIES: ClassVar[dict[str, str]] = {
         **Warehouse.TYPE_FAMILIES,
         "int64": "integer", "float64": "float", "bignumeric": "decimal", "bool": "boolean",
@@ -78,8 +77,6 @@ class BigQuery(SqlWarehouse):
     }
     EPOCH: ClassVar[str] = "UNIX_MICROS(CAST({column} AS TIMESTAMP)) / 1000000"
     MISSING: ClassVar[str] = "{column} IS NULL OR IS_NAN(CAST({column} AS FLOAT64))"
-    # STRUCTs are not comparable in COUNT(DISTINCT); their JSON text is
-    ROW_VALUE: ClassVar[str] = "TO_JSON_STRING(STRUCT({columns}))"
     #: Times take the column's type from the table's schema at run time (TimeBind).
     TYPED_TIME_BINDS: ClassVar[bool] = False
     QUERIES: ClassVar[dict[str, str]] = {

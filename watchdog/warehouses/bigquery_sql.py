@@ -259,17 +259,6 @@ def build_value_counts(wh: BigQuery, table: TableRef, column: str, values: Seque
         f"CAST({fragments['column']} AS TEXT)", f"CAST({fragments['column']} AS STRING)")
     return fragments, params
 
-def build_failure_examples(wh: BigQuery, table: TableRef, rules: Sequence[Any], limit: int,
-                            where: Sequence[Any] = ()) -> Parts:
-    fragments, params = rulesql.build_failure_examples(wh, table, rules, limit, where)
-    # the shared builder casts AS VARCHAR, which GoogleSQL spells STRING
-    for rule in rules:
-        for col in map(wh.quote, rule.columns):
-            fragments["branches"] = fragments["branches"].replace(
-                f"CAST({col} AS VARCHAR)", f"CAST({col} AS STRING)")
-    return fragments, params
-
-
 def build_count_rows(wh: BigQuery, table: TableRef, time_column: str, start: datetime,
                      end: datetime, bucket: timedelta, where: Sequence[Any] = (),
                      time_type: str | None = None) -> Parts:
@@ -291,5 +280,4 @@ BUILDERS: dict[str, Builder] = {
     "audit_events": build_audit_events,
     "sample": build_sample,
     "value_counts": build_value_counts,
-    "failure_examples": build_failure_examples,
 }

@@ -61,14 +61,100 @@ def _never(_gen: Generator, _e: exp.IsNan) -> str:
     return "FALSE"
 
 
+# -- contract checks (rulesql.py) ---------------------------------------------------------
+
+
+class RowValue(exp.Expression, exp.Func):
+    """One comparable value made of a combination of columns (``expressions``), for
+    ``COUNT(DISTINCT ...)``; rows with a NULL among them are filtered out by the caller."""
+
+    arg_types = {"expressions": True}
+    is_var_len_args = True
+
+
+def _row(gen: Generator, e: RowValue) -> str:
+    return gen.func("ROW", *e.expressions)
+
+
+def _json_of_struct(gen: Generator, e: RowValue) -> str:
+    # STRUCTs are not comparable in COUNT(DISTINCT); their JSON text is:
+    # https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types#comparable_data_types
+    return gen.sql(exp.JSONFormat(this=exp.Struct(expressions=e.expressions)))
+
+
+def _json_array(gen: Generator, e: RowValue) -> str:
+    # no row values in COUNT(DISTINCT); json_array is built in since 3.38:
+    # https://sqlite.org/json1.html#jarray
+    return gen.sql(exp.JSONArray(expressions=e.expressions))
+
+
+def _text_fields(gen: Generator, e: RowValue) -> str:
+    # No ROW() (Redshift), and CONCAT_WS with a bare separator merged distinct combinations
+    # whose values hold it (ARRAY_CONSTRUCT is not in Snowflake's stand-in): each column as
+    # text that cannot run into its neighbour. CHR(30) escapes itself and CHR(31), every
+    # field ends in CHR(31); a NULL field makes the whole value NULL, like pandera's skip.
+    def chr_(code: int) -> exp.Expression:  # exp.Chr pretty-prints as CHR(  30)
+        return exp.Anonymous(this="CHR", expressions=[exp.Literal.number(code)])
+
+    def field(value: exp.Expression) -> exp.Expression:
+        text: exp.Expression = exp.cast(value.copy(), "varchar")
+        for code in (30, 31):
+            text = exp.Anonymous(this="REPLACE", expressions=[
+                text, chr_(code), exp.DPipe(this=chr_(30), expression=chr_(code))])
+        return exp.DPipe(this=text, expression=chr_(31))
+
+    fields = [field(v) for v in e.expressions]
+    joined = fields[0]
+    for more in fields[1:]:
+        joined = exp.DPipe(this=joined, expression=more)
+    return gen.sql(joined)
+
+
+def _regex_at_start(gen: Generator, e: exp.RegexpLike) -> str:
+    # A match that starts at the first character (REGEXP_INSTR's position of the first match
+    # is 1), not ^ anchored, since ^ is documented as a beginning of *line*:
+    # https://docs.aws.amazon.com/redshift/latest/dg/pattern-matching-conditions-posix.html.
+    # On an empty value REGEXP_INSTR is 0 (the start position is past the end:
+    # https://docs.aws.amazon.com/redshift/latest/dg/REGEXP_INSTR.html), so there the
+    # (unanchored) search ~ decides, which on '' can only match at the start.
+    value, pattern = e.this, e.expression
+    instr = exp.Anonymous(this="REGEXP_INSTR", expressions=[value.copy(), pattern.copy()])
+    empty = exp.EQ(this=exp.Length(this=value.copy()), expression=exp.Literal.number(0))
+    return (f"({gen.sql(exp.EQ(this=instr, expression=exp.Literal.number(1)))}"
+            f" OR ({gen.sql(empty)} AND {gen.binary(e, '~')}))")
+
+
+def _from_start(pattern: str) -> str:
+    """A search (regexp_matches, ``~``, REGEXP_CONTAINS) anchored at the first character."""
+    return f"^(?:{pattern})"
+
+
+#: How the bound pattern of a ``str_matches`` check is written so that the dialect's
+#: ``exp.RegexpLike`` means Python's ``re.match`` (a match from the first character), by
+#: dialect name; the rest search, and take :func:`_from_start`.
+REGEX_ANCHORS: dict[str, Callable[[str], str]] = {
+    # REGEXP_LIKE matches the whole value, so any rest may follow the pattern; (.|\n) since
+    # . skips newlines: https://docs.snowflake.com/en/sql-reference/functions-regexp
+    "snowflake": lambda pattern: f"({pattern})(.|\n)*",
+    # REGEXP_INSTR(...) = 1 anchors the match at the start (_regex_at_start)
+    "redshift": lambda pattern: pattern,
+}
+
+
+def anchored_regex(pattern: str, name: str) -> str:
+    """``pattern`` as bound for ``exp.RegexpLike`` in dialect ``name`` (a ``re.match``)."""
+    return REGEX_ANCHORS.get(name, _from_start)(pattern)
+
+
 #: Overrides every watchdog dialect makes (identifiers in ``"``).
 COMMON: dict[type[exp.Expr], Transform] = {
-    exp.Identifier: _identifier('"'), exp.Placeholder: _bind,
+    exp.Identifier: _identifier('"'), exp.Placeholder: _bind, RowValue: _row,
 }
 
 
 class WatchdogDuckDB(_DuckDB):
-    """DuckDB: ``isnan`` exists."""
+    """DuckDB: ``isnan`` exists (and ``lambda x:``, build ``exp.Lambda`` with ``colon``:
+    DuckDB 2 refuses the arrow form)."""
 
     class Generator(DuckDBGenerator):
         TRANSFORMS = {**DuckDBGenerator.TRANSFORMS, **COMMON}
@@ -76,11 +162,12 @@ class WatchdogDuckDB(_DuckDB):
 
 class WatchdogSQLite(_SQLite):
     """SQLite: backtick identifiers (a double-quoted unknown name is a string literal:
-    https://sqlite.org/quirks.html#dblquote), and no NaN."""
+    https://sqlite.org/quirks.html#dblquote), no NaN, and no row values."""
 
     class Generator(SQLiteGenerator):
         TRANSFORMS = {**SQLiteGenerator.TRANSFORMS, **COMMON,
-                      exp.Identifier: _identifier("`"), exp.IsNan: _never}
+                      exp.Identifier: _identifier("`"), exp.IsNan: _never,
+                      RowValue: _json_array}
 
 
 class WatchdogPostgres(_Postgres):
@@ -91,26 +178,27 @@ class WatchdogPostgres(_Postgres):
 
 
 class WatchdogRedshift(_Redshift):
-    """Redshift: as PostgreSQL."""
+    """Redshift: as PostgreSQL; no ROW(), and a regex match from the first character."""
 
     class Generator(RedshiftGenerator):
-        TRANSFORMS = {**RedshiftGenerator.TRANSFORMS, **COMMON, exp.IsNan: _nan_equals_nan}
+        TRANSFORMS = {**RedshiftGenerator.TRANSFORMS, **COMMON, exp.IsNan: _nan_equals_nan,
+                      RowValue: _text_fields, exp.RegexpLike: _regex_at_start}
 
 
 class WatchdogSnowflake(_Snowflake):
-    """Snowflake: NaN is found by equality."""
+    """Snowflake: NaN is found by equality; no ROW()."""
 
     class Generator(SnowflakeGenerator):
         TRANSFORMS = {**SnowflakeGenerator.TRANSFORMS, **COMMON,
-                      exp.IsNan: _nan_equals_nan}
+                      exp.IsNan: _nan_equals_nan, RowValue: _text_fields}
 
 
 class WatchdogBigQuery(_BigQuery):
-    """BigQuery: backtick identifiers; ``IS_NAN`` exists."""
+    """BigQuery: backtick identifiers; ``IS_NAN`` exists; STRUCTs do not compare."""
 
     class Generator(BigQueryGenerator):
         TRANSFORMS = {**BigQueryGenerator.TRANSFORMS, **COMMON,
-                      exp.Identifier: _identifier("`")}
+                      exp.Identifier: _identifier("`"), RowValue: _json_of_struct}
 
 
 #: The dialect of each adapter, by its ``SqlWarehouse.DIALECT``.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,6 +15,7 @@ from watchdog.warehouses import distributions, rulesql
 from watchdog.warehouses.base import WarehouseSettings
 from watchdog.warehouses.executor import SqlAlchemyExecutor
 from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse, Statement
+from watchdog.warehouses.tree_sql import Tree
 
 MEMORY = ":memory:"
 #: A DuckDB memory size: a number and a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB).
@@ -70,7 +71,6 @@ class DuckDB(SqlWarehouse):
     #: RE2 through regexp_matches (a search, hence the anchor the caller adds):
     #: https://duckdb.org/docs/sql/functions/regular_expressions
     SUPPORTS_REGEX: ClassVar[bool] = True
-    REGEX_MATCH: ClassVar[str] = "regexp_matches({column}, {pattern})"
     #: Quoted identifiers are case-insensitive too: https://duckdb.org/docs/sql/dialect/keywords_and_identifiers
     NAMES_CASE_INSENSITIVE: ClassVar[bool] = True
     # epoch() is seconds as DOUBLE: https://duckdb.org/docs/sql/functions/timestamp
@@ -88,7 +88,6 @@ class DuckDB(SqlWarehouse):
     QUERIES: ClassVar[dict[str, str]] = {
         **SqlWarehouse.QUERIES,
         **distributions.DUCKDB_QUERIES,
-        **rulesql.DUCKDB_QUERIES,
         "columns": (
             "SELECT table_schema, table_name, column_name, data_type,\n"
             "  is_nullable = 'YES' AS nullable\n"
@@ -118,6 +117,9 @@ class DuckDB(SqlWarehouse):
             "USING SAMPLE reservoir({limit} ROWS)"
         ),
     }
+    #: The contract counts and examples in one scan (``min(x, n) FILTER``, a bounded top-n).
+    TREES: ClassVar[Mapping[str, Callable[..., Tree]]] = {
+        **SqlWarehouse.TREES, "contract_scan": rulesql.build_contract_scan}
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
         (r"Table with name|Referenced (column|table)|does not have a column|"
          r"Schema with name .* does not exist", TableNotFound, NAMES_HINT),

@@ -103,7 +103,6 @@ class Postgres(SqlWarehouse):
     SUPPORTS_TABLESAMPLE: ClassVar[bool] = True
     #: POSIX regexes, ``~``: https://www.postgresql.org/docs/current/functions-matching.html
     SUPPORTS_REGEX: ClassVar[bool] = True
-    REGEX_MATCH: ClassVar[str] = "{column} ~ {pattern}"
     REGEX_SYNTAX: ClassVar[str] = "are"
     # float8 and numeric have NaN, and NaN = NaN is true: https://www.postgresql.org/docs/current/datatype-numeric.html
     MISSING: ClassVar[str] = (

@@ -26,7 +26,6 @@ from watchdog.errors import (
     WarehouseUnavailable,
 )
 from watchdog.models import AuditEvent, TableRef
-from watchdog.warehouses import rulesql
 from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
 from watchdog.warehouses.postgres import Postgres, build_audit_page
@@ -134,26 +133,17 @@ class Redshift(Postgres):
     #: transactions are still open (None while the setting is off).
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
     #: POSIX regexes, for the patterns ``regex.posix_portable`` accepts; the match must
-    #: start at the first character (REGEXP_INSTR's position of the first match is 1), not
-    #: ``^`` anchored, since ``^`` is documented as a beginning of *line*:
+    #: start at the first character (REGEXP_INSTR, see ``dialects.py``), not ``^`` anchored,
+    #: since ``^`` is documented as a beginning of *line*:
     #: https://docs.aws.amazon.com/redshift/latest/dg/pattern-matching-conditions-posix.html
     SUPPORTS_REGEX: ClassVar[bool] = True
     REGEX_SYNTAX: ClassVar[str] = "posix"
-    REGEX_ANCHOR: ClassVar[str] = "{pattern}"
-    # An empty value: REGEXP_INSTR is 0 when the start position is past the end (position
-    # argument: https://docs.aws.amazon.com/redshift/latest/dg/REGEXP_INSTR.html), so there
-    # the (unanchored) search decides, which on '' can only match at the start.
-    REGEX_MATCH: ClassVar[str] = (
-        "(REGEXP_INSTR({column}, {pattern}) = 1"
-        " OR (LENGTH({column}) = 0 AND {column} ~ {pattern}))")
     #: Fingerprints hash :meth:`schema_columns` in Python: the string aggregate LISTAGG is a
     #: compute-node-only function, which fails on queries over leader-node catalog data
     #: (https://docs.aws.amazon.com/redshift/latest/dg/c_SQL_functions_compute_node_only.html),
     #: and SVV_COLUMNS is built from the PG catalog tables that live on the leader node
     #: (https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_COLUMNS.html).
     SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = False
-    ROW_VALUE: ClassVar[str] = "{fields}"
-    ROW_FIELD: ClassVar[str] = rulesql.TEXT_FIELD  # Redshift has no ROW()
     TABLE_MATCH: ClassVar[str] = "(table_schema = {schema} AND table_name = {table})"
     # backslash is LIKE's default escape on Redshift and PostgreSQL alike, and a backslash
     # literal is spelled differently on each: https://docs.aws.amazon.com/redshift/latest/dg/r_patternmatching_condition_like.html

@@ -1,12 +1,14 @@
-"""Contract checks compiled into SQL: one aggregate scan for the counts, one bounded query
-for example failing values. Used by :class:`~watchdog.warehouses.sqlbase.SqlWarehouse`.
+"""Contract checks compiled into sqlglot trees: one aggregate scan for the counts, one
+bounded query for example failing values. Used by
+:class:`~watchdog.warehouses.sqlbase.SqlWarehouse` (``TREES``).
 
 Each rule (see :class:`~watchdog.models.Rule`) becomes one ``COUNT(CASE WHEN <fails> THEN 1
 END)`` beside ``COUNT(*)``, so a contract costs a single pass over the table and only counts
-leave the warehouse. Per-dialect pieces are the adapter's templates: ``MISSING`` (NULL, and
-NaN where the type has one), ``REGEX_MATCH`` and ``REGEX_ANCHOR`` (for the patterns
-``pushes_regex`` accepts), and ``ROW_VALUE`` / ``ROW_FIELD``.
-Every value is a bind parameter ``:r<rule>_<n>``.
+leave the warehouse. What each warehouse spells its own way is the dialect's
+(``dialects.py``): NaN (``exp.IsNan``, for float and decimal columns), the regex match
+(``exp.RegexpLike``, for the patterns ``pushes_regex`` accepts, bound as
+``dialects.anchored_regex`` writes them) and the row value of a combination
+(``dialects.RowValue``). Every value is a bind parameter ``:r<rule>_<n>``.
 """
 
 from __future__ import annotations
@@ -15,16 +17,28 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from watchdog.errors import UnsupportedFeature
+from watchdog.lazy import lazy
 from watchdog.models import Predicate, Rule, RuleCounts, TableRef
+from watchdog.warehouses import tree_sql
+from watchdog.warehouses.tree_sql import Tree, column, conditions
 
 if TYPE_CHECKING:
-    from watchdog.warehouses.sqlbase import Parts, SqlWarehouse
+    from sqlglot import exp
+
+    from watchdog.warehouses import dialects
+    from watchdog.warehouses.sqlbase import SqlWarehouse
+else:
+    exp = lazy("sqlglot.expressions")
+    dialects = lazy("watchdog.warehouses.dialects")
 
 #: The comparison operator of each single-value check (``args['value']``).
 COMPARE = {"equal_to": "=", "not_equal_to": "<>", "greater_than": ">",
            "greater_than_or_equal_to": ">=", "less_than": "<", "less_than_or_equal_to": "<="}
-#: Families whose values may be NaN (the adapter's MISSING template applies).
+#: sqlglot's expression type of each operator of :data:`COMPARE`.
+_OPERATORS = {"=": "EQ", "<>": "NEQ", ">": "GT", ">=": "GTE", "<": "LT", "<=": "LTE"}
+#: Families whose values may be NaN (the dialect's NaN test applies).
 _NAN_FAMILIES = frozenset({"float", "decimal"})
+_UNIQUE = ("unique", "unique_combination")
 
 
 class _Binds:
@@ -33,173 +47,222 @@ class _Binds:
     def __init__(self, wh: SqlWarehouse, index: int, params: dict[str, Any]) -> None:
         self.wh, self.prefix, self.params = wh, f"r{index}_", params
 
-    def __call__(self, value: Any) -> str:
+    def __call__(self, value: Any) -> exp.Placeholder:
         name = f"{self.prefix}{sum(k.startswith(self.prefix) for k in self.params)}"
-        self.params[name] = self.wh._bind_value(value)
-        return f":{name}"
+        return tree_sql.bind(self.params, name, self.wh._bind_value(value))
 
 
-def missing(wh: SqlWarehouse, rule: Rule, column: str) -> str:
-    """The condition under which ``column`` holds no value (NULL, or NaN for floats)."""
+def _compare(op: str, col: exp.Expr, value: exp.Expr) -> exp.Expr:
+    found: exp.Expr = getattr(exp, _OPERATORS[op])(this=col.copy(), expression=value)
+    return found
+
+
+def _number(value: int) -> exp.Expr:
+    return exp.Literal.number(int(value))
+
+
+def missing(rule: Rule, col: exp.Column) -> exp.Expr:
+    """The condition under which ``col`` holds no value (NULL, or NaN for floats)."""
     if rule.family in _NAN_FAMILIES:
-        return wh.MISSING.format(column=column)
-    return f"{column} IS NULL"
+        return tree_sql.missing(col)
+    return exp.Is(this=col.copy(), expression=exp.Null())
 
 
-def passes(wh: SqlWarehouse, rule: Rule, column: str, bind: _Binds) -> str:
+def _not(condition: exp.Expr) -> exp.Expr:
+    """``NOT (condition)``."""
+    return exp.not_(exp.paren(condition))
+
+
+def passes(wh: SqlWarehouse, rule: Rule, col: exp.Column, bind: _Binds) -> exp.Expr:
     """The condition a non-missing value of a value check must meet."""
     a = rule.args
     if rule.check in COMPARE:
-        return f"{column} {COMPARE[rule.check]} {bind(a['value'])}"
+        return _compare(COMPARE[rule.check], col, bind(a["value"]))
     if rule.check == "in_range":
         low = ">=" if a.get("include_min", True) else ">"
         high = "<=" if a.get("include_max", True) else "<"
-        return (f"{column} {low} {bind(a['min_value'])} AND "
-                f"{column} {high} {bind(a['max_value'])}")
+        return exp.and_(_compare(low, col, bind(a["min_value"])),
+                    _compare(high, col, bind(a["max_value"])))
     if rule.check in ("isin", "notin"):
-        values = ", ".join(bind(v) for v in a["values"])
+        values = [bind(v) for v in a["values"]]
         if not values:
-            return "1 = 0" if rule.check == "isin" else "1 = 1"
-        return f"{column} {'IN' if rule.check == 'isin' else 'NOT IN'} ({values})"
+            return exp.false() if rule.check == "isin" else exp.true()
+        found = exp.In(this=col.copy(), expressions=values)
+        return found if rule.check == "isin" else exp.not_(found)
     if rule.check == "str_matches":
         if not wh.pushes_regex(a["pattern"]):
             raise UnsupportedFeature(wh.name, f"the regular expression {a['pattern']!r} "
                                      "in the database (str_matches runs on the sample)")
         # pandera's str_matches is re.match: anchored at the start only
-        pattern = bind(wh.REGEX_ANCHOR.format(pattern=a["pattern"]))
-        return wh.REGEX_MATCH.format(column=column, pattern=pattern)
+        pattern = bind(dialects.anchored_regex(a["pattern"], wh.DIALECT))
+        return exp.RegexpLike(this=col.copy(), expression=pattern)
     if rule.check == "str_length":
+        length = exp.Length(this=col.copy())
         conds = []
         if a.get("min_value") is not None:
-            conds.append(f"LENGTH({column}) >= {bind(a['min_value'])}")
+            conds.append(_compare(">=", length, bind(a["min_value"])))
         if a.get("max_value") is not None:
-            conds.append(f"LENGTH({column}) <= {bind(a['max_value'])}")
-        return " AND ".join(conds) or "1 = 1"
+            conds.append(_compare("<=", length, bind(a["max_value"])))
+        return exp.and_(*conds) if conds else exp.true()
     raise ValueError(f"no SQL for contract check {rule.check!r}")
 
 
-def _not_null_all(wh: SqlWarehouse, rule: Rule) -> str:
-    return " AND ".join(f"NOT ({missing(wh, rule, wh.quote(c))})" for c in rule.columns)
+def _fails(wh: SqlWarehouse, rule: Rule, col: exp.Column, bind: _Binds) -> exp.Expr:
+    """A value check fails: ``NOT (<missing>) AND NOT (<passes>)``."""
+    return exp.and_(_not(missing(rule, col)), _not(passes(wh, rule, col, bind)))
 
 
-#: One column of a combination as text that cannot run into its neighbour: CHR(30) escapes
-#: itself and CHR(31), every field ends in CHR(31); for engines without a row value
-#: (``ROW_VALUE = "{fields}"``). A NULL field makes the whole value NULL, like pandera's skip.
-TEXT_FIELD = ("REPLACE(REPLACE(CAST({column} AS VARCHAR), CHR(30), CHR(30) || CHR(30)),"
-              " CHR(31), CHR(30) || CHR(31)) || CHR(31)")
+def _present(rule: Rule, cols: Sequence[exp.Column]) -> exp.Expr:
+    """No column of the rule is missing."""
+    return exp.and_(*(_not(missing(rule, c)) for c in cols))
 
 
-def aggregate(wh: SqlWarehouse, rule: Rule, bind: _Binds) -> str:
+def _count_when(condition: exp.Expr) -> exp.Expr:
+    return exp.Count(this=_case(condition, _number(1)))
+
+
+def _case(condition: exp.Expr, then: exp.Expr) -> exp.Expr:
+    case: exp.Expr = exp.Case(ifs=[exp.If(this=condition, true=then)])
+    return case
+
+
+def aggregate(wh: SqlWarehouse, rule: Rule, bind: _Binds) -> exp.Expr:
     """The aggregate whose value is the number of rows failing ``rule``."""
-    cols = [wh.quote(c) for c in rule.columns]
+    cols = [column(wh, c) for c in rule.columns]
     if rule.check == "not_null":
-        return f"COUNT(CASE WHEN {missing(wh, rule, cols[0])} THEN 1 END)"
-    if rule.check in ("unique", "unique_combination"):
-        present = _not_null_all(wh, rule)
-        fields = " || ".join(wh.ROW_FIELD.format(column=c) for c in cols)
-        value = cols[0] if len(cols) == 1 else wh.ROW_VALUE.format(
-            columns=", ".join(cols), fields=fields)
+        return _count_when(missing(rule, cols[0]))
+    if rule.check in _UNIQUE:
+        value = cols[0] if len(cols) == 1 else dialects.RowValue(expressions=cols)
         # rows beyond the first of each value: pandas' duplicated(keep="first")
-        return (f"COUNT(CASE WHEN {present} THEN 1 END)"
-                f" - COUNT(DISTINCT CASE WHEN {present} THEN {value} END)")
-    col = cols[0]
-    return (f"COUNT(CASE WHEN NOT ({missing(wh, rule, col)})"
-            f" AND NOT ({passes(wh, rule, col, bind)}) THEN 1 END)")
+        distinct = exp.Distinct(expressions=[_case(_present(rule, cols), value.copy())])
+        return exp.Sub(this=_count_when(_present(rule, cols)),
+                       expression=exp.Count(this=distinct))
+    return _count_when(_fails(wh, rule, cols[0], bind))
 
 
-def _filters(wh: SqlWarehouse, where: Sequence[Predicate]) -> tuple[list[str], dict[str, Any]]:
-    return wh._predicates(where)
+def _select(wh: SqlWarehouse, table: TableRef, selects: Sequence[exp.Expr],
+            conds: Sequence[exp.Expr]) -> exp.Select:
+    tree = exp.select(*selects).from_(tree_sql.table(wh, table))
+    return tree.where(exp.and_(*conds)) if conds else tree
+
+
+def _row_count() -> exp.Expr:
+    return exp.alias_(exp.Count(this=exp.Star()), "row_count")
 
 
 def build_contract_failures(
     wh: SqlWarehouse, table: TableRef, rules: Sequence[Rule], where: Sequence[Predicate] = (),
-) -> Parts:
-    """Fragments of the ``contract_failures`` template."""
-    conds, params = _filters(wh, where)
-    aggregates = "".join(
-        f",\n  {aggregate(wh, rule, _Binds(wh, i, params))} AS f{i}"
-        for i, rule in enumerate(rules)
-    )
-    where_sql = "\nWHERE " + "\n  AND ".join(conds) if conds else ""
-    return {"table": wh.qualified(table), "aggregates": aggregates, "where": where_sql}, params
+) -> Tree:
+    """``SELECT COUNT(*) AS row_count, <failures of rule i> AS f<i>, ... FROM table``."""
+    conds, params = conditions(wh, where)
+    aggregates = [exp.alias_(aggregate(wh, rule, _Binds(wh, i, params)), f"f{i}")
+                  for i, rule in enumerate(rules)]
+    return _select(wh, table, [_row_count(), *aggregates], conds), params
+
+
+def _as_text(cols: Sequence[exp.Expr]) -> exp.Expr:
+    """The columns as one text value, ``', '``-separated."""
+    text: exp.Expr = exp.cast(cols[0].copy(), "varchar")
+    for col in cols[1:]:
+        text = exp.DPipe(this=exp.DPipe(this=text, expression=exp.Literal.string(", ")),
+                         expression=exp.cast(col.copy(), "varchar"))
+    return text
 
 
 def _example_branch(
-    wh: SqlWarehouse, index: int, rule: Rule, table: str, conds: list[str], limit: int,
-    params: dict[str, Any],
-) -> str:
-    cols = [wh.quote(c) for c in rule.columns]
-    text = " || ', ' || ".join(f"CAST({c} AS VARCHAR)" for c in cols)
-    if rule.check in ("unique", "unique_combination"):
-        filters = [_not_null_all(wh, rule), *conds]
-        tail = f"\nGROUP BY {', '.join(cols)}\nHAVING COUNT(*) > 1"
+    wh: SqlWarehouse, index: int, rule: Rule, table: TableRef,
+    conds: Sequence[exp.Expr], limit: int, params: dict[str, Any],
+) -> exp.Select:
+    """``SELECT rule, value FROM (<up to limit failing values of rule index>) AS e<index>``."""
+    cols = [column(wh, c) for c in rule.columns]
+    selects = [exp.alias_(_number(index), "rule"), exp.alias_(_as_text(cols), "value")]
+    if rule.check in _UNIQUE:
+        found = _select(wh, table, selects, [_present(rule, cols), *conds]).group_by(
+            *(c.copy() for c in cols)).having(
+            exp.GT(this=exp.Count(this=exp.Star()), expression=_number(1)))
     else:
-        fails = f"NOT ({passes(wh, rule, cols[0], _Binds(wh, index, params))})"
-        filters = [f"NOT ({missing(wh, rule, cols[0])})", fails, *conds]
-        tail = ""
-    return (f"SELECT rule, value FROM (\nSELECT {index} AS rule, {text} AS value\n"
-            f"FROM {table}\nWHERE " + "\n  AND ".join(filters) + f"{tail}\nLIMIT {int(limit)}"
-            f"\n) AS e{index}")
+        fails = _not(passes(wh, rule, cols[0], _Binds(wh, index, params)))
+        found = _select(wh, table, selects, [_not(missing(rule, cols[0])), fails, *conds])
+    return exp.select(exp.column("rule", quoted=True), exp.column("value", quoted=True)).from_(
+        found.limit(_number(limit)).subquery(f"e{index}"))
 
 
 def build_failure_examples(
     wh: SqlWarehouse, table: TableRef, rules: Sequence[Rule], limit: int,
     where: Sequence[Predicate] = (),
-) -> Parts:
-    """Fragments of the ``failure_examples`` template: one bounded branch per rule."""
-    conds, params = _filters(wh, where)
-    target = wh.qualified(table)
-    branches = [_example_branch(wh, i, r, target, conds, limit, params)
+) -> Tree:
+    """One bounded branch per rule (but ``not_null``), joined by UNION ALL."""
+    conds, params = conditions(wh, where)
+    branches = [_example_branch(wh, i, r, table, conds, limit, params)
                 for i, r in enumerate(rules) if r.check != "not_null"]
-    return {"branches": "\nUNION ALL\n".join(branches)}, params
+    tree: exp.Expression = branches[0]
+    for branch in branches[1:]:
+        tree = exp.union(tree, branch, distinct=False)
+    return tree, params
+
+
+def _top_text(values: exp.Expr, n: int, condition: exp.Expr) -> exp.Expr:
+    """DuckDB's bounded top-n aggregate ``min(values, n) FILTER (WHERE condition)`` (the n
+    smallest), as text cast afterwards (n casts, not one a row)."""
+    top = exp.Filter(this=exp.Min(this=values, expressions=[_number(n)]),
+                     expression=exp.Where(this=condition))
+    x = exp.to_identifier("x", quoted=True)
+    return exp.Transform(this=top, expression=exp.Lambda(
+        this=exp.cast(exp.column(x.copy()), "varchar"), expressions=[x], colon=True))
+
+
+def _duplicates(wh: SqlWarehouse, index: int, rule: Rule, n: int, table: TableRef,
+                conds: Sequence[exp.Expr]) -> exp.Expr:
+    """A uniqueness rule with examples, as a GROUP BY of its columns beside the scan: rows
+    beyond the first are ``SUM(n) - COUNT(*)`` over the groups, examples the smallest values
+    with ``n > 1``."""
+    cols = [column(wh, c) for c in rule.columns]
+    # one column: group its values and cast only the n shown; a combination: text
+    key = cols[0].copy() if len(cols) == 1 else _as_text(cols)
+    groups = _select(wh, table, [exp.alias_(key, "k"), exp.alias_(
+        exp.Count(this=exp.Star()), "n")], [_present(rule, cols), *conds]).group_by(
+        *(c.copy() for c in cols))
+    k, rows = exp.column("k", quoted=True), exp.column("n", quoted=True)
+    extra = exp.Sub(this=exp.Sum(this=rows.copy()), expression=exp.Count(this=exp.Star()))
+    counts = exp.Coalesce(this=extra, expressions=[_number(0)])
+    repeated = exp.GT(this=rows.copy(), expression=_number(1))
+    return exp.select(exp.alias_(counts, f"f{index}"),
+                      exp.alias_(_top_text(k, n, repeated), f"x{index}")).from_(
+        groups.subquery(f"g{index}")).subquery(f"u{index}")
 
 
 def build_contract_scan(
     wh: SqlWarehouse, table: TableRef, rules: Sequence[Rule], examples: Sequence[int],
     where: Sequence[Predicate] = (),
-) -> Parts:
-    """Fragments of ``contract_scan`` (DuckDB): the counts of ``contract_failures`` and up to
-    ``examples[i]`` failing values per rule, in one statement that reads each column once.
+) -> Tree:
+    """DuckDB: the counts of ``contract_failures`` and up to ``examples[i]`` failing values
+    per rule, in one statement that reads each column once.
 
     A value rule adds ``min(x, n) FILTER (WHERE fails)`` (DuckDB's bounded top-n aggregate:
     the n smallest failing values, cast to text afterwards) beside its count. A uniqueness rule
     with examples moves from ``COUNT - COUNT(DISTINCT)`` (which cannot name the repeated
-    values) to a GROUP BY of its columns joined beside the scan: rows beyond the first are
-    ``SUM(n) - COUNT(*)`` over the groups, examples the smallest values with ``n > 1``; the
+    values) to a GROUP BY of its columns joined beside the scan (:func:`_duplicates`); the
     hash table is the one COUNT(DISTINCT) builds, and the other columns are still read once.
     """
-    conds, params = _filters(wh, where)
-    target = wh.qualified(table)
-    where_sql = "\nWHERE " + "\n  AND ".join(conds) if conds else ""
-    aggregates, joins = [], []
+    conds, params = conditions(wh, where)
+    aggregates: list[exp.Expr] = [_row_count()]
+    joins = []
     for i, rule in enumerate(rules):
         bind = _Binds(wh, i, params)
         n = int(examples[i]) if i < len(examples) else 0
-        cols = [wh.quote(c) for c in rule.columns]
-        if rule.check in ("unique", "unique_combination") and n > 0:
-            present = " AND ".join([_not_null_all(wh, rule), *conds])
-            # one column: group its values and cast only the n shown; a combination: text
-            key = cols[0] if len(cols) == 1 else " || ', ' || ".join(
-                f"CAST({c} AS VARCHAR)" for c in cols)
-            joins.append(
-                f",\n(SELECT COALESCE(SUM(n) - COUNT(*), 0) AS f{i},"
-                f" {_as_text(f'min(k, {n}) FILTER (WHERE n > 1)')} AS x{i}\n"
-                f" FROM (SELECT {key} AS k, COUNT(*) AS n FROM {target}\n"
-                f"  WHERE {present}\n  GROUP BY {', '.join(cols)}) AS g{i}) AS u{i}")
+        if rule.check in _UNIQUE and n > 0:
+            joins.append(_duplicates(wh, i, rule, n, table, conds))
             continue
-        aggregates.append(f",\n  {aggregate(wh, rule, bind)} AS f{i}")
+        aggregates.append(exp.alias_(aggregate(wh, rule, bind), f"f{i}"))
         if n > 0 and rule.check != "not_null":
-            fails = (f"NOT ({missing(wh, rule, cols[0])})"
-                     f" AND NOT ({passes(wh, rule, cols[0], bind)})")
-            aggregates.append(
-                f",\n  {_as_text(f'min({cols[0]}, {n}) FILTER (WHERE {fails})')} AS x{i}")
-    return {"table": target, "aggregates": "".join(aggregates), "where": where_sql,
-            "joins": "".join(joins)}, params
-
-
-def _as_text(values: str) -> str:
-    """A list of values as text, cast after the top-n aggregate (n casts, not one a row)."""
-    return f"list_transform({values}, lambda x: CAST(x AS VARCHAR))"
+            col = column(wh, rule.columns[0])
+            aggregates.append(exp.alias_(_top_text(col, n, _fails(wh, rule, col, bind)),
+                                         f"x{i}"))
+    tree = exp.select(exp.Star()).from_(
+        _select(wh, table, aggregates, conds).subquery("scan"))
+    for join in joins:
+        tree = tree.join(join, join_type="cross")
+    return tree, params
 
 
 def contract_failures(
@@ -207,7 +270,7 @@ def contract_failures(
     examples: Sequence[int] = (),
 ) -> RuleCounts:
     """See :meth:`watchdog.warehouses.base.Warehouse.contract_failures`."""
-    if any(examples) and "contract_scan" in wh.QUERIES:
+    if any(examples) and "contract_scan" in wh.TREES:
         stmt = wh.render("contract_scan", table=table, rules=rules, examples=examples,
                          where=where)
         got = wh._fetch(stmt)[0]._mapping
@@ -233,17 +296,3 @@ def failure_examples(
     for index, value in wh._rows(stmt):
         out[int(index)].append(str(value))
     return out
-
-
-#: DuckDB's one-statement counts and examples (merged into its QUERIES): see
-#: :func:`build_contract_scan`.
-DUCKDB_QUERIES: dict[str, str] = {
-    "contract_scan": ("SELECT *\nFROM (\nSELECT COUNT(*) AS row_count{aggregates}\n"
-                      "FROM {table}{where}\n) AS scan{joins}"),
-}
-
-#: The templates, merged into ``SqlWarehouse.QUERIES``.
-QUERIES: dict[str, str] = {
-    "contract_failures": "SELECT COUNT(*) AS row_count{aggregates}\nFROM {table}{where}",
-    "failure_examples": "{branches}",
-}

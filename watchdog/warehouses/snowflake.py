@@ -27,7 +27,7 @@ from watchdog.errors import (
     WarehouseUnavailable,
 )
 from watchdog.models import AuditEvent, Column, DdlStamp, Predicate, TableRef
-from watchdog.warehouses import rulesql, snowflake_sql
+from watchdog.warehouses import snowflake_sql
 from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
 from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, ErrorRule, SqlWarehouse
@@ -129,23 +129,17 @@ class Snowflake(SqlWarehouse):
     #: database the watched tables name, hashed into one token (no latency).
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
     #: POSIX ERE, for the patterns ``regex.posix_portable`` accepts. REGEXP_LIKE matches the
-    #: whole value, so any rest may follow the pattern; ``(.|\n)`` since ``.`` skips newlines:
+    #: whole value, so any rest may follow the pattern (``dialects.REGEX_ANCHORS``):
     #: https://docs.snowflake.com/en/sql-reference/functions-regexp
     SUPPORTS_REGEX: ClassVar[bool] = True
     #: ``DB.SCHEMA.TABLE`` reads a table of another database.
     SUPPORTS_DATABASE_NAMES: ClassVar[bool] = True
     REGEX_SYNTAX: ClassVar[str] = "posix"
-    REGEX_MATCH: ClassVar[str] = "REGEXP_LIKE({column}, {pattern})"
-    REGEX_ANCHOR: ClassVar[str] = "({pattern})(.|\n)*"
     # seconds since the epoch; NTZ values are taken as UTC: https://docs.snowflake.com/en/sql-reference/functions/date_part
     EPOCH: ClassVar[str] = "DATE_PART(EPOCH_MICROSECOND, {column}) / 1000000"
     # FLOAT has NaN, and NaN = NaN: https://docs.snowflake.com/en/sql-reference/data-types-numeric#special-values
     MISSING: ClassVar[str] = (
         "{column} IS NULL OR CAST({column} AS DOUBLE) = CAST('NaN' AS DOUBLE)")
-    # escaped text fields (rulesql.TEXT_FIELD): CONCAT_WS with a bare separator merged
-    # distinct combinations whose values hold it; ARRAY_CONSTRUCT is not in the stand-in
-    ROW_VALUE: ClassVar[str] = "{fields}"
-    ROW_FIELD: ClassVar[str] = rulesql.TEXT_FIELD
     TABLE_MATCH: ClassVar[str] = "(table_schema = {schema} AND table_name = {table})"
     PATTERN_MATCH: ClassVar[str] = (
         "(table_schema = {schema} AND table_name LIKE {pattern} ESCAPE '\\\\')")

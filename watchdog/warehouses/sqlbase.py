@@ -103,19 +103,11 @@ class SqlWarehouse(Warehouse):
     #: One pattern's condition in the ``schema_columns`` query, given ``{schema}`` and
     #: ``{pattern}`` binds; the pattern is LIKE text with ``\\`` escaping ``%``, ``_``, ``\\``.
     PATTERN_MATCH: ClassVar[str] = ""
-    #: ``{column}`` matches the regular expression bound at ``{pattern}`` (SUPPORTS_REGEX).
-    REGEX_MATCH: ClassVar[str] = ""
-    #: The bound regex made of the contract's ``{pattern}``: a match from the first character.
-    REGEX_ANCHOR: ClassVar[str] = "^(?:{pattern})"
     #: The regex syntax (``re2``, ``are``, ``posix``): ``regex.PORTABLE`` says which patterns
     #: it reads as Python does; only those run there.
     REGEX_SYNTAX: ClassVar[str] = "re2"
     #: The ``schema_fingerprints`` query returns a hash (else its text is hashed in Python).
     SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = True
-    #: One comparable value made of ``{columns}`` (comma-separated) or ``{fields}`` (each
-    #: column as ``ROW_FIELD``, joined by ``||``), for COUNT(DISTINCT ...) over a combination.
-    ROW_VALUE: ClassVar[str] = "ROW({columns})"
-    ROW_FIELD: ClassVar[str] = "{column}"
     #: The SQL templates, by query name; adapters extend them with ``{**Parent.QUERIES, ...}``.
     QUERIES: ClassVar[dict[str, str]] = {
         "ping": "SELECT 1",
@@ -126,7 +118,6 @@ class SqlWarehouse(Warehouse):
         "newest": "SELECT MAX({column}) AS newest\nFROM {table}{where}",
         "sample": "SELECT {columns}\nFROM {table}{where}\nORDER BY random()\nLIMIT :limit",
         **distributions.QUERIES,
-        **rulesql.QUERIES,
         "count_successes": (
             "SELECT {bucket} AS bucket_index{groups},\n  COUNT(*) AS row_count,\n"
             "  SUM(CASE WHEN {success} THEN 1 ELSE 0 END) AS success_count,\n"
@@ -147,9 +138,6 @@ class SqlWarehouse(Warehouse):
         "top_values": distributions.build_top_values,
         "value_counts": distributions.build_value_counts,
         "ks_counts": distributions.build_ks_counts,
-        "contract_failures": rulesql.build_contract_failures,
-        "contract_scan": rulesql.build_contract_scan,
-        "failure_examples": rulesql.build_failure_examples,
         "count_successes": volume_sql.build_count_successes,
         "schema_columns": schema_sql.build_schema_columns,
         "schema_fingerprints": schema_sql.build_schema_fingerprints,
@@ -160,6 +148,8 @@ class SqlWarehouse(Warehouse):
     TREES: ClassVar[Mapping[str, Callable[..., tree_sql.Tree]]] = {
         "abs_means": tree_sql.build_abs_means,
         "extremes": tree_sql.build_extremes,
+        "contract_failures": rulesql.build_contract_failures,
+        "failure_examples": rulesql.build_failure_examples,
     }
     #: Driver errors, most specific first; the first rule that matches decides the error.
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = ()

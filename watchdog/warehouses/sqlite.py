@@ -44,9 +44,7 @@ class SQLite(SqlWarehouse):
     SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = False
     #: Names are case-insensitive: https://sqlite.org/lang_keywords.html
     NAMES_CASE_INSENSITIVE: ClassVar[bool] = True
-    # no row values in COUNT(DISTINCT); json_array is built in since 3.38:
-    # https://sqlite.org/json1.html#jarray (SQLite has no REGEXP function: SUPPORTS_REGEX off)
-    ROW_VALUE: ClassVar[str] = "json_array({columns})"
+    # SQLite has no REGEXP function: SUPPORTS_REGEX off
     # A "double-quoted" name that matches no column is read as a string literal, which would
     # hide a missing column; backticks are always identifiers: https://sqlite.org/quirks.html#dblquote
     IDENT_QUOTE: ClassVar[str] = "`"

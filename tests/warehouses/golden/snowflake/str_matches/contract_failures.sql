@@ -1,5 +1,14 @@
 -- params: r0_0='([A-Z]{2}\\d+$)(.|\n)*', r1_0='((ab|c)*\\.x)(.|\n)*'
-SELECT COUNT(*) AS row_count,
-  COUNT(CASE WHEN NOT ("s" IS NULL) AND NOT (REGEXP_LIKE("s", :r0_0)) THEN 1 END) AS f0,
-  COUNT(CASE WHEN NOT ("s" IS NULL) AND NOT (REGEXP_LIKE("s", :r1_0)) THEN 1 END) AS f1
+SELECT
+  COUNT(*) AS "row_count",
+  COUNT(CASE WHEN NOT (
+    "s" IS NULL
+  ) AND NOT (
+    REGEXP_LIKE("s", :r0_0)
+  ) THEN 1 END) AS "f0",
+  COUNT(CASE WHEN NOT (
+    "s" IS NULL
+  ) AND NOT (
+    REGEXP_LIKE("s", :r1_0)
+  ) THEN 1 END) AS "f1"
 FROM "analytics"."events"
