@@ -76,7 +76,6 @@ class BigQuery(SqlWarehouse):
         "timestamp": "timestamptz", "datetime": "timestamp", "geography": "other",
     }
     EPOCH: ClassVar[str] = "UNIX_MICROS(CAST({column} AS TIMESTAMP)) / 1000000"
-    MISSING: ClassVar[str] = "{column} IS NULL OR IS_NAN(CAST({column} AS FLOAT64))"
     #: Times take the column's type from the table's schema at run time (TimeBind).
     TYPED_TIME_BINDS: ClassVar[bool] = False
     QUERIES: ClassVar[dict[str, str]] = {

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from watchdog.models import Predicate, Rule, TableRef
-from watchdog.warehouses import distributions, rulesql, table_sql
+from watchdog.warehouses import rulesql, table_sql
 from watchdog.warehouses.base import as_utc
 from watchdog.warehouses.schema_sql import like_pattern
 from watchdog.warehouses.sqlbase import Builder, Parts
@@ -89,9 +89,7 @@ QUERIES: dict[str, str] = {
     "sample": (
         "SELECT {columns}\nFROM {table}{tablesample}{where}\nORDER BY RAND()\nLIMIT :limit"
     ),
-    # GoogleSQL spells the text type STRING
-    "top_values": distributions.QUERIES["top_values"].replace("AS TEXT", "AS STRING"),
-    "value_counts": distributions.QUERIES["value_counts"].replace("AS TEXT", "AS STRING"),}
+}
 
 
 #: Pseudo-columns of ingestion-time partitioned tables, which a table's schema does not list:
@@ -251,14 +249,6 @@ def build_sample(wh: BigQuery, table: TableRef, columns: Sequence[str], limit: i
     fragments["tablesample"] = f" TABLESAMPLE SYSTEM ({float(pct)!r} PERCENT)" if pct else ""
     return fragments, params
 
-def build_value_counts(wh: BigQuery, table: TableRef, column: str, values: Sequence[str],
-                        where: Sequence[Any] = ()) -> Parts:
-    fragments, params = distributions.build_value_counts(wh, table, column, values, where)
-    # the shared builder casts AS TEXT, which GoogleSQL spells STRING
-    fragments["known"] = fragments["known"].replace(
-        f"CAST({fragments['column']} AS TEXT)", f"CAST({fragments['column']} AS STRING)")
-    return fragments, params
-
 def build_count_rows(wh: BigQuery, table: TableRef, time_column: str, start: datetime,
                      end: datetime, bucket: timedelta, where: Sequence[Any] = (),
                      time_type: str | None = None) -> Parts:
@@ -279,5 +269,4 @@ BUILDERS: dict[str, Builder] = {
     "schema_version": build_schema_version,
     "audit_events": build_audit_events,
     "sample": build_sample,
-    "value_counts": build_value_counts,
 }

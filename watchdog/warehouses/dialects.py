@@ -144,20 +144,41 @@ REGEX_ANCHORS: dict[str, Callable[[str], str]] = {
 def anchored_regex(pattern: str, name: str) -> str:
     """``pattern`` as bound for ``exp.RegexpLike`` in dialect ``name`` (a ``re.match``)."""
     return REGEX_ANCHORS.get(name, _from_start)(pattern)
+def _count_case(gen: Generator, e: exp.CountIf) -> str:
+    # a conditional count as COUNT(CASE ...): 0 over no rows, as count_if (sqlglot's
+    # portable SUM(CASE ... ELSE 0 END) is NULL there)
+    return f"COUNT(CASE WHEN {gen.sql(e, 'this')} THEN 1 END)"
+
+
+def _count_if(gen: Generator, e: exp.CountIf) -> str:
+    # about 3x faster than COUNT(CASE ...) on DuckDB:
+    # https://duckdb.org/docs/stable/sql/functions/aggregates#count_ifarg
+    return f"count_if({gen.sql(e, 'this')})"
+
+
+def _redshift_type(gen: Generator, e: exp.DataType) -> str:
+    # TEXT stays TEXT (sqlglot writes VARCHAR(MAX), which PostgreSQL, the Redshift
+    # stand-in, rejects); Redshift reads it as VARCHAR(256):
+    # https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html
+    if e.is_type("text") and not e.expressions:
+        return "TEXT"
+    rendered: str = RedshiftGenerator.datatype_sql(gen, e)  # type: ignore[arg-type]
+    return rendered
 
 
 #: Overrides every watchdog dialect makes (identifiers in ``"``).
 COMMON: dict[type[exp.Expr], Transform] = {
     exp.Identifier: _identifier('"'), exp.Placeholder: _bind, RowValue: _row,
+    exp.CountIf: _count_case,
 }
 
 
 class WatchdogDuckDB(_DuckDB):
-    """DuckDB: ``isnan`` exists (and ``lambda x:``, build ``exp.Lambda`` with ``colon``:
-    DuckDB 2 refuses the arrow form)."""
+    """DuckDB: ``isnan`` and ``count_if`` exist (and ``lambda x:``, build ``exp.Lambda``
+    with ``colon``: DuckDB 2 refuses the arrow form)."""
 
     class Generator(DuckDBGenerator):
-        TRANSFORMS = {**DuckDBGenerator.TRANSFORMS, **COMMON}
+        TRANSFORMS = {**DuckDBGenerator.TRANSFORMS, **COMMON, exp.CountIf: _count_if}
 
 
 class WatchdogSQLite(_SQLite):
@@ -178,11 +199,13 @@ class WatchdogPostgres(_Postgres):
 
 
 class WatchdogRedshift(_Redshift):
-    """Redshift: as PostgreSQL; no ROW(), and a regex match from the first character."""
+    """Redshift: as PostgreSQL; no ROW(), a regex match from the first character, and the
+    text type is TEXT."""
 
     class Generator(RedshiftGenerator):
         TRANSFORMS = {**RedshiftGenerator.TRANSFORMS, **COMMON, exp.IsNan: _nan_equals_nan,
-                      RowValue: _text_fields, exp.RegexpLike: _regex_at_start}
+                      RowValue: _text_fields, exp.RegexpLike: _regex_at_start,
+                      exp.DataType: _redshift_type}
 
 
 class WatchdogSnowflake(_Snowflake):

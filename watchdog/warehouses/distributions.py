@@ -1,13 +1,10 @@
 """Distribution facts for drift, answered in the warehouse so that only counts leave it.
 
 These are methods of :class:`~watchdog.warehouses.sqlbase.SqlWarehouse` (bound there by
-name, to keep that module small): every numeric column's bins in one scan (cumulative
-``COUNT(CASE WHEN x < :edge ...)`` aggregates, which every dialect runs vectorised and which
-need no GROUP BY per column), top-K category counts with the rest folded into "other", and
-mean absolute values (for attribution columns), and fine buckets for KS (one GROUP BY per
-column, all in one statement). The templates are portable SQL (``CAST AS
-TEXT``, window functions over aggregates, positional GROUP BY); an adapter that needs
-another spelling overrides the template in its ``QUERIES``.
+name, to keep that module small): every numeric column's bins in one scan, top-K category
+counts with the rest folded into "other", mean absolute values (for attribution columns),
+extremes, and fine buckets for KS. Their queries are sqlglot trees (``drift_sql.py``,
+``tree_sql.py``), rendered by each adapter's dialect; this module reads the rows.
 """
 
 from __future__ import annotations
@@ -27,60 +24,12 @@ if TYPE_CHECKING:
 else:
     np = lazy("numpy")
 
-Parts = tuple[dict[str, str], dict[str, Any]]
 #: A fine KS grid: ``(center, scale, resolution)``, see :func:`ks_counts`.
 KsGrid = tuple[float, float, int]
 
-QUERIES: dict[str, str] = {
-    "histogram": "SELECT {bin} AS bin, COUNT(*) AS row_count\nFROM {table}{where}\nGROUP BY 1",
-    "histograms": "SELECT COUNT(*) AS row_count,\n  {aggregates}\nFROM {table}{where}",
-    "top_values": (
-        "SELECT value, row_count, total_rows\nFROM (\n"
-        "  SELECT CAST({column} AS TEXT) AS value, COUNT(*) AS row_count,\n"
-        "    SUM(COUNT(*)) OVER () AS total_rows,\n"
-        "    ROW_NUMBER() OVER (ORDER BY CASE WHEN {column} IS NULL THEN 0 ELSE 1 END,\n"
-        "      COUNT(*) DESC, CAST({column} AS TEXT)) AS position\n"
-        "  FROM {table}{where}\n  GROUP BY {column}\n) AS ranked\n"
-        "WHERE position <= :limit\nORDER BY position"
-    ),
-    "value_counts": (
-        "SELECT CASE WHEN {column} IS NULL THEN -1 WHEN {known} THEN 0 ELSE 1 END AS slot,\n"
-        "  CASE WHEN {known} THEN CAST({column} AS TEXT) END AS value,\n"
-        "  COUNT(*) AS row_count\nFROM {table}{where}\nGROUP BY 1, 2"
-    ),
-    # one GROUP BY per column in one statement: (feature, bucket, count[, sums]) rows,
-    # bucket -1 holding the missing values
-    "ks_counts": "{selects}",
-}
-
-#: DuckDB spellings (merged into its QUERIES): value counts group first and classify the
-#: groups (not every row); fine KS counts come back as one row per feature, a list of
-#: ``bucket * 2**40 + count`` (unordered, so no sort; bounded memory under a memory_limit).
-DUCKDB_QUERIES: dict[str, str] = {
-    "value_counts": (
-        "SELECT CASE WHEN {column} IS NULL THEN -1 WHEN {known} THEN 0 ELSE 1 END AS slot,\n"
-        "  CASE WHEN {known} THEN {column} END AS value,\n"
-        "  SUM(wd_rows) AS row_count\nFROM (\n"
-        "  SELECT CAST({column} AS TEXT) AS {column}, COUNT(*) AS wd_rows\n"
-        "  FROM {table}{where}\n  GROUP BY 1\n) AS grouped\nGROUP BY 1, 2"
-    ),
-    "ks_counts": (
-        "SELECT feature, list(bucket * 1099511627776 + row_count) AS packed{moments}\n"
-        "FROM (\n{selects}\n) AS fine\nGROUP BY feature"
-    ),
-}
-#: DuckDB's per-feature sums of the moments (the missing bucket's sums are NaN or NULL).
-DUCKDB_MOMENTS = (",\n  SUM(s1) FILTER (WHERE bucket >= 0) AS s1,"
-                  " SUM(s2) FILTER (WHERE bucket >= 0) AS s2")
 #: Features per fine-KS statement: bounds the rows held in Python (and the database's
 #: hash tables) to about 16 × resolution.
 KS_BATCH = 16
-#: Default spelling of a conditional count; DuckDB's ``count_if`` is about 3× faster.
-COUNT_WHEN = "COUNT(CASE WHEN {condition} THEN 1 END)"
-
-
-def _where(conds: Sequence[str]) -> str:
-    return "\nWHERE " + "\n  AND ".join(conds) if conds else ""
 
 
 def check_edges(edges: Sequence[float]) -> tuple[float, ...]:
@@ -89,91 +38,6 @@ def check_edges(edges: Sequence[float]) -> tuple[float, ...]:
     if len(out) < 2 or list(out) != sorted(out) or not all(map(math.isfinite, out)):
         raise ValueError(f"histogram edges must be >= 2 ascending finite numbers: {out}")
     return out
-
-
-# -- rendering (SqlWarehouse.BUILDERS) -------------------------------------------------------
-
-
-def build_histogram(
-    self: SqlWarehouse, table: TableRef, column: str, edges: Sequence[float],
-    where: Sequence[Predicate] = (),
-) -> Parts:
-    """One column's bins by GROUP BY over a CASE (``models.Histogram``'s bin numbers: -2
-    missing, -1 below, 0..k-1 the bins, k above)."""
-    conds, params = self._predicates(where)
-    col = self.quote(column)
-    k = len(edges) - 1
-    params.update({f"edge_{i}": float(e) for i, e in enumerate(edges)})
-    whens = [f"WHEN {self.MISSING.format(column=col)} THEN -2", f"WHEN {col} < :edge_0 THEN -1"]
-    whens += [f"WHEN {col} < :edge_{i + 1} THEN {i}" for i in range(k - 1)]
-    whens.append(f"WHEN {col} <= :edge_{k} THEN {k - 1}")
-    case = "CASE\n    " + "\n    ".join(whens) + f"\n    ELSE {k}\n  END"
-    return {"table": self.qualified(table), "bin": case, "where": _where(conds)}, params
-
-
-def build_histograms(
-    self: SqlWarehouse, table: TableRef, edges: Mapping[str, Sequence[float]],
-    where: Sequence[Predicate] = (),
-) -> Parts:
-    conds, params = self._predicates(where)
-    count_when = self.COUNT_WHEN
-    aggregates = []
-    for j, (column, col_edges) in enumerate(edges.items()):
-        col = self.quote(column)
-        aggregates.append(count_when.format(condition=self.MISSING.format(column=col)))
-        last = len(col_edges) - 1
-        for i, edge in enumerate(col_edges):
-            params[f"c{j}_e{i}"] = float(edge)
-            op = "<=" if i == last else "<"
-            aggregates.append(count_when.format(condition=f"{col} {op} :c{j}_e{i}"))
-    return {"table": self.qualified(table), "aggregates": ",\n  ".join(aggregates),
-            "where": _where(conds)}, params
-
-
-def build_top_values(
-    self: SqlWarehouse, table: TableRef, column: str, limit: int,
-    where: Sequence[Predicate] = (),
-) -> Parts:
-    conds, params = self._predicates(where)
-    params["limit"] = int(limit) + 1  # room for the NULL group, ranked first
-    return {"table": self.qualified(table), "column": self.quote(column),
-            "where": _where(conds)}, params
-
-
-def build_value_counts(
-    self: SqlWarehouse, table: TableRef, column: str, values: Sequence[str],
-    where: Sequence[Predicate] = (),
-) -> Parts:
-    conds, params = self._predicates(where)
-    col = self.quote(column)
-    names = {f"v{i}": str(v) for i, v in enumerate(values)}
-    params.update(names)
-    binds = ", ".join(f":{n}" for n in names)
-    known = f"CAST({col} AS TEXT) IN ({binds})" if names else "1 = 0"
-    return {"table": self.qualified(table), "column": col, "known": known,
-            "where": _where(conds)}, params
-
-
-def build_ks_counts(
-    self: SqlWarehouse, table: TableRef, grids: Mapping[str, KsGrid],
-    where: Sequence[Predicate] = (), moments: bool = False,
-) -> Parts:
-    conds, params = self._predicates(where)
-    selects = []
-    for j, (column, grid) in enumerate(grids.items()):
-        col = self.quote(column)
-        center, scale, resolution = grid
-        params.update({f"k{j}_c": float(center), f"k{j}_s": float(scale),
-                       f"k{j}_m": resolution / math.pi, f"k{j}_h": resolution / 2})
-        bucket = f"CAST(FLOOR(:k{j}_m * ATAN(({col} - :k{j}_c) / :k{j}_s) + :k{j}_h) AS INTEGER)"
-        missing = self.MISSING.format(column=col)
-        sums = (f",\n  SUM({col} - :k{j}_c) AS s1,"
-                f" SUM(({col} - :k{j}_c) * ({col} - :k{j}_c)) AS s2") if moments else ""
-        selects.append(f"SELECT {j} AS feature,\n  CASE WHEN {missing} THEN -1 ELSE {bucket} END"
-                       f" AS bucket,\n  COUNT(*) AS row_count{sums}\n"
-                       f"FROM {self.qualified(table)}{_where(conds)}\nGROUP BY 2")
-    extra = self.KS_MOMENTS if moments else ""
-    return {"selects": "\nUNION ALL\n".join(selects), "moments": extra}, params
 
 
 # -- facts (called by SqlWarehouse methods) ----------------------------------------------------

@@ -104,10 +104,6 @@ class Postgres(SqlWarehouse):
     #: POSIX regexes, ``~``: https://www.postgresql.org/docs/current/functions-matching.html
     SUPPORTS_REGEX: ClassVar[bool] = True
     REGEX_SYNTAX: ClassVar[str] = "are"
-    # float8 and numeric have NaN, and NaN = NaN is true: https://www.postgresql.org/docs/current/datatype-numeric.html
-    MISSING: ClassVar[str] = (
-        "{column} IS NULL OR CAST({column} AS DOUBLE PRECISION) = CAST('NaN' AS DOUBLE PRECISION)"
-    )
     #: Once ``watchdog setup audit`` installed the DDL event trigger (``pg_audit.py``):
     #: who ran which DDL and when. Before that, :meth:`audit_events` raises UnsupportedFeature.
     SUPPORTS_AUDIT_LOG: ClassVar[bool] = True

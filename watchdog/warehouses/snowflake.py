@@ -137,9 +137,6 @@ class Snowflake(SqlWarehouse):
     REGEX_SYNTAX: ClassVar[str] = "posix"
     # seconds since the epoch; NTZ values are taken as UTC: https://docs.snowflake.com/en/sql-reference/functions/date_part
     EPOCH: ClassVar[str] = "DATE_PART(EPOCH_MICROSECOND, {column}) / 1000000"
-    # FLOAT has NaN, and NaN = NaN: https://docs.snowflake.com/en/sql-reference/data-types-numeric#special-values
-    MISSING: ClassVar[str] = (
-        "{column} IS NULL OR CAST({column} AS DOUBLE) = CAST('NaN' AS DOUBLE)")
     TABLE_MATCH: ClassVar[str] = "(table_schema = {schema} AND table_name = {table})"
     PATTERN_MATCH: ClassVar[str] = (
         "(table_schema = {schema} AND table_name LIKE {pattern} ESCAPE '\\\\')")

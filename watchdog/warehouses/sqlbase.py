@@ -37,6 +37,7 @@ from watchdog.models import (
 )
 from watchdog.warehouses import (
     distributions,
+    drift_sql,
     regex,
     rulesql,
     schema_sql,
@@ -92,12 +93,12 @@ class SqlWarehouse(Warehouse):
     #: zone maps or indexes. Off where the adapter binds otherwise (text the warehouse casts
     #: to the column's type, epochs, or BigQuery's own typed binds).
     TYPED_TIME_BINDS: ClassVar[bool] = True
-    #: A count of the rows where ``{condition}`` holds (DuckDB's ``count_if`` is faster).
-    COUNT_WHEN: ClassVar[str] = distributions.COUNT_WHEN
-    #: Extra aggregates of the fine KS query's moments (DuckDB's packed form only).
-    KS_MOMENTS: ClassVar[str] = ""
-    #: ``{column}`` holds no number: NULL, and NaN where the type has one.
-    MISSING: ClassVar[str] = "{column} IS NULL"
+    #: ``value_counts`` groups the rows by value first and classifies only the groups (not
+    #: every row): faster where a GROUP BY on the value is cheap (``drift_sql.py``).
+    GROUPED_VALUE_COUNTS: ClassVar[bool] = False
+    #: ``ks_counts`` returns one row per feature, its fine counts packed in a list of
+    #: ``bucket * 2**40 + count`` (needs a list aggregate; ``drift_sql.py``).
+    PACKED_KS_COUNTS: ClassVar[bool] = False
     #: One table's condition in the ``columns`` query, given ``{schema}`` and ``{table}`` binds.
     TABLE_MATCH: ClassVar[str] = ""
     #: One pattern's condition in the ``schema_columns`` query, given ``{schema}`` and
@@ -117,7 +118,6 @@ class SqlWarehouse(Warehouse):
         ),
         "newest": "SELECT MAX({column}) AS newest\nFROM {table}{where}",
         "sample": "SELECT {columns}\nFROM {table}{where}\nORDER BY random()\nLIMIT :limit",
-        **distributions.QUERIES,
         "count_successes": (
             "SELECT {bucket} AS bucket_index{groups},\n  COUNT(*) AS row_count,\n"
             "  SUM(CASE WHEN {success} THEN 1 ELSE 0 END) AS success_count,\n"
@@ -133,11 +133,6 @@ class SqlWarehouse(Warehouse):
         "count_rows": table_sql.build_count_rows,
         "newest": table_sql.build_newest,
         "sample": table_sql.build_sample,
-        "histogram": distributions.build_histogram,
-        "histograms": distributions.build_histograms,
-        "top_values": distributions.build_top_values,
-        "value_counts": distributions.build_value_counts,
-        "ks_counts": distributions.build_ks_counts,
         "count_successes": volume_sql.build_count_successes,
         "schema_columns": schema_sql.build_schema_columns,
         "schema_fingerprints": schema_sql.build_schema_fingerprints,
@@ -150,6 +145,11 @@ class SqlWarehouse(Warehouse):
         "extremes": tree_sql.build_extremes,
         "contract_failures": rulesql.build_contract_failures,
         "failure_examples": rulesql.build_failure_examples,
+        "histogram": drift_sql.build_histogram,
+        "histograms": drift_sql.build_histograms,
+        "top_values": drift_sql.build_top_values,
+        "value_counts": drift_sql.build_value_counts,
+        "ks_counts": drift_sql.build_ks_counts,
     }
     #: Driver errors, most specific first; the first rule that matches decides the error.
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = ()

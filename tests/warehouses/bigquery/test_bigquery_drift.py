@@ -256,7 +256,7 @@ def test_fine_ks_and_attributions_through_the_runner(fake: Fake, tmp_path: Path)
         again = runner.check(monitor)  # from the stored profile (the reference's fine counts)
     finally:
         runner.close()
-    ks_sent = [q for q in sent(server) if "AS feature" in q]
+    ks_sent = [q for q in sent(server) if "AS `feature`" in q]
     assert len(ks_sent) == 3 and ks_sent[1] == ks_sent[2]  # reference once, current twice
     assert again.metrics == result.metrics
     got = {(m.name.removeprefix("watchdog.drift."), t.split(":", 1)[1]): m.value

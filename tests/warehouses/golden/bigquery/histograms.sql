@@ -1,5 +1,6 @@
 -- params: c0_e0=0.0, c0_e1=0.5, c0_e2=1.0, c1_e0=18.0, c1_e1=65.0, w0=TimeBind(column='ts', op='>=', at=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc))
-SELECT COUNT(*) AS row_count,
+SELECT
+  COUNT(*) AS `row_count`,
   COUNT(CASE WHEN `score` IS NULL OR IS_NAN(CAST(`score` AS FLOAT64)) THEN 1 END),
   COUNT(CASE WHEN `score` < @c0_e0 THEN 1 END),
   COUNT(CASE WHEN `score` < @c0_e1 THEN 1 END),
@@ -8,4 +9,5 @@ SELECT COUNT(*) AS row_count,
   COUNT(CASE WHEN `age` < @c1_e0 THEN 1 END),
   COUNT(CASE WHEN `age` <= @c1_e1 THEN 1 END)
 FROM `test-proj`.`analytics`.`events`
-WHERE `ts` >= @w0
+WHERE
+  `ts` >= @w0

@@ -1,13 +1,23 @@
 -- params: limit=21, w0=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
-SELECT value, row_count, total_rows
+SELECT
+  "value",
+  "row_count",
+  "total_rows"
 FROM (
-  SELECT CAST("plan" AS TEXT) AS value, COUNT(*) AS row_count,
-    SUM(COUNT(*)) OVER () AS total_rows,
-    ROW_NUMBER() OVER (ORDER BY CASE WHEN "plan" IS NULL THEN 0 ELSE 1 END,
-      COUNT(*) DESC, CAST("plan" AS TEXT)) AS position
+  SELECT
+    CAST("plan" AS TEXT) AS "value",
+    COUNT(*) AS "row_count",
+    SUM(COUNT(*)) OVER () AS "total_rows",
+    ROW_NUMBER() OVER (
+      ORDER BY CASE WHEN "plan" IS NULL THEN 0 ELSE 1 END NULLS FIRST, COUNT(*) DESC, CAST("plan" AS TEXT) NULLS FIRST
+    ) AS "position"
   FROM "analytics"."events"
-WHERE "ts" >= :w0
-  GROUP BY "plan"
-) AS ranked
-WHERE position <= :limit
-ORDER BY position
+  WHERE
+    "ts" >= :w0
+  GROUP BY
+    "plan"
+) AS "ranked"
+WHERE
+  "position" <= :limit
+ORDER BY
+  "position"

@@ -1,7 +1,17 @@
 -- params: v0='basic', v1='pro', w0='2026-03-01 00:00:00+00:00'
-SELECT CASE WHEN "plan" IS NULL THEN -1 WHEN CAST("plan" AS TEXT) IN (:v0, :v1) THEN 0 ELSE 1 END AS slot,
-  CASE WHEN CAST("plan" AS TEXT) IN (:v0, :v1) THEN CAST("plan" AS TEXT) END AS value,
-  COUNT(*) AS row_count
+SELECT
+  CASE
+    WHEN "plan" IS NULL
+    THEN -1
+    WHEN CAST("plan" AS VARCHAR) IN (:v0, :v1)
+    THEN 0
+    ELSE 1
+  END AS "slot",
+  CASE WHEN CAST("plan" AS VARCHAR) IN (:v0, :v1) THEN CAST("plan" AS VARCHAR) END AS "value",
+  COUNT(*) AS "row_count"
 FROM "analytics"."events"
-WHERE "ts" >= :w0
-GROUP BY 1, 2
+WHERE
+  "ts" >= :w0
+GROUP BY
+  1,
+  2
