@@ -61,6 +61,44 @@ def _never(_gen: Generator, _e: exp.IsNan) -> str:
     return "FALSE"
 
 
+# -- time ------------------------------------------------------------------------------
+
+
+class Epoch(exp.Expression, exp.Func):
+    """Seconds since 1970-01-01 UTC of a time value (``this``), as a number with its
+    fraction; a naive timestamp is taken as UTC. Each dialect spells it (below)."""
+
+    arg_types = {"this": True}
+
+
+def _epoch_extract(gen: Generator, e: Epoch) -> str:
+    # https://www.postgresql.org/docs/current/functions-datetime.html#FUNCTIONS-DATETIME-EXTRACT
+    return f"EXTRACT(EPOCH FROM {gen.sql(e, 'this')})"
+
+
+def _epoch_duckdb(gen: Generator, e: Epoch) -> str:
+    # https://duckdb.org/docs/stable/sql/functions/timestamp#epochtimestamp
+    return f"epoch({gen.sql(e, 'this')})"
+
+
+def _epoch_julian(gen: Generator, e: Epoch) -> str:
+    # no epoch function: the Julian day less the epoch's, in seconds, to the millisecond
+    # (https://sqlite.org/lang_datefunc.html)
+    return f"ROUND((julianday({gen.sql(e, 'this')}) - 2440587.5) * 86400.0, 3)"
+
+
+def _epoch_snowflake(gen: Generator, e: Epoch) -> str:
+    # EPOCH_SECOND drops the fraction:
+    # https://docs.snowflake.com/en/sql-reference/functions-date-time#label-supported-date-time-parts
+    return f"DATE_PART(EPOCH_MICROSECOND, {gen.sql(e, 'this')}) / 1000000"
+
+
+def _epoch_bigquery(gen: Generator, e: Epoch) -> str:
+    # a DATETIME or DATE is cast (as UTC) first:
+    # https://cloud.google.com/bigquery/docs/reference/standard-sql/timestamp_functions#unix_micros
+    return f"UNIX_MICROS(CAST({gen.sql(e, 'this')} AS TIMESTAMP)) / 1000000"
+
+
 # -- contract checks (rulesql.py) ---------------------------------------------------------
 
 
@@ -169,7 +207,7 @@ def _redshift_type(gen: Generator, e: exp.DataType) -> str:
 #: Overrides every watchdog dialect makes (identifiers in ``"``).
 COMMON: dict[type[exp.Expr], Transform] = {
     exp.Identifier: _identifier('"'), exp.Placeholder: _bind, RowValue: _row,
-    exp.CountIf: _count_case,
+    exp.CountIf: _count_case, Epoch: _epoch_extract,
 }
 
 
@@ -178,7 +216,8 @@ class WatchdogDuckDB(_DuckDB):
     with ``colon``: DuckDB 2 refuses the arrow form)."""
 
     class Generator(DuckDBGenerator):
-        TRANSFORMS = {**DuckDBGenerator.TRANSFORMS, **COMMON, exp.CountIf: _count_if}
+        TRANSFORMS = {**DuckDBGenerator.TRANSFORMS, **COMMON, exp.CountIf: _count_if,
+                       Epoch: _epoch_duckdb}
 
 
 class WatchdogSQLite(_SQLite):
@@ -188,7 +227,7 @@ class WatchdogSQLite(_SQLite):
     class Generator(SQLiteGenerator):
         TRANSFORMS = {**SQLiteGenerator.TRANSFORMS, **COMMON,
                       exp.Identifier: _identifier("`"), exp.IsNan: _never,
-                      RowValue: _json_array}
+                      RowValue: _json_array, Epoch: _epoch_julian}
 
 
 class WatchdogPostgres(_Postgres):
@@ -213,7 +252,8 @@ class WatchdogSnowflake(_Snowflake):
 
     class Generator(SnowflakeGenerator):
         TRANSFORMS = {**SnowflakeGenerator.TRANSFORMS, **COMMON,
-                      exp.IsNan: _nan_equals_nan, RowValue: _text_fields}
+                      exp.IsNan: _nan_equals_nan, RowValue: _text_fields,
+                      Epoch: _epoch_snowflake}
 
 
 class WatchdogBigQuery(_BigQuery):
@@ -221,7 +261,8 @@ class WatchdogBigQuery(_BigQuery):
 
     class Generator(BigQueryGenerator):
         TRANSFORMS = {**BigQueryGenerator.TRANSFORMS, **COMMON,
-                      exp.Identifier: _identifier("`"), RowValue: _json_of_struct}
+                      exp.Identifier: _identifier("`"), RowValue: _json_of_struct,
+                      Epoch: _epoch_bigquery}
 
 
 #: The dialect of each adapter, by its ``SqlWarehouse.DIALECT``.
