@@ -281,13 +281,12 @@ def test_setup_audit_command_installs_idempotently_and_removes(tmp_path: Path) -
 
 
 def test_many_suspects_and_stale_tokens_cost_no_false_events(tmp_path: Path) -> None:
-    """Over BY_NAME_LIMIT suspect tables the columns are read by pattern; tokens that no
+    """When most tables are suspects the columns are read by pattern; tokens that no
     longer match the warehouse's fingerprints (an older watchdog) are refreshed silently."""
-    from watchdog.checks.schema.check import BY_NAME_LIMIT
     from watchdog.warehouses import create
 
     with database("duckdb", tmp_path) as (engine, wh, schema):
-        n = BY_NAME_LIMIT + 5
+        n = 25
         ddl(engine, *(f"CREATE TABLE feat_{i:03d} (a INTEGER, b TEXT)" for i in range(n)))
         first, events = poll(tmp_path, wh, schema)
         assert events == [] and [m.value for m in first.metrics
@@ -304,6 +303,24 @@ def test_many_suspects_and_stale_tokens_cost_no_false_events(tmp_path: Path) -> 
         adapter.close()
         with Store.open(f"sqlite:///{tmp_path}/state.db") as store:
             assert {t: v for t, v in store.snapshot_tokens("sc").items() if v != "absent"} == prints
+        assert poll(tmp_path, wh, schema)[1] == []
+
+
+def test_a_few_suspects_are_read_by_name_in_statements_of_at_most_the_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fewer than half the tables changed: their columns are read by name, in statements of
+    BY_NAME_LIMIT tables; every changed table is found, whichever statement read it."""
+    from watchdog.checks.schema import check
+
+    monkeypatch.setattr(check, "BY_NAME_LIMIT", 3)
+    with database("duckdb", tmp_path) as (engine, wh, schema):
+        ddl(engine, *(f"CREATE TABLE feat_{i:03d} (a INTEGER, b TEXT)" for i in range(20)))
+        assert poll(tmp_path, wh, schema)[1] == []
+        changed = [1, 4, 5, 9, 12, 13, 17, 19]
+        ddl(engine, *(f"ALTER TABLE feat_{i:03d} ADD COLUMN c{i} TEXT" for i in changed))
+        _, events = poll(tmp_path, wh, schema)
+        assert sorted(e["aggregation_key"] for e in events) == [
+            f"watchdog:schema:sc:{schema}.feat_{i:03d}" for i in changed]
         assert poll(tmp_path, wh, schema)[1] == []
 
 

@@ -241,9 +241,8 @@ class SchemaChangeCheck(Check[SchemaParams]):
         return event
 
 
-#: Above this many suspect tables, their columns are read by pattern (one scan) rather
-#: than by name (a condition per table).
-BY_NAME_LIMIT = 200
+#: Suspect tables whose columns are read by name per statement (a condition per table).
+BY_NAME_LIMIT = 1000
 
 
 def _suspects(
@@ -258,16 +257,26 @@ def _suspects(
     names = [str(ref) for ref in present]
     before = store.latest_snapshots(
         monitor_id, [t for t in [*names, *(t for t in seen if t not in prints)] if t in seen])
-    return before, _columns_of(wh, patterns, present)
+    return before, _columns_of(wh, patterns, present, len(prints))
 
 
-def _columns_of(wh: Warehouse, patterns: Sequence[TableRef],
-                tables: Sequence[TableRef]) -> dict[str, list[Column]]:
-    """The columns of ``tables`` (matched by ``patterns``), in one metadata query."""
+def _columns_of(wh: Warehouse, patterns: Sequence[TableRef], tables: Sequence[TableRef],
+                watched: int) -> dict[str, list[Column]]:
+    """The columns of ``tables`` (matched by ``patterns``, ``watched`` tables in all): by
+    name, BY_NAME_LIMIT tables per statement, while they are at most half of the watched
+    tables; else every watched table's in one scan by pattern. By name costs per table
+    named, the scan per table watched: on Postgres, 10,000 tables × 30 columns, 2,000 by
+    name took 0.51 s and the scan 1.38 s, plus a Column object for each of its 300,000
+    rows (bench/schema)."""
     if not tables:
         return {}
     wanted = {str(ref) for ref in tables}
-    found = wh.schema_columns(patterns) if len(tables) > BY_NAME_LIMIT else wh.columns(tables)
+    if 2 * len(tables) > watched:
+        found = wh.schema_columns(patterns)
+    else:
+        found = {}
+        for start in range(0, len(tables), BY_NAME_LIMIT):
+            found |= wh.columns(tables[start:start + BY_NAME_LIMIT])
     return {name: cols for ref, cols in found.items() if (name := str(ref)) in wanted}
 
 
