@@ -63,11 +63,14 @@ def test_datadog_down_loses_nothing_and_delivers_once_when_back(tmp_path: Path) 
 
 def test_dogstatsd_receives_the_event_metrics_and_service_checks(tmp_path: Path) -> None:
     udp = UdpListener()
-    config_with(tmp_path, {"transport": "dogstatsd", "agent_host": "127.0.0.1",
-                           "dogstatsd_port": udp.port})
-    proc = watchdog(tmp_path, "demo")
-    assert proc.returncode == 0, proc.stderr
-    lines = udp.lines()
+    try:
+        config_with(tmp_path, {"transport": "dogstatsd", "agent_host": "127.0.0.1",
+                               "dogstatsd_port": udp.port})
+        proc = watchdog(tmp_path, "demo")
+        assert proc.returncode == 0, proc.stderr
+        lines = udp.lines()
+    finally:
+        udp.sock.close()
     events = [x for x in lines if x.startswith(b"_e{")]
     assert any(b"[FAIL] labels_freshness" in e and b"#" in e and b"env:test" in e for e in events)
     assert any(x.startswith(b"_sc|watchdog.up|0|") for x in lines)

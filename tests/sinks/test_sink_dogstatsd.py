@@ -70,8 +70,8 @@ def test_exact_datagrams(udp: UdpListener) -> None:
 
 
 def test_no_hostname_lets_the_agent_choose(udp: UdpListener) -> None:
-    sink = statsd_sink(udp)
-    sink.emit(Emission(service_checks=(ServiceCheck(name="watchdog.up", status=0),)))
+    with statsd_sink(udp) as sink:
+        sink.emit(Emission(service_checks=(ServiceCheck(name="watchdog.up", status=0),)))
     assert udp.lines() == [b"_sc|watchdog.up|0|#env:test"]
 
 
@@ -79,11 +79,11 @@ def test_no_hostname_lets_the_agent_choose(udp: UdpListener) -> None:
     "text", ["é" * 10_000, "line\n" * 3_000, "x" * 20_000], ids=["utf8", "newlines", "ascii"]
 )
 def test_oversized_event_is_shortened_not_dropped(udp: UdpListener, text: str) -> None:
-    sink = statsd_sink(udp, hostname="h1")
     tags = tuple(f"tag{i}:{'v' * 20}" for i in range(40))
     event = AlertEvent(title="Drift: predictions", text=text, alert_type="error",
                        aggregation_key="drift:predictions", tags=tags, date_happened=TS)
-    sink.emit(Emission(events=(event,)))
+    with statsd_sink(udp, hostname="h1") as sink:
+        sink.emit(Emission(events=(event,)))
     [datagram] = udp.datagrams()
     assert len(datagram) <= DATAGRAM_LIMIT
     header = re.match(rb"_e\{(\d+),(\d+)\}:", datagram)
@@ -111,5 +111,6 @@ def test_env_fallbacks(monkeypatch: pytest.MonkeyPatch, udp: UdpListener) -> Non
     monkeypatch.setenv("DD_DOGSTATSD_PORT", str(udp.port))
     settings = DatadogSettings()
     assert (settings.agent_host, settings.dogstatsd_port) == ("127.0.0.1", udp.port)
-    DatadogSink(settings).emit(Emission(metrics=(Metric(name="watchdog.a.b", value=1.5),)))
+    with DatadogSink(settings) as sink:
+        sink.emit(Emission(metrics=(Metric(name="watchdog.a.b", value=1.5),)))
     assert udp.lines() == [b"watchdog.a.b:1.5|g"]

@@ -21,8 +21,9 @@ def sink(**settings: object) -> DatadogSink:
 
 @pytest.mark.parametrize("mentions", ["events", "monitors"])
 def test_event_text_over_http(fake_api: FakeDatadog, mentions: str) -> None:
-    sink(transport="http", api_key="k" * 32, api_url=fake_api.url,
-         mentions=mentions).emit(Emission(events=(EVENT,)))
+    with sink(transport="http", api_key="k" * 32, api_url=fake_api.url,
+              mentions=mentions) as s:
+        s.emit(Emission(events=(EVENT,)))
     (request,) = fake_api.requests
     text = request.body["text"]
     if mentions == "events":
@@ -35,8 +36,9 @@ def test_event_text_over_http(fake_api: FakeDatadog, mentions: str) -> None:
 
 
 def test_event_text_over_dogstatsd(udp: UdpListener) -> None:
-    sink(transport="dogstatsd", agent_host="127.0.0.1", dogstatsd_port=udp.port,
-         mentions="monitors").emit(Emission(events=(EVENT,)))
+    with sink(transport="dogstatsd", agent_host="127.0.0.1", dogstatsd_port=udp.port,
+              mentions="monitors") as s:
+        s.emit(Emission(events=(EVENT,)))
     (datagram,) = [line for line in udp.lines() if line.startswith(b"_e{")]
     assert b"Owners: slack-churn-ml-alerts pagerduty-churn-ml" in datagram
     assert b"@slack" not in datagram

@@ -11,7 +11,7 @@ import dataclasses
 import enum
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import pydantic
 
@@ -45,6 +45,12 @@ class Sink(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Flush and release resources."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def encode(obj: Any) -> Any:

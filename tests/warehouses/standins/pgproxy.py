@@ -83,13 +83,15 @@ def _serve(client: socket.socket, upstream: tuple[str, int], tls: ssl.SSLContext
            seen: list[dict[str, str]] | None) -> None:
     with client, socket.create_connection(upstream, timeout=30) as server:
         try:
+            # TLS takes over the client's descriptor: the wrapped socket must be closed too
             client, startup = _startup(client, tls, seen)
-            server.sendall(startup)
-            to_server = threading.Thread(target=_pipe, args=(client, server), daemon=True)
-            to_server.start()
-            _greeting(server, client)
-            _pipe(server, client)
-            to_server.join(timeout=5)
+            with client:
+                server.sendall(startup)
+                to_server = threading.Thread(target=_pipe, args=(client, server), daemon=True)
+                to_server.start()
+                _greeting(server, client)
+                _pipe(server, client)
+                to_server.join(timeout=5)
         except (OSError, ConnectionError, struct.error, ssl.SSLError):
             return
 

@@ -83,8 +83,10 @@ class StatsdTransport:
 
     def close(self) -> None:
         if self._client is not None:
-            self._client.flush()
-            self._client.close_socket()
+            try:
+                self._client.flush()
+            finally:  # an agent that cannot be reached still leaves no open socket
+                self._client.close_socket()
 
 
 def _send_metric(client: DogStatsd, metric: Metric) -> None:
