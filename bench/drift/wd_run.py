@@ -41,6 +41,8 @@ def main() -> None:
     import scipy.special  # noqa: F401
     import scipy.stats  # noqa: F401
 
+    import watchdog.warehouses.dialects  # noqa: F401  (sqlglot: the queries are trees)
+
     from watchdog.checks.drift.analysis import analyse
     from watchdog.checks.drift.params import DriftParams
     from watchdog.checks.drift.profile import build_profile

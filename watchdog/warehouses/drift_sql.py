@@ -54,9 +54,9 @@ def _select(wh: SqlWarehouse, ref: TableRef, columns: Sequence[exp.Expr],
             where: Sequence[Predicate]) -> tuple[exp.Select, dict[str, Any]]:
     """``SELECT columns FROM ref [WHERE filters]`` and the filters' binds."""
     conds, params = conditions(wh, where)
-    tree = exp.select(*columns).from_(tree_sql.table(wh, ref))
+    tree = exp.select(*columns, copy=False).from_(tree_sql.table(wh, ref), copy=False)
     if conds:
-        tree = tree.where(exp.and_(*conds))
+        tree = tree.where(exp.and_(*conds, copy=False), copy=False)
     return tree, params
 
 
@@ -168,11 +168,11 @@ def build_ks_counts(wh: SqlWarehouse, table: TableRef, grids: Mapping[str, KsGri
                 this=exp.Mul(this=exp.paren(offset.copy()), expression=exp.paren(offset.copy()))),
                 "s2")]
         select, binds = _select(wh, table, fields, where)  # the same filter binds each time
-        selects.append(select.group_by(_num(2)))
+        selects.append(select.group_by(_num(2), copy=False))
         params.update(binds)
     if not selects:
         raise ValueError("ks_counts needs at least one column")
-    fine = exp.union(*selects, distinct=False) if len(selects) > 1 else selects[0]
+    fine = exp.union(*selects, distinct=False, copy=False) if len(selects) > 1 else selects[0]
     return (_packed(fine, moments) if wh.PACKED_KS_COUNTS else fine), params
 
 
@@ -186,4 +186,5 @@ def _packed(fine: exp.Select | exp.Union, moments: bool) -> exp.Select:
         present = exp.Where(this=exp.GTE(this=exp.column("bucket"), expression=_num(0)))
         fields += [exp.alias_(exp.Filter(this=exp.Sum(this=exp.column(f)),
                                          expression=present.copy()), f) for f in ("s1", "s2")]
-    return exp.select(*fields).from_(fine.subquery("fine")).group_by(exp.column("feature"))
+    return (exp.select(*fields, copy=False).from_(fine.subquery("fine", copy=False), copy=False)
+            .group_by(exp.column("feature"), copy=False))
