@@ -75,7 +75,6 @@ class BigQuery(SqlWarehouse):
         # https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types
         "timestamp": "timestamptz", "datetime": "timestamp", "geography": "other",
     }
-    EPOCH: ClassVar[str] = "UNIX_MICROS(CAST({column} AS TIMESTAMP)) / 1000000"
     #: Times take the column's type from the table's schema at run time (TimeBind).
     TYPED_TIME_BINDS: ClassVar[bool] = False
     QUERIES: ClassVar[dict[str, str]] = {
@@ -180,6 +179,12 @@ class BigQuery(SqlWarehouse):
         stmt = super().render(query, **args)
         sql = bigquery_sql.named_params(stmt.sql)
         return Statement(name=stmt.name, sql=sql, params=stmt.params, subject=stmt.subject)
+
+    def _range_bind(self, table: TableRef, column: str, at: datetime, family: str | None,
+                    op: str) -> Any:
+        # the range compares the bare column with the bounds (so partitions prune), which
+        # must therefore be bound as the column's type (TimeBind)
+        return TimeBind(table=table, column=column, op=op, at=as_utc(at))
 
     def table_parts(self, table: TableRef) -> tuple[str, ...]:
         """``project, dataset, table``; the project defaults to ``settings.project``."""

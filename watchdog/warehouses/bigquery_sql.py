@@ -249,21 +249,11 @@ def build_sample(wh: BigQuery, table: TableRef, columns: Sequence[str], limit: i
     fragments["tablesample"] = f" TABLESAMPLE SYSTEM ({float(pct)!r} PERCENT)" if pct else ""
     return fragments, params
 
-def build_count_rows(wh: BigQuery, table: TableRef, time_column: str, start: datetime,
-                     end: datetime, bucket: timedelta, where: Sequence[Any] = (),
-                     time_type: str | None = None) -> Parts:
-    fragments, params = table_sql.build_count_rows(wh, table, time_column, start, end, bucket,
-                                                   where)
-    # TIME_RANGE compares the bare column with :start and :end (so partitions prune)
-    params["start"] = TimeBind(table=table, column=time_column, op=">=", at=params["start"])
-    params["end"] = TimeBind(table=table, column=time_column, op="<", at=params["end"])
-    return fragments, params
 
 
 #: The builders of these queries (merged into ``BigQuery.BUILDERS``).
 BUILDERS: dict[str, Builder] = {
     "columns": build_columns,
-    "count_rows": build_count_rows,
     "schema_columns": build_schema_columns,
     "schema_fingerprints": build_schema_fingerprints,
     "schema_version": build_schema_version,

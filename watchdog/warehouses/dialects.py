@@ -99,6 +99,63 @@ def _epoch_bigquery(gen: Generator, e: Epoch) -> str:
     return f"UNIX_MICROS(CAST({gen.sql(e, 'this')} AS TIMESTAMP)) / 1000000"
 
 
+class BucketIndex(exp.Expression, exp.Func):
+    """The whole number of bucket widths in a non-negative offset (``this``, a quotient)."""
+
+    arg_types = {"this": True}
+
+
+def _floor(gen: Generator, e: BucketIndex) -> str:
+    return gen.func("FLOOR", e.this)
+
+
+def _truncate(gen: Generator, e: BucketIndex) -> str:
+    # floor() needs SQLITE_ENABLE_MATH_FUNCTIONS (https://sqlite.org/lang_mathfunc.html);
+    # the offset is >= 0, where a cast to INTEGER truncates alike
+    return f"CAST({gen.sql(e, 'this')} AS INTEGER)"
+
+
+class TimeRange(exp.Expression, exp.Condition):
+    """A time column (``this``) lies in ``[start, end)``; ``start_epoch``/``end_epoch`` are
+    the same bounds as seconds since 1970 UTC, for dialects that compare instants."""
+
+    arg_types = {"this": True, "start": True, "end": True, "start_epoch": True,
+                 "end_epoch": True}
+
+
+def _time_range(gen: Generator, e: TimeRange) -> str:
+    # the bare column against the binds, so that indexes, zone maps and BigQuery's
+    # partitions prune: https://cloud.google.com/bigquery/docs/querying-partitioned-tables
+    col = e.this
+    return gen.sql(exp.and_(exp.GTE(this=col.copy(), expression=e.args["start"].copy()),
+                            exp.LT(this=col.copy(), expression=e.args["end"].copy()),
+                            copy=False))
+
+
+def _epoch_range(gen: Generator, e: TimeRange) -> str:
+    # times are text in any of several ISO-8601 forms: compare the instants
+    return gen.sql(exp.and_(
+        exp.GTE(this=Epoch(this=e.this.copy()), expression=e.args["start_epoch"].copy()),
+        exp.LT(this=Epoch(this=e.this.copy()), expression=e.args["end_epoch"].copy()),
+        copy=False))
+
+
+class NewestTime(exp.Expression, exp.AggFunc):
+    """The newest value of a time column (``this``)."""
+
+    arg_types = {"this": True}
+
+
+def _max(gen: Generator, e: NewestTime) -> str:
+    return gen.func("MAX", e.this)
+
+
+def _newest_instant(gen: Generator, e: NewestTime) -> str:
+    # MAX over text compares strings: compare instants (julianday parses ISO-8601 with
+    # offsets, https://sqlite.org/lang_datefunc.html) and answer in UTC
+    return f"strftime('%Y-%m-%d %H:%M:%f', MAX(julianday({gen.sql(e, 'this')})))"
+
+
 # -- contract checks (rulesql.py) ---------------------------------------------------------
 
 
@@ -207,7 +264,8 @@ def _redshift_type(gen: Generator, e: exp.DataType) -> str:
 #: Overrides every watchdog dialect makes (identifiers in ``"``).
 COMMON: dict[type[exp.Expr], Transform] = {
     exp.Identifier: _identifier('"'), exp.Placeholder: _bind, RowValue: _row,
-    exp.CountIf: _count_case, Epoch: _epoch_extract,
+    exp.CountIf: _count_case, Epoch: _epoch_extract, BucketIndex: _floor,
+    TimeRange: _time_range, NewestTime: _max,
 }
 
 
@@ -227,7 +285,8 @@ class WatchdogSQLite(_SQLite):
     class Generator(SQLiteGenerator):
         TRANSFORMS = {**SQLiteGenerator.TRANSFORMS, **COMMON,
                       exp.Identifier: _identifier("`"), exp.IsNan: _never,
-                      RowValue: _json_array, Epoch: _epoch_julian}
+                      RowValue: _json_array, Epoch: _epoch_julian, BucketIndex: _truncate,
+                      TimeRange: _epoch_range, NewestTime: _newest_instant}
 
 
 class WatchdogPostgres(_Postgres):

@@ -38,6 +38,7 @@ from watchdog.models import (
 from watchdog.warehouses import (
     distributions,
     drift_sql,
+    facts_sql,
     regex,
     rulesql,
     schema_sql,
@@ -80,19 +81,15 @@ class SqlWarehouse(Warehouse):
     IDENT_QUOTE: ClassVar[str] = '"'
     #: Names match case-insensitively even when quoted, so metadata lookups fold case.
     NAMES_CASE_INSENSITIVE: ClassVar[bool] = False
-    #: Seconds since 1970-01-01 UTC of ``{column}``; naive timestamps are taken as UTC.
-    EPOCH: ClassVar[str] = "EXTRACT(EPOCH FROM {column})"
-    #: The bucket index of a row, from ``{epoch}``, ``:start_epoch`` and ``:bucket_seconds``.
-    BUCKET: ClassVar[str] = "FLOOR(({epoch} - :start_epoch) / :bucket_seconds)"
-    #: ``{column}`` lies in ``[:start, :end)`` (``{epoch}``, ``:start_epoch``, ``:end_epoch``
-    #: are also available).
-    TIME_RANGE: ClassVar[str] = "{column} >= :start AND {column} < :end"
     #: Time values compared with a time column (the volume window) are bound in the column's
     #: own type (read once per table): a naive TIMESTAMP compared with an aware parameter is
     #: converted row by row (DuckDB: 5x a GROUP BY on 50M rows) and cannot use the column's
     #: zone maps or indexes. Off where the adapter binds otherwise (text the warehouse casts
     #: to the column's type, epochs, or BigQuery's own typed binds).
     TYPED_TIME_BINDS: ClassVar[bool] = True
+    #: The ``newest`` query also counts the rows, telling an empty table from a NULL
+    #: maximum (Snowflake's stand-in answers 1970 for both).
+    NEWEST_WITH_COUNT: ClassVar[bool] = False
     #: ``value_counts`` groups the rows by value first and classifies only the groups (not
     #: every row): faster where a GROUP BY on the value is cheap (``drift_sql.py``).
     GROUPED_VALUE_COUNTS: ClassVar[bool] = False
@@ -112,28 +109,14 @@ class SqlWarehouse(Warehouse):
     #: The SQL templates, by query name; adapters extend them with ``{**Parent.QUERIES, ...}``.
     QUERIES: ClassVar[dict[str, str]] = {
         "ping": "SELECT 1",
-        "count_rows": (
-            "SELECT {bucket} AS bucket_index, COUNT(*) AS row_count\n"
-            "FROM {table}\nWHERE {time_range}{filters}\nGROUP BY 1"
-        ),
-        "newest": "SELECT MAX({column}) AS newest\nFROM {table}{where}",
         "sample": "SELECT {columns}\nFROM {table}{where}\nORDER BY random()\nLIMIT :limit",
-        "count_successes": (
-            "SELECT {bucket} AS bucket_index{groups},\n  COUNT(*) AS row_count,\n"
-            "  SUM(CASE WHEN {success} THEN 1 ELSE 0 END) AS success_count,\n"
-            "  MAX(CASE WHEN {success} THEN {epoch} END) AS last_success_epoch\n"
-            "FROM {table}\nWHERE {time_range}{filters}\nGROUP BY {group_by}"
-        ),
     }
     #: How each query's ``{fragments}`` and binds are built from its arguments, by query
     #: name (a query without one takes no arguments); adapters extend it as they extend
     #: ``QUERIES``. A builder is ``build(warehouse, **args) -> (fragments, params)``.
     BUILDERS: ClassVar[Mapping[str, Builder]] = {
         "columns": table_sql.build_columns,
-        "count_rows": table_sql.build_count_rows,
-        "newest": table_sql.build_newest,
         "sample": table_sql.build_sample,
-        "count_successes": volume_sql.build_count_successes,
         "schema_columns": schema_sql.build_schema_columns,
         "schema_fingerprints": schema_sql.build_schema_fingerprints,
     }
@@ -141,6 +124,9 @@ class SqlWarehouse(Warehouse):
     #: (``tree_sql.py``, ``dialects.py``), by name: ``build(warehouse, **args) -> (tree,
     #: params)``. The queries in ``QUERIES`` are ``str.format`` templates still, moving here.
     TREES: ClassVar[Mapping[str, Callable[..., tree_sql.Tree]]] = {
+        "count_rows": facts_sql.build_count_rows,
+        "newest": facts_sql.build_newest,
+        "count_successes": facts_sql.build_count_successes,
         "abs_means": tree_sql.build_abs_means,
         "extremes": tree_sql.build_extremes,
         "contract_failures": rulesql.build_contract_failures,
@@ -298,6 +284,12 @@ class SqlWarehouse(Warehouse):
             return day + timedelta(days=1) if op in (">=", "<") and at > midnight else day
         return self._bind_value(at)
 
+    def _range_bind(self, table: TableRef, column: str, at: datetime, family: str | None,
+                    op: str) -> Any:
+        """A bound of a time range on ``table.column`` (``column op :value``), as
+        :meth:`_bind_time` binds it (BigQuery binds it as the column's type at run time)."""
+        return self._bind_time(at, family, op)
+
     def time_type(self, table: TableRef, column: str) -> str | None:
         """The type family of a time column, read once per table and adapter (None where
         binds are not typed here, or the column is not found: the query then says why)."""
@@ -364,8 +356,10 @@ class SqlWarehouse(Warehouse):
         self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
     ) -> datetime | None:
         stmt = self.render("newest", table=table, time_column=time_column, where=where)
-        rows = self._fetch(stmt)
-        return self._to_datetime(rows[0][0]) if rows else None
+        rows = self._rows(stmt)
+        if not rows or (self.NEWEST_WITH_COUNT and not rows[0][1]):
+            return None
+        return self._to_datetime(rows[0][0])
 
     def sample(
         self, table: TableRef, columns: Sequence[str], limit: int,
