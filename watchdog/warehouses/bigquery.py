@@ -42,7 +42,7 @@ from watchdog.warehouses import bigquery_sql
 from watchdog.warehouses.base import Warehouse, WarehouseSettings, as_utc
 from watchdog.warehouses.bigquery_settings import BigQuerySettings
 from watchdog.warehouses.bigquery_sql import TimeBind
-from watchdog.warehouses.executor import Executor, Translate
+from watchdog.warehouses.executor import Executor, Translate, driver_sql
 from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, SqlWarehouse, Statement
 
 
@@ -177,7 +177,7 @@ class BigQuery(SqlWarehouse):
             if args.get("rules"):
                 args["rules"] = bigquery_sql.mark_rule_times(table, args["rules"])
         stmt = super().render(query, **args)
-        sql = bigquery_sql.named_params(stmt.sql)
+        sql = driver_sql(stmt.sql, "at")
         return Statement(name=stmt.name, sql=sql, params=stmt.params, subject=stmt.subject)
 
     def _range_bind(self, table: TableRef, column: str, at: datetime, family: str | None,

@@ -3,15 +3,14 @@
 
 Metadata is per dataset (``<project>.<dataset>.INFORMATION_SCHEMA``), so a query over tables
 in several datasets is a UNION ALL of one branch per dataset, matching names with an
-``ARRAY<STRING>`` parameter and patterns with LIKE. Renders keep the shared ``:name`` binds;
-:func:`named_params` turns them into the ``@name`` parameters BigQuery takes. A time value
-compared with a column is rendered as a :class:`TimeBind`, bound as that column's type
+``ARRAY<STRING>`` parameter and patterns with LIKE. Renders keep the shared ``:name``
+binds; ``executor.driver_sql(sql, "at")`` turns them into BigQuery's ``@name`` parameters.
+A time value compared with a column is rendered as a :class:`TimeBind`, bound as that column's type
 (TIMESTAMP, DATETIME or DATE) once the adapter has read the table's schema.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -25,9 +24,6 @@ from watchdog.warehouses.sqlbase import Builder, Parts
 
 if TYPE_CHECKING:
     from watchdog.warehouses.bigquery import BigQuery
-
-#: ``:name`` binds of SQLAlchemy ``text()`` form (not ``\\:``, which is a literal colon).
-_BIND = re.compile(r"(?<![\\:\w]):(\w+)")
 
 #: ``statement_type`` values of DDL jobs in INFORMATION_SCHEMA.JOBS:
 #: https://cloud.google.com/bigquery/docs/reference/auditlogs/rest/Shared.Types/BigQueryAuditMetadata.QueryStatementType
@@ -183,11 +179,6 @@ def field_types(fields: Iterable[Any], prefix: str = "") -> dict[str, str]:
         out[path] = str(f.field_type).upper()
         out.update(field_types(f.fields or (), f"{path}."))
     return out
-
-
-def named_params(sql: str) -> str:
-    """``text()`` SQL as BigQuery SQL: ``:name`` → ``@name``, ``\\:`` → ``:``."""
-    return _BIND.sub(r"@\1", sql).replace("\\:", ":")
 
 
 def _dataset(wh: BigQuery, project: str | None, dataset: str) -> str:
