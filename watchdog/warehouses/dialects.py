@@ -342,6 +342,17 @@ def dialect(name: str) -> type[Any]:
     return DIALECTS[name]
 
 
+#: One instance of each dialect (a dialect holds settings only; its generator is made anew
+#: for every render).
+_INSTANCES: dict[str, Dialect] = {}
+
+
 def render(tree: exp.Expression, name: str) -> str:
-    """``tree`` as SQL of the adapter dialect ``name`` (``SqlWarehouse.DIALECT``)."""
-    return tree.sql(dialect=dialect(name)(), pretty=True)
+    """``tree`` as SQL of the adapter dialect ``name`` (``SqlWarehouse.DIALECT``).
+
+    The tree is consumed: sqlglot renders it in place, without the defensive copy (a tree is
+    built for one statement by its builder and never reused; rendering may rewrite it)."""
+    instance = _INSTANCES.get(name)
+    if instance is None:
+        instance = _INSTANCES[name] = dialect(name)()
+    return instance.generate(tree, copy=False, pretty=True)
