@@ -15,7 +15,7 @@ it stays in each adapter's ``sample`` template.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlglot import exp
@@ -331,13 +331,18 @@ DIALECTS: dict[str, type[Any]] = {
 }
 
 
-def dialect(name: str) -> type[Any]:
+Overrides = Callable[[], Mapping[type[exp.Expr], Transform]]
+
+
+def dialect(name: str, overrides: Overrides | None = None) -> type[Any]:
     """The watchdog dialect for ``SqlWarehouse.DIALECT`` ``name``: one of the six above, or
-    sqlglot's own dialect of that name with only the :data:`COMMON` overrides."""
+    sqlglot's own dialect of that name with the :data:`COMMON` overrides and the adapter's
+    own (``overrides()``, its ``SqlWarehouse.dialect_overrides``), made once per name."""
     if name not in DIALECTS:
         base = type(Dialect.get_or_raise(name))
         generator = type("Generator", (base.generator_class,), {
-            "TRANSFORMS": {**base.generator_class.TRANSFORMS, **COMMON}})
+            "TRANSFORMS": {**base.generator_class.TRANSFORMS, **COMMON,
+                           **(overrides() if overrides is not None else {})}})
         DIALECTS[name] = type(f"Watchdog_{name}", (base,), {"Generator": generator})
     return DIALECTS[name]
 
@@ -347,12 +352,12 @@ def dialect(name: str) -> type[Any]:
 _INSTANCES: dict[str, Dialect] = {}
 
 
-def render(tree: exp.Expression, name: str) -> str:
+def render(tree: exp.Expression, name: str, overrides: Overrides | None = None) -> str:
     """``tree`` as SQL of the adapter dialect ``name`` (``SqlWarehouse.DIALECT``).
 
     The tree is consumed: sqlglot renders it in place, without the defensive copy (a tree is
     built for one statement by its builder and never reused; rendering may rewrite it)."""
     instance = _INSTANCES.get(name)
     if instance is None:
-        instance = _INSTANCES[name] = dialect(name)()
+        instance = _INSTANCES[name] = dialect(name, overrides)()
     return instance.generate(tree, copy=False, pretty=True)

@@ -211,6 +211,14 @@ class SqlWarehouse(Warehouse):
         return ".".join(self.quote(p) for p in self.table_parts(table))
 
     @classmethod
+    def dialect_overrides(cls) -> Mapping[type, Callable[..., str]]:
+        """Generator TRANSFORMS, keyed by sqlglot expression type, for a warehouse whose
+        dialect is sqlglot's own (not one of ``dialects.DIALECTS``): how it spells what
+        sqlglot gets wrong for it, e.g. ``{dialects.Epoch: ...}``. Called once, on the first
+        render, so the adapter imports sqlglot inside it (never at start-up)."""
+        return {}
+
+    @classmethod
     def queries(cls) -> list[str]:
         """Every query this adapter renders, by name (templates and trees)."""
         return sorted({*cls.QUERIES, *cls.TREES})
@@ -225,8 +233,8 @@ class SqlWarehouse(Warehouse):
             from watchdog.warehouses import dialects  # imports sqlglot: not at start-up
 
             tree, binds = self.TREES[query](self, **args)
-            return Statement(name=query, sql=dialects.render(tree, self.DIALECT),
-                             params=binds, subject=subject)
+            sql = dialects.render(tree, self.DIALECT, type(self).dialect_overrides)
+            return Statement(name=query, sql=sql, params=binds, subject=subject)
         if query not in self.QUERIES:
             raise ValueError(f"{self.NAME} has no query {query!r}: {self.queries()}")
         build = self.BUILDERS.get(query)
