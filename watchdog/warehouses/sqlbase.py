@@ -1,10 +1,12 @@
-"""The facts, answered through SQLAlchemy: tables of SQL templates, one render path.
+"""The facts, answered in SQL: query trees and the remaining templates, one render path.
 
 Every query an adapter runs goes through :meth:`SqlWarehouse.render`, which returns the
 exact SQL text and bind values that :meth:`SqlWarehouse._fetch` executes; the golden tests
-render the same path. Templates are ``str.format`` text: ``{name}`` fragments are quoted
-identifiers or dialect snippets built here, values are always ``:binds``. SQL is in
-SQLAlchemy ``text()`` form, so a literal colon inside an identifier is written ``\\:``.
+render the same path. Queries shared by several warehouses are sqlglot trees (``TREES``),
+rendered by the adapter's dialect (``dialects.py``). The rest are ``str.format`` templates
+(``QUERIES``): ``{name}`` fragments are quoted identifiers or dialect snippets, values are
+always ``:binds``. SQL is in SQLAlchemy ``text()`` form, so a literal colon inside an
+identifier is written ``\\:``.
 """
 
 from __future__ import annotations
@@ -107,6 +109,9 @@ class SqlWarehouse(Warehouse):
     #: The ``schema_fingerprints`` query returns a hash (else its text is hashed in Python).
     SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = True
     #: The SQL templates, by query name; adapters extend them with ``{**Parent.QUERIES, ...}``.
+    #: Fixed text on purpose: ``ping`` (nothing to render), ``sample`` (sqlglot transpiles
+    #: sampling wrongly, see WAREHOUSES.md), queries that exist for one warehouse only (in
+    #: its module); the catalog queries (``columns``, ``schema_*``) are still templates.
     QUERIES: ClassVar[dict[str, str]] = {
         "ping": "SELECT 1",
         "sample": "SELECT {columns}\nFROM {table}{where}\nORDER BY random()\nLIMIT :limit",
