@@ -14,19 +14,25 @@ by Python's module table)::
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import Any
 
 
 class LazyModule:
-    """A module imported on first attribute access."""
+    """A module imported on first attribute access, then kept (``import_module`` on every
+    access cost ~12 % of rendering a query tree)."""
 
-    __slots__ = ("_name",)
+    __slots__ = ("_module", "_name")
 
     def __init__(self, name: str) -> None:
         self._name = name
+        self._module: ModuleType | None = None
 
     def __getattr__(self, attr: str) -> Any:
-        return getattr(importlib.import_module(self._name), attr)
+        module = self._module
+        if module is None:
+            module = self._module = importlib.import_module(self._name)
+        return getattr(module, attr)
 
     def __repr__(self) -> str:
         return f"<lazy module {self._name!r}>"

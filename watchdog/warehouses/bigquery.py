@@ -42,7 +42,7 @@ from watchdog.warehouses import bigquery_sql
 from watchdog.warehouses.base import Warehouse, WarehouseSettings, as_utc
 from watchdog.warehouses.bigquery_settings import BigQuerySettings
 from watchdog.warehouses.bigquery_sql import TimeBind
-from watchdog.warehouses.executor import Executor, Translate
+from watchdog.warehouses.executor import Executor, Translate, driver_sql
 from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, SqlWarehouse, Statement
 
 
@@ -75,7 +75,6 @@ class BigQuery(SqlWarehouse):
         # https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types
         "timestamp": "timestamptz", "datetime": "timestamp", "geography": "other",
     }
-    EPOCH: ClassVar[str] = "UNIX_MICROS(CAST({column} AS TIMESTAMP)) / 1000000"
     #: Times take the column's type from the table's schema at run time (TimeBind).
     TYPED_TIME_BINDS: ClassVar[bool] = False
     QUERIES: ClassVar[dict[str, str]] = {
@@ -178,8 +177,14 @@ class BigQuery(SqlWarehouse):
             if args.get("rules"):
                 args["rules"] = bigquery_sql.mark_rule_times(table, args["rules"])
         stmt = super().render(query, **args)
-        sql = bigquery_sql.named_params(stmt.sql)
+        sql = driver_sql(stmt.sql, "at")
         return Statement(name=stmt.name, sql=sql, params=stmt.params, subject=stmt.subject)
+
+    def _range_bind(self, table: TableRef, column: str, at: datetime, family: str | None,
+                    op: str) -> Any:
+        # the range compares the bare column with the bounds (so partitions prune), which
+        # must therefore be bound as the column's type (TimeBind)
+        return TimeBind(table=table, column=column, op=op, at=as_utc(at))
 
     def table_parts(self, table: TableRef) -> tuple[str, ...]:
         """``project, dataset, table``; the project defaults to ``settings.project``."""

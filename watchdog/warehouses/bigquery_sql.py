@@ -3,15 +3,14 @@
 
 Metadata is per dataset (``<project>.<dataset>.INFORMATION_SCHEMA``), so a query over tables
 in several datasets is a UNION ALL of one branch per dataset, matching names with an
-``ARRAY<STRING>`` parameter and patterns with LIKE. Renders keep the shared ``:name`` binds;
-:func:`named_params` turns them into the ``@name`` parameters BigQuery takes. A time value
-compared with a column is rendered as a :class:`TimeBind`, bound as that column's type
+``ARRAY<STRING>`` parameter and patterns with LIKE. Renders keep the shared ``:name``
+binds; ``executor.driver_sql(sql, "at")`` turns them into BigQuery's ``@name`` parameters.
+A time value compared with a column is rendered as a :class:`TimeBind`, bound as that column's type
 (TIMESTAMP, DATETIME or DATE) once the adapter has read the table's schema.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -25,9 +24,6 @@ from watchdog.warehouses.sqlbase import Builder, Parts
 
 if TYPE_CHECKING:
     from watchdog.warehouses.bigquery import BigQuery
-
-#: ``:name`` binds of SQLAlchemy ``text()`` form (not ``\\:``, which is a literal colon).
-_BIND = re.compile(r"(?<![\\:\w]):(\w+)")
 
 #: ``statement_type`` values of DDL jobs in INFORMATION_SCHEMA.JOBS:
 #: https://cloud.google.com/bigquery/docs/reference/auditlogs/rest/Shared.Types/BigQueryAuditMetadata.QueryStatementType
@@ -185,11 +181,6 @@ def field_types(fields: Iterable[Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
-def named_params(sql: str) -> str:
-    """``text()`` SQL as BigQuery SQL: ``:name`` → ``@name``, ``\\:`` → ``:``."""
-    return _BIND.sub(r"@\1", sql).replace("\\:", ":")
-
-
 def _dataset(wh: BigQuery, project: str | None, dataset: str) -> str:
     return f"{wh.quote(project or wh.settings.project)}.{wh.quote(dataset)}"
 
@@ -249,21 +240,11 @@ def build_sample(wh: BigQuery, table: TableRef, columns: Sequence[str], limit: i
     fragments["tablesample"] = f" TABLESAMPLE SYSTEM ({float(pct)!r} PERCENT)" if pct else ""
     return fragments, params
 
-def build_count_rows(wh: BigQuery, table: TableRef, time_column: str, start: datetime,
-                     end: datetime, bucket: timedelta, where: Sequence[Any] = (),
-                     time_type: str | None = None) -> Parts:
-    fragments, params = table_sql.build_count_rows(wh, table, time_column, start, end, bucket,
-                                                   where)
-    # TIME_RANGE compares the bare column with :start and :end (so partitions prune)
-    params["start"] = TimeBind(table=table, column=time_column, op=">=", at=params["start"])
-    params["end"] = TimeBind(table=table, column=time_column, op="<", at=params["end"])
-    return fragments, params
 
 
 #: The builders of these queries (merged into ``BigQuery.BUILDERS``).
 BUILDERS: dict[str, Builder] = {
     "columns": build_columns,
-    "count_rows": build_count_rows,
     "schema_columns": build_schema_columns,
     "schema_fingerprints": build_schema_fingerprints,
     "schema_version": build_schema_version,

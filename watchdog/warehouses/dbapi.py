@@ -2,8 +2,8 @@
 (Snowflake's and Redshift's own connectors), without a SQLAlchemy dialect.
 
 The SQL the golden tests pin is exactly what runs: its ``:name`` binds become the driver's
-``%(name)s`` (pyformat) in :func:`to_pyformat`, which lets SQLAlchemy's own compiler do the
-work (``\\:`` is a literal colon, a literal ``%`` is doubled), so the two never disagree.
+paramstyle in ``executor.driver_sql`` (``%(name)s`` by default, a literal ``%`` doubled;
+``\\:`` is a literal colon), the one converter every executor uses.
 """
 
 from __future__ import annotations
@@ -13,28 +13,19 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-
 from watchdog import timeouts
 from watchdog.errors import QueryError, WarehouseError, WarehouseUnavailable
-from watchdog.warehouses.executor import Executor, Translate
+from watchdog.warehouses.executor import (
+    Executor,
+    Paramstyle,
+    Translate,
+    driver_params,
+    driver_sql,
+)
 from watchdog.warehouses.sqlbase import Statement
 
 #: How a statement is run on a cursor: ``execute(cursor, sql, params)``.
 Execute = Callable[[Any, str, "dict[str, Any] | None"], Any] | None
-#: Any dialect whose compiler emits ``%(name)s``; only its bind rendering is used.
-_PYFORMAT = postgresql.dialect(paramstyle="pyformat")
-
-
-def to_pyformat(sql: str, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """``text()``-form SQL with ``:binds`` as pyformat SQL and its parameter dict."""
-    compiled = sa.text(sql).compile(dialect=_PYFORMAT)
-    if not compiled.params:  # no binds: drivers do not interpolate, so `%` stays single
-        return str(compiled).replace("%%", "%"), {}
-    return str(compiled), {name: params[name] for name in compiled.params}
-
-
 class Row(tuple[Any, ...]):
     """A result row: a tuple that also maps column names to values (``row._mapping``)."""
 
@@ -138,10 +129,6 @@ def _execute(cursor: Any, sql: str, params: dict[str, Any] | None, seconds: floa
     cursor.execute(sql, params)
 
 
-def _pyformat(stmt: Statement) -> tuple[str, dict[str, Any]]:
-    return to_pyformat(stmt.sql, stmt.params)
-
-
 class DbApiExecutor(Executor):
     """Statements run on a plain DB-API driver (Snowflake's and Redshift's own connectors),
     without a SQLAlchemy dialect. A statement cut short by the deadline is interrupted by
@@ -150,20 +137,21 @@ class DbApiExecutor(Executor):
     def __init__(
         self, name: str, translate: Translate, connect: Callable[[], Any], *,
         cursor: Callable[[Any], Any] = lambda connection: connection.cursor(),
-        driver_sql: Callable[[Statement], tuple[str, dict[str, Any]]] = _pyformat,
+        paramstyle: Paramstyle = "pyformat",
         execute: TimedExecute = _execute,
     ) -> None:
         """``connect()`` opens a ready connection (session settings applied);
-        ``cursor(connection)`` makes a cursor that takes what ``driver_sql(stmt)`` returns
-        (pyformat SQL and its parameters by default); ``execute`` runs a statement under a
-        deadline. ``translate`` receives the driver's own exceptions."""
+        ``cursor(connection)`` makes a cursor that takes binds in ``paramstyle``;
+        ``execute`` runs a statement under a deadline. ``translate`` receives the driver's
+        own exceptions."""
         super().__init__(name, translate)
         self.session = Session(connect, cursor)
-        self._driver_sql = driver_sql
+        self.paramstyle = paramstyle
         self._execute = execute
 
     def _run(self, stmt: Statement) -> list[Any]:
-        sql, params = self._driver_sql(stmt)
+        sql = driver_sql(stmt.sql, self.paramstyle)
+        params = driver_params(stmt.sql, stmt.params)
         deadline = timeouts.current()
         left = deadline.check(self.name) if deadline is not None else None
         session = self.session

@@ -15,7 +15,7 @@ it stays in each adapter's ``sample`` template.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlglot import exp
@@ -97,6 +97,63 @@ def _epoch_bigquery(gen: Generator, e: Epoch) -> str:
     # a DATETIME or DATE is cast (as UTC) first:
     # https://cloud.google.com/bigquery/docs/reference/standard-sql/timestamp_functions#unix_micros
     return f"UNIX_MICROS(CAST({gen.sql(e, 'this')} AS TIMESTAMP)) / 1000000"
+
+
+class BucketIndex(exp.Expression, exp.Func):
+    """The whole number of bucket widths in a non-negative offset (``this``, a quotient)."""
+
+    arg_types = {"this": True}
+
+
+def _floor(gen: Generator, e: BucketIndex) -> str:
+    return gen.func("FLOOR", e.this)
+
+
+def _truncate(gen: Generator, e: BucketIndex) -> str:
+    # floor() needs SQLITE_ENABLE_MATH_FUNCTIONS (https://sqlite.org/lang_mathfunc.html);
+    # the offset is >= 0, where a cast to INTEGER truncates alike
+    return f"CAST({gen.sql(e, 'this')} AS INTEGER)"
+
+
+class TimeRange(exp.Expression, exp.Condition):
+    """A time column (``this``) lies in ``[start, end)``; ``start_epoch``/``end_epoch`` are
+    the same bounds as seconds since 1970 UTC, for dialects that compare instants."""
+
+    arg_types = {"this": True, "start": True, "end": True, "start_epoch": True,
+                 "end_epoch": True}
+
+
+def _time_range(gen: Generator, e: TimeRange) -> str:
+    # the bare column against the binds, so that indexes, zone maps and BigQuery's
+    # partitions prune: https://cloud.google.com/bigquery/docs/querying-partitioned-tables
+    col = e.this
+    return gen.sql(exp.and_(exp.GTE(this=col.copy(), expression=e.args["start"].copy()),
+                            exp.LT(this=col.copy(), expression=e.args["end"].copy()),
+                            copy=False))
+
+
+def _epoch_range(gen: Generator, e: TimeRange) -> str:
+    # times are text in any of several ISO-8601 forms: compare the instants
+    return gen.sql(exp.and_(
+        exp.GTE(this=Epoch(this=e.this.copy()), expression=e.args["start_epoch"].copy()),
+        exp.LT(this=Epoch(this=e.this.copy()), expression=e.args["end_epoch"].copy()),
+        copy=False))
+
+
+class NewestTime(exp.Expression, exp.AggFunc):
+    """The newest value of a time column (``this``)."""
+
+    arg_types = {"this": True}
+
+
+def _max(gen: Generator, e: NewestTime) -> str:
+    return gen.func("MAX", e.this)
+
+
+def _newest_instant(gen: Generator, e: NewestTime) -> str:
+    # MAX over text compares strings: compare instants (julianday parses ISO-8601 with
+    # offsets, https://sqlite.org/lang_datefunc.html) and answer in UTC
+    return f"strftime('%Y-%m-%d %H:%M:%f', MAX(julianday({gen.sql(e, 'this')})))"
 
 
 # -- contract checks (rulesql.py) ---------------------------------------------------------
@@ -207,7 +264,8 @@ def _redshift_type(gen: Generator, e: exp.DataType) -> str:
 #: Overrides every watchdog dialect makes (identifiers in ``"``).
 COMMON: dict[type[exp.Expr], Transform] = {
     exp.Identifier: _identifier('"'), exp.Placeholder: _bind, RowValue: _row,
-    exp.CountIf: _count_case, Epoch: _epoch_extract,
+    exp.CountIf: _count_case, Epoch: _epoch_extract, BucketIndex: _floor,
+    TimeRange: _time_range, NewestTime: _max,
 }
 
 
@@ -227,7 +285,8 @@ class WatchdogSQLite(_SQLite):
     class Generator(SQLiteGenerator):
         TRANSFORMS = {**SQLiteGenerator.TRANSFORMS, **COMMON,
                       exp.Identifier: _identifier("`"), exp.IsNan: _never,
-                      RowValue: _json_array, Epoch: _epoch_julian}
+                      RowValue: _json_array, Epoch: _epoch_julian, BucketIndex: _truncate,
+                      TimeRange: _epoch_range, NewestTime: _newest_instant}
 
 
 class WatchdogPostgres(_Postgres):
@@ -272,17 +331,33 @@ DIALECTS: dict[str, type[Any]] = {
 }
 
 
-def dialect(name: str) -> type[Any]:
+Overrides = Callable[[], Mapping[type[exp.Expr], Transform]]
+
+
+def dialect(name: str, overrides: Overrides | None = None) -> type[Any]:
     """The watchdog dialect for ``SqlWarehouse.DIALECT`` ``name``: one of the six above, or
-    sqlglot's own dialect of that name with only the :data:`COMMON` overrides."""
+    sqlglot's own dialect of that name with the :data:`COMMON` overrides and the adapter's
+    own (``overrides()``, its ``SqlWarehouse.dialect_overrides``), made once per name."""
     if name not in DIALECTS:
         base = type(Dialect.get_or_raise(name))
         generator = type("Generator", (base.generator_class,), {
-            "TRANSFORMS": {**base.generator_class.TRANSFORMS, **COMMON}})
+            "TRANSFORMS": {**base.generator_class.TRANSFORMS, **COMMON,
+                           **(overrides() if overrides is not None else {})}})
         DIALECTS[name] = type(f"Watchdog_{name}", (base,), {"Generator": generator})
     return DIALECTS[name]
 
 
-def render(tree: exp.Expression, name: str) -> str:
-    """``tree`` as SQL of the adapter dialect ``name`` (``SqlWarehouse.DIALECT``)."""
-    return tree.sql(dialect=dialect(name)(), pretty=True)
+#: One instance of each dialect (a dialect holds settings only; its generator is made anew
+#: for every render).
+_INSTANCES: dict[str, Dialect] = {}
+
+
+def render(tree: exp.Expression, name: str, overrides: Overrides | None = None) -> str:
+    """``tree`` as SQL of the adapter dialect ``name`` (``SqlWarehouse.DIALECT``).
+
+    The tree is consumed: sqlglot renders it in place, without the defensive copy (a tree is
+    built for one statement by its builder and never reused; rendering may rewrite it)."""
+    instance = _INSTANCES.get(name)
+    if instance is None:
+        instance = _INSTANCES[name] = dialect(name, overrides)()
+    return instance.generate(tree, copy=False, pretty=True)

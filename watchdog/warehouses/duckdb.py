@@ -73,8 +73,6 @@ class DuckDB(SqlWarehouse):
     SUPPORTS_REGEX: ClassVar[bool] = True
     #: Quoted identifiers are case-insensitive too: https://duckdb.org/docs/sql/dialect/keywords_and_identifiers
     NAMES_CASE_INSENSITIVE: ClassVar[bool] = True
-    # epoch() is seconds as DOUBLE: https://duckdb.org/docs/sql/functions/timestamp
-    EPOCH: ClassVar[str] = "epoch({column})"
     #: Grouping by the value first, then classifying the groups, is faster than classifying
     #: every row; the packed KS list keeps one row per feature (bounded memory, no sort).
     GROUPED_VALUE_COUNTS: ClassVar[bool] = True

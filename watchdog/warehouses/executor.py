@@ -13,9 +13,10 @@ statement after some seconds, how to interrupt one from another thread).
 from __future__ import annotations
 
 import abc
+import re
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
@@ -30,6 +31,36 @@ if TYPE_CHECKING:
 Translate = Callable[[Exception, "Statement", type[WarehouseError]], WarehouseError]
 #: Called with every statement an executor is about to send (tests count them).
 Listener = Callable[["Statement"], None]
+
+
+#: How a driver takes bind parameters: ``named`` ``:name`` (PEP 249; the driver skips
+#: quoted text itself), ``pyformat`` ``%(name)s`` (PEP 249; a literal ``%`` doubled), ``at``
+#: ``@name`` (BigQuery's GoogleSQL named parameters).
+Paramstyle = Literal["named", "pyformat", "at"]
+#: A ``:name`` bind of SQLAlchemy ``text()`` form, as SQLAlchemy finds it (not ``\\:``, a
+#: literal colon, nor ``::``, a cast).
+_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+
+
+def bind_names(sql: str) -> list[str]:
+    """The binds of ``text()``-form ``sql``, each once, in order."""
+    return list(dict.fromkeys(_BIND.findall(sql)))
+
+
+def driver_sql(sql: str, paramstyle: Paramstyle) -> str:
+    """``text()``-form SQL (``:name`` binds, ``\\:`` a literal colon) as a driver of
+    ``paramstyle`` takes it. With no binds the driver interpolates nothing, so a ``%`` stays
+    single even in ``pyformat``."""
+    if paramstyle == "pyformat" and _BIND.search(sql):
+        sql = _BIND.sub(r"%(\1)s", sql.replace("%", "%%"))
+    elif paramstyle == "at":
+        sql = _BIND.sub(r"@\1", sql)
+    return sql.replace("\\:", ":")
+
+
+def driver_params(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of the binds ``sql`` uses (a missing one raises KeyError)."""
+    return {name: params[name] for name in bind_names(sql)}
 
 
 class Executor(abc.ABC):

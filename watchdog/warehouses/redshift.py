@@ -29,7 +29,7 @@ from watchdog.models import AuditEvent, TableRef
 from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
 from watchdog.warehouses.postgres import Postgres, build_audit_page
-from watchdog.warehouses.sqlbase import Builder, ErrorRule, Statement
+from watchdog.warehouses.sqlbase import Builder, ErrorRule
 
 _COLUMNS = (
     "SELECT table_schema, table_name, column_name,\n"
@@ -242,7 +242,7 @@ class Redshift(Postgres):
         return DbApiExecutor(
             self.name, lambda exc, stmt, default: self._translate(
                 self._driver_error(exc), stmt, default),
-            self._connect, cursor=_named_cursor, driver_sql=_driver_sql,
+            self._connect, cursor=_named_cursor, paramstyle="named",
             execute=self._execute)
 
     def _connect(self) -> Any:
@@ -311,12 +311,6 @@ def _named_cursor(connection: Any) -> Any:
     cursor = connection.cursor()
     cursor.paramstyle = "named"
     return cursor
-
-
-def _driver_sql(stmt: Statement) -> tuple[str, dict[str, Any]]:
-    """The driver's own ``:name`` parser skips quoted identifiers and strings, where a
-    pyformat ``%%`` would stay doubled; so the ``text()`` form goes through as is."""
-    return stmt.sql.replace("\\:", ":"), dict(stmt.params)
 
 
 def _quiet_aws_debug() -> None:

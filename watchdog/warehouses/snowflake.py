@@ -26,7 +26,7 @@ from watchdog.errors import (
     WarehouseAuthError,
     WarehouseUnavailable,
 )
-from watchdog.models import AuditEvent, Column, DdlStamp, Predicate, TableRef
+from watchdog.models import AuditEvent, Column, DdlStamp, TableRef
 from watchdog.warehouses import snowflake_sql
 from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
@@ -135,8 +135,8 @@ class Snowflake(SqlWarehouse):
     #: ``DB.SCHEMA.TABLE`` reads a table of another database.
     SUPPORTS_DATABASE_NAMES: ClassVar[bool] = True
     REGEX_SYNTAX: ClassVar[str] = "posix"
-    # seconds since the epoch; NTZ values are taken as UTC: https://docs.snowflake.com/en/sql-reference/functions/date_part
-    EPOCH: ClassVar[str] = "DATE_PART(EPOCH_MICROSECOND, {column}) / 1000000"
+    # COUNT tells an empty table from a NULL maximum (the stand-in returns 1970 for both)
+    NEWEST_WITH_COUNT: ClassVar[bool] = True
     TABLE_MATCH: ClassVar[str] = "(table_schema = {schema} AND table_name = {table})"
     PATTERN_MATCH: ClassVar[str] = (
         "(table_schema = {schema} AND table_name LIKE {pattern} ESCAPE '\\\\')")
@@ -208,14 +208,6 @@ class Snowflake(SqlWarehouse):
         if since <= 0:
             return since
         return max(0, since - int(self.audit_latency.total_seconds() * 1_000_000))
-
-    def newest(
-        self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
-    ) -> datetime | None:
-        # COUNT tells an empty table from a NULL maximum (the stand-in returns 1970 for both)
-        stmt = self.render("newest", table=table, time_column=time_column, where=where)
-        rows = self._rows(stmt)
-        return self._to_datetime(rows[0][0]) if rows and rows[0][1] else None
 
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         if not self.settings.change_probe:

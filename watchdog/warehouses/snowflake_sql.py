@@ -79,7 +79,6 @@ QUERIES: dict[str, str] = {
         "  WITHIN GROUP (ORDER BY table_catalog, table_schema, table_name)) AS token\n"
         "FROM (\n{branches}\n) AS catalog_tables"
     ),
-    "newest": "SELECT MAX({column}) AS newest, COUNT(*) AS row_count\nFROM {table}{where}",
     # SAMPLE after the filter (a subquery); the row count must be a literal
     "sample": (
         "SELECT *\nFROM (\nSELECT {columns}\nFROM {table}{where}\n) AS filtered\n"

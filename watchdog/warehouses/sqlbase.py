@@ -1,10 +1,12 @@
-"""The facts, answered through SQLAlchemy: tables of SQL templates, one render path.
+"""The facts, answered in SQL: query trees and the remaining templates, one render path.
 
 Every query an adapter runs goes through :meth:`SqlWarehouse.render`, which returns the
 exact SQL text and bind values that :meth:`SqlWarehouse._fetch` executes; the golden tests
-render the same path. Templates are ``str.format`` text: ``{name}`` fragments are quoted
-identifiers or dialect snippets built here, values are always ``:binds``. SQL is in
-SQLAlchemy ``text()`` form, so a literal colon inside an identifier is written ``\\:``.
+render the same path. Queries shared by several warehouses are sqlglot trees (``TREES``),
+rendered by the adapter's dialect (``dialects.py``). The rest are ``str.format`` templates
+(``QUERIES``): ``{name}`` fragments are quoted identifiers or dialect snippets, values are
+always ``:binds``. SQL is in SQLAlchemy ``text()`` form, so a literal colon inside an
+identifier is written ``\\:``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from watchdog.models import (
 from watchdog.warehouses import (
     distributions,
     drift_sql,
+    facts_sql,
     regex,
     rulesql,
     schema_sql,
@@ -80,19 +83,15 @@ class SqlWarehouse(Warehouse):
     IDENT_QUOTE: ClassVar[str] = '"'
     #: Names match case-insensitively even when quoted, so metadata lookups fold case.
     NAMES_CASE_INSENSITIVE: ClassVar[bool] = False
-    #: Seconds since 1970-01-01 UTC of ``{column}``; naive timestamps are taken as UTC.
-    EPOCH: ClassVar[str] = "EXTRACT(EPOCH FROM {column})"
-    #: The bucket index of a row, from ``{epoch}``, ``:start_epoch`` and ``:bucket_seconds``.
-    BUCKET: ClassVar[str] = "FLOOR(({epoch} - :start_epoch) / :bucket_seconds)"
-    #: ``{column}`` lies in ``[:start, :end)`` (``{epoch}``, ``:start_epoch``, ``:end_epoch``
-    #: are also available).
-    TIME_RANGE: ClassVar[str] = "{column} >= :start AND {column} < :end"
     #: Time values compared with a time column (the volume window) are bound in the column's
     #: own type (read once per table): a naive TIMESTAMP compared with an aware parameter is
     #: converted row by row (DuckDB: 5x a GROUP BY on 50M rows) and cannot use the column's
     #: zone maps or indexes. Off where the adapter binds otherwise (text the warehouse casts
     #: to the column's type, epochs, or BigQuery's own typed binds).
     TYPED_TIME_BINDS: ClassVar[bool] = True
+    #: The ``newest`` query also counts the rows, telling an empty table from a NULL
+    #: maximum (Snowflake's stand-in answers 1970 for both).
+    NEWEST_WITH_COUNT: ClassVar[bool] = False
     #: ``value_counts`` groups the rows by value first and classifies only the groups (not
     #: every row): faster where a GROUP BY on the value is cheap (``drift_sql.py``).
     GROUPED_VALUE_COUNTS: ClassVar[bool] = False
@@ -110,30 +109,19 @@ class SqlWarehouse(Warehouse):
     #: The ``schema_fingerprints`` query returns a hash (else its text is hashed in Python).
     SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = True
     #: The SQL templates, by query name; adapters extend them with ``{**Parent.QUERIES, ...}``.
+    #: Fixed text on purpose: ``ping`` (nothing to render), ``sample`` (sqlglot transpiles
+    #: sampling wrongly, see WAREHOUSES.md), queries that exist for one warehouse only (in
+    #: its module); the catalog queries (``columns``, ``schema_*``) are still templates.
     QUERIES: ClassVar[dict[str, str]] = {
         "ping": "SELECT 1",
-        "count_rows": (
-            "SELECT {bucket} AS bucket_index, COUNT(*) AS row_count\n"
-            "FROM {table}\nWHERE {time_range}{filters}\nGROUP BY 1"
-        ),
-        "newest": "SELECT MAX({column}) AS newest\nFROM {table}{where}",
         "sample": "SELECT {columns}\nFROM {table}{where}\nORDER BY random()\nLIMIT :limit",
-        "count_successes": (
-            "SELECT {bucket} AS bucket_index{groups},\n  COUNT(*) AS row_count,\n"
-            "  SUM(CASE WHEN {success} THEN 1 ELSE 0 END) AS success_count,\n"
-            "  MAX(CASE WHEN {success} THEN {epoch} END) AS last_success_epoch\n"
-            "FROM {table}\nWHERE {time_range}{filters}\nGROUP BY {group_by}"
-        ),
     }
     #: How each query's ``{fragments}`` and binds are built from its arguments, by query
     #: name (a query without one takes no arguments); adapters extend it as they extend
     #: ``QUERIES``. A builder is ``build(warehouse, **args) -> (fragments, params)``.
     BUILDERS: ClassVar[Mapping[str, Builder]] = {
         "columns": table_sql.build_columns,
-        "count_rows": table_sql.build_count_rows,
-        "newest": table_sql.build_newest,
         "sample": table_sql.build_sample,
-        "count_successes": volume_sql.build_count_successes,
         "schema_columns": schema_sql.build_schema_columns,
         "schema_fingerprints": schema_sql.build_schema_fingerprints,
     }
@@ -141,6 +129,9 @@ class SqlWarehouse(Warehouse):
     #: (``tree_sql.py``, ``dialects.py``), by name: ``build(warehouse, **args) -> (tree,
     #: params)``. The queries in ``QUERIES`` are ``str.format`` templates still, moving here.
     TREES: ClassVar[Mapping[str, Callable[..., tree_sql.Tree]]] = {
+        "count_rows": facts_sql.build_count_rows,
+        "newest": facts_sql.build_newest,
+        "count_successes": facts_sql.build_count_successes,
         "abs_means": tree_sql.build_abs_means,
         "extremes": tree_sql.build_extremes,
         "contract_failures": rulesql.build_contract_failures,
@@ -225,6 +216,14 @@ class SqlWarehouse(Warehouse):
         return ".".join(self.quote(p) for p in self.table_parts(table))
 
     @classmethod
+    def dialect_overrides(cls) -> Mapping[type, Callable[..., str]]:
+        """Generator TRANSFORMS, keyed by sqlglot expression type, for a warehouse whose
+        dialect is sqlglot's own (not one of ``dialects.DIALECTS``): how it spells what
+        sqlglot gets wrong for it, e.g. ``{dialects.Epoch: ...}``. Called once, on the first
+        render, so the adapter imports sqlglot inside it (never at start-up)."""
+        return {}
+
+    @classmethod
     def queries(cls) -> list[str]:
         """Every query this adapter renders, by name (templates and trees)."""
         return sorted({*cls.QUERIES, *cls.TREES})
@@ -239,8 +238,8 @@ class SqlWarehouse(Warehouse):
             from watchdog.warehouses import dialects  # imports sqlglot: not at start-up
 
             tree, binds = self.TREES[query](self, **args)
-            return Statement(name=query, sql=dialects.render(tree, self.DIALECT),
-                             params=binds, subject=subject)
+            sql = dialects.render(tree, self.DIALECT, type(self).dialect_overrides)
+            return Statement(name=query, sql=sql, params=binds, subject=subject)
         if query not in self.QUERIES:
             raise ValueError(f"{self.NAME} has no query {query!r}: {self.queries()}")
         build = self.BUILDERS.get(query)
@@ -297,6 +296,12 @@ class SqlWarehouse(Warehouse):
             midnight = datetime(day.year, day.month, day.day, tzinfo=at.tzinfo)
             return day + timedelta(days=1) if op in (">=", "<") and at > midnight else day
         return self._bind_value(at)
+
+    def _range_bind(self, table: TableRef, column: str, at: datetime, family: str | None,
+                    op: str) -> Any:
+        """A bound of a time range on ``table.column`` (``column op :value``), as
+        :meth:`_bind_time` binds it (BigQuery binds it as the column's type at run time)."""
+        return self._bind_time(at, family, op)
 
     def time_type(self, table: TableRef, column: str) -> str | None:
         """The type family of a time column, read once per table and adapter (None where
@@ -364,8 +369,10 @@ class SqlWarehouse(Warehouse):
         self, table: TableRef, time_column: str, where: Sequence[Predicate] = ()
     ) -> datetime | None:
         stmt = self.render("newest", table=table, time_column=time_column, where=where)
-        rows = self._fetch(stmt)
-        return self._to_datetime(rows[0][0]) if rows else None
+        rows = self._rows(stmt)
+        if not rows or (self.NEWEST_WITH_COUNT and not rows[0][1]):
+            return None
+        return self._to_datetime(rows[0][0])
 
     def sample(
         self, table: TableRef, columns: Sequence[str], limit: int,

@@ -48,14 +48,9 @@ class SQLite(SqlWarehouse):
     # A "double-quoted" name that matches no column is read as a string literal, which would
     # hide a missing column; backticks are always identifiers: https://sqlite.org/quirks.html#dblquote
     IDENT_QUOTE: ClassVar[str] = "`"
-    # julianday() parses ISO-8601 text (offsets included) with millisecond resolution:
-    # https://sqlite.org/lang_datefunc.html; rounding to ms removes the float error.
-    EPOCH: ClassVar[str] = "ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)"
-    # floor() needs SQLITE_ENABLE_MATH_FUNCTIONS; indexes here are >= 0, so CAST truncates alike
-    BUCKET: ClassVar[str] = "CAST(({epoch} - :start_epoch) / :bucket_seconds AS INTEGER)"
-    #: Times are compared as epochs (SQLite stores them as text in any of several forms).
+    #: Times are compared as epochs (SQLite stores them as text in any of several forms:
+    #: ``dialects.TimeRange``, ``dialects.Epoch``).
     TYPED_TIME_BINDS: ClassVar[bool] = False
-    TIME_RANGE: ClassVar[str] = "{epoch} >= :start_epoch AND {epoch} < :end_epoch"
     # SQLite has no NaN: it stores NaN as NULL, which MISSING already counts.
     TABLE_MATCH: ClassVar[str] = "(lower({schema}) = 'main' AND lower(m.name) = lower({table}))"
     # LIKE is case-insensitive for ASCII: https://sqlite.org/lang_expr.html#like
@@ -69,11 +64,6 @@ class SQLite(SqlWarehouse):
             "  p.type AS data_type, p.\"notnull\" = 0 AS nullable\n"
             "FROM sqlite_master AS m\nJOIN pragma_table_info(m.name) AS p\n"
             "WHERE m.type IN ('table', 'view')\n  AND ({tables})\nORDER BY m.name, p.cid"
-        ),
-        # MAX over text compares strings; compare instants instead, and answer in UTC
-        "newest": (
-            "SELECT strftime('%Y-%m-%d %H:%M:%f', MAX(julianday({column}))) AS newest\n"
-            "FROM {table}{where}"
         ),
         "schema_version": "PRAGMA schema_version",
         "schema_columns": (

@@ -1,6 +1,6 @@
 """The volume monitor's one grouped query: per window and group, all rows, successful rows and
-the newest success. Used by :class:`~watchdog.warehouses.sqlbase.SqlWarehouse`; the template
-is its ``count_successes`` entry in ``QUERIES``.
+the newest success. Used by :class:`~watchdog.warehouses.sqlbase.SqlWarehouse`; the query's tree is
+``facts_sql.build_count_successes``.
 """
 
 from __future__ import annotations
@@ -14,27 +14,7 @@ from watchdog.models import Predicate, TableRef, WindowCount
 from watchdog.warehouses.base import as_utc, buckets
 
 if TYPE_CHECKING:
-    from watchdog.warehouses.sqlbase import Parts, SqlWarehouse
-
-
-def build_count_successes(
-    wh: SqlWarehouse, table: TableRef, time_column: str, start: datetime, end: datetime,
-    window: timedelta, success: Sequence[Predicate], group_by: Sequence[str] = (),
-    where: Sequence[Predicate] = (), time_type: str | None = None,
-) -> Parts:
-    if not success:
-        raise ValueError("count_successes needs at least one success predicate")
-    fragments, params = wh.BUILDERS["count_rows"](wh, table, time_column, start, end, window,
-                                                  where, time_type)
-    conds, success_params = wh._predicates(success, prefix="s")
-    params.update(success_params)
-    groups = [wh.quote(c) for c in group_by]
-    epoch = wh.EPOCH.format(column=wh.quote(time_column))
-    return {
-        **fragments, "epoch": epoch, "success": " AND ".join(f"({c})" for c in conds),
-        "groups": "".join(f", {g}" for g in groups),
-        "group_by": ", ".join(str(i) for i in range(1, len(groups) + 2)),
-    }, params
+    from watchdog.warehouses.sqlbase import SqlWarehouse
 
 
 def count_successes(

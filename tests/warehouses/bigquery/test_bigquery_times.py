@@ -267,7 +267,7 @@ def test_a_wildcard_table_binds_timestamps_without_reading_a_schema(bq: Warehous
     shards = TableRef(schema="analytics", name="events_*")
     since = [Predicate(column="ts", op=">=", value=datetime(2026, 3, 1, tzinfo=UTC))]
     sql = bq.render("newest", table=shards, time_column="ts", where=since).sql
-    assert normalise(sql).startswith("SELECT MAX(`ts`) AS newest FROM `test-proj`.`analytics`."
+    assert normalise(sql).startswith("SELECT MAX(`ts`) AS `newest` FROM `test-proj`.`analytics`."
                                      "`events_*`")
     record(fake[0], sql, [["newest", "TIMESTAMP"]], [[None]],
            {"w0": ["TIMESTAMP", "2026-03-01 00:00:00+00:00"]})

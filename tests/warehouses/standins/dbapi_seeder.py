@@ -1,5 +1,5 @@
 """A Seeder that writes through a DB-API connection (for drivers without a SQLAlchemy
-dialect here): the same ``text()``-form SQL, converted by watchdog's own ``to_pyformat``."""
+dialect here): the same ``text()``-form SQL, converted by watchdog's own ``driver_sql``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.warehouses.seeding import Seeder
-from watchdog.warehouses.dbapi import to_pyformat
+from watchdog.warehouses.executor import driver_params, driver_sql
 
 
 @dataclass
@@ -19,8 +19,8 @@ class DbApiSeeder(Seeder):
     connection: Any = None
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
-        text, binds = to_pyformat(sql.replace("{schema}", self.quote(self.schema)),
-                                  params or {})
+        sql = sql.replace("{schema}", self.quote(self.schema))
+        text, binds = driver_sql(sql, "pyformat"), driver_params(sql, params or {})
         cursor = self.connection.cursor()
         try:
             cursor.execute(text, binds or None)
@@ -28,7 +28,7 @@ class DbApiSeeder(Seeder):
             cursor.close()
 
     def _insert(self, sql: str, values: Sequence[Mapping[str, Any]]) -> None:
-        text, _ = to_pyformat(sql, values[0])
+        text = driver_sql(sql, "pyformat")
         # Snowflake's executemany interpolates only what follows VALUES: no `%%` before it
         head, _, tail = text.partition(" VALUES ")
         text = f"{head.replace('%%', '%')} VALUES {tail}"

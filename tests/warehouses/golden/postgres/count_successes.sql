@@ -1,9 +1,36 @@
 -- params: bucket_seconds=3600.0, end=datetime.datetime(2026, 3, 2, 0, 0), end_epoch=1772409600.0, s0_0='ok', s0_1='cached', s1=500, start=datetime.datetime(2026, 3, 1, 0, 0), start_epoch=1772323200.0, w0='prod'
-SELECT FLOOR((EXTRACT(EPOCH FROM "ts") - :start_epoch) / :bucket_seconds) AS bucket_index, "model", "model version",
-  COUNT(*) AS row_count,
-  SUM(CASE WHEN ("status" IN (:s0_0, :s0_1)) AND ("latency_ms" < :s1) THEN 1 ELSE 0 END) AS success_count,
-  MAX(CASE WHEN ("status" IN (:s0_0, :s0_1)) AND ("latency_ms" < :s1) THEN EXTRACT(EPOCH FROM "ts") END) AS last_success_epoch
+SELECT
+  FLOOR((
+    EXTRACT(EPOCH FROM "ts") - :start_epoch
+  ) / :bucket_seconds) AS "bucket_index",
+  "model",
+  "model version",
+  COUNT(*) AS "row_count",
+  SUM(
+    CASE
+      WHEN (
+        "status" IN (:s0_0, :s0_1)
+      ) AND (
+        "latency_ms" < :s1
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "success_count",
+  MAX(
+    CASE
+      WHEN (
+        "status" IN (:s0_0, :s0_1)
+      ) AND (
+        "latency_ms" < :s1
+      )
+      THEN EXTRACT(EPOCH FROM "ts")
+    END
+  ) AS "last_success_epoch"
 FROM "analytics"."events"
-WHERE "ts" >= :start AND "ts" < :end
-  AND "env" = :w0
-GROUP BY 1, 2, 3
+WHERE
+  "ts" >= :start AND "ts" < :end AND "env" = :w0
+GROUP BY
+  1,
+  2,
+  3

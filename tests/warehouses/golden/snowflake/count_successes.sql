@@ -1,9 +1,38 @@
 -- params: bucket_seconds=3600.0, end='2026-03-02 00:00:00+00:00', end_epoch=1772409600.0, s0_0='ok', s0_1='cached', s1=500, start='2026-03-01 00:00:00+00:00', start_epoch=1772323200.0, w0='prod'
-SELECT FLOOR((DATE_PART(EPOCH_MICROSECOND, "ts") / 1000000 - :start_epoch) / :bucket_seconds) AS bucket_index, "model", "model version",
-  COUNT(*) AS row_count,
-  SUM(CASE WHEN ("status" IN (:s0_0, :s0_1)) AND ("latency_ms" < :s1) THEN 1 ELSE 0 END) AS success_count,
-  MAX(CASE WHEN ("status" IN (:s0_0, :s0_1)) AND ("latency_ms" < :s1) THEN DATE_PART(EPOCH_MICROSECOND, "ts") / 1000000 END) AS last_success_epoch
+SELECT
+  FLOOR(
+    (
+      DATE_PART(EPOCH_MICROSECOND, "ts") / 1000000 - :start_epoch
+    ) / :bucket_seconds
+  ) AS "bucket_index",
+  "model",
+  "model version",
+  COUNT(*) AS "row_count",
+  SUM(
+    CASE
+      WHEN (
+        "status" IN (:s0_0, :s0_1)
+      ) AND (
+        "latency_ms" < :s1
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "success_count",
+  MAX(
+    CASE
+      WHEN (
+        "status" IN (:s0_0, :s0_1)
+      ) AND (
+        "latency_ms" < :s1
+      )
+      THEN DATE_PART(EPOCH_MICROSECOND, "ts") / 1000000
+    END
+  ) AS "last_success_epoch"
 FROM "analytics"."events"
-WHERE "ts" >= :start AND "ts" < :end
-  AND "env" = :w0
-GROUP BY 1, 2, 3
+WHERE
+  "ts" >= :start AND "ts" < :end AND "env" = :w0
+GROUP BY
+  1,
+  2,
+  3

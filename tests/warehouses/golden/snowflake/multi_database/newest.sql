@@ -1,3 +1,5 @@
 -- params: (none)
-SELECT MAX("ts") AS newest, COUNT(*) AS row_count
+SELECT
+  MAX("ts") AS "newest",
+  COUNT(*) AS "row_count"
 FROM "RAW"."events"."clicks"
