@@ -207,6 +207,29 @@ class BacktestWindow:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BacktestSpec:
+    """What a backtest joins and scores: ``predictions`` (``time_column`` places a row in
+    its window, ``score`` is the model's output) left-joined to ``labels`` on ``key`` =
+    ``label_key``; ``label`` is the ground truth (classification: not 0 is positive),
+    ``label_time`` when it was observed (for the label delay). Classification counts
+    ``score >= threshold`` as a positive prediction and buckets scores by ``resolution``
+    per unit (AUROC); ``group_by`` are columns of the predictions table."""
+
+    predictions: TableRef
+    labels: TableRef
+    time_column: str
+    key: tuple[str, ...]
+    label_key: tuple[str, ...]
+    score: str
+    label: str
+    task: Literal["classification", "regression"] = "classification"
+    threshold: float = 0.5
+    group_by: tuple[str, ...] = ()
+    label_time: str | None = None
+    resolution: int = 10_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Histogram:
     """Counts of a numeric column over ``edges`` (ascending, k+1 edges for k bins).
 
