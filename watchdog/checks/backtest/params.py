@@ -100,6 +100,14 @@ class BacktestParams(MonitorConfig):
     def metric_names(self) -> tuple[str, ...]:
         return CLASSIFICATION if self.task == "classification" else REGRESSION
 
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """The metrics dashboards draw: the thresholded ones, else the task's main ones."""
+        if self.thresholds:
+            return tuple(self.thresholds)
+        return ("precision", "recall", "auroc") if self.task == "classification" \
+            else ("rmse", "mae", "r2")
+
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> BacktestParams:
         if len(self.predictions.key) != len(self.labels.key):
