@@ -88,7 +88,7 @@ def run(tmp_path: Path, wh: dict, schema: str, extra: str = "") -> CheckResult:
 
 def _metric(result: CheckResult, name: str, version: str) -> float:
     found = [m for m in result.metrics if m.name == f"watchdog.backtest.{name}"
-             and f"model_version:{version}" in m.tags]
+             and f"model_version:{version}" in m.tags and m.timestamp == (JUDGED + DAY).timestamp()]
     assert len(found) == 1, name
     return found[0].value
 
@@ -103,8 +103,12 @@ def test_steady_versions_pass_with_metrics_stamped_at_the_window_end(
     assert _metric(result, "auroc", "v4") > _metric(result, "auroc", "v3") > 0.6
     assert 0.85 < _metric(result, "label_coverage", "v3") < 0.95
     assert _metric(result, "label_delay_mean", "v3") == pytest.approx(2 * 86400)
-    coverage = next(m for m in result.metrics if m.name == "watchdog.backtest.label_coverage")
-    assert coverage.timestamp == (JUDGED + DAY).timestamp()
+    coverage = [m for m in result.metrics if m.name == "watchdog.backtest.label_coverage"
+                and "model_version:v3" in m.tags]
+    # every window of the lookback, each at its own end, the judged one last
+    assert [m.timestamp for m in coverage] == [(JUDGED + d * DAY).timestamp()
+                                               for d in range(-5, 2)]
+    coverage = coverage[-1]
     assert "monitor:churn_backtest" in coverage.tags
     assert any(t.startswith("table:") for t in coverage.tags)
     names = {m.name for m in result.metrics}

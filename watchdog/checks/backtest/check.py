@@ -33,6 +33,8 @@ class Judged:
     label: str
     sums: BacktestSums
     earlier: list[BacktestSums]
+    #: the end of each earlier window (same order as ``earlier``)
+    ends: list[datetime] = field(default_factory=list)
     values: dict[str, float | None] = field(default_factory=dict)
     intervals: dict[str, Interval] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -114,7 +116,8 @@ def read_groups(found: Sequence[Any], p: BacktestParams, start: datetime) -> lis
         series.setdefault(w.group, {})[int((w.start - start) / p.window)] = w.sums
     last = p.lookback_windows - 1
     return [Judged(group=g, label=_label(p.group_by, g), sums=s.get(last, BacktestSums()),
-                   earlier=[s[i] for i in sorted(s) if i < last])
+                   earlier=[s[i] for i in sorted(s) if i < last],
+                   ends=[start + (i + 1) * p.window for i in sorted(s) if i < last])
             for g, s in sorted(series.items(), key=lambda kv: [str(v) for v in kv[0]])]
 
 
@@ -221,27 +224,35 @@ def side_by_side(p: BacktestParams, groups: Sequence[Judged]) -> str:
 
 
 def _emit(out: Outcome, p: BacktestParams, j: Judged, end: datetime) -> None:
-    """The judged window's metrics (stamped with its end) and the whole period's."""
+    """The judged window's metrics (stamped with its end), the earlier windows' again (each
+    at its own end: the same points, refined by labels that landed since, and a history
+    even while the newest window waits for its labels), and the whole period's."""
     tags = tuple(f"{c}:{v}" for c, v in zip(p.group_by, j.group, strict=True))
-    ts = end.timestamp()
-    s = j.sums
-    values: dict[str, float | None] = {
-        **j.values, "predictions": float(s.predictions), "labelled_rows": float(s.labelled),
-        "label_coverage": bm.coverage(s),
-        "label_delay_mean": s.delay_sum / s.labelled if p.labels.time_column and s.labelled
-        else None, "label_delay_max": s.delay_max}
-    if p.task == "classification":
-        values.update({"tp": s.tp, "fp": s.fp, "tn": s.tn, "fn": s.fn,
-                       "auroc_error_bound": bm.auroc_bound(s.scores)})
-    for name, value in values.items():
-        if value is not None:
-            out.metric(name, float(value), *tags, timestamp=ts)
-    period = s
+    for sums, at in ((*zip(j.earlier, j.ends, strict=True), (j.sums, end))):
+        for name, value in _values(p, sums).items():
+            if value is not None:
+                out.metric(name, float(value), *tags, timestamp=at.timestamp())
+    period = j.sums
     for earlier in j.earlier:
         period = period.merged(earlier)
     for name, value in bm.metrics(period, p.task).items():
         if value is not None:
-            out.metric(f"period.{name}", value, *tags, timestamp=ts)
+            out.metric(f"period.{name}", value, *tags, timestamp=end.timestamp())
+
+
+def _values(p: BacktestParams, s: BacktestSums) -> dict[str, float | None]:
+    """A window's metrics (with at least ``min_labelled_rows`` labels), counts and label
+    health."""
+    judged = s.labelled >= p.min_labelled_rows
+    values: dict[str, float | None] = {
+        **(bm.metrics(s, p.task) if judged else {}), "predictions": float(s.predictions),
+        "labelled_rows": float(s.labelled), "label_coverage": bm.coverage(s),
+        "label_delay_mean": s.delay_sum / s.labelled if p.labels.time_column and s.labelled
+        else None, "label_delay_max": s.delay_max}
+    if p.task == "classification" and judged:
+        values.update({"tp": s.tp, "fp": s.fp, "tn": s.tn, "fn": s.fn,
+                       "auroc_error_bound": bm.auroc_bound(s.scores)})
+    return values
 
 
 def _group(group_by: Sequence[str], group: tuple[Any, ...]) -> Group:
