@@ -21,6 +21,7 @@ from watchdog.checks.backtest import metrics as bm
 from watchdog.checks.backtest.params import BacktestParams, Limit
 from watchdog.checks.base import Check, CheckContext, Outcome
 from watchdog.models import BacktestSpec, BacktestSums, CheckResult, Group, Status
+from watchdog.warehouses.base import Warehouse
 
 Interval = tuple[float, float] | None
 
@@ -49,29 +50,17 @@ class BacktestCheck(Check[BacktestParams]):
 
     def run(self, ctx: CheckContext) -> CheckResult:
         p = self.monitor
-        wh = ctx.warehouse
-        spec = BacktestSpec(
-            predictions=wh.table(p.predictions.table), labels=wh.table(p.labels.table),
-            time_column=p.predictions.time_column, key=p.predictions.key,
-            label_key=p.labels.key, score=p.predictions.score, label=p.labels.label,
-            task=p.task, threshold=p.threshold, group_by=p.group_by,
-            label_time=p.labels.time_column, resolution=p.auroc_resolution)
-        end = judged_end(p, ctx.now)
-        start = end - p.lookback_windows * p.window
-        out = self.outcome(str(spec.predictions))
+        table = str(ctx.warehouse.table(p.predictions.table))
+        end, groups = read(ctx.warehouse, p, ctx.now)
+        out = self.outcome(table)
         span = f"{end - p.window:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC"
-        groups = read_groups(wh.backtest(spec, start, end, p.window), p, start)
         if not groups:
-            out.add(Status.SKIPPED, "NO_PREDICTIONS", f"{spec.predictions}: no predictions "
+            out.add(Status.SKIPPED, "NO_PREDICTIONS", f"{table}: no predictions "
                     f"in the {p.lookback_windows} windows up to {span}", window_end=str(end))
             return out.result("no predictions")
-        z = statistics.NormalDist().inv_cdf(0.5 + p.confidence / 2)
-        for j in groups:
-            j.values = bm.metrics(j.sums, p.task)
-            j.intervals = bm.intervals(j.sums, p.task, z)
         board = side_by_side(p, groups)
         lines = [self._judge(out, p, j, span, board, end) for j in groups]
-        return out.result(f"{spec.predictions} {span}: " + "; ".join(lines))
+        return out.result(f"{table} {span}: " + "; ".join(lines))
 
     def _judge(self, out: Outcome, p: BacktestParams, j: Judged, span: str, board: str,
                end: datetime) -> str:
@@ -99,6 +88,26 @@ class BacktestCheck(Check[BacktestParams]):
             notes = f" ({'; '.join(j.notes)})" if j.notes else ""
             out.add_for(tagged, Status.OK, "BACKTEST_OK", f"{j.label}: {shown}{notes}")
         return f"{j.label}: " + ", ".join(f"{n} {_fmt(j.values.get(n))}" for n in headline(p))
+
+
+def read(wh: Warehouse, p: BacktestParams, now: datetime) -> tuple[datetime, list[Judged]]:
+    """One query over the lookback as of ``now``: the judged window's end, and per group
+    its windows with the judged one's metrics and intervals (what a run and the report
+    see)."""
+    spec = BacktestSpec(
+        predictions=wh.table(p.predictions.table), labels=wh.table(p.labels.table),
+        time_column=p.predictions.time_column, key=p.predictions.key,
+        label_key=p.labels.key, score=p.predictions.score, label=p.labels.label,
+        task=p.task, threshold=p.threshold, group_by=p.group_by,
+        label_time=p.labels.time_column, resolution=p.auroc_resolution)
+    end = judged_end(p, now)
+    start = end - p.lookback_windows * p.window
+    groups = read_groups(wh.backtest(spec, start, end, p.window), p, start)
+    z = statistics.NormalDist().inv_cdf(0.5 + p.confidence / 2)
+    for j in groups:
+        j.values = bm.metrics(j.sums, p.task)
+        j.intervals = bm.intervals(j.sums, p.task, z)
+    return end, groups
 
 
 def judged_end(p: BacktestParams, now: datetime) -> datetime:
