@@ -90,6 +90,11 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
               and r["name"].startswith("watchdog.predictions.")]
     assert {r["name"].rsplit(".", 1)[1] for r in counts} == {
         "count", "expected", "success_ratio", "ratio_to_expected"}
+    # planted label outage, seen by the backtest: the judged day (two days ago) has no labels
+    (backtest,) = [r for r in records if r["type"] == "result"
+                   and r["monitor_id"] == "churn_backtest"]
+    assert (backtest["status"], backtest["reasons"]) == ("FAIL", ["LABEL_COVERAGE_LOW"])
+    assert "feedback pipeline" in backtest["summary"]
     # planted contract violation: a few of today's monthly_spend values are negative
     assert (statuses["features_contract"], statuses["predictions_contract"]) == ("FAIL", "OK")
     (broken,) = [e for e in opened

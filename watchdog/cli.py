@@ -160,12 +160,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _demo_charts(config: Config) -> None:
-    """What is better seen than read: each volume and drift monitor's report, as HTML."""
+    """What is better seen than read: each volume, drift and backtest monitor's report, as
+    HTML."""
     from datetime import UTC, datetime
 
-    from watchdog.commands import drift, volume
+    from watchdog.commands import backtest, drift, volume
 
-    writers = {"volume": volume.write_report, "drift": drift.write_report}
+    writers = {"volume": volume.write_report, "drift": drift.write_report,
+               "backtest": backtest.write_report}
     folder = Path(".watchdog")  # beside the demo's state and emitted.jsonl
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)

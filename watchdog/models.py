@@ -134,6 +134,102 @@ class WindowCount:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BacktestSums:
+    """Additive aggregates of one window and group of a backtest (predictions joined to
+    their labels), from which every backtest metric is computed (``checks/backtest``).
+
+    ``predictions`` counts every prediction, ``labelled`` those with a label (and a score).
+    Classification: ``tp``/``fp``/``fn`` at the threshold, ``positives`` (labels), the sums
+    of the scores, of the clipped log loss terms and of the Brier terms (and of their
+    squares, for intervals), and ``scores``: ``(score bucket, positives, negatives)`` per
+    fine score bucket (``round(score * resolution)``), for AUROC. Regression: the sums of
+    the error ``score - label``, of its absolute value, square and fourth power, of the
+    labels and their squares, and of the absolute percentage errors over ``ape_rows`` rows
+    whose label is not 0. ``delay_sum``/``delay_max``: seconds from prediction to label.
+    Sums of two groups or windows are their :meth:`merged` aggregates.
+    """
+
+    predictions: int = 0
+    labelled: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    positives: int = 0
+    score_sum: float = 0.0
+    log_loss_sum: float = 0.0
+    log_loss_sq: float = 0.0
+    brier_sum: float = 0.0
+    brier_sq: float = 0.0
+    scores: tuple[tuple[int, int, int], ...] = ()
+    error_sum: float = 0.0
+    abs_error_sum: float = 0.0
+    sq_error_sum: float = 0.0
+    quartic_error_sum: float = 0.0
+    label_sum: float = 0.0
+    label_sq_sum: float = 0.0
+    ape_sum: float = 0.0
+    ape_sq_sum: float = 0.0
+    ape_rows: int = 0
+    delay_sum: float = 0.0
+    delay_max: float | None = None
+
+    @property
+    def tn(self) -> int:
+        return self.labelled - self.tp - self.fp - self.fn
+
+    def merged(self, other: BacktestSums) -> BacktestSums:
+        """The aggregates of both (score buckets added bucket by bucket)."""
+        values: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            a, b = getattr(self, name), getattr(other, name)
+            if name == "scores":
+                merged: dict[int, list[int]] = {}
+                for bucket, pos, neg in (*a, *b):
+                    cell = merged.setdefault(bucket, [0, 0])
+                    cell[0] += pos
+                    cell[1] += neg
+                values[name] = tuple((k, p, n) for k, (p, n) in sorted(merged.items()))
+            elif name == "delay_max":
+                values[name] = max((v for v in (a, b) if v is not None), default=None)
+            else:
+                values[name] = a + b
+        return BacktestSums(**values)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BacktestWindow:
+    """The backtest aggregates of one group's predictions made in ``[start, end)``."""
+
+    start: datetime
+    end: datetime
+    group: tuple[Any, ...] = ()
+    sums: BacktestSums
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BacktestSpec:
+    """What a backtest joins and scores: ``predictions`` (``time_column`` places a row in
+    its window, ``score`` is the model's output) left-joined to ``labels`` on ``key`` =
+    ``label_key``; ``label`` is the ground truth (classification: not 0 is positive),
+    ``label_time`` when it was observed (for the label delay). Classification counts
+    ``score >= threshold`` as a positive prediction and buckets scores by ``resolution``
+    per unit (AUROC); ``group_by`` are columns of the predictions table."""
+
+    predictions: TableRef
+    labels: TableRef
+    time_column: str
+    key: tuple[str, ...]
+    label_key: tuple[str, ...]
+    score: str
+    label: str
+    task: Literal["classification", "regression"] = "classification"
+    threshold: float = 0.5
+    group_by: tuple[str, ...] = ()
+    label_time: str | None = None
+    resolution: int = 10_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Histogram:
     """Counts of a numeric column over ``edges`` (ascending, k+1 edges for k bins).
 

@@ -19,7 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from watchdog.errors import InvalidIdentifier
-from watchdog.models import Predicate, Rule, TableRef
+from watchdog.models import BacktestSpec, Predicate, Rule, TableRef
 from watchdog.warehouses import available, create, get_class
 from watchdog.warehouses.sqlbase import SqlWarehouse
 
@@ -100,6 +100,14 @@ ARGS: dict[str, dict[str, Any]] = {
                     Predicate(column="latency_ms", op="<", value=500)],
         "where": [Predicate(column="env", op="=", value="prod")],
         "time_type": "timestamp",  # a naive TIMESTAMP column: naive UTC binds (typed adapters)
+    },
+    "backtest": {
+        "spec": BacktestSpec(
+            predictions=EVENTS, labels=TableRef(schema="analytics", name="labels"),
+            time_column="ts", key=("id", "model"), label_key=("event_id", "model"),
+            score="score", label="churned", threshold=0.4, group_by=("model version",),
+            label_time="observed_at"),
+        "start": START, "end": START + timedelta(days=3), "window": timedelta(days=1),
     },
 }
 

@@ -15,6 +15,7 @@ REGISTRY: dict[str, str] = {
     "contract": "watchdog.checks.contract.check:ContractCheck",
     "drift": "watchdog.checks.drift.check:DriftCheck",
     "volume": "watchdog.checks.volume.check:VolumeCheck",
+    "backtest": "watchdog.checks.backtest.check:BacktestCheck",
 }
 
 __all__ = ["REGISTRY", "Check", "CheckContext", "get_check"]

@@ -8,7 +8,8 @@ A module is imported only to build the parser; keep heavy imports inside ``func`
 from __future__ import annotations
 
 #: Modules (under watchdog.commands) whose subcommands the CLI offers, in --help order.
-MODULES: tuple[str, ...] = ("contracts", "datadog", "drift", "health", "setup", "volume")
+MODULES: tuple[str, ...] = ("backtest", "contracts", "datadog", "drift", "health", "setup",
+                            "volume")
 
 
 def write_page(output: str, text: str) -> None:

@@ -18,6 +18,8 @@ import pydantic
 from watchdog.errors import InvalidIdentifier, UnsupportedFeature
 from watchdog.models import (
     AuditEvent,
+    BacktestSpec,
+    BacktestWindow,
     BucketCount,
     CategoryCounts,
     Column,
@@ -169,6 +171,20 @@ class Warehouse(abc.ABC):
         :func:`buckets` ``(start, end, window)``; every group seen anywhere in the range has
         every window (zero where it had no rows). Without ``group_by`` there is one group,
         ``()``, with every window. Sorted by group (as text), then window.
+        """
+
+    @abc.abstractmethod
+    def backtest(
+        self, spec: BacktestSpec, start: datetime, end: datetime, window: timedelta,
+    ) -> list[BacktestWindow]:
+        """The predictions made in ``[start, end)`` joined to their labels, aggregated per
+        window (:func:`buckets` ``(start, end, window)``) and group in one query: only the
+        counts and sums of :class:`~watchdog.models.BacktestSums` leave the warehouse.
+
+        Every prediction counts in ``predictions``; one with a score and a label counts in
+        ``labelled`` and in the sums (a prediction with several labels counts once per
+        label: the label key should be unique). Windows and groups without predictions are
+        absent. Sorted by group (as text), then window.
         """
 
     @abc.abstractmethod

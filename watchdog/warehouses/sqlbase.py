@@ -26,6 +26,8 @@ from watchdog.errors import (
     redact,
 )
 from watchdog.models import (
+    BacktestSpec,
+    BacktestWindow,
     BucketCount,
     CategoryCounts,
     Column,
@@ -38,6 +40,7 @@ from watchdog.models import (
     WindowCount,
 )
 from watchdog.warehouses import (
+    backtest_sql,
     distributions,
     drift_sql,
     facts_sql,
@@ -141,6 +144,7 @@ class SqlWarehouse(Warehouse):
         "top_values": drift_sql.build_top_values,
         "value_counts": drift_sql.build_value_counts,
         "ks_counts": drift_sql.build_ks_counts,
+        "backtest": backtest_sql.build_backtest,
     }
     #: Driver errors, most specific first; the first rule that matches decides the error.
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = ()
@@ -436,6 +440,10 @@ class SqlWarehouse(Warehouse):
     ) -> list[WindowCount]:
         return volume_sql.count_successes(self, table, time_column, start, end, window,
                                           success, group_by, where)
+
+    def backtest(self, spec: BacktestSpec, start: datetime, end: datetime,
+                 window: timedelta) -> list[BacktestWindow]:
+        return backtest_sql.backtest(self, spec, start, end, window)
 
     def schema_columns(self, patterns: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
         return schema_sql.schema_columns(self, patterns)

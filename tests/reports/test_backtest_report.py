@@ -1,0 +1,39 @@
+"""``watchdog backtest report``: each metric per window and version, with its band and
+baseline, and the label coverage, as one self-contained page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.checks.backtest.test_check import NOW, STEADY, config, write
+from tests.helpers import database
+from watchdog.cli import main
+
+EXTRA = "thresholds: {auroc: {min: 0.6}, log_loss: {max: 0.7}}\nbaseline: {auroc: 0.8}"
+
+
+def test_the_command_draws_each_metric_per_version_and_refuses_other_kinds(
+        tmp_path: Path, capsys) -> None:
+    plan = {**STEADY, 0: {"v3": (300, 1.0, 0.9), "v4": (300, 0.2, 0.9)}}
+    with database("duckdb", tmp_path) as (engine, wh, schema):
+        write(engine, schema, plan)
+        engine.dispose()
+        cfg = config(tmp_path, wh, schema, EXTRA)  # writes config.yaml
+        path = str(tmp_path / "config.yaml")
+        out = tmp_path / "bt.html"
+        assert main(["backtest", "report", "churn_backtest", "-c", path, "-o", str(out),
+                     "--at", NOW.isoformat()]) == 0
+        assert main(["volume", "report", "churn_backtest", "-c", path]) == 1
+    assert cfg.monitor("churn_backtest").kind == "backtest"
+    printed = capsys.readouterr()
+    assert f"{out}: 2 group(s), 2 metric(s) over 7 windows" in printed.out
+    assert "'churn_backtest' is a backtest monitor, not volume" in printed.err
+    page = out.read_text()
+    assert page.count("<svg") == 3  # auroc, log_loss, label coverage
+    assert 'data-metric="auroc"' in page and 'data-metric="label_coverage"' in page
+    assert page.count('class="band"') == 2 and page.count('class="baseline"') == 1
+    # two versions, seven windows each, every window with enough labels: 7 points a line
+    auroc = page.split('data-metric="auroc"')[1].split("</svg>")[0]
+    assert auroc.count('class="point"') == 14 and auroc.count('class="line"') == 2
+    assert "model_version=v3" in page and "model_version=v4" in page
+    assert "<script" not in page

@@ -1,0 +1,124 @@
+"""``backtest`` on BigQuery through the real client and the loopback stand-in.
+
+The stand-in cannot compute, so the recording (``recordings/backtest.json``) holds what
+BigQuery answers for the golden SQL on the synthetic rows below: their aggregates per
+window, group and score bucket, computed row by row in Python. The test then checks that
+the adapter parses them into metrics equal to scikit-learn's on the same rows. To rewrite
+the recording after changing the rows or the query: ``WATCHDOG_UPDATE_GOLDEN=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from tests.checks.backtest.oracle import sums_of
+from tests.warehouses.bigquery.conftest import RECORDINGS
+from tests.warehouses.test_golden import ARGS
+from watchdog.checks.backtest import metrics as bm
+from watchdog.models import BacktestSpec, BacktestSums
+from watchdog.warehouses import Warehouse
+
+PATH = RECORDINGS / "backtest.json"
+SPEC: BacktestSpec = ARGS["backtest"]["spec"]
+FIELDS = ["predictions", "labelled", "tp", "fp", "fn", "positives", "score_sum",
+          "log_loss_sum", "log_loss_sq", "brier_sum", "brier_sq", "delay_sum", "delay_max"]
+Cell = tuple[int, str]
+
+
+def synthetic() -> dict[Cell, list[tuple[float | None, float | None, float]]]:
+    """(window, version) → (score or None, label or None, label delay in seconds) rows;
+    scores on a 0.001 grid, so the bucketed AUROC is exact."""
+    rng = random.Random(2026)
+    cells: dict[Cell, list[tuple[float | None, float | None, float]]] = {}
+    for window in range(3):
+        for version, skill in (("v3", 0.8), ("v4", 2.0)):
+            rows = cells.setdefault((window, version), [])
+            for _ in range(60):
+                signal = rng.gauss(0, 1)
+                score = round(1 / (1 + math.exp(-(skill * signal + rng.gauss(0, 1)))), 3)
+                label = float(rng.random() < 1 / (1 + math.exp(-2 * signal)))
+                labelled = rng.random() < 0.85
+                rows.append((score, label if labelled else None, rng.uniform(86400, 172800)))
+    return cells
+
+
+def _row(window: int, version: str, bucket: int | None, s: BacktestSums,
+         delays: list[float]) -> list[Any]:
+    values = [getattr(s, f) for f in FIELDS[:-2]] + [sum(delays), max(delays, default=None)]
+    return [window, version, bucket, *values]
+
+
+def answer() -> list[list[Any]]:
+    """What BigQuery returns: one row per window, version and score bucket (NULL: the
+    predictions without a label)."""
+    out = []
+    for (window, version), rows in sorted(synthetic().items()):
+        unlabelled = [r for r in rows if r[1] is None]
+        if unlabelled:
+            out.append([window, version, None, len(unlabelled), 0, *[0] * 4, *[None] * 7])
+        by_bucket: dict[int, list[tuple[float, float, float]]] = {}
+        for score, label, delay in rows:
+            if label is not None and score is not None:
+                by_bucket.setdefault(round(score * SPEC.resolution), []).append(
+                    (score, label, delay))
+        for bucket, cell in sorted(by_bucket.items()):
+            s = sums_of([(a, b) for a, b, _ in cell], "classification", SPEC.threshold)
+            out.append(_row(window, version, bucket, s, [d for _, _, d in cell]))
+    return out
+
+
+def recording() -> dict[str, Any]:
+    start = ARGS["backtest"]["start"]
+    types = ["INTEGER", "STRING", "INTEGER", *["INTEGER"] * 6, *["FLOAT"] * 7]
+    names = ["wd_window", "wd_g0", "wd_bucket", *FIELDS]
+    return {
+        "golden": "backtest",
+        "params": {"start_epoch": ["FLOAT64", start.timestamp()],
+                   "end_epoch": ["FLOAT64", (start + timedelta(days=3)).timestamp()],
+                   "window_seconds": ["FLOAT64", 86400.0], "eps": ["FLOAT64", 1e-15],
+                   "one_minus_eps": ["FLOAT64", 1 - 1e-15],
+                   "resolution": ["INT64", str(SPEC.resolution)],
+                   "threshold": ["FLOAT64", SPEC.threshold]},
+        "bytes": 1_600_000,
+        "schema": [list(pair) for pair in zip(names, types, strict=True)],
+        "rows": [[None if v is None else repr(v) if isinstance(v, float) else str(v)
+                  for v in row] for row in answer()],
+    }
+
+
+def test_the_recording_is_what_the_rows_aggregate_to() -> None:
+    wanted = json.dumps(recording(), indent=1) + "\n"
+    if os.environ.get("WATCHDOG_UPDATE_GOLDEN") == "1":
+        PATH.write_text(wanted)
+    assert PATH.read_text() == wanted
+
+
+def test_backtest_metrics_through_bigquery_equal_scikit_learn(bq: Warehouse) -> None:
+    found = bq.backtest(**ARGS["backtest"])
+    start = ARGS["backtest"]["start"]
+    got = {(int((w.start - start) / timedelta(days=1)), w.group[0]): w.sums for w in found}
+    rows = synthetic()
+    assert set(got) == set(rows)
+    for key, cell in rows.items():
+        s = got[key]
+        labelled = [(a, b) for a, b, _ in cell if b is not None and a is not None]
+        assert (s.predictions, s.labelled) == (len(cell), len(labelled))
+        score = np.array([a for a, _ in labelled])
+        y = np.array([b for _, b in labelled])
+        pred = (score >= SPEC.threshold).astype(int)
+        m = bm.classification(s)
+        assert m["accuracy"] == pytest.approx(skm.accuracy_score(y, pred), rel=1e-9)
+        assert m["f1"] == pytest.approx(skm.f1_score(y, pred), rel=1e-9)
+        assert m["log_loss"] == pytest.approx(skm.log_loss(y, score), rel=1e-9)
+        assert m["brier"] == pytest.approx(skm.brier_score_loss(y, score), rel=1e-9)
+        assert m["auroc"] == pytest.approx(skm.roc_auc_score(y, score), rel=1e-12)  # on grid
+        assert bm.auroc_bound(s.scores) is not None

@@ -1,0 +1,1 @@
+"""``kind: backtest``: model quality from ground truth that arrives later (issue #13)."""

@@ -1,0 +1,279 @@
+"""Backtests: model quality from ground truth that arrives after a feedback delay.
+
+One query per run (``Warehouse.backtest``) aggregates the predictions of the last
+``lookback_windows`` label-complete windows, joined to their labels, per window and group.
+The newest of them (the judged window, which ended at least ``feedback_delay`` ago) is
+judged per group: its label coverage (against a floor and its usual level), then, with
+enough labelled rows, each metric's threshold, failing only when the metric's confidence
+interval excludes the threshold (``metrics.py``), so that a small window does not page on
+noise. With ``group_by`` every finding shows the groups side by side (champion/challenger).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from watchdog.checks.backtest import metrics as bm
+from watchdog.checks.backtest.params import BacktestParams, Limit
+from watchdog.checks.base import Check, CheckContext, Outcome
+from watchdog.models import BacktestSpec, BacktestSums, CheckResult, Group, Status
+from watchdog.warehouses.base import Warehouse
+
+Interval = tuple[float, float] | None
+
+
+@dataclass(slots=True)
+class Judged:
+    """One group's judged window, its metrics and intervals, and its earlier windows."""
+
+    group: tuple[Any, ...]
+    label: str
+    sums: BacktestSums
+    earlier: list[BacktestSums]
+    #: the end of each earlier window (same order as ``earlier``)
+    ends: list[datetime] = field(default_factory=list)
+    values: dict[str, float | None] = field(default_factory=dict)
+    intervals: dict[str, Interval] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class BacktestCheck(Check[BacktestParams]):
+    """FAIL when a metric of the judged window is worse than its threshold beyond its
+    confidence interval, or when the label coverage fell; SKIPPED with too few labels."""
+
+    KIND = "backtest"
+    Params = BacktestParams
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        p = self.monitor
+        table = str(ctx.warehouse.table(p.predictions.table))
+        end, groups = read(ctx.warehouse, p, ctx.now)
+        out = self.outcome(table)
+        span = f"{end - p.window:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC"
+        if not groups:
+            out.add(Status.SKIPPED, "NO_PREDICTIONS", f"{table}: no predictions "
+                    f"in the {p.lookback_windows} windows up to {span}", window_end=str(end))
+            return out.result("no predictions")
+        board = side_by_side(p, groups)
+        lines = [self._judge(out, p, j, span, board, end) for j in groups]
+        return out.result(f"{table} {span}: " + "; ".join(lines))
+
+    def _judge(self, out: Outcome, p: BacktestParams, j: Judged, span: str, board: str,
+               end: datetime) -> str:
+        """Metrics and findings of one group; its line for the summary."""
+        tagged = _group(p.group_by, j.group)
+        before = len(out.findings)
+        _emit(out, p, j, end)
+        coverage = bm.coverage(j.sums)
+        if not j.sums.predictions:
+            out.add_for(tagged, Status.SKIPPED, "NO_PREDICTIONS",
+                        f"{j.label}: no predictions in {span}")
+            return f"{j.label}: no predictions"
+        _coverage(out, p, j, tagged, coverage or 0.0, span, board)
+        if j.sums.labelled < p.min_labelled_rows:
+            out.add_for(tagged, Status.SKIPPED, "TOO_FEW_LABELS",
+                        f"{j.label}: {j.sums.labelled} labelled predictions in {span}, fewer "
+                        f"than min_labelled_rows {p.min_labelled_rows}: not judged",
+                        labelled=j.sums.labelled, predictions=j.sums.predictions)
+            return f"{j.label}: too few labels ({j.sums.labelled})"
+        for reason, name, text, details in degradations(p, j):
+            out.add_for(tagged, Status.FAIL, reason, f"{j.label} {span}: {text}{board}",
+                        metric=name, **details)
+        if len(out.findings) == before:
+            shown = ", ".join(f"{n} {_fmt(j.values.get(n))}" for n in headline(p))
+            notes = f" ({'; '.join(j.notes)})" if j.notes else ""
+            out.add_for(tagged, Status.OK, "BACKTEST_OK", f"{j.label}: {shown}{notes}")
+        return f"{j.label}: " + ", ".join(f"{n} {_fmt(j.values.get(n))}" for n in headline(p))
+
+
+def read(wh: Warehouse, p: BacktestParams, now: datetime) -> tuple[datetime, list[Judged]]:
+    """One query over the lookback as of ``now``: the judged window's end, and per group
+    its windows with the judged one's metrics and intervals (what a run and the report
+    see)."""
+    spec = BacktestSpec(
+        predictions=wh.table(p.predictions.table), labels=wh.table(p.labels.table),
+        time_column=p.predictions.time_column, key=p.predictions.key,
+        label_key=p.labels.key, score=p.predictions.score, label=p.labels.label,
+        task=p.task, threshold=p.threshold, group_by=p.group_by,
+        label_time=p.labels.time_column, resolution=p.auroc_resolution)
+    end = judged_end(p, now)
+    start = end - p.lookback_windows * p.window
+    groups = read_groups(wh.backtest(spec, start, end, p.window), p, start)
+    z = statistics.NormalDist().inv_cdf(0.5 + p.confidence / 2)
+    for j in groups:
+        j.values = bm.metrics(j.sums, p.task)
+        j.intervals = bm.intervals(j.sums, p.task, z)
+    return end, groups
+
+
+def judged_end(p: BacktestParams, now: datetime) -> datetime:
+    """The end of the newest window that ended at least ``feedback_delay`` before ``now``
+    (windows are aligned to multiples of their length since 1970 UTC)."""
+    seconds = p.window.total_seconds()
+    index = (now - p.feedback_delay).timestamp() // seconds
+    return datetime.fromtimestamp(index * seconds, UTC)
+
+
+def read_groups(found: Sequence[Any], p: BacktestParams, start: datetime) -> list[Judged]:
+    """The judged window (the last of the lookback) and the earlier ones, per group."""
+    series: dict[tuple[Any, ...], dict[int, BacktestSums]] = {}
+    for w in found:
+        series.setdefault(w.group, {})[int((w.start - start) / p.window)] = w.sums
+    last = p.lookback_windows - 1
+    return [Judged(group=g, label=_label(p.group_by, g), sums=s.get(last, BacktestSums()),
+                   earlier=[s[i] for i in sorted(s) if i < last],
+                   ends=[start + (i + 1) * p.window for i in sorted(s) if i < last])
+            for g, s in sorted(series.items(), key=lambda kv: [str(v) for v in kv[0]])]
+
+
+def _coverage(out: Outcome, p: BacktestParams, j: Judged, group: Group, coverage: float,
+              span: str, board: str) -> None:
+    """LABEL_COVERAGE_LOW below the declared floor, or far below the usual coverage."""
+    usual_of = [c for c in (bm.coverage(s) for s in j.earlier) if c is not None]
+    usual = statistics.median(usual_of) if len(usual_of) >= 2 else None
+    floor, why = None, ""
+    if p.min_coverage is not None and coverage < p.min_coverage:
+        floor, why = p.min_coverage, f"min_coverage {p.min_coverage:.0%}"
+    elif usual is not None and p.coverage_drop is not None \
+            and coverage < (1 - p.coverage_drop) * usual:
+        floor, why = (1 - p.coverage_drop) * usual, f"its usual {usual:.0%} less " \
+            f"coverage_drop {p.coverage_drop:.0%}"
+    if floor is None:
+        return
+    out.add_for(group, Status.FAIL, "LABEL_COVERAGE_LOW",
+                f"{j.label} {span}: only {coverage:.1%} of {j.sums.predictions} predictions "
+                f"have a label, below {why} (the feedback pipeline may be broken){board}",
+                coverage=round(coverage, 6), usual=usual, floor=floor)
+
+
+def degradations(p: BacktestParams, j: Judged) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """``(reason, metric, message, details)`` of each threshold the window is past beyond
+    its interval; thresholds crossed inside the interval become notes (suppressed)."""
+    found = []
+    for name, limit in p.thresholds.items():
+        value, ci = j.values.get(name), j.intervals.get(name)
+        if value is None:
+            continue
+        for reason, bound, above, what in _limits(p, j, name, limit):
+            crossed = value > bound if above else value < bound
+            if not crossed:
+                continue
+            shown = f"[{ci[0]:.4g}, {ci[1]:.4g}]" if ci else "(no interval)"
+            if ci is not None and (ci[0] <= bound if above else ci[1] >= bound):
+                j.notes.append(f"{name} {value:.4g} past {what} but its {p.confidence:.0%} "
+                               f"interval {shown} includes it: noise, not judged")
+                continue
+            found.append((reason, name, f"{name} {value:.4g} {shown} is "
+                          f"{'above' if above else 'below'} {what}",
+                          {"value": value, "limit": bound, "interval": list(ci or ()),
+                           "labelled": j.sums.labelled}))
+    return found
+
+
+def _limits(p: BacktestParams, j: Judged, name: str,
+            limit: Limit) -> list[tuple[str, float, bool, str]]:
+    """``(reason, bound, degraded above it, description)`` per limit of one metric."""
+    out = []
+    if limit.min is not None:
+        out.append(("METRIC_BELOW_MIN", limit.min, False, f"its min {limit.min:g}"))
+    if limit.max is not None:
+        out.append(("METRIC_ABOVE_MAX", limit.max, True, f"its max {limit.max:g}"))
+    if limit.max_drop is not None:
+        base = baseline(p, j, name)
+        if base is None:
+            j.notes.append(f"{name}: no baseline yet for max_drop")
+        elif name in bm.LOWER_IS_BETTER:
+            out.append(("METRIC_DROPPED", base + limit.max_drop, True,
+                        f"its baseline {base:.4g} + max_drop {limit.max_drop:g}"
+                        f" = {base + limit.max_drop:.4g}"))
+        else:
+            out.append(("METRIC_DROPPED", base - limit.max_drop, False,
+                        f"its baseline {base:.4g} - max_drop {limit.max_drop:g}"
+                        f" = {base - limit.max_drop:.4g}"))
+    return out
+
+
+def baseline(p: BacktestParams, j: Judged, name: str) -> float | None:
+    """The declared value, else the metric over the earlier windows pooled (with at least
+    ``min_labelled_rows`` labels)."""
+    if name in p.baseline:
+        return p.baseline[name]
+    pooled = BacktestSums()
+    for s in j.earlier:
+        pooled = pooled.merged(s)
+    if pooled.labelled < p.min_labelled_rows:
+        return None
+    return bm.metrics(pooled, p.task).get(name)
+
+
+def headline(p: BacktestParams) -> list[str]:
+    """The metrics each group's line shows: the thresholded ones, else two main ones."""
+    if p.thresholds:
+        return list(p.thresholds)
+    return ["auroc", "f1"] if p.task == "classification" else ["rmse", "mae"]
+
+
+def side_by_side(p: BacktestParams, groups: Sequence[Judged]) -> str:
+    """`` | side by side: v3: auroc 0.71 [0.68, 0.74] (n 900); v4: ...`` with group_by."""
+    if not p.group_by or len(groups) < 2:
+        return ""
+    cells = []
+    for j in groups:
+        parts = []
+        for n in headline(p):
+            ci = j.intervals.get(n)
+            parts.append(f"{n} {_fmt(j.values.get(n))}"
+                         + (f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else ""))
+        cells.append(f"{j.label}: {', '.join(parts)} (n {j.sums.labelled})")
+    return " | side by side: " + "; ".join(cells)
+
+
+def _emit(out: Outcome, p: BacktestParams, j: Judged, end: datetime) -> None:
+    """The judged window's metrics (stamped with its end), the earlier windows' again (each
+    at its own end: the same points, refined by labels that landed since, and a history
+    even while the newest window waits for its labels), and the whole period's."""
+    tags = tuple(f"{c}:{v}" for c, v in zip(p.group_by, j.group, strict=True))
+    for sums, at in ((*zip(j.earlier, j.ends, strict=True), (j.sums, end))):
+        for name, value in _values(p, sums).items():
+            if value is not None:
+                out.metric(name, float(value), *tags, timestamp=at.timestamp())
+    period = j.sums
+    for earlier in j.earlier:
+        period = period.merged(earlier)
+    for name, value in bm.metrics(period, p.task).items():
+        if value is not None:
+            out.metric(f"period.{name}", value, *tags, timestamp=end.timestamp())
+
+
+def _values(p: BacktestParams, s: BacktestSums) -> dict[str, float | None]:
+    """A window's metrics (with at least ``min_labelled_rows`` labels), counts and label
+    health."""
+    judged = s.labelled >= p.min_labelled_rows
+    values: dict[str, float | None] = {
+        **(bm.metrics(s, p.task) if judged else {}), "predictions": float(s.predictions),
+        "labelled_rows": float(s.labelled), "label_coverage": bm.coverage(s),
+        "label_delay_mean": s.delay_sum / s.labelled if p.labels.time_column and s.labelled
+        else None, "label_delay_max": s.delay_max}
+    if p.task == "classification" and judged:
+        values.update({"tp": s.tp, "fp": s.fp, "tn": s.tn, "fn": s.fn,
+                       "auroc_error_bound": bm.auroc_bound(s.scores)})
+    return values
+
+
+def _group(group_by: Sequence[str], group: tuple[Any, ...]) -> Group:
+    return tuple((c, str(v)) for c, v in zip(group_by, group, strict=True))
+
+
+def _label(group_by: Sequence[str], group: tuple[Any, ...]) -> str:
+    if not group_by:
+        return "all predictions"
+    return ", ".join(f"{c}={v}" for c, v in zip(group_by, group, strict=True))
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
+

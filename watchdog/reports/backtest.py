@@ -1,0 +1,125 @@
+"""A self-contained HTML backtest report: each metric over the lookback's windows per group
+(model version), with its baseline and judged band, and the label coverage under it.
+
+One inline SVG chart per metric draws every group's line (one colour each, so versions are
+compared side by side); the baseline (declared, dashed), the judged band (from ``min`` to
+``max`` as thresholds declare them, shaded) and the judged window (a vertical rule, the
+last). Windows with fewer than ``min_labelled_rows`` labels have no point. Nothing is
+fetched when the page is viewed. Pure: data in, text out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape
+
+from watchdog.checks.backtest import metrics as bm
+from watchdog.checks.backtest.check import Judged
+from watchdog.checks.backtest.params import BacktestParams
+from watchdog.models import BacktestSums
+
+_STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}section{margin:2em 0}
+.legend span{display:inline-block;width:14px;height:3px;margin:0 4px 3px 12px}
+"""
+COLOURS = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2")
+BAND, BASELINE = "#e8eef6", "#555"
+Points = list[float | None]
+
+
+def render(p: BacktestParams, table: str, end: datetime, groups: Sequence[Judged],
+           now: datetime) -> str:
+    """The whole page for one read of the monitor's tables."""
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Backtest report: {escape(p.id)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>Backtest report: {escape(p.id)}</h1>",
+        f"<p>Predictions in <b>{escape(table)}</b> joined to their labels, per "
+        f"{escape(_span(p))}, the {p.lookback_windows} windows up to {end:%Y-%m-%d %H:%M} UTC "
+        f"(the last is judged; written {now:%Y-%m-%d %H:%M} UTC). A window's metrics are "
+        f"drawn once it has {p.min_labelled_rows} labels.</p>",
+        '<p class="legend">' + "".join(
+            f'<span style="background:{COLOURS[i % len(COLOURS)]}"></span>{escape(j.label)}'
+            for i, j in enumerate(groups)) + "</p>",
+    ]
+    if not groups:
+        parts.append("<p><b>No predictions in the lookback.</b></p>")
+    for name in p.metrics:
+        series = [[_value(p, s, name) for s in _windows(p, j)] for j in groups]
+        parts += [f"<section><h2>{escape(name)}</h2>", chart_svg(p, name, series), "</section>"]
+    coverage = [[bm.coverage(s) for s in _windows(p, j)] for j in groups]
+    parts += ["<section><h2>label coverage</h2>",
+              chart_svg(p, "label_coverage", coverage), "</section>", "</body></html>"]
+    return "\n".join(parts)
+
+
+def _windows(p: BacktestParams, j: Judged) -> list[BacktestSums]:
+    """The group's windows, oldest first, the judged one last (empty where it had none)."""
+    by_end = dict(zip(j.ends, j.earlier, strict=True))
+    step = p.window
+    last = j.ends[-1] + step if j.ends else None
+    if last is None:
+        return [BacktestSums()] * (p.lookback_windows - 1) + [j.sums]
+    first = last - (p.lookback_windows - 1) * step
+    return [by_end.get(first + k * step, BacktestSums())
+            for k in range(p.lookback_windows - 1)] + [j.sums]
+
+
+def _value(p: BacktestParams, s: BacktestSums, name: str) -> float | None:
+    if s.labelled < p.min_labelled_rows:
+        return None
+    return bm.metrics(s, p.task).get(name)
+
+
+def chart_svg(p: BacktestParams, name: str, series: Sequence[Points], width: int = 900,
+              height: int = 220) -> str:
+    """One metric's lines (one per group) over the windows, with its band and baseline."""
+    limit = p.thresholds.get(name)
+    base = p.baseline.get(name)
+    marks = [v for v in (limit.min if limit else None, limit.max if limit else None, base)
+             if v is not None]
+    values = [v for line in series for v in line if v is not None] + marks
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    pad = (high - low) * 0.1 or 0.05
+    low, high = low - pad, high + pad
+    n = p.lookback_windows
+    left, bottom, plot_w, plot_h = 50, height - 20, width - 60, height - 40
+
+    def x(k: int) -> float:
+        return left + plot_w * k / max(n - 1, 1)
+
+    def y(v: float) -> float:
+        return bottom - plot_h * (v - low) / (high - low)
+
+    out = [f'<svg width="{width}" height="{height}" role="img" data-metric="{escape(name)}"'
+           f' aria-label="{escape(name)} per window">']
+    if limit is not None and (limit.min is not None or limit.max is not None):
+        top = y(limit.max) if limit.max is not None else bottom - plot_h
+        floor = y(limit.min) if limit.min is not None else bottom
+        out.append(f'<rect class="band" x="{left}" y="{top:.1f}" width="{plot_w}" '
+                   f'height="{max(floor - top, 0):.1f}" fill="{BAND}"/>')
+    if base is not None:
+        out.append(f'<line class="baseline" x1="{left}" x2="{left + plot_w}" y1="{y(base):.1f}"'
+                   f' y2="{y(base):.1f}" stroke="{BASELINE}" stroke-dasharray="4 3"/>')
+    for i, line in enumerate(series):
+        colour = COLOURS[i % len(COLOURS)]
+        for k, v in enumerate(line):
+            if v is not None:
+                out.append(f'<circle class="point" cx="{x(k):.1f}" cy="{y(v):.1f}" r="3" '
+                           f'fill="{colour}"><title>{v:.4g}</title></circle>')
+        pts = " ".join(f"{x(k):.1f},{y(v):.1f}" for k, v in enumerate(line) if v is not None)
+        out.append(f'<polyline class="line" points="{pts}" fill="none" stroke="{colour}"/>')
+    judged = x(n - 1)
+    out += [f'<line class="judged" x1="{judged:.1f}" y1="{bottom - plot_h}" x2="{judged:.1f}" '
+            f'y2="{bottom}" stroke="#999"/>',
+            f'<text x="{left - 6}" y="{bottom - plot_h + 4}" font-size="10" '
+            f'text-anchor="end">{high:.3g}</text>',
+            f'<text x="{left - 6}" y="{bottom}" font-size="10" text-anchor="end">'
+            f"{low:.3g}</text>", "</svg>"]
+    return "".join(out)
+
+
+def _span(p: BacktestParams) -> str:
+    seconds = int(p.window.total_seconds())
+    return {3600: "hour", 86400: "day"}.get(seconds, f"{seconds // 60}-minute window")
