@@ -6,8 +6,9 @@ the counts and sums of ``models.BacktestSums``, which the check turns into metri
 (``checks/backtest/metrics.py``). Only aggregates leave the warehouse. The inner select
 gives each prediction its window, its score and label (NULL unless both are there: a
 labelled prediction), the clipped score of the log loss and its label delay; the outer one
-aggregates them. The window is found on ``Epoch(time)`` against bound epochs, which reads
-the same in every dialect (SQLite keeps times as text) at the cost of partition pruning.
+aggregates them. The range is ``TimeRange`` (the bare time column against binds in its own
+type, as the volume and freshness queries compare it, so partitions prune); the window is
+found on ``Epoch(time)`` against a bound epoch, which reads the same in every dialect.
 """
 
 from __future__ import annotations
@@ -167,9 +168,14 @@ def _inner(wh: SqlWarehouse, spec: BacktestSpec, params: dict[str, Any]) -> exp.
         fields.append(exp.alias_(_case(labelled.copy(), delay), "wd_delay"))
     on = exp.and_(*(exp.EQ(this=_qualified(wh, "p", a), expression=_qualified(wh, "l", b))
                     for a, b in zip(spec.key, spec.label_key, strict=True)))
-    epoch = _epoch(when.copy())
-    in_range = exp.and_(exp.GTE(this=epoch, expression=exp.Placeholder(this="start_epoch")),
-                        exp.LT(this=epoch.copy(), expression=exp.Placeholder(this="end_epoch")))
+    from watchdog.warehouses.dialects import TimeRange
+
+    # the bare column against binds in its own type where the dialect compares times (so
+    # indexes, zone maps and BigQuery's partitions prune), epochs where it cannot (SQLite)
+    in_range = TimeRange(this=when.copy(), start=exp.Placeholder(this="start"),
+                         end=exp.Placeholder(this="end"),
+                         start_epoch=exp.Placeholder(this="start_epoch"),
+                         end_epoch=exp.Placeholder(this="end_epoch"))
     return (exp.select(*fields)
             .from_(exp.alias_(tree_sql.table(wh, spec.predictions), "p", table=True))
             .join(exp.alias_(tree_sql.table(wh, spec.labels), "l", table=True), on=on,
@@ -178,15 +184,21 @@ def _inner(wh: SqlWarehouse, spec: BacktestSpec, params: dict[str, Any]) -> exp.
 
 
 def build_backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetime,
-                   window: timedelta, table: TableRef | None = None) -> Tree:
+                   window: timedelta, table: TableRef | None = None,
+                   time_type: str | None = None) -> Tree:
     """``(wd_window, wd_g0.., [wd_bucket,] <BacktestSums fields>)`` per window, group and
     (classification) score bucket of the predictions made in ``[start, end)`` (``table``
-    is only the subject that errors name: the predictions)."""
+    is only the subject that errors name: the predictions; ``time_type`` the type family
+    of their time column, for binding the range in it)."""
     if not spec.key or len(spec.key) != len(spec.label_key):
         raise ValueError("a backtest joins on a key of one or more columns, as many each side")
     start, end = as_utc(start), as_utc(end)
-    params: dict[str, Any] = {"start_epoch": start.timestamp(), "end_epoch": end.timestamp(),
-                              "window_seconds": window.total_seconds()}
+    column = spec.time_column
+    params: dict[str, Any] = {
+        "start_epoch": start.timestamp(), "end_epoch": end.timestamp(),
+        "window_seconds": window.total_seconds(),
+        "start": wh._range_bind(spec.predictions, column, start, time_type, ">="),
+        "end": wh._range_bind(spec.predictions, column, end, time_type, "<")}
     inner = _inner(wh, spec, params)
     keys = ["wd_window", *(f"wd_g{i}" for i in range(len(spec.group_by)))]
     if spec.task == "classification":
@@ -206,7 +218,7 @@ def backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetim
     if not spans:
         return []
     stmt = wh.render("backtest", table=spec.predictions, spec=spec, start=start, end=end,
-                     window=window)
+                     window=window, time_type=wh.time_type(spec.predictions, spec.time_column))
     k = len(spec.group_by)
     names = [n for n, _ in _aggregates(spec, {})]
     cells: dict[tuple[tuple[Any, ...], int], BacktestSums] = {}

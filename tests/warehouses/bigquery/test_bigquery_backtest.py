@@ -82,7 +82,9 @@ def recording() -> dict[str, Any]:
     names = ["wd_window", "wd_g0", "wd_bucket", *FIELDS]
     return {
         "golden": "backtest",
-        "params": {"start_epoch": ["FLOAT64", start.timestamp()],
+        "params": {"start": ["TIMESTAMP", str(start)],  # the bare column's range: pruned
+                   "end": ["TIMESTAMP", str(start + timedelta(days=3))],
+                   "start_epoch": ["FLOAT64", start.timestamp()],
                    "end_epoch": ["FLOAT64", (start + timedelta(days=3)).timestamp()],
                    "window_seconds": ["FLOAT64", 86400.0], "eps": ["FLOAT64", 1e-15],
                    "one_minus_eps": ["FLOAT64", 1 - 1e-15],

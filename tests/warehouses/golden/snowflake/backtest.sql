@@ -1,4 +1,4 @@
--- params: end_epoch=1772582400.0, eps=1e-15, one_minus_eps=0.999999999999999, resolution=10000, start_epoch=1772323200.0, threshold=0.4, window_seconds=86400.0
+-- params: end='2026-03-04 00:00:00+00:00', end_epoch=1772582400.0, eps=1e-15, one_minus_eps=0.999999999999999, resolution=10000, start='2026-03-01 00:00:00+00:00', start_epoch=1772323200.0, threshold=0.4, window_seconds=86400.0
 SELECT
   "wd_window",
   "wd_g0",
@@ -98,8 +98,7 @@ FROM (
   LEFT JOIN "analytics"."labels" AS "l"
     ON "p"."id" = "l"."event_id" AND "p"."model" = "l"."model"
   WHERE
-    DATE_PART(EPOCH_MICROSECOND, "p"."ts") / 1000000 >= :start_epoch
-    AND DATE_PART(EPOCH_MICROSECOND, "p"."ts") / 1000000 < :end_epoch
+    "p"."ts" >= :start AND "p"."ts" < :end
 ) AS "wd_rows"
 GROUP BY
   1,
