@@ -81,6 +81,7 @@ ARGS: dict[tuple[str, ...], list[list[str]]] = {
                          ["--warehouse", "pg", "--url",
                           f"postgresql://postgres:{AUDIT_URL_PW}@127.0.0.1:{{closed}}/test"]],
     ("volume", "report"): [["pg_volume", "-o", "volume.html"]],
+    ("backtest", "report"): [["pg_backtest", "-o", "backtest.html"]],
 }
 #: The commands that open the state store: the ones a bad state.url is swept through.
 STATE_COMMANDS = {("run",), ("drift", "baseline"), ("volume", "report"), ("health",)}
@@ -151,6 +152,9 @@ monitors:
      success: {column: status, op: "=", value: ok}}
   - {id: pg_drift, kind: drift, warehouse: pg, table: public.f, time_column: ts,
      reference: {table: public.r}, features: [x]}
+  - {id: pg_backtest, kind: backtest, warehouse: pg, feedback_delay: 2d,
+     predictions: {table: public.p, time_column: ts, key: [id], score: s},
+     labels: {table: public.l, key: [id], label: y}}
 """
 CONTRACT = """\
 warehouse: pg
