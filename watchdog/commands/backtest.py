@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
-from watchdog.commands.volume import _moment
+from watchdog.commands import moment, report_command
 
 
 def add_commands(sub: Any) -> None:
@@ -19,21 +18,11 @@ def add_commands(sub: Any) -> None:
                     "band, and the label coverage. Nothing is changed in the state store.")
     rep.add_argument("monitor", help="id of a `kind: backtest` monitor")
     rep.add_argument("--output", "-o", default="backtest-report.html", help="HTML file to write")
-    rep.add_argument("--at", type=_moment, default=None, metavar="TIME",
+    rep.add_argument("--at", type=moment, default=None, metavar="TIME",
                      help="draw the lookback as a run at this time saw it (ISO 8601, UTC "
                           "unless it says otherwise); default: now")
     rep.add_argument("--config", "-c", default="config.yaml")
-    rep.set_defaults(func=cmd_report)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from watchdog.load import load_config
-
-    config = load_config(args.config)
-    print(write_report(config, args.monitor, args.output, args.at or datetime.now(UTC)))
-    return 0
+    rep.set_defaults(func=report_command(write_report))
 
 
 def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:

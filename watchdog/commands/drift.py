@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from watchdog.commands import report_command
+
 
 def add_commands(sub: Any) -> None:
     """Add ``watchdog drift`` and its subcommands."""
@@ -25,7 +27,7 @@ def add_commands(sub: Any) -> None:
     rep.add_argument("monitor", help="id of a `kind: drift` monitor")
     rep.add_argument("--output", "-o", default="drift-report.html", help="HTML file to write")
     rep.add_argument("--config", "-c", default="config.yaml")
-    rep.set_defaults(func=cmd_report)
+    rep.set_defaults(func=report_command(write_report))
 
 
 def _monitor(config: Any, monitor_id: str) -> Any:
@@ -55,16 +57,6 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     ref = profile["reference"]
     print(f"{monitor.id}: reference profile v{version} stored ({len(profile['features'])} "
           f"columns of {ref['table']})")
-    return 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from watchdog.load import load_config
-
-    config = load_config(args.config)
-    print(write_report(config, args.monitor, args.output, datetime.now(UTC)))
     return 0
 
 

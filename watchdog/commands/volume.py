@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
+
+from watchdog.commands import moment, report_command
 
 
 def add_commands(sub: Any) -> None:
@@ -18,33 +19,11 @@ def add_commands(sub: Any) -> None:
                     "windows. Nothing is changed in the state store.")
     rep.add_argument("monitor", help="id of a `kind: volume` monitor")
     rep.add_argument("--output", "-o", default="volume-report.html", help="HTML file to write")
-    rep.add_argument("--at", type=_moment, default=None, metavar="TIME",
+    rep.add_argument("--at", type=moment, default=None, metavar="TIME",
                      help="draw the lookback as a poll at this time saw it (ISO 8601, UTC "
                           "unless it says otherwise), e.g. after an incident; default: now")
     rep.add_argument("--config", "-c", default="config.yaml")
-    rep.set_defaults(func=cmd_report)
-
-
-def _moment(text: str) -> Any:
-    from datetime import UTC, datetime
-
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO 8601 time (e.g. 2026-03-04T03:00 or "
-            "2026-03-04T03:00+02:00)") from None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from watchdog.load import load_config
-
-    config = load_config(args.config)
-    print(write_report(config, args.monitor, args.output, args.at or datetime.now(UTC)))
-    return 0
+    rep.set_defaults(func=report_command(write_report))
 
 
 def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from watchdog.checks.backtest import metrics as bm
 from watchdog.checks.backtest.params import BacktestParams, Limit
 from watchdog.checks.base import Check, CheckContext, Outcome
+from watchdog.checks.groups import alert_group, group_label
 from watchdog.models import BacktestSpec, BacktestSums, CheckResult, Group, Status
 from watchdog.warehouses.base import Warehouse
 
@@ -65,7 +66,7 @@ class BacktestCheck(Check[BacktestParams]):
     def _judge(self, out: Outcome, p: BacktestParams, j: Judged, span: str, board: str,
                end: datetime) -> str:
         """Metrics and findings of one group; its line for the summary."""
-        tagged = _group(p.group_by, j.group)
+        tagged = alert_group(p.group_by, j.group)
         before = len(out.findings)
         _emit(out, p, j, end)
         coverage = bm.coverage(j.sums)
@@ -124,7 +125,7 @@ def read_groups(found: Sequence[Any], p: BacktestParams, start: datetime) -> lis
     for w in found:
         series.setdefault(w.group, {})[int((w.start - start) / p.window)] = w.sums
     last = p.lookback_windows - 1
-    return [Judged(group=g, label=_label(p.group_by, g), sums=s.get(last, BacktestSums()),
+    return [Judged(group=g, label=group_label(p.group_by, g), sums=s.get(last, BacktestSums()),
                    earlier=[s[i] for i in sorted(s) if i < last],
                    ends=[start + (i + 1) * p.window for i in sorted(s) if i < last])
             for g, s in sorted(series.items(), key=lambda kv: [str(v) for v in kv[0]])]
@@ -264,14 +265,6 @@ def _values(p: BacktestParams, s: BacktestSums) -> dict[str, float | None]:
     return values
 
 
-def _group(group_by: Sequence[str], group: tuple[Any, ...]) -> Group:
-    return tuple((c, str(v)) for c, v in zip(group_by, group, strict=True))
-
-
-def _label(group_by: Sequence[str], group: tuple[Any, ...]) -> str:
-    if not group_by:
-        return "all predictions"
-    return ", ".join(f"{c}={v}" for c, v in zip(group_by, group, strict=True))
 
 
 def _fmt(value: float | None) -> str:

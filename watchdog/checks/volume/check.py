@@ -19,6 +19,7 @@ import pydantic
 from pydantic import BeforeValidator, Field
 
 from watchdog.checks.base import Check, CheckContext, History, Outcome, human
+from watchdog.checks.groups import alert_group, group_label
 from watchdog.checks.volume.baseline import Sustained, Thresholds, Verdict, scan, sustained_drop
 from watchdog.config.models import Calendar, Duration, Filter, Holidays, MonitorConfig
 from watchdog.models import CheckResult, Group, Metric, Status, WindowCount
@@ -124,7 +125,7 @@ class VolumeCheck(Check[VolumeParams]):
         out = self.outcome(str(table))
         lines: list[str] = []
         for s in found.series:
-            tagged = _group(p.group_by, s.group)
+            tagged = alert_group(p.group_by, s.group)
             before = len(out.findings)
             lines.append(self._judge(out, p, s.label, s.group, s.verdicts[found.judged],
                                      s.windows, found.seconds))
@@ -158,7 +159,7 @@ class VolumeCheck(Check[VolumeParams]):
         change = f"{verdict.change:+.0%}" if verdict.change is not None else "n/a"
         z = f"{verdict.z:+.1f}" if verdict.z is not None else "n/a"
         used = base.describe(_slot_name(p.window))
-        out.add_for(_group(p.group_by, group), Status.FAIL, verdict.reason,
+        out.add_for(alert_group(p.group_by, group), Status.FAIL, verdict.reason,
                     f"{seen} ({change}, robust z {z}; {used})",
                     window_start=window.start.isoformat(), actual=verdict.actual,
                 expected=base.expected, week_over_week=base.week_over_week,
@@ -273,7 +274,7 @@ def read_series(wh: Any, p: VolumeParams, now: datetime, store: History | None,
         run = sustained_drop(verdicts, judged, k, thresholds) if p.sustained \
             and p.direction != "spike" else None
         flags[key] = {i for i in flagged | set(run.windows if run else ()) if i >= first}
-        series.append(Series(group, _label(p.group_by, group), windows, verdicts, run))
+        series.append(Series(group, group_label(p.group_by, group), windows, verdicts, run))
     return Found(seconds, first, judged, series, flags, frozenset(holidays), k)
 
 
@@ -303,15 +304,6 @@ def _empty(index: int, seconds: int, group: tuple[Any, ...]) -> WindowCount:
                        total=0, successes=0)
 
 
-def _group(group_by: Sequence[str], group: tuple[Any, ...]) -> Group:
-    """The alert group of one series: ``(("model", "churn"),)``; () when not grouped."""
-    return tuple((c, str(v)) for c, v in zip(group_by, group, strict=True))
-
-
-def _label(group_by: Sequence[str], group: tuple[Any, ...]) -> str:
-    if not group_by:
-        return "all predictions"
-    return ", ".join(f"{c}={v}" for c, v in zip(group_by, group, strict=True))
 
 
 def _group_key(group: tuple[Any, ...]) -> str:
