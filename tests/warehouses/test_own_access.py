@@ -93,3 +93,48 @@ def test_a_contract_on_an_unreadable_table_is_permission_denied(
         denied = unreadable(wh, [events])
         assert list(denied) == [events]
         assert "TABLE" not in type(denied[events]).__name__.upper()
+
+
+@pytest.fixture
+def principals(seed: Seeder) -> Iterator[tuple[str, str]]:
+    """A login (the service a model runs as) and a group role it may be a member of."""
+    suffix = uuid.uuid4().hex[:8]
+    svc, group = f"wd_svc_{suffix}", f"wd_readers_{suffix}"
+    seed.execute(f'CREATE ROLE "{svc}" LOGIN')
+    seed.execute(f'CREATE ROLE "{group}"')
+    try:
+        yield svc, group
+    finally:
+        for role in (svc, group):
+            seed.execute(f'DROP OWNED BY "{role}"')
+            seed.execute(f'DROP ROLE "{role}"')
+
+
+def test_access_reads_every_principal_table_and_privilege_in_one_query(
+        seed: Seeder, principals: tuple[str, str]) -> None:
+    """The fact behind ``kind: access`` (issue #14 item 1): has_table_privilege for named
+    principals, role membership included; a lost grant, then a regained one."""
+    svc, group = principals
+    events = seed.table("events")
+    absent = TableRef(schema=seed.schema, name="wd_absent")
+
+    def held(wh: Warehouse) -> dict[tuple[str, str], bool | None]:
+        return {(g.principal, g.privilege): g.granted
+                for g in wh.access([svc, "wd_no_such_role"], [events, absent],
+                                   ["select", "insert"])}
+
+    with seed.connect() as wh:
+        seed.execute(f'GRANT USAGE ON SCHEMA {{schema}} TO "{group}"')
+        seed.execute(f'GRANT SELECT ON {{schema}}.events TO "{group}"')
+        assert held(wh)[(svc, "select")] is False  # not a member yet
+        seed.execute(f'GRANT "{group}" TO "{svc}"')
+        assert held(wh) == {(svc, "select"): True, (svc, "insert"): False,
+                            ("wd_no_such_role", "select"): None,
+                            ("wd_no_such_role", "insert"): None}
+        seed.execute(f'REVOKE "{group}" FROM "{svc}"')  # membership revoked: access lost
+        assert held(wh)[(svc, "select")] is False
+        seed.execute(f'GRANT "{group}" TO "{svc}"')  # regained
+        assert held(wh)[(svc, "select")] is True
+        seed.execute(f'REVOKE USAGE ON SCHEMA {{schema}} FROM "{group}"')
+        lost = [g for g in wh.access([svc], [events], ["select"])]
+        assert [(g.granted, g.schema_usage) for g in lost] == [(False, False)]
