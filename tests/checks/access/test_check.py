@@ -77,3 +77,53 @@ def test_unsupported_warehouse_is_one_line_error(tmp_path: Path) -> None:
         store.close()
         assert (result.status, result.reasons) == (Status.ERROR, ("UNSUPPORTED_FEATURE",))
         assert "kind: access" in result.summary and "\n" not in result.summary
+
+
+@pytest.mark.postgres
+def test_a_revoked_grant_opens_an_alert_and_the_regrant_resolves_it(tmp_path: Path) -> None:
+    import json
+
+    from watchdog.sinks import create as create_sink
+
+    with database("postgres", tmp_path) as (engine, wh, schema):
+        make_events(engine, schema, [NOW])
+        svc = f"wd_svc_{uuid.uuid4().hex[:8]}"
+
+        def sql(text: str) -> None:
+            with engine.begin() as con:
+                con.execute(sa.text(text))
+
+        def events() -> list[dict]:
+            path = tmp_path / "out.jsonl"
+            lines = path.read_text().splitlines() if path.exists() else []
+            path.unlink(missing_ok=True)
+            return [r for r in map(json.loads, lines) if r["type"] == "event"]
+
+        sql(f'CREATE ROLE "{svc}" LOGIN; GRANT USAGE ON SCHEMA "{schema}" TO "{svc}"; '
+            f'GRANT SELECT ON "{schema}".events TO "{svc}"')
+        try:
+            config = config_from(tmp_path, _config(tmp_path, wh, schema, svc))
+            store = Store.open(f"sqlite:///{tmp_path}/s.db")
+            sink = create_sink("jsonl", {"path": str(tmp_path / "out.jsonl")})
+            clock = [NOW]
+            runner = Runner(config, store, [sink], clock=lambda: clock[0])
+            runner.run_pass(["grants"])
+            assert events() == []
+            sql(f'REVOKE SELECT ON "{schema}".events FROM "{svc}"')
+            clock[0] = NOW + timedelta(minutes=5)
+            runner.run_pass(["grants"])
+            (opened,) = events()
+            assert opened["alert_type"] == "error"
+            assert svc in opened["text"] and f"{schema}.events" in opened["text"]
+            sql(f'GRANT SELECT ON "{schema}".events TO "{svc}"')
+            clock[0] = NOW + timedelta(minutes=10)
+            runner.run_pass(["grants"])
+            assert events() == []  # alerting.recover_after: 2 clean runs in a row
+            clock[0] = NOW + timedelta(minutes=15)
+            runner.run_pass(["grants"])
+            (recovered,) = events()
+            assert recovered["alert_type"] == "success"
+            runner.close()
+            store.close()
+        finally:
+            sql(f'DROP OWNED BY "{svc}"; DROP ROLE "{svc}"')
