@@ -105,6 +105,11 @@ class WarehouseAuthError(WarehouseError):
     """The warehouse refused our credentials or lacks a privilege."""
 
 
+class PermissionDenied(WarehouseAuthError):
+    """watchdog's login may not read a table it watches, or use its schema; the hint is the
+    GRANT that fixes it. Reported as ``PERMISSION_DENIED``, never as a missing table."""
+
+
 class TableNotFound(WarehouseError):
     """A configured table (or column) does not exist, or we cannot see it."""
 

@@ -95,6 +95,20 @@ class DdlStamp:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AccessGrant:
+    """Whether ``principal`` holds ``privilege`` on ``table`` (directly or through a role it
+    is a member of). ``granted`` is None when the warehouse knows no such principal;
+    ``schema_usage`` says whether it may use the table's schema (without it the table
+    privilege is of no use, and counts as not granted)."""
+
+    principal: str
+    table: TableRef
+    privilege: str
+    granted: bool | None
+    schema_usage: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Predicate:
     """A structured filter ``column op value``; adapters render it with a bound value."""
 

@@ -63,6 +63,10 @@ ARGS: dict[str, dict[str, Any]] = {
     "audit_ddltext": {"since": 41, "limit": 5000},
     "schema_version_ddltext": {},
     "syslog_access": {},
+    "own_access": {"tables": [EVENTS, TableRef(schema="analytics", name="Users")]},
+    "access": {"principals": ["churn_svc", "Reporting"],
+               "tables": [EVENTS, TableRef(schema="analytics", name="Users")],
+               "privileges": ["select", "insert"]},
     "count_rows": {
         "table": EVENTS, "time_column": "ts", "start": START, "end": START + timedelta(days=1),
         "bucket": timedelta(hours=1),

@@ -10,6 +10,7 @@ from watchdog.errors import UnknownName
 
 #: kind → "module:Class". Each module is imported only when a monitor of that kind exists.
 REGISTRY: dict[str, str] = {
+    "access": "watchdog.checks.access.check:AccessCheck",
     "freshness": "watchdog.checks.freshness.check:FreshnessCheck",
     "schema": "watchdog.checks.schema.check:SchemaChangeCheck",
     "contract": "watchdog.checks.contract.check:ContractCheck",

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from watchdog.config.models import Config, MonitorConfig
+from watchdog.errors import PermissionDenied
 from watchdog.models import (
     Cause,
     CheckResult,
@@ -17,6 +18,7 @@ from watchdog.models import (
     Group,
     Metric,
     Status,
+    TableRef,
     worst,
 )
 from watchdog.warehouses.base import Warehouse
@@ -129,6 +131,14 @@ class Check(abc.ABC, Generic[P]):
         if subject:
             tags.append(f"table:{subject}")
         return Outcome(self.monitor, self.KIND, subject, (*tags, *self.monitor.tags))
+
+
+def unreadable(wh: Warehouse, tables: Sequence[TableRef]) -> dict[TableRef, PermissionDenied]:
+    """Of the tables a check found missing, those that exist but watchdog's login may not
+    read, with the GRANT that fixes each; none where the warehouse cannot tell."""
+    if not tables or not wh.SUPPORTS_ACCESS_CHECK:
+        return {}
+    return wh.own_access(tables)
 
 
 def human(delta: timedelta) -> str:

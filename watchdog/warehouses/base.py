@@ -15,8 +15,9 @@ from typing import Any, ClassVar
 
 import pydantic
 
-from watchdog.errors import InvalidIdentifier, UnsupportedFeature
+from watchdog.errors import InvalidIdentifier, PermissionDenied, UnsupportedFeature
 from watchdog.models import (
+    AccessGrant,
     AuditEvent,
     BacktestSpec,
     BacktestWindow,
@@ -76,6 +77,10 @@ class Warehouse(abc.ABC):
     #: Tables may be named ``database.schema.table`` (Snowflake databases, BigQuery
     #: projects). Elsewhere a name with more than one dot is refused before any SQL is built.
     SUPPORTS_DATABASE_NAMES: ClassVar[bool] = False
+    #: The warehouse answers, in one catalog query, which privileges a role holds on a
+    #: table (role membership included): :meth:`own_access` (watchdog's login) and
+    #: :meth:`access` (the principals an access monitor watches).
+    SUPPORTS_ACCESS_CHECK: ClassVar[bool] = False
 
     #: Raw type (lower case, without parameters) -> type family; unknown types are "other".
     TYPE_FAMILIES: ClassVar[dict[str, str]] = {
@@ -299,6 +304,19 @@ class Warehouse(abc.ABC):
         author while the audit log has yet to land the statement.
         """
         raise UnsupportedFeature(self.name, "a last-DDL author in the catalog")
+
+    def own_access(self, tables: Sequence[TableRef]) -> dict[TableRef, PermissionDenied]:
+        """The tables in ``tables`` that exist but that watchdog's login may not read, each
+        with the error naming the GRANT that fixes it (``SUPPORTS_ACCESS_CHECK``). Checks
+        ask it about tables they found missing, to say PERMISSION_DENIED where it is that."""
+        raise UnsupportedFeature(self.name, "reading privileges")
+
+    def access(self, principals: Sequence[str], tables: Sequence[TableRef],
+               privileges: Sequence[str]) -> list[AccessGrant]:
+        """Whether each principal holds each privilege on each table (role membership
+        included), in one query (``SUPPORTS_ACCESS_CHECK``); tables that do not exist are
+        absent from the answer."""
+        raise UnsupportedFeature(self.name, "reading principals' privileges (kind: access)")
 
     def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
         """DDL events after cursor ``since`` (an :attr:`AuditEvent.seq`), oldest first.

@@ -30,6 +30,7 @@ from google.oauth2 import service_account
 
 from watchdog import timeouts
 from watchdog.errors import (
+    PermissionDenied,
     QueryError,
     TableNotFound,
     WarehouseAuthError,
@@ -392,6 +393,9 @@ def _size(n: int) -> str:
     return f"{n / 1e9:.3f} GB ({n} bytes)"
 
 
+# 403 on one object: "Access Denied: Table p:d.t: User does not have permission to query
+# table p:d.t ..." (https://cloud.google.com/bigquery/docs/error-messages#accessDenied)
+_DENIED = re.compile(r"Access Denied: (Table|Dataset) ([\w.:-]+?):? ", re.IGNORECASE)
 _HINTS = {
     WarehouseAuthError: "grant the service account roles/bigquery.dataViewer and "
                         "roles/bigquery.jobUser (and roles/bigquery.resourceViewer for the "
@@ -410,6 +414,13 @@ def translate(exc: Exception, stmt: Statement, warehouse: str,
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     message = _REQUEST.sub("", str(message).strip().splitlines()[0])
     message = redact(message, list(secrets))
+    denied = _DENIED.search(message) if kind is WarehouseAuthError else None
+    if denied is not None:  # our credentials are fine: one table or dataset is not readable
+        what, name = denied.group(1).lower(), denied.group(2).replace(":", ".")
+        return PermissionDenied(warehouse, f"{label(stmt)}: {message}", hint=(
+            f"grant watchdog's service account roles/bigquery.dataViewer on {what} {name} "
+            f"(bq add-iam-policy-binding --member=serviceAccount:<watchdog's account> "
+            f"--role=roles/bigquery.dataViewer {name})"))
     if kind is QueryError and "bytesBilledLimitExceeded" in str(getattr(exc, "errors", "")):
         hint = "the query would bill more than settings.max_bytes_billed"
     else:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from watchdog import secrets
 from watchdog.errors import (
     CheckTimeout,
+    PermissionDenied,
     QueryError,
     TableNotFound,
     UnsupportedFeature,
@@ -20,8 +21,8 @@ from watchdog.errors import (
     WarehouseError,
     WarehouseUnavailable,
 )
-from watchdog.models import AuditEvent, TableRef
-from watchdog.warehouses import pg_audit
+from watchdog.models import AccessGrant, AuditEvent, TableRef
+from watchdog.warehouses import access_sql, pg_audit
 from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.executor import Executor, SqlAlchemyExecutor
 from watchdog.warehouses.sqlbase import (
@@ -35,6 +36,8 @@ from watchdog.warehouses.sqlbase import (
 
 SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 _LOCATION = frozenset({"host", "port", "database", "user", "password"})
+# "permission denied for table t" / "... for schema s" (PostgreSQL 15; "relation" before)
+_REFUSED = re.compile(r'permission denied for (\w+) "?([^"]+?)"?$', re.IGNORECASE)
 # What the server says to a login that may not create (or drop) event triggers.
 _PRIVILEGE = re.compile(r"permission denied|must be (the )?(owner|superuser)", re.IGNORECASE)
 
@@ -111,6 +114,13 @@ class Postgres(SqlWarehouse):
     SUPPORTS_AUDIT_SETUP: ClassVar[bool] = True
     #: The audit trigger's DDL counter (one row, ~0.1 ms); None until it is installed.
     SUPPORTS_SCHEMA_VERSION: ClassVar[bool] = True
+    #: ``has_table_privilege`` / ``has_schema_privilege`` answer for any role, role
+    #: membership included: watchdog tells an unreadable table from a missing one
+    #: (:meth:`own_access`) and the access monitor reads principals' privileges (:meth:`access`).
+    #: https://www.postgresql.org/docs/current/functions-info.html#FUNCTIONS-INFO-ACCESS-TABLE
+    SUPPORTS_ACCESS_CHECK: ClassVar[bool] = True
+    #: The principals ``access`` may be asked about, as ``SELECT <name> AS name``.
+    PRINCIPAL_CATALOG: ClassVar[str] = "SELECT rolname AS name FROM pg_catalog.pg_roles"
     TABLE_MATCH: ClassVar[str] = "(n.nspname = {schema} AND c.relname = {table})"
     PATTERN_MATCH: ClassVar[str] = "(n.nspname = {schema} AND c.relname LIKE {pattern} ESCAPE '\\')"
     QUERIES: ClassVar[dict[str, str]] = {
@@ -152,6 +162,38 @@ class Postgres(SqlWarehouse):
             "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace\n"
             "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')\n  AND ({tables})"
         ),
+        # current_user's USAGE on the schema, then SELECT on the table (access_sql.py)
+        "own_access": (
+            "SELECT n.nspname AS table_schema, c.relname AS table_name,\n"
+            "  has_schema_privilege(n.nspname, 'USAGE') AS schema_usage,\n"
+            "  CASE WHEN has_schema_privilege(n.nspname, 'USAGE')\n"
+            "    THEN has_table_privilege(quote_ident(n.nspname) || '.' || quote_ident(c.relname),"
+            " 'SELECT') END AS can_select,\n"
+            "  CAST(current_user AS VARCHAR(128)) AS login\n"
+            "FROM pg_catalog.pg_class AS c\n"
+            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace\n"
+            "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')\n  AND ({tables})"
+        ),
+        # every principal x table x privilege in one query; principals the catalog does not
+        # know are answered (exists false) without calling the functions, which would fail
+        "access": (
+            "SELECT p.principal, n.nspname AS table_schema, c.relname AS table_name,"
+            " v.privilege,\n"
+            "  r.name IS NOT NULL AS principal_exists,\n"
+            "  CASE WHEN r.name IS NOT NULL\n"
+            "    THEN has_schema_privilege(p.principal, n.nspname, 'USAGE') END AS schema_usage,\n"
+            "  CASE WHEN r.name IS NOT NULL AND has_schema_privilege(p.principal, n.nspname,"
+            " 'USAGE')\n"
+            "    THEN has_table_privilege(p.principal, quote_ident(n.nspname) || '.' ||"
+            " quote_ident(c.relname), v.privilege) END AS granted\n"
+            "FROM (\n  {principals}\n) AS p\n"
+            "LEFT JOIN ({roles}) AS r ON r.name = p.principal\n"
+            "CROSS JOIN (\n  {privileges}\n) AS v\n"
+            "CROSS JOIN pg_catalog.pg_class AS c\n"
+            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace\n"
+            "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')\n  AND ({tables})\n"
+            "ORDER BY 1, 2, 3, 4"
+        ),
         "schema_version": f"SELECT n FROM {pg_audit.SCHEMA}.ddl_version",
         "audit_events": (
             "SELECT seq, at, username, command_tag, object_type, object_identity, statement\n"
@@ -159,14 +201,15 @@ class Postgres(SqlWarehouse):
         ),
     }
     BUILDERS: ClassVar[Mapping[str, Builder]] = {
-        **SqlWarehouse.BUILDERS, "audit_events": build_audit_page}
+        **SqlWarehouse.BUILDERS, "audit_events": build_audit_page,
+        "own_access": access_sql.build_own_access, "access": access_sql.build_access}
     # SQLSTATEs: https://www.postgresql.org/docs/current/errcodes-appendix.html
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
         (r"\b(42P01|42703|3F000)\b", TableNotFound, NAMES_HINT),
         (r"\b(28P01|28000)\b|password authentication failed|role .* does not exist|"
          r"no pg_hba\.conf entry|no password supplied", WarehouseAuthError,
          "check settings.user and settings.password, and that the role may log in"),
-        (r"\b42501\b|permission denied", WarehouseAuthError,
+        (r"\b42501\b|permission denied", PermissionDenied,
          "grant the role USAGE on the schema and SELECT on the table"),
         (r"database .* does not exist", WarehouseUnavailable, "check settings.database"),
         # query_canceled, lock_not_available: a statement or lock timeout (the server's own
@@ -185,6 +228,38 @@ class Postgres(SqlWarehouse):
     def _executor(self) -> Executor:
         return SqlAlchemyExecutor(self.name, self._translate, self._create_engine,
                                   limit=_limit, canceller=_canceller)
+
+    def _translate(self, exc: Exception, stmt: Statement,
+                   default: type[WarehouseError]) -> WarehouseError:
+        """As the base class does; a privilege error on one table's statement names the
+        GRANT that fixes it (SQLSTATE 42501 says which object was refused)."""
+        error = super()._translate(exc, stmt, default)
+        if not isinstance(error, PermissionDenied) or "," in stmt.subject or not stmt.subject:
+            return error
+        table = self.table(stmt.subject)
+        refused = _REFUSED.search(error.detail)
+        if refused is None:
+            return error
+        kind, name = refused.group(1).lower(), refused.group(2)
+        if not ((kind == "schema" and name == table.schema)
+                or (kind in ("table", "relation", "view") and name == table.name)):
+            return error  # another object (a catalog view): the generic hint
+        fix = access_sql.denied(self.name, table, self.login(),
+                                schema_usage=refused.group(1).lower() != "schema")
+        return PermissionDenied(self.name, error.detail, hint=fix.hint)
+
+    def login(self) -> str:
+        """The role watchdog logs in as, as configured (for the GRANTs hints name)."""
+        s = self.settings
+        user = s.user if s.url is None else _parse(s.url).username
+        return user or "<watchdog's login>"
+
+    def own_access(self, tables: Sequence[TableRef]) -> dict[TableRef, PermissionDenied]:
+        return access_sql.own_access(self, tables)
+
+    def access(self, principals: Sequence[str], tables: Sequence[TableRef],
+               privileges: Sequence[str]) -> list[AccessGrant]:
+        return access_sql.access(self, principals, tables, privileges)
 
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         try:

@@ -144,6 +144,8 @@ class Redshift(Postgres):
     #: and SVV_COLUMNS is built from the PG catalog tables that live on the leader node
     #: (https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_COLUMNS.html).
     SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = False
+    #: Redshift's users (pg_roles is not documented there): https://docs.aws.amazon.com/redshift/latest/dg/r_PG_USER.html
+    PRINCIPAL_CATALOG: ClassVar[str] = "SELECT usename AS name FROM pg_catalog.pg_user"
     TABLE_MATCH: ClassVar[str] = "(table_schema = {schema} AND table_name = {table})"
     # backslash is LIKE's default escape on Redshift and PostgreSQL alike, and a backslash
     # literal is spelled differently on each: https://docs.aws.amazon.com/redshift/latest/dg/r_patternmatching_condition_like.html
@@ -201,6 +203,9 @@ class Redshift(Postgres):
             raise UnsupportedFeature(self.name, f"a change probe ({query} is not readable; "
                                      "see the README for the grant)") from exc
         return f"{ddl_rows}:{newest}:{open_rows}"
+
+    def login(self) -> str:
+        return self.settings.user or "<watchdog's login>"
 
     def _require_syslog_access(self) -> None:
         """Refuse a probe that would see only this login's own DDL."""

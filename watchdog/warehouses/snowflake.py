@@ -21,6 +21,7 @@ import snowflake.connector  # fail at lookup, naming the extra, if missing
 
 from watchdog import sqltext
 from watchdog.errors import (
+    PermissionDenied,
     TableNotFound,
     UnsupportedFeature,
     WarehouseAuthError,
@@ -157,7 +158,9 @@ class Snowflake(SqlWarehouse):
         (r"\b(390100|390144|390302|390303|390318|28000)\b|Incorrect username or password|"
          r"JWT token is invalid|OAuth access token", WarehouseAuthError,
          "check settings.user and its password, private key or OAuth token"),
-        (r"Insufficient privileges|\b003001\b", WarehouseAuthError,
+        # 003001: the role lacks a privilege on an object it can see; "does not exist or
+        # not authorized" (002003, above) cannot be told from a missing table
+        (r"Insufficient privileges|\b003001\b", PermissionDenied,
          "grant the role the privileges listed in the README (Snowflake section)"),
         (r"\b(250001|250003|08001|08004)\b|Failed to connect|Connection refused|timed? ?out|"
          r"Max retries", WarehouseUnavailable,

@@ -19,6 +19,7 @@ from tests.warehouses.bigquery.fake_server import FakeBigQuery, normalise
 from tests.warehouses.test_golden import ARGS
 from watchdog.errors import (
     ConfigError,
+    PermissionDenied,
     QueryError,
     TableNotFound,
     WarehouseAuthError,
@@ -81,6 +82,18 @@ def test_errors_are_translated(fake: Fake, code: int, error: type[Exception]) ->
     # a 401 makes google-auth refresh the credentials first, which anonymous ones cannot
     with pytest.raises(error, match=f"ping: (boom {code}|Anonymous credentials cannot)"):
         wh.ping()
+
+
+def test_access_denied_on_a_table_is_permission_denied_with_the_grant(fake: Fake) -> None:
+    message = ("Access Denied: Table test-proj:analytics.events: User does not have "
+               "permission to query table test-proj:analytics.events, or perhaps it does not "
+               "exist.")
+    fake[0].record("SELECT 1", {"error": {"code": 403, "message": message}}, {})
+    wh = create("bq", "bigquery", settings_for(fake[1], timeout=0.5))
+    with pytest.raises(PermissionDenied) as info:
+        wh.ping()
+    assert "roles/bigquery.dataViewer on table test-proj.analytics.events" in (
+        info.value.hint or "")
 
 
 def test_missing_table_from_tables_or_sql_is_table_not_found(bq: Warehouse, fake: Fake) -> None:

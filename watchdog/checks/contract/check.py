@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from watchdog.checks.base import Check, CheckContext, Outcome
+from watchdog.checks.base import Check, CheckContext, Outcome, unreadable
 from watchdog.checks.future import bounded, count_future
 from watchdog.contracts.compile import Planned, SchemaIssue, plan
 from watchdog.contracts.params import ContractParams
@@ -52,6 +52,10 @@ class ContractCheck(Check[ContractParams]):
         out = self.outcome(str(table))
         live = wh.columns([table]).get(table)
         if live is None:
+            denied = unreadable(wh, [table]).get(table)
+            if denied is not None:
+                out.add(Status.ERROR, "PERMISSION_DENIED", f"{denied.detail} ({denied.hint})")
+                return out.result("")
             out.add(self._bad, "TABLE_MISSING", f"{table} does not exist (contract {p.source})")
             return out.result("")
         where = read_window(p, ctx.now)

@@ -183,6 +183,11 @@ def _present(wh: Warehouse, table: TableRef, p: DriftParams, feats: dict[str, An
 
     found = {c.name: c.type_family for c in wh.columns([table]).get(table, [])}
     if not found:
+        from watchdog.checks.base import unreadable
+
+        denied = unreadable(wh, [table]).get(table)
+        if denied is not None:
+            raise denied
         raise TableNotFound(wh.name, f"drift monitor {p.id}: table {table} not found",
                             hint="check the monitor's table, or the grants of watchdog's login")
     folded = {k.casefold(): v for k, v in found.items()}

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import Field
 
-from watchdog.checks.base import Check, CheckContext, History, Outcome
+from watchdog.checks.base import Check, CheckContext, History, Outcome, unreadable
 from watchdog.checks.schema import audit as schema_audit
 from watchdog.checks.schema import late as schema_late
 from watchdog.checks.schema.diff import ADDITIVE, RenameHints, diff
@@ -100,8 +100,9 @@ class SchemaChangeCheck(Check[SchemaParams]):
         missing = [g for g in globs if "*" not in g
                    and not any(t.lower() == g.lower() for t in prints)]
         newly_missing = [m for m in missing if m not in known]
-        for m in missing:
-            out.add(Status.WARN, "TABLE_NOT_FOUND", _not_found(m))
+        denied = {str(t): f"{e.detail} ({e.hint})"
+                  for t, e in unreadable(wh, [wh.table(m) for m in missing]).items()}
+        _report_missing(out, missing, denied)
         # every suspect is saved: new, changed, or a stale token over the same columns
         saves: dict[str, list[Column]] = dict.fromkeys([*changed, *newly_missing], []) | fresh
         store.save_snapshots(p.id, saves, ctx.now,
@@ -109,10 +110,11 @@ class SchemaChangeCheck(Check[SchemaParams]):
                               for t, cols in saves.items()})
         store.put_artifact(ARTIFACT, p.id, {
             "token": token, "patterns": globs, "tables": len(prints),
-            "audit_seq": self._cursor, "missing": missing})
+            "audit_seq": self._cursor, "missing": missing, "denied": denied})
         self._late.close(store, p.id, ctx.now, wh.audit_latency)
         if state is not None:
-            events += [missing_event(p.id, p.warehouse, m, ctx.now) for m in newly_missing]
+            events += [missing_event(p.id, p.warehouse, m, ctx.now, denied.get(m))
+                       for m in newly_missing]
         return _with_events(out.result(_summary(state, len(prints), len(events))), events)
 
     @staticmethod
@@ -120,8 +122,7 @@ class SchemaChangeCheck(Check[SchemaParams]):
         """The probe did not move: no metadata query, the standing findings only."""
         out.metric("tables", state.get("tables", 0))
         out.add(Status.OK, "NO_DDL", "no DDL since the last poll")
-        for m in state.get("missing", []):
-            out.add(Status.WARN, "TABLE_NOT_FOUND", _not_found(m))
+        _report_missing(out, state.get("missing", []), state.get("denied") or {})
         return out.result(f"{len(globs)} pattern(s): no DDL since the last poll")
 
     # -- judging ------------------------------------------------------------------------
@@ -286,6 +287,16 @@ def _summary(state: dict[str, Any] | None, tables: int, events: int) -> str:
     if events:
         return f"{tables} table(s) watched; additive changes on {events}"
     return f"{tables} table(s) watched; no schema change"
+
+
+def _report_missing(out: Outcome, missing: Sequence[str], denied: Mapping[str, str]) -> None:
+    """TABLE_NOT_FOUND per missing table, or PERMISSION_DENIED (with the GRANT) where the
+    warehouse says the table is there but watchdog's login may not read it."""
+    for m in missing:
+        if m in denied:
+            out.add(Status.WARN, "PERMISSION_DENIED", denied[m])
+        else:
+            out.add(Status.WARN, "TABLE_NOT_FOUND", _not_found(m))
 
 
 def _not_found(table: str) -> str:

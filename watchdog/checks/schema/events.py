@@ -145,8 +145,19 @@ def _named(change: SchemaChange) -> str:
     return change.column or change.after or ""
 
 
-def missing_event(monitor_id: str, warehouse: str, table: str, now: datetime) -> AlertEvent:
-    """A configured table that is not there (or not visible): said once, when first seen."""
+def missing_event(monitor_id: str, warehouse: str, table: str, now: datetime,
+                  denied: str | None = None) -> AlertEvent:
+    """A configured table that is not there (or not visible): said once, when first seen.
+    ``denied``: the table is there but watchdog's login may not read it (and the fix)."""
+    if denied is not None:
+        return AlertEvent(
+            title=f"Schema monitor may not read {table}",
+            text=(f"`{table}` is watched by monitor `{monitor_id}` but watchdog's login on "
+                  f"warehouse `{warehouse}` may not read it: {denied}."),
+            alert_type="warning", aggregation_key=f"watchdog:schema:{monitor_id}:{table}",
+            tags=(f"table:{table}", "change:permission_denied"), priority="low",
+            date_happened=int(now.timestamp()),
+        )
     return AlertEvent(
         title=f"Schema monitor cannot see {table}",
         text=(f"`{table}` is watched by monitor `{monitor_id}` but warehouse `{warehouse}` "

@@ -1,0 +1,129 @@
+"""``kind: access`` on real Postgres: a grant held through a group role, the membership
+revoked (ACCESS_LOST, watchdog.access.missing 1), regranted (OK again); DuckDB says the
+kind is unsupported in one line."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.helpers import config_from, database, make_events, yaml_block
+from watchdog.daemon.runner import Runner
+from watchdog.models import Status
+from watchdog.state import Store
+
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+
+def _config(tmp_path: Path, wh: dict, schema: str, principal: str) -> str:
+    return (
+        "env: test\nwarehouses:\n  wh:\n" + yaml_block(wh, 4) + "sinks: {}\n"
+        "monitors:\n  - id: grants\n    kind: access\n    warehouse: wh\n"
+        f"    principals: [{{name: {principal}, needs: [select]}}]\n"
+        f"    tables: [{schema}.events]\n")
+
+
+@pytest.mark.postgres
+def test_lost_membership_fails_and_regained_recovers(tmp_path: Path) -> None:
+    with database("postgres", tmp_path) as (engine, wh, schema):
+        make_events(engine, schema, [NOW - timedelta(minutes=5)])
+        suffix = uuid.uuid4().hex[:8]
+        svc, group = f"wd_svc_{suffix}", f"wd_readers_{suffix}"
+
+        def sql(text: str) -> None:
+            with engine.begin() as con:
+                con.execute(sa.text(text))
+
+        sql(f'CREATE ROLE "{svc}" LOGIN; CREATE ROLE "{group}"')
+        try:
+            sql(f'GRANT USAGE ON SCHEMA "{schema}" TO "{group}"; '
+                f'GRANT SELECT ON "{schema}".events TO "{group}"; GRANT "{group}" TO "{svc}"')
+            config = config_from(tmp_path, _config(tmp_path, wh, schema, svc))
+            store = Store.open(f"sqlite:///{tmp_path}/s.db")
+            runner = Runner(config, store, [], clock=lambda: NOW)
+            held = runner.check(config.monitor("grants"))
+            assert held.status is Status.OK, held
+            sql(f'REVOKE "{group}" FROM "{svc}"')
+            lost = runner.check(config.monitor("grants"))
+            assert (lost.status, lost.reasons) == (Status.FAIL, ("ACCESS_LOST",))
+            assert f"{svc} lost SELECT (no USAGE on schema {schema}) on {schema}.events" \
+                in lost.summary  # USAGE came through the group too
+            [metric] = [m for m in lost.metrics if m.name == "watchdog.access.missing"]
+            assert metric.value == 1 and f"principal:{svc}" in metric.tags
+            assert f"table:{schema}.events" in metric.tags
+            [finding] = [f for f in lost.findings if f.reason == "ACCESS_LOST"]
+            assert dict(finding.group) == {"principal": svc, "table": f"{schema}.events"}
+            sql(f'GRANT "{group}" TO "{svc}"')
+            assert runner.check(config.monitor("grants")).status is Status.OK
+            runner.close()
+            store.close()
+        finally:
+            for role in (svc, group):
+                sql(f'DROP OWNED BY "{role}"; DROP ROLE "{role}"')
+
+
+def test_unsupported_warehouse_is_one_line_error(tmp_path: Path) -> None:
+    with database("duckdb", tmp_path) as (engine, wh, schema):
+        make_events(engine, schema, [NOW])
+        config = config_from(tmp_path, _config(tmp_path, wh, schema, "churn_svc"))
+        store = Store.open(f"sqlite:///{tmp_path}/s.db")
+        runner = Runner(config, store, [], clock=lambda: NOW)
+        result = runner.check(config.monitor("grants"))
+        runner.close()
+        store.close()
+        assert (result.status, result.reasons) == (Status.ERROR, ("UNSUPPORTED_FEATURE",))
+        assert "kind: access" in result.summary and "\n" not in result.summary
+
+
+@pytest.mark.postgres
+def test_a_revoked_grant_opens_an_alert_and_the_regrant_resolves_it(tmp_path: Path) -> None:
+    import json
+
+    from watchdog.sinks import create as create_sink
+
+    with database("postgres", tmp_path) as (engine, wh, schema):
+        make_events(engine, schema, [NOW])
+        svc = f"wd_svc_{uuid.uuid4().hex[:8]}"
+
+        def sql(text: str) -> None:
+            with engine.begin() as con:
+                con.execute(sa.text(text))
+
+        def events() -> list[dict]:
+            path = tmp_path / "out.jsonl"
+            lines = path.read_text().splitlines() if path.exists() else []
+            path.unlink(missing_ok=True)
+            return [r for r in map(json.loads, lines) if r["type"] == "event"]
+
+        sql(f'CREATE ROLE "{svc}" LOGIN; GRANT USAGE ON SCHEMA "{schema}" TO "{svc}"; '
+            f'GRANT SELECT ON "{schema}".events TO "{svc}"')
+        try:
+            config = config_from(tmp_path, _config(tmp_path, wh, schema, svc))
+            store = Store.open(f"sqlite:///{tmp_path}/s.db")
+            sink = create_sink("jsonl", {"path": str(tmp_path / "out.jsonl")})
+            clock = [NOW]
+            runner = Runner(config, store, [sink], clock=lambda: clock[0])
+            runner.run_pass(["grants"])
+            assert events() == []
+            sql(f'REVOKE SELECT ON "{schema}".events FROM "{svc}"')
+            clock[0] = NOW + timedelta(minutes=5)
+            runner.run_pass(["grants"])
+            (opened,) = events()
+            assert opened["alert_type"] == "error"
+            assert svc in opened["text"] and f"{schema}.events" in opened["text"]
+            sql(f'GRANT SELECT ON "{schema}".events TO "{svc}"')
+            clock[0] = NOW + timedelta(minutes=10)
+            runner.run_pass(["grants"])
+            assert events() == []  # alerting.recover_after: 2 clean runs in a row
+            clock[0] = NOW + timedelta(minutes=15)
+            runner.run_pass(["grants"])
+            (recovered,) = events()
+            assert recovered["alert_type"] == "success"
+            runner.close()
+            store.close()
+        finally:
+            sql(f'DROP OWNED BY "{svc}"; DROP ROLE "{svc}"')

@@ -1,0 +1,1 @@
+"""Access checks: principals that must keep privileges on the tables models read."""
