@@ -1,7 +1,7 @@
 """One fresh-process watchdog drift run on a loaded DuckDB file (run by ``compare.py``).
 
     python bench/drift/wd_run.py FILE.duckdb --cols 100 --step both|profile|check \
-        [--profile-json P] [--setting key=value ...]
+        [--profile-json P] [--setting key=value ...] [--cprofile OUT.prof]
 
 ``profile`` builds the reference profile and writes it to ``--profile-json``; ``check``
 reads that file and compares the current window (what every scheduled run does); ``both``
@@ -34,6 +34,9 @@ def main() -> None:
     ap.add_argument("--profile-json", default="")
     ap.add_argument("--setting", action="append", default=[], help="adapter key=value")
     ap.add_argument("--mode", default="bins")
+    ap.add_argument("--cprofile", default="", metavar="FILE",
+                    help="write a cProfile of the check step to FILE (its time then includes "
+                         "the profiler's overhead); read it with python -m pstats FILE")
     args = ap.parse_args()
     # libraries loaded before the clock, as bench_evidently.py loads Evidently's: a running
     # daemon has them after its first drift run (start-up itself: bench/startup/)
@@ -68,7 +71,14 @@ def main() -> None:
         if profile is None:
             profile = json.loads(Path(args.profile_json).read_text())
             t0 = time.perf_counter()
-        analysis = analyse(wh, p, profile, 1, NOW)
+        if args.cprofile:
+            import cProfile
+
+            with cProfile.Profile() as prof:
+                analysis = analyse(wh, p, profile, 1, NOW)
+            prof.dump_stats(args.cprofile)
+        else:
+            analysis = analyse(wh, p, profile, 1, NOW)
         seconds = time.perf_counter() - t0
         drifted = sorted(f.name for f in analysis.features if f.drifted)
     out = {"tool": "watchdog", "step": args.step, "settings": settings,
