@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from data import planted, status_kb  # noqa: E402
+from data import planted, status_kb
 
 NOW = datetime(2026, 3, 4, tzinfo=UTC)
 
@@ -41,11 +41,10 @@ def main() -> None:
     # libraries loaded before the clock, as bench_evidently.py loads Evidently's: a running
     # daemon has them after its first drift run (start-up itself: bench/startup/)
     import numpy  # noqa: F401
-    import scipy.special  # noqa: F401
+    import scipy.special
     import scipy.stats  # noqa: F401
 
     import watchdog.warehouses.dialects  # noqa: F401  (sqlglot: the queries are trees)
-
     from watchdog.checks.drift.analysis import analyse
     from watchdog.checks.drift.params import DriftParams
     from watchdog.checks.drift.profile import build_profile
