@@ -127,3 +127,23 @@ def test_a_revoked_grant_opens_an_alert_and_the_regrant_resolves_it(tmp_path: Pa
             store.close()
         finally:
             sql(f'DROP OWNED BY "{svc}"; DROP ROLE "{svc}"')
+
+
+@pytest.mark.postgres
+def test_an_unknown_principal_is_said_once_whatever_it_needs_on_how_many_tables(
+        tmp_path: Path) -> None:
+    with database("postgres", tmp_path) as (engine, wh, schema):
+        make_events(engine, schema, [NOW - timedelta(minutes=5)])
+        with engine.begin() as con:
+            con.execute(sa.text(f'CREATE TABLE "{schema}".labels (id INTEGER)'))
+        ghost = f"wd_ghost_{uuid.uuid4().hex[:8]}"
+        text = _config(tmp_path, wh, schema, ghost).replace(
+            "needs: [select]", "needs: [select, insert]").replace(
+            f"tables: [{schema}.events]", f"tables: [{schema}.events, {schema}.labels]")
+        config = config_from(tmp_path, text)
+        with Store.open(f"sqlite:///{tmp_path}/s.db") as store:
+            runner = Runner(config, store, [], clock=lambda: NOW)
+            result = runner.check(config.monitor("grants"))
+            runner.close()
+        unknown = [f for f in result.findings if f.reason == "PRINCIPAL_NOT_FOUND"]
+        assert [f.message for f in unknown] == [f"{ghost}: no such role or user"]

@@ -64,17 +64,19 @@ class AccessCheck(Check[AccessParams]):
             if name not in seen:
                 out.add(Status.WARN, "TABLE_NOT_FOUND", f"{name}: table not found")
         missing: dict[tuple[str, str], list[str]] = {}
+        unknown: dict[str, None] = {}  # one finding per principal, not per table x privilege
         for g in grants:
             if g.privilege in needs.get(g.principal, ()):
                 key = (g.principal, str(g.table))
                 missing.setdefault(key, [])
                 if g.granted is None:
-                    out.add(Status.WARN, "PRINCIPAL_NOT_FOUND",
-                            f"{g.principal}: no such role or user")
+                    unknown[g.principal] = None
                 elif not g.granted:
                     what = g.privilege.upper() if g.schema_usage else (
                         f"{g.privilege.upper()} (no USAGE on schema {g.table.schema})")
                     missing[key].append(what)
+        for principal in unknown:
+            out.add(Status.WARN, "PRINCIPAL_NOT_FOUND", f"{principal}: no such role or user")
         for (principal, table), lost in sorted(missing.items()):
             group = (("principal", principal), ("table", table))
             out.metric("missing", len(lost), f"principal:{principal}", f"table:{table}")
@@ -84,4 +86,6 @@ class AccessCheck(Check[AccessParams]):
             else:
                 out.add_for(group, Status.OK, "ACCESS_HELD", f"{principal} keeps its access "
                             f"to {table}")
-        return out.result(f"{len(missing)} principal x table pair(s) keep their access")
+        held = sum(not lost for lost in missing.values())
+        return out.result(f"{held} of {len(missing)} principal x table pair(s) keep their "
+                          "access")
