@@ -186,6 +186,21 @@ def run(n: int, keep: bool, migrations: Sequence[int] = (), profile: str = "") -
     runner.store.put_artifact("schema_state", "s", {"token": None})  # as without a trigger
     with measured("watchdog: poll, nothing changed, no trigger (full snapshot)", proxy, rows):
         assert not poll().events
+    # how a poll reads the columns of its suspect tables: by name (1,000 per statement)
+    # while they are at most half the watched ones, else one scan by pattern
+    from watchdog.checks.schema.check import BY_NAME_LIMIT
+    from watchdog.models import TableRef
+
+    adapter = create("bench", "postgres", {"url": url})
+    adapter.ping()
+    suspects = [TableRef(schema="bench", name=f"features_{i:06d}") for i in range(0, n, 5)]
+    with measured(f"columns of {len(suspects):,} tables by name, {BY_NAME_LIMIT:,} a "
+                  "statement", proxy, rows):
+        for start in range(0, len(suspects), BY_NAME_LIMIT):
+            adapter.columns(suspects[start:start + BY_NAME_LIMIT])
+    with measured(f"columns of all {n:,} tables by one pattern scan", proxy, rows):
+        adapter.schema_columns([TableRef(schema="bench", name="features_*")])
+    adapter.close()
     peer = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with measured("information_schema.columns, same tables, one query", proxy, rows), \
             peer.connect() as con:
