@@ -45,6 +45,7 @@ from watchdog.warehouses.bigquery_settings import BigQuerySettings
 from watchdog.warehouses.bigquery_sql import TimeBind
 from watchdog.warehouses.executor import Executor, Translate, driver_sql
 from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, SqlWarehouse, Statement
+from watchdog.warehouses.tree_sql import Tree
 
 
 class BigQuery(SqlWarehouse):
@@ -85,6 +86,11 @@ class BigQuery(SqlWarehouse):
     BUILDERS: ClassVar[Mapping[str, Builder]] = {
         **SqlWarehouse.BUILDERS,
         **bigquery_sql.BUILDERS,
+    }
+    #: The catalog queries read one INFORMATION_SCHEMA per dataset (``bigquery_sql.py``).
+    TREES: ClassVar[Mapping[str, Callable[..., Tree]]] = {
+        **SqlWarehouse.TREES,
+        **bigquery_sql.TREES,
     }
 
     executor: BigQueryExecutor

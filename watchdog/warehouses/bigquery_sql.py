@@ -11,19 +11,26 @@ A time value compared with a column is rendered as a :class:`TimeBind`, bound as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from watchdog.lazy import lazy
 from watchdog.models import Predicate, Rule, TableRef
-from watchdog.warehouses import rulesql, table_sql
+from watchdog.warehouses import catalog_sql, rulesql, table_sql, tree_sql
 from watchdog.warehouses.base import as_utc
-from watchdog.warehouses.schema_sql import like_pattern
 from watchdog.warehouses.sqlbase import Builder, Parts
+from watchdog.warehouses.tree_sql import Tree, bind
 
 if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from watchdog.warehouses import dialects
     from watchdog.warehouses.bigquery import BigQuery
+else:
+    exp = lazy("sqlglot.expressions")
+    dialects = lazy("watchdog.warehouses.dialects")
 
 #: ``statement_type`` values of DDL jobs in INFORMATION_SCHEMA.JOBS:
 #: https://cloud.google.com/bigquery/docs/reference/auditlogs/rest/Shared.Types/BigQueryAuditMetadata.QueryStatementType
@@ -33,42 +40,40 @@ DDL_STATEMENT_TYPES = (
     "DROP_MATERIALIZED_VIEW", "DROP_EXTERNAL_TABLE", "DROP_SNAPSHOT_TABLE", "ALTER_TABLE",
     "ALTER_VIEW", "ALTER_MATERIALIZED_VIEW",
 )
+#: One dataset's branch of the catalog queries; its views (``COLUMNS``, ...) are read in the
+#: dataset's INFORMATION_SCHEMA, and ``:tables`` matches its tables (:func:`branches`).
 COLUMNS_BRANCH = (
-    "SELECT c.table_schema, c.table_name, f.field_path AS column_name, f.data_type,\n"
-    "  c.is_nullable = 'YES' AS nullable, c.ordinal_position AS position\n"
-    "FROM {dataset}.INFORMATION_SCHEMA.COLUMNS AS c\n"
-    "JOIN {dataset}.INFORMATION_SCHEMA.COLUMN_FIELD_PATHS AS f\n"
-    "  ON f.table_name = c.table_name AND f.column_name = c.column_name\n"
-    "WHERE c.is_hidden = 'NO' AND ({match})"
+    "SELECT c.table_schema, c.table_name, f.field_path AS column_name, f.data_type,"
+    " c.is_nullable = 'YES' AS nullable, c.ordinal_position AS position"
+    " FROM COLUMNS AS c JOIN COLUMN_FIELD_PATHS AS f"
+    " ON f.table_name = c.table_name AND f.column_name = c.column_name"
+    " WHERE c.is_hidden = 'NO' AND :tables"
 )
 FINGERPRINT_BRANCH = (
-    "SELECT c.table_schema, c.table_name,\n"
-    "  TO_HEX(MD5(STRING_AGG(CONCAT(f.field_path, CHR(30), f.data_type, CHR(30),"
-    " c.is_nullable),\n    CHR(31) ORDER BY c.ordinal_position, f.field_path))) AS fingerprint\n"
-    "FROM {dataset}.INFORMATION_SCHEMA.COLUMNS AS c\n"
-    "JOIN {dataset}.INFORMATION_SCHEMA.COLUMN_FIELD_PATHS AS f\n"
-    "  ON f.table_name = c.table_name AND f.column_name = c.column_name\n"
-    "WHERE c.is_hidden = 'NO' AND ({match})\n"
-    "GROUP BY c.table_schema, c.table_name"
+    "SELECT c.table_schema, c.table_name,"
+    " TO_HEX(MD5(STRING_AGG(CONCAT(f.field_path, CHR(30), f.data_type, CHR(30), c.is_nullable),"
+    " CHR(31) ORDER BY c.ordinal_position, f.field_path))) AS fingerprint"
+    " FROM COLUMNS AS c JOIN COLUMN_FIELD_PATHS AS f"
+    " ON f.table_name = c.table_name AND f.column_name = c.column_name"
+    " WHERE c.is_hidden = 'NO' AND :tables GROUP BY c.table_schema, c.table_name"
 )
-_COLUMNS = (
-    "SELECT table_schema, table_name, column_name, data_type, nullable\n"
-    "FROM (\n{branches}\n) AS found\n"
-    "ORDER BY table_schema, table_name, position, column_name"
+#: The columns of every branch (``found``), in order.
+COLUMNS = (
+    "SELECT table_schema, table_name, column_name, data_type, nullable FROM found"
+    " ORDER BY table_schema, table_name, position, column_name"
 )
-
+#: The change probe: every table's last change in the watched datasets, hashed (``probed``:
+#: one ``VERSION_BRANCH`` per dataset).
+SCHEMA_VERSION = (
+    "SELECT TO_HEX(MD5(STRING_AGG(CONCAT(dataset_id, '.', table_id, '@',"
+    " CAST(last_modified_time AS STRING)), ',' ORDER BY dataset_id, table_id))) AS token"
+    " FROM probed"
+)
+VERSION_BRANCH = "SELECT dataset_id, table_id, last_modified_time FROM __TABLES__"
 
 
 #: BigQuery's own templates, merged over ``SqlWarehouse.QUERIES``.
 QUERIES: dict[str, str] = {
-    "columns": _COLUMNS,
-    "schema_columns": _COLUMNS,
-    "schema_fingerprints": "{branches}",
-    "schema_version": (
-        "SELECT TO_HEX(MD5(STRING_AGG(CONCAT(dataset_id, '.', table_id, '@',\n"
-        "  CAST(last_modified_time AS STRING)), ',' ORDER BY dataset_id, table_id)))"
-        " AS token\nFROM (\n{branches}\n) AS probed"
-    ),
     "audit_events": (
         "SELECT UNIX_MICROS(end_time) AS seq, end_time, user_email, statement_type,\n"
         "  destination_table.dataset_id AS dataset_id,"
@@ -184,47 +189,76 @@ def field_types(fields: Iterable[Any], prefix: str = "") -> dict[str, str]:
 def _dataset(wh: BigQuery, project: str | None, dataset: str) -> str:
     return f"{wh.quote(project or wh.settings.project)}.{wh.quote(dataset)}"
 
-def branches(wh: BigQuery, refs: Sequence[TableRef], template: str) -> Parts:
-    """One ``template`` branch per dataset, matching its tables by name or pattern."""
+
+def _project_dataset(wh: BigQuery, project: str | None, dataset: str) -> exp.Dot:
+    return exp.Dot(this=tree_sql.ident(wh, project or wh.settings.project),
+                   expression=tree_sql.ident(wh, dataset))
+
+
+def _union(selects: Sequence[exp.Expression]) -> exp.Expression:
+    if not selects:
+        raise ValueError("no tables given")
+    return selects[0] if len(selects) == 1 else exp.union(*selects, distinct=False)
+
+
+def _from(wh: BigQuery, sql: str, name: str, inner: exp.Expression) -> exp.Expression:
+    """The trusted query ``sql`` reading subquery ``inner`` where it reads table ``name``."""
+    tree = catalog_sql.trusted(wh, sql)
+    tree.find(exp.Table).replace(  # type: ignore[union-attr]
+        exp.Subquery(this=inner, alias=exp.TableAlias(this=dialects.Bare(this=name))))
+    return tree
+
+
+def branches(wh: BigQuery, refs: Sequence[TableRef], sql: str) -> Tree:
+    """One branch of ``sql`` per dataset, matching its tables by name (an ``ARRAY<STRING>``
+    bind, ``:tables_<i>``) or pattern (``:pattern_<i>_<j>``), joined by UNION ALL."""
     by_dataset: dict[tuple[str | None, str], list[TableRef]] = {}
     for ref in dict.fromkeys(refs):
         by_dataset.setdefault((ref.database, ref.schema), []).append(ref)
     params: dict[str, Any] = {}
-    branches = []
+    selects = []
     for i, ((project, dataset), group) in enumerate(by_dataset.items()):
+        table_name = exp.column(dialects.Bare(this="table_name"), dialects.Bare(this="c"))
         names = [r.name for r in group if "*" not in r.name]
-        matches = []
+        matches: list[exp.Expression] = []
         if names:
-            params[f"tables_{i}"] = names
-            matches.append(f"c.table_name IN UNNEST(:tables_{i})")
+            matches.append(exp.In(this=table_name.copy(), unnest=exp.Unnest(
+                expressions=[bind(params, f"tables_{i}", names)])))
         for j, ref in enumerate(r for r in group if "*" in r.name):
-            params[f"pattern_{i}_{j}"] = like_pattern(ref.name)
-            matches.append(f"c.table_name LIKE :pattern_{i}_{j}")
-        match = " OR ".join(matches)
-        branches.append(template.format(dataset=_dataset(wh, project, dataset),
-                                        match=match))
-    if not branches:
-        raise ValueError("no tables given")
-    return {"branches": "\nUNION ALL\n".join(branches)}, params
+            matches.append(exp.Like(this=table_name.copy(), expression=bind(
+                params, f"pattern_{i}_{j}", catalog_sql.like_pattern(ref.name))))
+        select = catalog_sql.trusted(wh, sql)
+        select.find(exp.Placeholder).replace(  # type: ignore[union-attr]
+            exp.paren(exp.or_(*matches, copy=False), copy=False))
+        selects.append(catalog_sql.qualify(select, _project_dataset(wh, project, dataset),
+                                           dialects.Bare(this="INFORMATION_SCHEMA")))
+    return _union(selects), params
 
-def build_columns(wh: BigQuery, tables: Sequence[TableRef]) -> Parts:
-    return branches(wh, tables, COLUMNS_BRANCH)
 
-def build_schema_columns(wh: BigQuery, patterns: Sequence[TableRef]) -> Parts:
-    return branches(wh, patterns, COLUMNS_BRANCH)
+def build_columns(wh: BigQuery, tables: Sequence[TableRef]) -> Tree:
+    found, params = branches(wh, tables, COLUMNS_BRANCH)
+    return _from(wh, COLUMNS, "found", found), params
 
-def build_schema_fingerprints(wh: BigQuery, patterns: Sequence[TableRef]) -> Parts:
+
+def build_schema_columns(wh: BigQuery, patterns: Sequence[TableRef]) -> Tree:
+    return build_columns(wh, patterns)
+
+
+def build_schema_fingerprints(wh: BigQuery, patterns: Sequence[TableRef]) -> Tree:
     return branches(wh, patterns, FINGERPRINT_BRANCH)
 
-def build_schema_version(wh: BigQuery) -> Parts:
+
+def build_schema_version(wh: BigQuery) -> Tree:
     if not wh.settings.datasets:
         raise ValueError("settings.datasets is empty: there is nothing to probe")
-    branches = []
+    selects = []
     for name in wh.settings.datasets:
         project, _, dataset = name.rpartition(".")
-        branches.append("SELECT dataset_id, table_id, last_modified_time\n"
-                        f"FROM {_dataset(wh, project or None, dataset)}.__TABLES__")
-    return {"branches": "\nUNION ALL\n".join(branches)}, {}
+        selects.append(catalog_sql.qualify(
+            catalog_sql.trusted(wh, VERSION_BRANCH),
+            tree_sql.ident(wh, project or wh.settings.project), tree_sql.ident(wh, dataset)))
+    return _from(wh, SCHEMA_VERSION, "probed", _union(selects)), {}
+
 
 def build_audit_events(wh: BigQuery, since: int = 0, limit: int = 5000) -> Parts:
     region = f"region-{wh.settings.location.lower()}"
@@ -242,12 +276,15 @@ def build_sample(wh: BigQuery, table: TableRef, columns: Sequence[str], limit: i
 
 
 
-#: The builders of these queries (merged into ``BigQuery.BUILDERS``).
+#: The builders of these templates (merged into ``BigQuery.BUILDERS``).
 BUILDERS: dict[str, Builder] = {
+    "audit_events": build_audit_events,
+    "sample": build_sample,
+}
+#: The catalog queries, as trees (merged into ``BigQuery.TREES``).
+TREES: dict[str, Callable[..., Tree]] = {
     "columns": build_columns,
     "schema_columns": build_schema_columns,
     "schema_fingerprints": build_schema_fingerprints,
     "schema_version": build_schema_version,
-    "audit_events": build_audit_events,
-    "sample": build_sample,
 }

@@ -7,7 +7,8 @@ sqlglot's own dialects do. What every one of them shares:
 - a bind is ``:name`` (SQLAlchemy ``text()`` form, which the executors take; BigQuery's
   adapter turns it into ``@name``), never the dialect's own paramstyle;
 - an identifier is always quoted, embedded quotes doubled and ``:`` escaped as ``\\:`` (so
-  that ``text()`` never reads it as a bind), exactly as ``SqlWarehouse.quote`` writes it.
+  that ``text()`` never reads it as a bind), exactly as ``SqlWarehouse.quote`` writes it;
+  only a :class:`Bare` name (a catalog's own, written in watchdog's source) is not.
 
 Sampling is never rendered through sqlglot (it transpiles it wrongly, see WAREHOUSES.md);
 it stays in each adapter's ``sample`` template.
@@ -15,6 +16,7 @@ it stays in each adapter's ``sample`` template.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -41,6 +43,22 @@ def _identifier(quote: str) -> Transform:
     def render(_gen: Generator, e: exp.Identifier) -> str:
         return (quote + e.name.replace(quote, quote + quote) + quote).replace(":", "\\:")
     return render
+
+
+class Bare(exp.Identifier):
+    """A name of the warehouse's own catalog (``information_schema.columns``, ``n.nspname``),
+    rendered as written, unquoted: a quoted lower-case name is another name on Snowflake
+    (https://docs.snowflake.com/en/sql-reference/identifiers-syntax). Only for names in
+    watchdog's source (``catalog_sql.trusted``); a user's names are quoted identifiers."""
+
+
+_BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
+def _bare(_gen: Generator, e: Bare) -> str:
+    if not _BARE.fullmatch(e.name):
+        raise ValueError(f"not a plain catalog name: {e.name!r}")
+    return e.name
 
 
 def _bind(_gen: Generator, e: exp.Placeholder) -> str:
@@ -263,7 +281,7 @@ def _redshift_type(gen: Generator, e: exp.DataType) -> str:
 
 #: Overrides every watchdog dialect makes (identifiers in ``"``).
 COMMON: dict[type[exp.Expr], Transform] = {
-    exp.Identifier: _identifier('"'), exp.Placeholder: _bind, RowValue: _row,
+    exp.Identifier: _identifier('"'), Bare: _bare, exp.Placeholder: _bind, RowValue: _row,
     exp.CountIf: _count_case, Epoch: _epoch_extract, BucketIndex: _floor,
     TimeRange: _time_range, NewestTime: _max,
 }

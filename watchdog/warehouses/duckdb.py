@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from watchdog.errors import QueryError, TableNotFound, WarehouseAuthError, WarehouseUnavailable
 from watchdog.warehouses import rulesql
 from watchdog.warehouses.base import WarehouseSettings
+from watchdog.warehouses.catalog_sql import Catalog
 from watchdog.warehouses.executor import SqlAlchemyExecutor
 from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse, Statement
 from watchdog.warehouses.tree_sql import Tree
@@ -77,37 +78,26 @@ class DuckDB(SqlWarehouse):
     #: every row; the packed KS list keeps one row per feature (bounded memory, no sort).
     GROUPED_VALUE_COUNTS: ClassVar[bool] = True
     PACKED_KS_COUNTS: ClassVar[bool] = True
-    TABLE_MATCH: ClassVar[str] = (
-        "(lower(table_schema) = lower({schema}) AND lower(table_name) = lower({table}))"
-    )
-    PATTERN_MATCH: ClassVar[str] = (
-        "(lower(table_schema) = lower({schema}) AND lower(table_name) LIKE lower({pattern})"
-        " ESCAPE '\\')"
+    CATALOG: ClassVar[Catalog] = Catalog(
+        schema="table_schema", table="table_name", fold_case=True, fold_pattern=True,
+        columns=(
+            "SELECT table_schema, table_name, column_name, data_type,"
+            " is_nullable = 'YES' AS nullable"
+            " FROM information_schema.columns"
+            " WHERE table_catalog = current_database() AND :tables"
+            " ORDER BY table_schema, table_name, ordinal_position"
+        ),
+        fingerprints=(
+            "SELECT table_schema, table_name,"
+            " md5(string_agg(column_name || chr(30) || data_type || chr(30) || is_nullable,"
+            " chr(31) ORDER BY ordinal_position)) AS fingerprint"
+            " FROM information_schema.columns"
+            " WHERE table_catalog = current_database() AND :tables"
+            " GROUP BY table_schema, table_name"
+        ),
     )
     QUERIES: ClassVar[dict[str, str]] = {
         **SqlWarehouse.QUERIES,
-        "columns": (
-            "SELECT table_schema, table_name, column_name, data_type,\n"
-            "  is_nullable = 'YES' AS nullable\n"
-            "FROM information_schema.columns\n"
-            "WHERE table_catalog = current_database()\n  AND ({tables})\n"
-            "ORDER BY table_schema, table_name, ordinal_position"
-        ),
-        "schema_columns": (
-            "SELECT table_schema, table_name, column_name, data_type,\n"
-            "  is_nullable = 'YES' AS nullable\n"
-            "FROM information_schema.columns\n"
-            "WHERE table_catalog = current_database()\n  AND ({tables})\n"
-            "ORDER BY table_schema, table_name, ordinal_position"
-        ),
-        "schema_fingerprints": (
-            "SELECT table_schema, table_name,\n"
-            "  md5(string_agg(column_name || chr(30) || data_type || chr(30) || is_nullable,"
-            " chr(31)\n    ORDER BY ordinal_position)) AS fingerprint\n"
-            "FROM information_schema.columns\n"
-            "WHERE table_catalog = current_database()\n  AND ({tables})\n"
-            "GROUP BY table_schema, table_name"
-        ),
         # USING SAMPLE applies before WHERE, so sample a filtered subquery; the size must be
         # a literal: https://duckdb.org/docs/sql/samples
         "sample": (

@@ -24,6 +24,7 @@ from watchdog.errors import (
 from watchdog.models import AccessGrant, AuditEvent, TableRef
 from watchdog.warehouses import access_sql, pg_audit
 from watchdog.warehouses.base import WarehouseSettings, as_utc
+from watchdog.warehouses.catalog_sql import Catalog
 from watchdog.warehouses.executor import Executor, SqlAlchemyExecutor
 from watchdog.warehouses.sqlbase import (
     NAMES_HINT,
@@ -121,47 +122,48 @@ class Postgres(SqlWarehouse):
     SUPPORTS_ACCESS_CHECK: ClassVar[bool] = True
     #: The principals ``access`` may be asked about, as ``SELECT <name> AS name``.
     PRINCIPAL_CATALOG: ClassVar[str] = "SELECT rolname AS name FROM pg_catalog.pg_roles"
-    TABLE_MATCH: ClassVar[str] = "(n.nspname = {schema} AND c.relname = {table})"
-    PATTERN_MATCH: ClassVar[str] = "(n.nspname = {schema} AND c.relname LIKE {pattern} ESCAPE '\\')"
-    QUERIES: ClassVar[dict[str, str]] = {
-        **SqlWarehouse.QUERIES,
+    CATALOG: ClassVar[Catalog] = Catalog(
+        schema="n.nspname", table="c.relname",
         # pg_catalog is far cheaper than information_schema.columns (no privilege joins)
-        "columns": (
-            "SELECT n.nspname AS table_schema, c.relname AS table_name,\n"
-            "  a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS data_type,\n"
-            "  NOT a.attnotnull AS nullable\n"
-            "FROM pg_catalog.pg_attribute AS a\n"
-            "JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid\n"
-            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace\n"
-            "WHERE a.attnum > 0 AND NOT a.attisdropped\n"
-            "  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')\n  AND ({tables})\n"
-            "ORDER BY n.nspname, c.relname, a.attnum"
+        columns=(
+            "SELECT n.nspname AS table_schema, c.relname AS table_name,"
+            " a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS data_type,"
+            " NOT a.attnotnull AS nullable"
+            " FROM pg_catalog.pg_attribute AS a"
+            " JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid"
+            " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
+            " WHERE a.attnum > 0 AND NOT a.attisdropped"
+            " AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND :tables"
+            " ORDER BY n.nspname, c.relname, a.attnum"
         ),
-        "schema_columns": (
-            "SELECT n.nspname AS table_schema, c.relname AS table_name,\n"
-            "  a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS data_type,\n"
-            "  NOT a.attnotnull AS nullable\n"
-            "FROM pg_catalog.pg_class AS c\n"
-            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace\n"
-            "JOIN pg_catalog.pg_attribute AS a\n"
-            "  ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped\n"
-            "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')\n  AND ({tables})\n"
-            "ORDER BY n.nspname, c.relname, a.attnum"
+        schema_columns=(
+            "SELECT n.nspname AS table_schema, c.relname AS table_name,"
+            " a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS data_type,"
+            " NOT a.attnotnull AS nullable"
+            " FROM pg_catalog.pg_class AS c"
+            " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
+            " JOIN pg_catalog.pg_attribute AS a"
+            " ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+            " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND :tables"
+            " ORDER BY n.nspname, c.relname, a.attnum"
         ),
         # one row per table, hashed per table in a subquery: a GROUP BY over every column
         # would sort all of them (to disk at 10,000 tables with the default work_mem)
-        "schema_fingerprints": (
-            "SELECT n.nspname AS table_schema, c.relname AS table_name, (\n"
-            "  SELECT md5(string_agg(a.attname || chr(30) || format_type(a.atttypid, a.atttypmod)"
-            "\n    || chr(30) || CASE WHEN a.attnotnull THEN '0' ELSE '1' END, chr(31)"
-            " ORDER BY a.attnum))\n"
-            "  FROM pg_catalog.pg_attribute AS a\n"
-            "  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped\n"
-            ") AS fingerprint\n"
-            "FROM pg_catalog.pg_class AS c\n"
-            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace\n"
-            "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')\n  AND ({tables})"
+        fingerprints=(
+            "SELECT n.nspname AS table_schema, c.relname AS table_name, ("
+            " SELECT md5(string_agg(a.attname || chr(30) || format_type(a.atttypid, a.atttypmod)"
+            " || chr(30) || CASE WHEN a.attnotnull THEN '0' ELSE '1' END, chr(31)"
+            " ORDER BY a.attnum))"
+            " FROM pg_catalog.pg_attribute AS a"
+            " WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+            ") AS fingerprint"
+            " FROM pg_catalog.pg_class AS c"
+            " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
+            " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND :tables"
         ),
+    )
+    QUERIES: ClassVar[dict[str, str]] = {
+        **SqlWarehouse.QUERIES,
         # current_user's USAGE on the schema, then SELECT on the table (access_sql.py)
         "own_access": (
             "SELECT n.nspname AS table_schema, c.relname AS table_name,\n"

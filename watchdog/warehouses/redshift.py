@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import pydantic
@@ -27,21 +27,30 @@ from watchdog.errors import (
 )
 from watchdog.models import AuditEvent, TableRef
 from watchdog.warehouses.base import WarehouseSettings, as_utc
+from watchdog.warehouses.catalog_sql import Catalog
 from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
 from watchdog.warehouses.postgres import Postgres, build_audit_page
 from watchdog.warehouses.sqlbase import Builder, ErrorRule
+from watchdog.warehouses.tree_sql import Tree
 
-_COLUMNS = (
-    "SELECT table_schema, table_name, column_name,\n"
-    "  CASE WHEN character_maximum_length IS NOT NULL\n"
-    "    THEN data_type || '(' || character_maximum_length || ')'\n"
-    "    WHEN data_type = 'numeric'\n"
-    "    THEN data_type || '(' || numeric_precision || ',' || numeric_scale || ')'\n"
-    "    ELSE data_type END AS data_type,\n"
-    "  is_nullable = 'YES' AS nullable\n"
-    "FROM svv_columns\n"
-    "WHERE table_catalog = current_database()\n  AND ({tables})\n"
-    "ORDER BY table_schema, table_name, ordinal_position"
+#: The columns from SVV_COLUMNS, with their types' parameters.
+_CATALOG = Catalog(
+    schema="table_schema", table="table_name",
+    # backslash is LIKE's default escape on Redshift and PostgreSQL alike, and a backslash
+    # literal is spelled differently on each: https://docs.aws.amazon.com/redshift/latest/dg/r_patternmatching_condition_like.html
+    like_escape=False,
+    columns=(
+        "SELECT table_schema, table_name, column_name,"
+        " CASE WHEN character_maximum_length IS NOT NULL"
+        " THEN data_type || '(' || character_maximum_length || ')'"
+        " WHEN data_type = 'numeric'"
+        " THEN data_type || '(' || numeric_precision || ',' || numeric_scale || ')'"
+        " ELSE data_type END AS data_type,"
+        " is_nullable = 'YES' AS nullable"
+        " FROM svv_columns"
+        " WHERE table_catalog = current_database() AND :tables"
+        " ORDER BY table_schema, table_name, ordinal_position"
+    ),
 )
 #: DDL transactions still open: their rows are logged before they commit (the note on
 #: https://docs.aws.amazon.com/redshift/latest/dg/SYS_QUERY_HISTORY.html), so the probe
@@ -146,15 +155,13 @@ class Redshift(Postgres):
     SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = False
     #: Redshift's users (pg_roles is not documented there): https://docs.aws.amazon.com/redshift/latest/dg/r_PG_USER.html
     PRINCIPAL_CATALOG: ClassVar[str] = "SELECT usename AS name FROM pg_catalog.pg_user"
-    TABLE_MATCH: ClassVar[str] = "(table_schema = {schema} AND table_name = {table})"
-    # backslash is LIKE's default escape on Redshift and PostgreSQL alike, and a backslash
-    # literal is spelled differently on each: https://docs.aws.amazon.com/redshift/latest/dg/r_patternmatching_condition_like.html
-    PATTERN_MATCH: ClassVar[str] = "(table_schema = {schema} AND table_name LIKE {pattern})"
+    #: Fingerprints hash the columns in Python (``SCHEMA_DIGEST_IN_SQL``): no such tree.
+    CATALOG: ClassVar[Catalog] = _CATALOG
+    TREES: ClassVar[Mapping[str, Callable[..., Tree]]] = {
+        k: v for k, v in Postgres.TREES.items() if k != "schema_fingerprints"}
     QUERIES: ClassVar[dict[str, str]] = {
         **{k: v for k, v in Postgres.QUERIES.items()
-           if k not in ("schema_version", "schema_fingerprints")},
-        "columns": _COLUMNS,
-        "schema_columns": _COLUMNS,
+           if k != "schema_version"},
         # https://docs.aws.amazon.com/redshift/latest/dg/SYS_QUERY_HISTORY.html
         "audit_events": (
             "SELECT q.query_id AS seq, q.start_time, u.usename, q.query_type, q.query_text\n"

@@ -6,50 +6,23 @@ in the database over the ordered column facts), and then for the columns of only
 whose fingerprint moved (``columns`` for a few, ``schema_columns`` by pattern for many). So
 an unchanged table costs one short row and no Python objects.
 
-Per-dialect pieces are the adapter's templates: ``TABLE_MATCH`` and ``PATTERN_MATCH`` (one
-condition per pattern, values as binds ``:schema_<i>``/``:table_<i>``) and the
-``schema_fingerprints`` query itself. Where the database has no hash function (SQLite,
-``SCHEMA_DIGEST_IN_SQL`` off) the query returns the concatenated facts and they are hashed
-here.
+The queries are trees built in ``catalog_sql.py`` from the adapter's ``CATALOG``. Where the
+database has no hash function (SQLite, ``SCHEMA_DIGEST_IN_SQL`` off) the fingerprint query
+returns the concatenated facts and they are hashed here; where it has no fingerprint query
+at all (Redshift), the columns are hashed as ``Warehouse`` does.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from watchdog.models import Column, TableRef
 from watchdog.warehouses.base import column_fingerprint
 
 if TYPE_CHECKING:
-    from watchdog.warehouses.sqlbase import Parts, SqlWarehouse
-
-
-def like_pattern(glob: str) -> str:
-    """A ``*`` glob as LIKE text escaped with backslashes: ``feat_*`` → ``feat\\_%``."""
-    escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("*", "%")
-
-
-def build_schema_columns(wh: SqlWarehouse, patterns: Sequence[TableRef]) -> Parts:
-    """``{tables}``: one ``TABLE_MATCH`` or ``PATTERN_MATCH`` per pattern, OR-ed."""
-    params: dict[str, Any] = {}
-    matches = []
-    for i, ref in enumerate(patterns):
-        params[f"schema_{i}"] = ref.schema
-        if "*" in ref.name:
-            params[f"table_{i}"] = like_pattern(ref.name)
-            template = wh.PATTERN_MATCH.format(schema=f":schema_{i}", pattern=f":table_{i}")
-        else:
-            params[f"table_{i}"] = ref.name
-            template = wh.TABLE_MATCH.format(schema=f":schema_{i}", table=f":table_{i}")
-        matches.append(template)
-    return {"tables": "\n   OR ".join(matches) or "1 = 0"}, params
-
-
-#: The fingerprint query matches tables exactly as the columns query does.
-build_schema_fingerprints = build_schema_columns
+    from watchdog.warehouses.sqlbase import SqlWarehouse
 
 
 def schema_columns(wh: SqlWarehouse, patterns: Sequence[TableRef]) -> dict[TableRef, list[Column]]:
@@ -77,7 +50,7 @@ def schema_fingerprints(wh: SqlWarehouse, patterns: Sequence[TableRef]) -> dict[
     patterns = list(dict.fromkeys(patterns))
     if not patterns:
         return {}
-    if "schema_fingerprints" not in wh.QUERIES:  # no query of its own (Redshift): hash
+    if "schema_fingerprints" not in wh.TREES:  # no query of its own (Redshift): hash
         found = schema_columns(wh, patterns)   # the columns, as Warehouse does
         return {ref: column_fingerprint(cols) for ref, cols in found.items()}
     rows = wh._rows(wh.render("schema_fingerprints", patterns=patterns))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
@@ -30,8 +30,10 @@ from watchdog.errors import (
 from watchdog.models import AuditEvent, Column, DdlStamp, TableRef
 from watchdog.warehouses import snowflake_sql
 from watchdog.warehouses.base import WarehouseSettings, as_utc
+from watchdog.warehouses.catalog_sql import Catalog
 from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
 from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, ErrorRule, SqlWarehouse
+from watchdog.warehouses.tree_sql import Tree
 
 
 class SnowflakeSettings(WarehouseSettings):
@@ -138,9 +140,8 @@ class Snowflake(SqlWarehouse):
     REGEX_SYNTAX: ClassVar[str] = "posix"
     # COUNT tells an empty table from a NULL maximum (the stand-in returns 1970 for both)
     NEWEST_WITH_COUNT: ClassVar[bool] = True
-    TABLE_MATCH: ClassVar[str] = "(table_schema = {schema} AND table_name = {table})"
-    PATTERN_MATCH: ClassVar[str] = (
-        "(table_schema = {schema} AND table_name LIKE {pattern} ESCAPE '\\\\')")
+    #: One branch per database, in that database's INFORMATION_SCHEMA (``snowflake_sql.py``).
+    CATALOG: ClassVar[Catalog] = snowflake_sql.CATALOG
     TYPE_FAMILIES: ClassVar[dict[str, str]] = {
         **SqlWarehouse.TYPE_FAMILIES, "number": "decimal", "timestamp_ntz": "timestamp",
         "timestamp_tz": "timestamptz", "timestamp_ltz": "timestamptz", "variant": "json",
@@ -151,6 +152,8 @@ class Snowflake(SqlWarehouse):
     QUERIES: ClassVar[dict[str, str]] = {**SqlWarehouse.QUERIES, **snowflake_sql.QUERIES}
     BUILDERS: ClassVar[Mapping[str, Builder]] = {
         **SqlWarehouse.BUILDERS, **snowflake_sql.BUILDERS}
+    TREES: ClassVar[Mapping[str, Callable[..., Tree]]] = {
+        **SqlWarehouse.TREES, **snowflake_sql.TREES}
     # error codes: https://docs.snowflake.com/en/user-guide/client-connectivity-troubleshooting/error-messages
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
         (r"\b(42S02|42S22|02000)\b|does not exist or not authorized|invalid identifier|"

@@ -3,31 +3,72 @@
 Snowflake keeps one INFORMATION_SCHEMA per database
 (https://docs.snowflake.com/en/sql-reference/info-schema), so a warehouse entry that watches
 ``DB.SCHEMA.TABLE`` names in several databases reads each database's views in one statement:
-one SELECT per database (the ``BRANCHES`` templates), joined by UNION ALL. Each branch
-carries its index as ``part``, so every row maps back to the database *as the config wrote
-it* (None: ``settings.database``): the schema check matches tables by ``str(ref)``, and a
-table written ``ANALYTICS.S.T`` must come back as that, not as ``S.T``.
+one SELECT per database (a tree from ``CATALOG``, ``LAST_DDL``, ...), joined by UNION ALL.
+Each branch carries its index as ``part``, so every row maps back to the database *as the
+config wrote it* (None: ``settings.database``): the schema check matches tables by
+``str(ref)``, and a table written ``ANALYTICS.S.T`` must come back as that, not as ``S.T``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from watchdog.lazy import lazy
 from watchdog.models import Column, DdlStamp, TableRef
-from watchdog.warehouses.schema_sql import like_pattern
+from watchdog.warehouses import catalog_sql, tree_sql
+from watchdog.warehouses.catalog_sql import Catalog
+from watchdog.warehouses.tree_sql import Tree
 
 if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from watchdog.warehouses import dialects
     from watchdog.warehouses.snowflake import Snowflake
     from watchdog.warehouses.sqlbase import Builder, Parts
+else:
+    exp = lazy("sqlglot.expressions")
+    dialects = lazy("watchdog.warehouses.dialects")
 
 #: The data type as shown to the diff: NUMBER and text types with their parameters.
 _DATA_TYPE = (
     "CASE WHEN data_type = 'NUMBER' THEN 'NUMBER(' || numeric_precision || ','"
-    " || numeric_scale || ')'\n"
-    "    WHEN character_maximum_length IS NOT NULL THEN data_type || '('"
-    " || character_maximum_length || ')'\n    ELSE data_type END"
+    " || numeric_scale || ')'"
+    " WHEN character_maximum_length IS NOT NULL THEN data_type || '('"
+    " || character_maximum_length || ')' ELSE data_type END"
 )
+#: One database's branch of each catalog query; its tables (``COLUMNS``, ``TABLES``) are read
+#: in that database's INFORMATION_SCHEMA (:func:`_branches`).
+CATALOG = Catalog(
+    schema="table_schema", table="table_name",
+    columns=(
+        "SELECT table_schema, table_name, column_name, " + _DATA_TYPE + " AS data_type,"
+        " is_nullable = 'YES' AS nullable, ordinal_position FROM COLUMNS WHERE :tables"
+    ),
+    fingerprints=(
+        "SELECT table_schema, table_name, MD5(LISTAGG(column_name || CHR(30) || "
+        + _DATA_TYPE + " || CHR(30) || is_nullable, CHR(31))"
+        " WITHIN GROUP (ORDER BY ordinal_position)) AS fingerprint"
+        " FROM COLUMNS WHERE :tables GROUP BY table_schema, table_name"
+    ),
+)
+#: LAST_DDL_BY is the user name of the last DDL (LAST_DDL moves on every DDL, never on
+#: DML): https://docs.snowflake.com/en/sql-reference/info-schema/tables
+LAST_DDL = "SELECT table_schema, table_name, last_ddl, last_ddl_by FROM TABLES WHERE :tables"
+#: The change probe: every table's LAST_DDL, one branch per database, hashed into a token.
+SCHEMA_VERSION = (
+    "SELECT COUNT(*) AS tables, MD5(LISTAGG(table_catalog || '.' || table_schema || '.'"
+    " || table_name || '@' || CAST(last_ddl AS VARCHAR), ',')"
+    " WITHIN GROUP (ORDER BY table_catalog, table_schema, table_name)) AS token"
+    " FROM catalog_tables"
+)
+SCHEMA_VERSION_BRANCH = (
+    "SELECT table_catalog, table_schema, table_name, last_ddl FROM TABLES"
+    " WHERE table_schema <> 'INFORMATION_SCHEMA'"
+)
+#: ORDER BY after UNION ALL sorts the whole result by the output columns:
+#: https://docs.snowflake.com/en/sql-reference/operators-query
+COLUMN_ORDER = ("part", "table_schema", "table_name", "ordinal_position")
 #: The earliest start time read: the cursor, but no further back than the lookback.
 FLOOR = ("GREATEST(CAST(:since_at AS TIMESTAMP_TZ),"
          " DATEADD(HOUR, -:lookback_hours, CURRENT_TIMESTAMP()))")
@@ -39,46 +80,7 @@ FLOOR = ("GREATEST(CAST(:since_at AS TIMESTAMP_TZ),"
 DDL_QUERY_TYPES = ("ALTER_TABLE%", "CREATE_TABLE%", "CREATE_VIEW%", "RENAME_%", "DROP%",
                    "UNDROP%", "ALTER", "CREATE")
 
-#: One database's SELECT of a metadata query (``{part}``, ``{database}``, ``{tables}``).
-BRANCHES: dict[str, str] = {
-    "columns": (
-        "SELECT {part} AS part, table_schema, table_name, column_name,\n  " + _DATA_TYPE
-        + " AS data_type,\n  is_nullable = 'YES' AS nullable, ordinal_position\n"
-        "FROM {database}.INFORMATION_SCHEMA.COLUMNS\nWHERE ({tables})"
-    ),
-    "schema_fingerprints": (
-        "SELECT {part} AS part, table_schema, table_name,\n  MD5(LISTAGG(column_name || CHR(30)"
-        " || " + _DATA_TYPE.replace("\n    ", " ") + "\n    || CHR(30) || is_nullable, CHR(31))"
-        " WITHIN GROUP (ORDER BY ordinal_position)) AS fingerprint\n"
-        "FROM {database}.INFORMATION_SCHEMA.COLUMNS\n"
-        "WHERE ({tables})\nGROUP BY table_schema, table_name"
-    ),
-    # LAST_DDL_BY is the user name of the last DDL (LAST_DDL moves on every DDL, never on
-    # DML): https://docs.snowflake.com/en/sql-reference/info-schema/tables
-    "last_ddl": (
-        "SELECT {part} AS part, table_schema, table_name, last_ddl, last_ddl_by\n"
-        "FROM {database}.INFORMATION_SCHEMA.TABLES\nWHERE ({tables})"
-    ),
-    "schema_version": (
-        "SELECT table_catalog, table_schema, table_name, last_ddl\n"
-        "FROM {database}.INFORMATION_SCHEMA.TABLES\nWHERE table_schema <> 'INFORMATION_SCHEMA'"
-    ),
-}
-_UNION = "\nUNION ALL\n"
-
 QUERIES: dict[str, str] = {
-    # ORDER BY after UNION ALL sorts the whole result by the output columns:
-    # https://docs.snowflake.com/en/sql-reference/operators-query
-    "columns": "{branches}\nORDER BY part, table_schema, table_name, ordinal_position",
-    "schema_columns": "{branches}\nORDER BY part, table_schema, table_name, ordinal_position",
-    "schema_fingerprints": "{branches}",
-    "last_ddl": "{branches}",
-    "schema_version": (
-        "SELECT COUNT(*) AS tables, MD5(LISTAGG(table_catalog || '.' || table_schema || '.'"
-        " || table_name || '@' || CAST(last_ddl AS VARCHAR), ',')\n"
-        "  WITHIN GROUP (ORDER BY table_catalog, table_schema, table_name)) AS token\n"
-        "FROM (\n{branches}\n) AS catalog_tables"
-    ),
     # SAMPLE after the filter (a subquery); the row count must be a literal
     "sample": (
         "SELECT *\nFROM (\nSELECT {columns}\nFROM {table}{where}\n) AS filtered\n"
@@ -109,51 +111,58 @@ def parts(refs: Sequence[TableRef]) -> list[str | None]:
     return list(dict.fromkeys(ref.database for ref in refs))
 
 
-def _branches(wh: Snowflake, query: str, refs: Sequence[TableRef], by_pattern: bool) -> Parts:
-    """``{branches}``: one SELECT per database named, each matching its own tables; binds
-    are numbered over all of ``refs`` so that they never collide."""
+def _information_schema(wh: Snowflake, database: str | None) -> tuple[exp.Identifier, ...]:
+    return tree_sql.ident(wh, database or wh.settings.database), dialects.Bare(
+        this="INFORMATION_SCHEMA")
+
+
+def _branches(wh: Snowflake, sql: str, refs: Sequence[TableRef], by_pattern: bool,
+              order: Sequence[str] = ()) -> Tree:
+    """One branch of ``sql`` per database named, each matching its own tables and carrying
+    its index as ``part``, joined by UNION ALL; binds are numbered over all of ``refs`` so
+    that they never collide."""
     params: dict[str, Any] = {}
-    selects = []
+    selects: list[exp.Expression] = []
     for part, database in enumerate(parts(refs) or [None]):
-        matches = []
-        for i, ref in enumerate(refs):
-            if ref.database != database:
-                continue
-            params[f"schema_{i}"] = ref.schema
-            if by_pattern and "*" in ref.name:
-                params[f"table_{i}"] = like_pattern(ref.name)
-                matches.append(wh.PATTERN_MATCH.format(schema=f":schema_{i}",
-                                                       pattern=f":table_{i}"))
-            else:
-                params[f"table_{i}"] = ref.name
-                matches.append(wh.TABLE_MATCH.format(schema=f":schema_{i}", table=f":table_{i}"))
-        selects.append(BRANCHES[query].format(
-            part=part, database=wh.quote(database or wh.settings.database),
-            tables="\n   OR ".join(matches) or "1 = 0"))
-    return {"branches": _UNION.join(selects)}, params
+        mine = [(i, ref) for i, ref in enumerate(refs) if ref.database == database]
+        select = catalog_sql.matching(wh, sql, mine, params, by_pattern, CATALOG)
+        select.set("expressions", [
+            exp.alias_(exp.Literal.number(part), dialects.Bare(this="part")),
+            *select.expressions])
+        selects.append(catalog_sql.qualify(select, *_information_schema(wh, database)))
+    tree = selects[0] if len(selects) == 1 else exp.union(*selects, distinct=False)
+    if order:  # after the UNION ALL: the whole result
+        tree.set("order", exp.Order(expressions=[
+            exp.Ordered(this=exp.Column(this=dialects.Bare(this=c))) for c in order]))
+    return tree, params
 
 
-def build_columns(wh: Snowflake, tables: Sequence[TableRef]) -> Parts:
-    return _branches(wh, "columns", list(dict.fromkeys(tables)), by_pattern=False)
+def build_columns(wh: Snowflake, tables: Sequence[TableRef]) -> Tree:
+    return _branches(wh, CATALOG.columns, list(dict.fromkeys(tables)), False, COLUMN_ORDER)
 
 
-def build_schema_columns(wh: Snowflake, patterns: Sequence[TableRef]) -> Parts:
-    return _branches(wh, "columns", list(dict.fromkeys(patterns)), by_pattern=True)
+def build_schema_columns(wh: Snowflake, patterns: Sequence[TableRef]) -> Tree:
+    return _branches(wh, CATALOG.columns, list(dict.fromkeys(patterns)), True, COLUMN_ORDER)
 
 
-def build_schema_fingerprints(wh: Snowflake, patterns: Sequence[TableRef]) -> Parts:
-    return _branches(wh, "schema_fingerprints", list(dict.fromkeys(patterns)), by_pattern=True)
+def build_schema_fingerprints(wh: Snowflake, patterns: Sequence[TableRef]) -> Tree:
+    return _branches(wh, CATALOG.fingerprints, list(dict.fromkeys(patterns)), True)
 
 
-def build_last_ddl(wh: Snowflake, tables: Sequence[TableRef]) -> Parts:
-    return _branches(wh, "last_ddl", list(dict.fromkeys(tables)), by_pattern=False)
+def build_last_ddl(wh: Snowflake, tables: Sequence[TableRef]) -> Tree:
+    return _branches(wh, LAST_DDL, list(dict.fromkeys(tables)), False)
 
 
-def build_schema_version(wh: Snowflake, patterns: Sequence[TableRef] = ()) -> Parts:
+def build_schema_version(wh: Snowflake, patterns: Sequence[TableRef] = ()) -> Tree:
     """The default database and every other database the patterns name, each once."""
     names = dict.fromkeys([wh.settings.database, *(p.database for p in patterns if p.database)])
-    selects = [BRANCHES["schema_version"].format(database=wh.quote(n)) for n in names]
-    return {"branches": _UNION.join(selects)}, {}
+    selects = [catalog_sql.qualify(catalog_sql.trusted(wh, SCHEMA_VERSION_BRANCH),
+                                   *_information_schema(wh, n)) for n in names]
+    union = selects[0] if len(selects) == 1 else exp.union(*selects, distinct=False)
+    tree = catalog_sql.trusted(wh, SCHEMA_VERSION)
+    tree.find(exp.Table).replace(  # type: ignore[union-attr]
+        exp.Subquery(this=union, alias=exp.TableAlias(this=dialects.Bare(this="catalog_tables"))))
+    return tree, {}
 
 
 def _collect(wh: Snowflake, rows: Sequence[tuple[Any, ...]],
@@ -230,13 +239,16 @@ def build_audit_objects(wh: Snowflake, query_ids: list[str], since: int = 0) -> 
         **ids, **wh._floor(since)}
 
 
-#: The builders of these queries (merged into ``Snowflake.BUILDERS``).
+#: The builders of these templates (merged into ``Snowflake.BUILDERS``).
 BUILDERS: dict[str, Builder] = {
+    "audit_events": build_audit_events,
+    "audit_objects": build_audit_objects,
+}
+#: The catalog queries, as trees (merged into ``Snowflake.TREES``).
+TREES: dict[str, Callable[..., Tree]] = {
     "columns": build_columns,
     "schema_columns": build_schema_columns,
     "schema_fingerprints": build_schema_fingerprints,
     "last_ddl": build_last_ddl,
     "schema_version": build_schema_version,
-    "audit_events": build_audit_events,
-    "audit_objects": build_audit_objects,
 }

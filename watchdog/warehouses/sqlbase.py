@@ -3,10 +3,11 @@
 Every query an adapter runs goes through :meth:`SqlWarehouse.render`, which returns the
 exact SQL text and bind values that :meth:`SqlWarehouse._fetch` executes; the golden tests
 render the same path. Queries shared by several warehouses are sqlglot trees (``TREES``),
-rendered by the adapter's dialect (``dialects.py``). The rest are ``str.format`` templates
-(``QUERIES``): ``{name}`` fragments are quoted identifiers or dialect snippets, values are
-always ``:binds``. SQL is in SQLAlchemy ``text()`` form, so a literal colon inside an
-identifier is written ``\\:``.
+rendered by the adapter's dialect (``dialects.py``); the catalog queries among them are
+built from the adapter's ``CATALOG`` (``catalog_sql.py``). The rest are ``str.format``
+templates (``QUERIES``: sampling, and queries of one warehouse only): ``{name}`` fragments
+are quoted identifiers or dialect snippets, values are always ``:binds``. SQL is in
+SQLAlchemy ``text()`` form, so a literal colon inside an identifier is written ``\\:``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from watchdog.models import (
 )
 from watchdog.warehouses import (
     backtest_sql,
+    catalog_sql,
     distributions,
     drift_sql,
     facts_sql,
@@ -101,11 +103,9 @@ class SqlWarehouse(Warehouse):
     #: ``ks_counts`` returns one row per feature, its fine counts packed in a list of
     #: ``bucket * 2**40 + count`` (needs a list aggregate; ``drift_sql.py``).
     PACKED_KS_COUNTS: ClassVar[bool] = False
-    #: One table's condition in the ``columns`` query, given ``{schema}`` and ``{table}`` binds.
-    TABLE_MATCH: ClassVar[str] = ""
-    #: One pattern's condition in the ``schema_columns`` query, given ``{schema}`` and
-    #: ``{pattern}`` binds; the pattern is LIKE text with ``\\`` escaping ``%``, ``_``, ``\\``.
-    PATTERN_MATCH: ClassVar[str] = ""
+    #: Where the warehouse's catalog keeps the column facts, for the ``columns``,
+    #: ``schema_columns`` and ``schema_fingerprints`` trees (``catalog_sql.py``).
+    CATALOG: ClassVar[catalog_sql.Catalog]
     #: The regex syntax (``re2``, ``are``, ``posix``): ``regex.PORTABLE`` says which patterns
     #: it reads as Python does; only those run there.
     REGEX_SYNTAX: ClassVar[str] = "re2"
@@ -114,7 +114,7 @@ class SqlWarehouse(Warehouse):
     #: The SQL templates, by query name; adapters extend them with ``{**Parent.QUERIES, ...}``.
     #: Fixed text on purpose: ``ping`` (nothing to render), ``sample`` (sqlglot transpiles
     #: sampling wrongly, see WAREHOUSES.md), queries that exist for one warehouse only (in
-    #: its module); the catalog queries (``columns``, ``schema_*``) are still templates.
+    #: its module).
     QUERIES: ClassVar[dict[str, str]] = {
         "ping": "SELECT 1",
         "sample": "SELECT {columns}\nFROM {table}{where}\nORDER BY random()\nLIMIT :limit",
@@ -122,16 +122,14 @@ class SqlWarehouse(Warehouse):
     #: How each query's ``{fragments}`` and binds are built from its arguments, by query
     #: name (a query without one takes no arguments); adapters extend it as they extend
     #: ``QUERIES``. A builder is ``build(warehouse, **args) -> (fragments, params)``.
-    BUILDERS: ClassVar[Mapping[str, Builder]] = {
-        "columns": table_sql.build_columns,
-        "sample": table_sql.build_sample,
-        "schema_columns": schema_sql.build_schema_columns,
-        "schema_fingerprints": schema_sql.build_schema_fingerprints,
-    }
+    BUILDERS: ClassVar[Mapping[str, Builder]] = {"sample": table_sql.build_sample}
     #: Queries built once as sqlglot trees and rendered by the adapter's dialect
     #: (``tree_sql.py``, ``dialects.py``), by name: ``build(warehouse, **args) -> (tree,
-    #: params)``. The queries in ``QUERIES`` are ``str.format`` templates still, moving here.
+    #: params)``.
     TREES: ClassVar[Mapping[str, Callable[..., tree_sql.Tree]]] = {
+        "columns": catalog_sql.build_columns,
+        "schema_columns": catalog_sql.build_schema_columns,
+        "schema_fingerprints": catalog_sql.build_schema_fingerprints,
         "count_rows": facts_sql.build_count_rows,
         "newest": facts_sql.build_newest,
         "count_successes": facts_sql.build_count_successes,

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from watchdog.errors import TableNotFound, WarehouseAuthError, WarehouseUnavailable
 from watchdog.models import TableRef
 from watchdog.warehouses.base import WarehouseSettings, as_utc
+from watchdog.warehouses.catalog_sql import Catalog
 from watchdog.warehouses.executor import SqlAlchemyExecutor
 from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse
 
@@ -52,39 +53,40 @@ class SQLite(SqlWarehouse):
     #: ``dialects.TimeRange``, ``dialects.Epoch``).
     TYPED_TIME_BINDS: ClassVar[bool] = False
     # SQLite has no NaN: it stores NaN as NULL, which MISSING already counts.
-    TABLE_MATCH: ClassVar[str] = "(lower({schema}) = 'main' AND lower(m.name) = lower({table}))"
     # LIKE is case-insensitive for ASCII: https://sqlite.org/lang_expr.html#like
-    PATTERN_MATCH: ClassVar[str] = (
-        "(lower({schema}) = 'main' AND m.name LIKE {pattern} ESCAPE '\\')")
-    QUERIES: ClassVar[dict[str, str]] = {
-        **SqlWarehouse.QUERIES,
+    CATALOG: ClassVar[Catalog] = Catalog(
+        schema="'main'", table="m.name", fold_case=True,
         # sqlite_master is sqlite_schema under its name from before SQLite 3.33
-        "columns": (
-            "SELECT 'main' AS table_schema, m.name AS table_name, p.name AS column_name,\n"
-            "  p.type AS data_type, p.\"notnull\" = 0 AS nullable\n"
-            "FROM sqlite_master AS m\nJOIN pragma_table_info(m.name) AS p\n"
-            "WHERE m.type IN ('table', 'view')\n  AND ({tables})\nORDER BY m.name, p.cid"
+        columns=(
+            "SELECT 'main' AS table_schema, m.name AS table_name, p.name AS column_name,"
+            " p.type AS data_type, p.\"notnull\" = 0 AS nullable"
+            " FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p"
+            " WHERE m.type IN ('table', 'view') AND :tables ORDER BY m.name, p.cid"
         ),
-        "schema_version": "PRAGMA schema_version",
-        "schema_columns": (
-            "SELECT 'main' AS table_schema, m.name AS table_name, p.name AS column_name,\n"
-            "  p.type AS data_type, p.\"notnull\" = 0 AS nullable\n"
-            "FROM sqlite_master AS m\nJOIN pragma_table_info(m.name) AS p\n"
-            "WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'\n"
-            "  AND ({tables})\nORDER BY m.name, p.cid"
+        schema_columns=(
+            "SELECT 'main' AS table_schema, m.name AS table_name, p.name AS column_name,"
+            " p.type AS data_type, p.\"notnull\" = 0 AS nullable"
+            " FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p"
+            " WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            " AND :tables ORDER BY m.name, p.cid"
         ),
         # no md5 in SQLite (hashed in Python), and group_concat takes no ORDER BY before
         # 3.44: an ordered subquery is not flattened into an aggregate query
         # (https://sqlite.org/optoverview.html#flattening, rule 16); cid is in the text too
-        "schema_fingerprints": (
-            "SELECT table_schema, table_name, group_concat(facts, char(31)) AS fingerprint\n"
-            "FROM (\nSELECT 'main' AS table_schema, m.name AS table_name,\n"
-            "  p.cid || char(30) || p.name || char(30) || p.type || char(30) || p.\"notnull\""
-            " AS facts\n"
-            "FROM sqlite_master AS m\nJOIN pragma_table_info(m.name) AS p\n"
-            "WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'\n"
-            "  AND ({tables})\nORDER BY m.name, p.cid\n) AS f\nGROUP BY table_schema, table_name"
+        fingerprints=(
+            "SELECT table_schema, table_name, group_concat(facts, char(31)) AS fingerprint"
+            " FROM (SELECT 'main' AS table_schema, m.name AS table_name,"
+            " p.cid || char(30) || p.name || char(30) || p.type || char(30) || p.\"notnull\""
+            " AS facts"
+            " FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p"
+            " WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            " AND :tables ORDER BY m.name, p.cid) AS f"
+            " GROUP BY table_schema, table_name"
         ),
+    )
+    QUERIES: ClassVar[dict[str, str]] = {
+        **SqlWarehouse.QUERIES,
+        "schema_version": "PRAGMA schema_version",
     }
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
         (r"no such (table|column)|unknown database", TableNotFound, NAMES_HINT),

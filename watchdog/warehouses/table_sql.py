@@ -1,12 +1,12 @@
-"""The per-table template builders still in ``str.format`` form: columns (one catalog per
-warehouse) and a sample (never transpiled, see WAREHOUSES.md). Each returns the fragments
-of its template in ``SqlWarehouse.QUERIES`` and the bind values (see ``SqlWarehouse.BUILDERS``).
+"""The one template builder left in ``str.format`` form: a sample (sqlglot never transpiles
+sampling, see WAREHOUSES.md). It returns the fragments of the ``sample`` template in
+``SqlWarehouse.QUERIES`` and the bind values (see ``SqlWarehouse.BUILDERS``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from watchdog.models import Predicate, TableRef
 
@@ -17,15 +17,6 @@ if TYPE_CHECKING:
 def where_clause(conds: Sequence[str]) -> str:
     """``WHERE`` and the conditions (AND-ed), or nothing."""
     return "\nWHERE " + "\n  AND ".join(conds) if conds else ""
-
-
-def build_columns(wh: SqlWarehouse, tables: Sequence[TableRef]) -> Parts:
-    params: dict[str, Any] = {}
-    matches = []
-    for i, ref in enumerate(tables):
-        params[f"schema_{i}"], params[f"table_{i}"] = ref.schema, ref.name
-        matches.append(wh.TABLE_MATCH.format(schema=f":schema_{i}", table=f":table_{i}"))
-    return {"tables": "\n   OR ".join(matches) or "1 = 0"}, params
 
 
 def build_sample(

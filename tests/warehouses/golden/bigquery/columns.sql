@@ -1,11 +1,28 @@
 -- params: tables_0=['events', 'Users']
-SELECT table_schema, table_name, column_name, data_type, nullable
+SELECT
+  table_schema,
+  table_name,
+  column_name,
+  data_type,
+  nullable
 FROM (
-SELECT c.table_schema, c.table_name, f.field_path AS column_name, f.data_type,
-  c.is_nullable = 'YES' AS nullable, c.ordinal_position AS position
-FROM `test-proj`.`analytics`.INFORMATION_SCHEMA.COLUMNS AS c
-JOIN `test-proj`.`analytics`.INFORMATION_SCHEMA.COLUMN_FIELD_PATHS AS f
-  ON f.table_name = c.table_name AND f.column_name = c.column_name
-WHERE c.is_hidden = 'NO' AND (c.table_name IN UNNEST(@tables_0))
+  SELECT
+    c.table_schema,
+    c.table_name,
+    f.field_path AS column_name,
+    f.data_type,
+    c.is_nullable = 'YES' AS nullable,
+    c.ordinal_position AS position
+  FROM `test-proj`.`analytics`.INFORMATION_SCHEMA.COLUMNS AS c
+  JOIN `test-proj`.`analytics`.INFORMATION_SCHEMA.COLUMN_FIELD_PATHS AS f
+    ON f.table_name = c.table_name AND f.column_name = c.column_name
+  WHERE
+    c.is_hidden = 'NO' AND (
+      c.table_name IN UNNEST(@tables_0)
+    )
 ) AS found
-ORDER BY table_schema, table_name, position, column_name
+ORDER BY
+  table_schema,
+  table_name,
+  position,
+  column_name

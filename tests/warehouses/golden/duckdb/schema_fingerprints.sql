@@ -1,9 +1,26 @@
 -- params: schema_0='analytics', schema_1='analytics', table_0='events', table_1='feat\\_%'
-SELECT table_schema, table_name,
-  md5(string_agg(column_name || chr(30) || data_type || chr(30) || is_nullable, chr(31)
-    ORDER BY ordinal_position)) AS fingerprint
+SELECT
+  table_schema,
+  table_name,
+  MD5(
+    LISTAGG(
+      column_name || CHR(30) || data_type || CHR(30) || is_nullable, CHR(31)
+      ORDER BY
+        ordinal_position
+    )
+  ) AS fingerprint
 FROM information_schema.columns
-WHERE table_catalog = current_database()
-  AND ((lower(table_schema) = lower(:schema_0) AND lower(table_name) = lower(:table_0))
-   OR (lower(table_schema) = lower(:schema_1) AND lower(table_name) LIKE lower(:table_1) ESCAPE '\'))
-GROUP BY table_schema, table_name
+WHERE
+  table_catalog = CURRENT_DATABASE()
+  AND (
+    (
+      LOWER(table_schema) = LOWER(:schema_0) AND LOWER(table_name) = LOWER(:table_0)
+    )
+    OR (
+      LOWER(table_schema) = LOWER(:schema_1)
+      AND LOWER(table_name) LIKE LOWER(:table_1) ESCAPE '\'
+    )
+  )
+GROUP BY
+  table_schema,
+  table_name

@@ -1,5 +1,17 @@
 -- params: schema_0='analytics', schema_1='analytics', table_0='events', table_1='Users'
-SELECT 0 AS part, table_schema, table_name, last_ddl, last_ddl_by
+SELECT
+  0 AS part,
+  table_schema,
+  table_name,
+  last_ddl,
+  last_ddl_by
 FROM "ANALYTICS".INFORMATION_SCHEMA.TABLES
-WHERE ((table_schema = :schema_0 AND table_name = :table_0)
-   OR (table_schema = :schema_1 AND table_name = :table_1))
+WHERE
+  (
+    (
+      table_schema = :schema_0 AND table_name = :table_0
+    )
+    OR (
+      table_schema = :schema_1 AND table_name = :table_1
+    )
+  )

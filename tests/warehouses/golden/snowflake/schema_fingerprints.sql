@@ -1,8 +1,33 @@
 -- params: schema_0='analytics', schema_1='analytics', table_0='events', table_1='feat\\_%'
-SELECT 0 AS part, table_schema, table_name,
-  MD5(LISTAGG(column_name || CHR(30) || CASE WHEN data_type = 'NUMBER' THEN 'NUMBER(' || numeric_precision || ',' || numeric_scale || ')' WHEN character_maximum_length IS NOT NULL THEN data_type || '(' || character_maximum_length || ')' ELSE data_type END
-    || CHR(30) || is_nullable, CHR(31)) WITHIN GROUP (ORDER BY ordinal_position)) AS fingerprint
+SELECT
+  0 AS part,
+  table_schema,
+  table_name,
+  MD5(
+    LISTAGG(
+      
+        column_name || CHR(  30) || CASE
+          WHEN data_type = 'NUMBER'
+          THEN 'NUMBER(' || numeric_precision || ',' || numeric_scale || ')'
+          WHEN NOT character_maximum_length IS NULL
+          THEN data_type || '(' || character_maximum_length || ')'
+          ELSE data_type
+        END || CHR(  30) || is_nullable,
+        CHR(  31)
+      
+    ) WITHIN GROUP (ORDER BY
+      ordinal_position)
+  ) AS fingerprint
 FROM "ANALYTICS".INFORMATION_SCHEMA.COLUMNS
-WHERE ((table_schema = :schema_0 AND table_name = :table_0)
-   OR (table_schema = :schema_1 AND table_name LIKE :table_1 ESCAPE '\\'))
-GROUP BY table_schema, table_name
+WHERE
+  (
+    (
+      table_schema = :schema_0 AND table_name = :table_0
+    )
+    OR (
+      table_schema = :schema_1 AND table_name LIKE :table_1 ESCAPE '\\'
+    )
+  )
+GROUP BY
+  table_schema,
+  table_name

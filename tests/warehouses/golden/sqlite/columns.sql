@@ -1,9 +1,23 @@
 -- params: schema_0='analytics', schema_1='analytics', table_0='events', table_1='Users'
-SELECT 'main' AS table_schema, m.name AS table_name, p.name AS column_name,
-  p.type AS data_type, p."notnull" = 0 AS nullable
+SELECT
+  'main' AS table_schema,
+  m.name AS table_name,
+  p.name AS column_name,
+  p.type AS data_type,
+  p.`notnull` = 0 AS nullable
 FROM sqlite_master AS m
-JOIN pragma_table_info(m.name) AS p
-WHERE m.type IN ('table', 'view')
-  AND ((lower(:schema_0) = 'main' AND lower(m.name) = lower(:table_0))
-   OR (lower(:schema_1) = 'main' AND lower(m.name) = lower(:table_1)))
-ORDER BY m.name, p.cid
+JOIN PRAGMA_TABLE_INFO(m.name) AS p
+  ON TRUE
+WHERE
+  m.type IN ('table', 'view')
+  AND (
+    (
+      LOWER('main') = LOWER(:schema_0) AND LOWER(m.name) = LOWER(:table_0)
+    )
+    OR (
+      LOWER('main') = LOWER(:schema_1) AND LOWER(m.name) = LOWER(:table_1)
+    )
+  )
+ORDER BY
+  m.name,
+  p.cid

@@ -1,17 +1,49 @@
 -- params: schema_0='analytics', schema_1='events', table_0='events', table_1='clicks'
-SELECT 0 AS part, table_schema, table_name, column_name,
-  CASE WHEN data_type = 'NUMBER' THEN 'NUMBER(' || numeric_precision || ',' || numeric_scale || ')'
-    WHEN character_maximum_length IS NOT NULL THEN data_type || '(' || character_maximum_length || ')'
-    ELSE data_type END AS data_type,
-  is_nullable = 'YES' AS nullable, ordinal_position
+SELECT
+  0 AS part,
+  table_schema,
+  table_name,
+  column_name,
+  CASE
+    WHEN data_type = 'NUMBER'
+    THEN 'NUMBER(' || numeric_precision || ',' || numeric_scale || ')'
+    WHEN NOT character_maximum_length IS NULL
+    THEN data_type || '(' || character_maximum_length || ')'
+    ELSE data_type
+  END AS data_type,
+  is_nullable = 'YES' AS nullable,
+  ordinal_position
 FROM "ANALYTICS".INFORMATION_SCHEMA.COLUMNS
-WHERE ((table_schema = :schema_0 AND table_name = :table_0))
+WHERE
+  (
+    (
+      table_schema = :schema_0 AND table_name = :table_0
+    )
+  )
 UNION ALL
-SELECT 1 AS part, table_schema, table_name, column_name,
-  CASE WHEN data_type = 'NUMBER' THEN 'NUMBER(' || numeric_precision || ',' || numeric_scale || ')'
-    WHEN character_maximum_length IS NOT NULL THEN data_type || '(' || character_maximum_length || ')'
-    ELSE data_type END AS data_type,
-  is_nullable = 'YES' AS nullable, ordinal_position
+SELECT
+  1 AS part,
+  table_schema,
+  table_name,
+  column_name,
+  CASE
+    WHEN data_type = 'NUMBER'
+    THEN 'NUMBER(' || numeric_precision || ',' || numeric_scale || ')'
+    WHEN NOT character_maximum_length IS NULL
+    THEN data_type || '(' || character_maximum_length || ')'
+    ELSE data_type
+  END AS data_type,
+  is_nullable = 'YES' AS nullable,
+  ordinal_position
 FROM "RAW".INFORMATION_SCHEMA.COLUMNS
-WHERE ((table_schema = :schema_1 AND table_name = :table_1))
-ORDER BY part, table_schema, table_name, ordinal_position
+WHERE
+  (
+    (
+      table_schema = :schema_1 AND table_name = :table_1
+    )
+  )
+ORDER BY
+  part,
+  table_schema,
+  table_name,
+  ordinal_position

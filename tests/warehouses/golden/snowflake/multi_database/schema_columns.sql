@@ -1,17 +1,49 @@
 -- params: schema_0='analytics', schema_1='events', table_0='feat\\_%', table_1='%'
-SELECT 0 AS part, table_schema, table_name, column_name,
-  CASE WHEN data_type = 'NUMBER' THEN 'NUMBER(' || numeric_precision || ',' || numeric_scale || ')'
-    WHEN character_maximum_length IS NOT NULL THEN data_type || '(' || character_maximum_length || ')'
-    ELSE data_type END AS data_type,
-  is_nullable = 'YES' AS nullable, ordinal_position
+SELECT
+  0 AS part,
+  table_schema,
+  table_name,
+  column_name,
+  CASE
+    WHEN data_type = 'NUMBER'
+    THEN 'NUMBER(' || numeric_precision || ',' || numeric_scale || ')'
+    WHEN NOT character_maximum_length IS NULL
+    THEN data_type || '(' || character_maximum_length || ')'
+    ELSE data_type
+  END AS data_type,
+  is_nullable = 'YES' AS nullable,
+  ordinal_position
 FROM "ANALYTICS".INFORMATION_SCHEMA.COLUMNS
-WHERE ((table_schema = :schema_0 AND table_name LIKE :table_0 ESCAPE '\\'))
+WHERE
+  (
+    (
+      table_schema = :schema_0 AND table_name LIKE :table_0 ESCAPE '\\'
+    )
+  )
 UNION ALL
-SELECT 1 AS part, table_schema, table_name, column_name,
-  CASE WHEN data_type = 'NUMBER' THEN 'NUMBER(' || numeric_precision || ',' || numeric_scale || ')'
-    WHEN character_maximum_length IS NOT NULL THEN data_type || '(' || character_maximum_length || ')'
-    ELSE data_type END AS data_type,
-  is_nullable = 'YES' AS nullable, ordinal_position
+SELECT
+  1 AS part,
+  table_schema,
+  table_name,
+  column_name,
+  CASE
+    WHEN data_type = 'NUMBER'
+    THEN 'NUMBER(' || numeric_precision || ',' || numeric_scale || ')'
+    WHEN NOT character_maximum_length IS NULL
+    THEN data_type || '(' || character_maximum_length || ')'
+    ELSE data_type
+  END AS data_type,
+  is_nullable = 'YES' AS nullable,
+  ordinal_position
 FROM "RAW".INFORMATION_SCHEMA.COLUMNS
-WHERE ((table_schema = :schema_1 AND table_name LIKE :table_1 ESCAPE '\\'))
-ORDER BY part, table_schema, table_name, ordinal_position
+WHERE
+  (
+    (
+      table_schema = :schema_1 AND table_name LIKE :table_1 ESCAPE '\\'
+    )
+  )
+ORDER BY
+  part,
+  table_schema,
+  table_name,
+  ordinal_position
