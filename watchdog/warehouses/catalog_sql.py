@@ -5,8 +5,9 @@ information_schema), so each adapter describes it in a :class:`Catalog`: its que
 trusted SQL (constants in watchdog's source, never a user's value), read once by sqlglot
 into trees whose names render bare (``dialects.Bare``), and the expressions that hold a
 table's schema and name. The builders here put in what varies per call, where the query
-says ``:tables``: one condition per table or pattern, its values bound as
-``:schema_<i>``/``:table_<i>`` (a pattern as LIKE text, ``\\`` escaping ``%``, ``_``, ``\\``).
+says ``:tables``: one condition per schema (its tables' names in one IN list) and per
+pattern, the values bound as ``:schema_<i>``/``:table_<i>`` (a pattern as LIKE text, ``\\``
+escaping ``%``, ``_``, ``\\``).
 Snowflake (one INFORMATION_SCHEMA per database) and BigQuery (one per dataset) join one branch
 per database with UNION ALL from the same pieces (``snowflake_sql.py``, ``bigquery_sql.py``).
 
@@ -103,27 +104,44 @@ def _lower(value: exp.Expression, fold: bool) -> exp.Expression:
 
 def condition(wh: SqlWarehouse, catalog: Catalog, refs: Iterable[tuple[int, TableRef]],
               params: dict[str, Any], by_pattern: bool) -> exp.Expression:
-    """The catalog rows of ``refs`` (numbered, the numbers naming their binds): one
-    ``(schema = :schema_<i> AND table = :table_<i>)`` per table, LIKE for a pattern
-    (``*``) where ``by_pattern``, OR-ed; FALSE for none."""
-    matches: list[exp.Expression] = []
+    """The catalog rows of ``refs`` (numbered, the numbers naming their binds), OR-ed; FALSE
+    for none. Names in one schema are one condition, ``(schema = :schema_<i> AND table IN
+    (:table_<i>, :table_<j>, ...))`` (one IN list, not one OR branch per table: a poll asks
+    for up to 1,000 tables a statement); a pattern (``*``, where ``by_pattern``) is
+    ``(schema = :schema_<i> AND table LIKE :table_<i>)``."""
+    named: dict[str, list[tuple[int, str]]] = {}
+    patterns: list[tuple[int, TableRef]] = []
     for i, ref in refs:
-        schema = _lower(bind(params, f"schema_{i}", ref.schema), catalog.fold_case)
-        here = _lower(trusted(wh, catalog.schema), catalog.fold_case)
         if by_pattern and "*" in ref.name:
-            fold = catalog.fold_pattern
-            name: exp.Expression = exp.Like(
-                this=_lower(trusted(wh, catalog.table), fold),
-                expression=_lower(bind(params, f"table_{i}", like_pattern(ref.name)), fold))
-            if catalog.like_escape:
-                name = exp.Escape(this=name, expression=exp.Literal.string("\\"))
+            patterns.append((i, ref))
         else:
-            name = exp.EQ(
-                this=_lower(trusted(wh, catalog.table), catalog.fold_case),
-                expression=_lower(bind(params, f"table_{i}", ref.name), catalog.fold_case))
-        matches.append(exp.paren(exp.and_(exp.EQ(this=here, expression=schema), name,
-                                          copy=False), copy=False))
+            named.setdefault(ref.schema, []).append((i, ref.name))
+    fold = catalog.fold_case
+    matches: list[exp.Expression] = []
+    for schema, names in named.items():
+        table = _lower(trusted(wh, catalog.table), fold)
+        values = [_lower(bind(params, f"table_{i}", name), fold) for i, name in names]
+        test = (exp.EQ(this=table, expression=values[0]) if len(values) == 1
+                else exp.In(this=table, expressions=values))
+        matches.append(_in_schema(wh, catalog, params, names[0][0], schema, test))
+    for i, ref in patterns:
+        like: exp.Expression = exp.Like(
+            this=_lower(trusted(wh, catalog.table), catalog.fold_pattern),
+            expression=_lower(bind(params, f"table_{i}", like_pattern(ref.name)),
+                              catalog.fold_pattern))
+        if catalog.like_escape:
+            like = exp.Escape(this=like, expression=exp.Literal.string("\\"))
+        matches.append(_in_schema(wh, catalog, params, i, ref.schema, like))
     return exp.paren(exp.or_(*matches, copy=False), copy=False) if matches else exp.false()
+
+
+def _in_schema(wh: SqlWarehouse, catalog: Catalog, params: dict[str, Any], i: int,
+               schema: str, test: exp.Expression) -> exp.Expression:
+    """``(<schema> = :schema_<i> AND test)``."""
+    here = _lower(trusted(wh, catalog.schema), catalog.fold_case)
+    value = _lower(bind(params, f"schema_{i}", schema), catalog.fold_case)
+    return exp.paren(exp.and_(exp.EQ(this=here, expression=value), test, copy=False),
+                     copy=False)
 
 
 def matching(wh: SqlWarehouse, sql: str, refs: Iterable[tuple[int, TableRef]],

@@ -1,4 +1,4 @@
--- params: schema_0='analytics', schema_1='analytics', table_0='events', table_1='Users'
+-- params: schema_0='analytics', table_0='events', table_1='Users'
 SELECT
   table_schema,
   table_name,
@@ -10,10 +10,8 @@ WHERE
   table_catalog = CURRENT_DATABASE()
   AND (
     (
-      LOWER(table_schema) = LOWER(:schema_0) AND LOWER(table_name) = LOWER(:table_0)
-    )
-    OR (
-      LOWER(table_schema) = LOWER(:schema_1) AND LOWER(table_name) = LOWER(:table_1)
+      LOWER(table_schema) = LOWER(:schema_0)
+      AND LOWER(table_name) IN (LOWER(:table_0), LOWER(:table_1))
     )
   )
 ORDER BY

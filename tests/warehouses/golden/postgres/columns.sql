@@ -1,4 +1,4 @@
--- params: schema_0='analytics', schema_1='analytics', table_0='events', table_1='Users'
+-- params: schema_0='analytics', table_0='events', table_1='Users'
 SELECT
   n.nspname AS table_schema,
   c.relname AS table_name,
@@ -16,10 +16,7 @@ WHERE
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND (
     (
-      n.nspname = :schema_0 AND c.relname = :table_0
-    )
-    OR (
-      n.nspname = :schema_1 AND c.relname = :table_1
+      n.nspname = :schema_0 AND c.relname IN (:table_0, :table_1)
     )
   )
 ORDER BY

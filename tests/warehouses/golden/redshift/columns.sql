@@ -1,4 +1,4 @@
--- params: schema_0='analytics', schema_1='analytics', table_0='events', table_1='Users'
+-- params: schema_0='analytics', table_0='events', table_1='Users'
 SELECT
   table_schema,
   table_name,
@@ -16,10 +16,7 @@ WHERE
   table_catalog = CURRENT_DATABASE()
   AND (
     (
-      table_schema = :schema_0 AND table_name = :table_0
-    )
-    OR (
-      table_schema = :schema_1 AND table_name = :table_1
+      table_schema = :schema_0 AND table_name IN (:table_0, :table_1)
     )
   )
 ORDER BY

@@ -1,4 +1,4 @@
--- params: schema_0='analytics', schema_1='analytics', table_0='events', table_1='Users'
+-- params: schema_0='analytics', table_0='events', table_1='Users'
 SELECT
   0 AS part,
   table_schema,
@@ -9,9 +9,6 @@ FROM "ANALYTICS".INFORMATION_SCHEMA.TABLES
 WHERE
   (
     (
-      table_schema = :schema_0 AND table_name = :table_0
-    )
-    OR (
-      table_schema = :schema_1 AND table_name = :table_1
+      table_schema = :schema_0 AND table_name IN (:table_0, :table_1)
     )
   )

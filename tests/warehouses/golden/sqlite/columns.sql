@@ -1,4 +1,4 @@
--- params: schema_0='analytics', schema_1='analytics', table_0='events', table_1='Users'
+-- params: schema_0='analytics', table_0='events', table_1='Users'
 SELECT
   'main' AS table_schema,
   m.name AS table_name,
@@ -12,10 +12,8 @@ WHERE
   m.type IN ('table', 'view')
   AND (
     (
-      LOWER('main') = LOWER(:schema_0) AND LOWER(m.name) = LOWER(:table_0)
-    )
-    OR (
-      LOWER('main') = LOWER(:schema_1) AND LOWER(m.name) = LOWER(:table_1)
+      LOWER('main') = LOWER(:schema_0)
+      AND LOWER(m.name) IN (LOWER(:table_0), LOWER(:table_1))
     )
   )
 ORDER BY
