@@ -195,20 +195,6 @@ def _project_dataset(wh: BigQuery, project: str | None, dataset: str) -> exp.Dot
                    expression=tree_sql.ident(wh, dataset))
 
 
-def _union(selects: Sequence[exp.Expression]) -> exp.Expression:
-    if not selects:
-        raise ValueError("no tables given")
-    return selects[0] if len(selects) == 1 else exp.union(*selects, distinct=False)
-
-
-def _from(wh: BigQuery, sql: str, name: str, inner: exp.Expression) -> exp.Expression:
-    """The trusted query ``sql`` reading subquery ``inner`` where it reads table ``name``."""
-    tree = catalog_sql.trusted(wh, sql)
-    tree.find(exp.Table).replace(  # type: ignore[union-attr]
-        exp.Subquery(this=inner, alias=exp.TableAlias(this=dialects.Bare(this=name))))
-    return tree
-
-
 def branches(wh: BigQuery, refs: Sequence[TableRef], sql: str) -> Tree:
     """One branch of ``sql`` per dataset, matching its tables by name (an ``ARRAY<STRING>``
     bind, ``:tables_<i>``) or pattern (``:pattern_<i>_<j>``), joined by UNION ALL."""
@@ -232,12 +218,12 @@ def branches(wh: BigQuery, refs: Sequence[TableRef], sql: str) -> Tree:
             exp.paren(exp.or_(*matches, copy=False), copy=False))
         selects.append(catalog_sql.qualify(select, _project_dataset(wh, project, dataset),
                                            dialects.Bare(this="INFORMATION_SCHEMA")))
-    return _union(selects), params
+    return catalog_sql.union_all(selects), params
 
 
 def build_columns(wh: BigQuery, tables: Sequence[TableRef]) -> Tree:
     found, params = branches(wh, tables, COLUMNS_BRANCH)
-    return _from(wh, COLUMNS, "found", found), params
+    return catalog_sql.reading(wh, COLUMNS, found), params
 
 
 def build_schema_columns(wh: BigQuery, patterns: Sequence[TableRef]) -> Tree:
@@ -257,7 +243,7 @@ def build_schema_version(wh: BigQuery) -> Tree:
         selects.append(catalog_sql.qualify(
             catalog_sql.trusted(wh, VERSION_BRANCH),
             tree_sql.ident(wh, project or wh.settings.project), tree_sql.ident(wh, dataset)))
-    return _from(wh, SCHEMA_VERSION, "probed", _union(selects)), {}
+    return catalog_sql.reading(wh, SCHEMA_VERSION, catalog_sql.union_all(selects)), {}
 
 
 def build_audit_events(wh: BigQuery, since: int = 0, limit: int = 5000) -> Parts:

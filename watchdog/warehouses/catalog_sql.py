@@ -98,6 +98,24 @@ def qualify(tree: exp.Expression, *prefix: exp.Identifier | exp.Dot) -> exp.Expr
     return tree
 
 
+def union_all(selects: Sequence[exp.Expression]) -> exp.Expression:
+    """The branches joined by UNION ALL (one branch: itself)."""
+    if not selects:
+        raise ValueError("no tables given")
+    return selects[0] if len(selects) == 1 else exp.union(*selects, distinct=False)
+
+
+def reading(wh: SqlWarehouse, sql: str, inner: exp.Expression) -> exp.Expression:
+    """The trusted query ``sql`` over one table, reading the subquery ``inner`` in its
+    place under the table's name (``SELECT ... FROM found`` over the branches)."""
+    tree = trusted(wh, sql)
+    table = tree.find(exp.Table)
+    if table is None:
+        raise ValueError(f"a catalog query of {wh.NAME} reads no table")
+    table.replace(exp.Subquery(this=inner, alias=exp.TableAlias(this=table.this.copy())))
+    return tree
+
+
 def _lower(value: exp.Expression, fold: bool) -> exp.Expression:
     return exp.Lower(this=value) if fold else value
 

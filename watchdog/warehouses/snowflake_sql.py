@@ -130,7 +130,7 @@ def _branches(wh: Snowflake, sql: str, refs: Sequence[TableRef], by_pattern: boo
             exp.alias_(exp.Literal.number(part), dialects.Bare(this="part")),
             *select.expressions])
         selects.append(catalog_sql.qualify(select, *_information_schema(wh, database)))
-    tree = selects[0] if len(selects) == 1 else exp.union(*selects, distinct=False)
+    tree = catalog_sql.union_all(selects)
     if order:  # after the UNION ALL: the whole result
         tree.set("order", exp.Order(expressions=[
             exp.Ordered(this=exp.Column(this=dialects.Bare(this=c))) for c in order]))
@@ -158,11 +158,7 @@ def build_schema_version(wh: Snowflake, patterns: Sequence[TableRef] = ()) -> Tr
     names = dict.fromkeys([wh.settings.database, *(p.database for p in patterns if p.database)])
     selects = [catalog_sql.qualify(catalog_sql.trusted(wh, SCHEMA_VERSION_BRANCH),
                                    *_information_schema(wh, n)) for n in names]
-    union = selects[0] if len(selects) == 1 else exp.union(*selects, distinct=False)
-    tree = catalog_sql.trusted(wh, SCHEMA_VERSION)
-    tree.find(exp.Table).replace(  # type: ignore[union-attr]
-        exp.Subquery(this=union, alias=exp.TableAlias(this=dialects.Bare(this="catalog_tables"))))
-    return tree, {}
+    return catalog_sql.reading(wh, SCHEMA_VERSION, catalog_sql.union_all(selects)), {}
 
 
 def _collect(wh: Snowflake, rows: Sequence[tuple[Any, ...]],
