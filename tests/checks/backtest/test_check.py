@@ -103,6 +103,9 @@ def test_steady_versions_pass_with_metrics_stamped_at_the_window_end(
     assert _metric(result, "auroc", "v4") > _metric(result, "auroc", "v3") > 0.6
     assert 0.85 < _metric(result, "label_coverage", "v3") < 0.95
     assert _metric(result, "label_delay_mean", "v3") == pytest.approx(2 * 86400)
+    for q in ("p50", "p90", "max"):  # every label lands two days on
+        assert _metric(result, f"label_delay_seconds.{q}", "v3") == pytest.approx(
+            2 * 86400, rel=0.005)
     coverage = [m for m in result.metrics if m.name == "watchdog.backtest.label_coverage"
                 and "model_version:v3" in m.tags]
     # every window of the lookback, each at its own end, the judged one last
