@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -206,20 +206,26 @@ class BacktestSums:
 
     def merged(self, other: BacktestSums) -> BacktestSums:
         """The aggregates of both (buckets added bucket by bucket)."""
+        return BacktestSums.total((self, other))
+
+    @staticmethod
+    def total(parts: Sequence[BacktestSums]) -> BacktestSums:
+        """The aggregates of all of ``parts`` at once (linear in their buckets)."""
         values: dict[str, Any] = {}
-        for name in self.__dataclass_fields__:
-            a, b = getattr(self, name), getattr(other, name)
+        for name in BacktestSums.__dataclass_fields__:
+            found = [getattr(part, name) for part in parts]
             if name in ("scores", "expected", "delays"):
                 merged: dict[int, list[Any]] = {}
-                for bucket, *counts in (*a, *b):
-                    cell = merged.setdefault(bucket, [0] * len(counts))
-                    for i, c in enumerate(counts):
-                        cell[i] += c
+                for cells in found:
+                    for bucket, *counts in cells:
+                        cell = merged.setdefault(bucket, [0] * len(counts))
+                        for i, c in enumerate(counts):
+                            cell[i] += c
                 values[name] = tuple((k, *c) for k, c in sorted(merged.items()))
             elif name == "delay_max":
-                values[name] = max((v for v in (a, b) if v is not None), default=None)
+                values[name] = max((v for v in found if v is not None), default=None)
             else:
-                values[name] = a + b
+                values[name] = sum(found)
         return BacktestSums(**values)
 
 

@@ -265,17 +265,17 @@ def backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetim
                      window=window, time_type=wh.time_type(spec.predictions, spec.time_column))
     k = len(spec.group_by)
     names = [n for n, _ in _aggregates(spec, {})]
-    cells: dict[tuple[tuple[Any, ...], int], BacktestSums] = {}
+    cells: dict[tuple[tuple[Any, ...], int], list[BacktestSums]] = {}
     for row in wh._rows(stmt):
         if row[0] is None:
             continue
         index = min(max(int(row[0]), 0), len(spans) - 1)  # clamp float rounding
-        found = _sums(spec, names, row[k + 1:])
-        key = (tuple(row[1:k + 1]), index)
-        cells[key] = cells[key].merged(found) if key in cells else found
-    return [BacktestWindow(start=spans[i][0], end=spans[i][1], group=group, sums=sums)
-            for (group, i), sums in sorted(cells.items(),
-                                           key=lambda kv: ([str(v) for v in kv[0][0]], kv[0][1]))]
+        cells.setdefault((tuple(row[1:k + 1]), index), []).append(
+            _sums(spec, names, row[k + 1:]))
+    return [BacktestWindow(start=spans[i][0], end=spans[i][1], group=group,
+                           sums=BacktestSums.total(parts))
+            for (group, i), parts in sorted(cells.items(),
+                                            key=lambda kv: ([str(v) for v in kv[0][0]], kv[0][1]))]
 
 
 def _sums(spec: BacktestSpec, names: list[str], rest: Sequence[Any]) -> BacktestSums:

@@ -159,9 +159,7 @@ def estimate(p: BacktestParams, j: Judged, end: datetime) -> None:
     windows = [*zip(j.ends, j.earlier, strict=True), (end, j.sums)]
     waiting = [(at, s) for at, s in windows if s.labelled < p.min_labelled_rows]
     j.estimates = {at: bm.estimated(s) for at, s in [*waiting, *j.pending] if s.scored}
-    complete = j.sums
-    for s in j.earlier:
-        complete = complete.merged(s)
+    complete = BacktestSums.total([j.sums, *j.earlier])
     if complete.labelled >= p.min_labelled_rows:
         j.calibration = bm.calibration_error(complete, p.auroc_resolution)
     if j.calibration is None:
@@ -281,9 +279,7 @@ def baseline(p: BacktestParams, j: Judged, name: str) -> float | None:
     ``min_labelled_rows`` labels)."""
     if name in p.baseline:
         return p.baseline[name]
-    pooled = BacktestSums()
-    for s in j.earlier:
-        pooled = pooled.merged(s)
+    pooled = BacktestSums.total(j.earlier)
     if pooled.labelled < p.min_labelled_rows:
         return None
     return bm.metrics(pooled, p.task).get(name)
@@ -320,9 +316,7 @@ def _emit(out: Outcome, p: BacktestParams, j: Judged, end: datetime) -> None:
         for name, value in _values(p, sums).items():
             if value is not None:
                 out.metric(name, float(value), *tags, timestamp=at.timestamp())
-    period = j.sums
-    for earlier in j.earlier:
-        period = period.merged(earlier)
+    period = BacktestSums.total([j.sums, *j.earlier])
     for name, value in bm.metrics(period, p.task).items():
         if value is not None:
             out.metric(f"period.{name}", value, *tags, timestamp=end.timestamp())
