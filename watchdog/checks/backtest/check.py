@@ -9,7 +9,8 @@ interval excludes the threshold (``metrics.py``), so that a small window does no
 noise. With ``group_by`` every finding shows the groups side by side (champion/challenger).
 
 The same query reads the windows that ended since, still waiting for their labels: for a
-classifier their performance is estimated from the scores (confidence-based, as NannyML's
+classifier their performance (and that of the lookback's windows without enough labels) is
+estimated from the scores (confidence-based, as NannyML's
 CBPE: ``metrics.estimated``), reported as ``estimated.<metric>``, flagged as unreliable when
 the scores were not calibrated over the label-complete windows (``calibration_error`` above
 ``max_calibration_error``), and kept in the state store (``ESTIMATES_KIND``, written with the
@@ -56,7 +57,8 @@ class Judged:
     notes: list[str] = field(default_factory=list)
     #: the windows that ended since, still waiting for labels: (end, sums), oldest first
     pending: list[tuple[datetime, BacktestSums]] = field(default_factory=list)
-    #: classification: the estimated metrics of each pending window, by its end
+    #: classification: the estimated metrics of each window waiting for labels (pending,
+    #: or of the lookback with fewer than min_labelled_rows labels), by its end
     estimates: dict[datetime, dict[str, float | None]] = field(default_factory=dict)
     #: expected calibration error of the label-complete windows' scores (None: too few)
     calibration: float | None = None
