@@ -90,11 +90,20 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
               and r["name"].startswith("watchdog.predictions.")]
     assert {r["name"].rsplit(".", 1)[1] for r in counts} == {
         "count", "expected", "success_ratio", "ratio_to_expected"}
-    # planted label outage, seen by the backtest: the judged day (two days ago) has no labels
+    # planted label outage, seen by the backtest: the judged day (two days ago) has no labels;
+    # planted quality drop: the newest day with labels is judged instead, its AUROC fell
     (backtest,) = [r for r in records if r["type"] == "result"
                    and r["monitor_id"] == "churn_backtest"]
-    assert (backtest["status"], backtest["reasons"]) == ("FAIL", ["LABEL_COVERAGE_LOW"])
+    assert backtest["status"] == "FAIL"
+    assert {"LABEL_COVERAGE_LOW", "METRIC_DROPPED"} <= set(backtest["reasons"])
     assert "feedback pipeline" in backtest["summary"]
+    assert "(the newest window with 500 labels): auroc 0.4" in backtest["summary"] or \
+        "(the newest window with 500 labels): auroc 0.5" in backtest["summary"]
+    # the days waiting for labels: estimated from the scores
+    estimated = {r["name"].rsplit(".", 1)[1] for r in records if r["type"] == "metric"
+                 and r["name"].startswith("watchdog.backtest.estimated.")}
+    assert estimated == {"accuracy", "precision", "recall", "f1", "auroc"}
+    assert 'class="estimate"' in (tmp_path / ".watchdog/churn_backtest.html").read_text()
     # planted contract violation: a few of today's monthly_spend values are negative
     assert (statuses["features_contract"], statuses["predictions_contract"]) == ("FAIL", "OK")
     (broken,) = [e for e in opened

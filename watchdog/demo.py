@@ -17,6 +17,9 @@ snapshot, see :func:`apply_planted_changes`): the label job's new release rename
 ``label_source``, breaking ``retention_uplift``, which reads the labels.
 Planted volume drop: in the last three hours 70 % of predictions failed, so successful
 predictions fell to about 30 % of the same hours in earlier weeks.
+Planted quality drop: the labels follow the scores (a churn with probability the score:
+calibrated) until six days ago; since then they no longer do (v4 lost its signal), which
+the backtest catches on the newest day that has labels (AUROC near 0.5, from about 0.75).
 
 Deterministic (hash-based randomness) and idempotent: it is rebuilt only when the data
 would otherwise be out of date (its anchor is the current hour) or the layout changed.
@@ -30,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-VERSION = 5
+VERSION = 6
 WEEKS = 6
 CUSTOMERS = 2000
 
@@ -116,10 +119,15 @@ FROM rows
 """
 
 # Labels arrive two days after the prediction; the label job stopped three days ago.
+# Churn follows the score (calibrated) until the planted quality drop six days ago, after
+# which it follows another draw of the same distribution (the score lost its signal).
 _GROUND_TRUTH = """
 CREATE OR REPLACE TABLE ground_truth AS
 SELECT prediction_id, customer_id,
-       u(prediction_id, 'truth') < score * 0.8 AS churned,
+       u(prediction_id, 'truth') < CASE
+           WHEN predicted_at >= $anchor - INTERVAL 6 DAY
+           THEN 1 / (1 + exp(-(z(prediction_id, 'drop') - 1.5)))
+           ELSE score END AS churned,
        predicted_at + INTERVAL 2 DAY AS observed_at
 FROM predictions
 WHERE status = 'success' AND predicted_at + INTERVAL 2 DAY < $anchor - INTERVAL 3 DAY

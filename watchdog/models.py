@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -159,7 +159,13 @@ class BacktestSums:
     fine score bucket (``round(score * resolution)``), for AUROC. Regression: the sums of
     the error ``score - label``, of its absolute value, square and fourth power, of the
     labels and their squares, and of the absolute percentage errors over ``ape_rows`` rows
-    whose label is not 0. ``delay_sum``/``delay_max``: seconds from prediction to label.
+    whose label is not 0. ``delay_sum``/``delay_max``: seconds from prediction to label,
+    ``delays``: ``(delay bucket, labelled rows)`` per logarithmic bucket of the delay (its
+    quantiles). Classification, over every scored prediction whether labelled or not
+    (confidence-based estimation): ``scored`` rows, the expected confusion counts
+    ``est_tp`` (the sum of the scores at or above the threshold), ``est_fp`` (of one minus
+    them), ``est_fn`` and ``est_tn`` (the same below the threshold), and ``expected``:
+    ``(score bucket, sum of scores, sum of one minus the scores)`` per bucket.
     Sums of two groups or windows are their :meth:`merged` aggregates.
     """
 
@@ -186,27 +192,40 @@ class BacktestSums:
     ape_rows: int = 0
     delay_sum: float = 0.0
     delay_max: float | None = None
+    delays: tuple[tuple[int, int], ...] = ()
+    scored: int = 0
+    est_tp: float = 0.0
+    est_fp: float = 0.0
+    est_fn: float = 0.0
+    est_tn: float = 0.0
+    expected: tuple[tuple[int, float, float], ...] = ()
 
     @property
     def tn(self) -> int:
         return self.labelled - self.tp - self.fp - self.fn
 
     def merged(self, other: BacktestSums) -> BacktestSums:
-        """The aggregates of both (score buckets added bucket by bucket)."""
+        """The aggregates of both (buckets added bucket by bucket)."""
+        return BacktestSums.total((self, other))
+
+    @staticmethod
+    def total(parts: Sequence[BacktestSums]) -> BacktestSums:
+        """The aggregates of all of ``parts`` at once (linear in their buckets)."""
         values: dict[str, Any] = {}
-        for name in self.__dataclass_fields__:
-            a, b = getattr(self, name), getattr(other, name)
-            if name == "scores":
-                merged: dict[int, list[int]] = {}
-                for bucket, pos, neg in (*a, *b):
-                    cell = merged.setdefault(bucket, [0, 0])
-                    cell[0] += pos
-                    cell[1] += neg
-                values[name] = tuple((k, p, n) for k, (p, n) in sorted(merged.items()))
+        for name in BacktestSums.__dataclass_fields__:
+            found = [getattr(part, name) for part in parts]
+            if name in ("scores", "expected", "delays"):
+                merged: dict[int, list[Any]] = {}
+                for cells in found:
+                    for bucket, *counts in cells:
+                        cell = merged.setdefault(bucket, [0] * len(counts))
+                        for i, c in enumerate(counts):
+                            cell[i] += c
+                values[name] = tuple((k, *c) for k, c in sorted(merged.items()))
             elif name == "delay_max":
-                values[name] = max((v for v in (a, b) if v is not None), default=None)
+                values[name] = max((v for v in found if v is not None), default=None)
             else:
-                values[name] = a + b
+                values[name] = sum(found)
         return BacktestSums(**values)
 
 

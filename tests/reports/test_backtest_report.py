@@ -37,3 +37,29 @@ def test_the_command_draws_each_metric_per_version_and_refuses_other_kinds(
     assert auroc.count('class="point"') == 14 and auroc.count('class="line"') == 2
     assert "model_version=v3" in page and "model_version=v4" in page
     assert "<script" not in page
+
+
+def test_the_windows_waiting_for_labels_show_their_estimates(tmp_path: Path) -> None:
+    from tests.checks.backtest.test_estimated import write as write_calibrated
+
+    pages = {}
+    for power in (1.0, 3.0):  # calibrated scores, then miscalibrated ones
+        with database("duckdb", tmp_path) as (engine, wh, schema):
+            write_calibrated(engine, schema, power, range(-6, 1), n=400)
+            engine.dispose()
+            config(tmp_path, wh, schema, EXTRA)
+            out = tmp_path / f"bt{power}.html"
+            assert main(["backtest", "report", "churn_backtest", "-c",
+                         str(tmp_path / "config.yaml"), "-o", str(out),
+                         "--at", NOW.isoformat()]) == 0
+        pages[power] = out.read_text()
+    page = pages[1.0]
+    auroc = page.split('data-metric="auroc"')[1].split("</svg>")[0]
+    # seven label-complete windows, then the two that ended since (estimated only)
+    assert auroc.count('class="point"') == 7 and auroc.count('class="estimate"') == 2
+    assert auroc.count('class="estimated-line"') == 1
+    log_loss = page.split('data-metric="log_loss"')[1].split("</svg>")[0]
+    assert 'class="estimate"' not in log_loss  # no estimate of the log loss
+    assert "estimated from the scores" in page and "unreliable" not in page
+    assert "model_version=v4: estimates unreliable</b>: the scores are not calibrated" \
+        in pages[3.0]

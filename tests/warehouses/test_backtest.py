@@ -164,3 +164,85 @@ def test_the_whole_period_is_the_sum_of_its_windows(warehouse: Env) -> None:
             merged = merged.merged(more)
         assert (merged.predictions, merged.labelled, merged.tp, merged.scores) == (
             sums.predictions, sums.labelled, sums.tp, sums.scores)
+
+
+def scored() -> dict[tuple[tuple[Any, ...], int], list[float]]:
+    """(group, window) → the scores of every scored prediction, labelled or not."""
+    preds, _ = rows()
+    out: dict[tuple[tuple[Any, ...], int], list[float]] = defaultdict(list)
+    for p in preds:
+        index = math.floor((p["predicted_at"] - T0) / DAY)
+        if 0 <= index < 3 and p["score"] is not None:
+            out[((p["model version"],), index)].append(p["score"])
+    return out
+
+
+def test_expected_confusion_counts_and_estimates_equal_numpy(warehouse: Env) -> None:
+    """Confidence-based estimation over every scored prediction (labelled or not), against
+    an independent numpy computation on the same scores; the expected AUROC against
+    scikit-learn's weighted AUROC (each row a positive of weight p and a negative of weight
+    1 - p), within the same bucketing bound as the realised one."""
+    got = _run(warehouse, "classification")
+    for key, scores in scored().items():
+        s = got[key].sums
+        p = np.array(scores)
+        hit = p >= 0.5
+        want = {"tp": p[hit].sum(), "fp": (1 - p[hit]).sum(), "fn": p[~hit].sum(),
+                "tn": (1 - p[~hit]).sum()}
+        assert s.scored == len(p)
+        for name, value in want.items():
+            assert getattr(s, f"est_{name}") == pytest.approx(value, rel=1e-9), (key, name)
+        tp, fp, fn, tn = (want[n] for n in ("tp", "fp", "fn", "tn"))
+        est = bm.estimated(s)
+        for name, value in {"accuracy": (tp + tn) / len(p), "precision": tp / (tp + fp),
+                            "recall": tp / (tp + fn),
+                            "f1": 2 * tp / (2 * tp + fp + fn)}.items():
+            assert est[name] == pytest.approx(value, rel=1e-9), (key, name)
+        y = np.r_[np.ones(len(p)), np.zeros(len(p))]
+        weighted = skm.roc_auc_score(y, np.r_[p, p], sample_weight=np.r_[p, 1 - p])
+        # each row's own (p, 1 - p) pair ties in both, so only the pairs of different
+        # scores that share a bucket can differ: well under the (loose) bound
+        bound = bm.auroc_bound(s.expected)
+        assert bound is not None
+        assert abs((est["auroc"] or 0) - weighted) <= min(bound, 1e-4) + 1e-9, key
+
+
+def test_calibration_error_equals_numpy(warehouse: Env) -> None:
+    """Expected calibration error over 10 equal-width bins of the labelled rows, each score
+    at its bucket's centre (within 0.5 / resolution of numpy on the exact scores)."""
+    got = _run(warehouse, "classification")
+    for key, labelled in expected("classification").items():
+        score = np.array([r[0] for r in labelled])
+        y = np.array([r[1] for r in labelled])
+        bins = np.minimum(np.floor(score * 10), 9)
+        ece = sum(abs((score[bins == b] - y[bins == b]).sum()) for b in range(10)) / len(y)
+        found = bm.calibration_error(got[key].sums, bm.AUROC_RESOLUTION)
+        assert found is not None
+        # a score within half a bucket of a bin edge may fall in the next bin: allow it
+        near = np.abs(score * 10 - np.round(score * 10)) <= 10 * 0.5 / bm.AUROC_RESOLUTION
+        assert abs(found - ece) <= 0.5 / bm.AUROC_RESOLUTION + 2 * near.sum() / len(y) + 1e-12
+
+
+def test_label_delay_quantiles_within_their_bound_of_numpy(warehouse: Env) -> None:
+    """p50 and p90 of the label delay from logarithmic buckets: numpy's nearest-rank
+    quantile (``inverted_cdf``) of the same delays, ``1 + delay`` within sqrt(1.01)."""
+    preds, labels = rows()
+    by_id = {r["prediction_id"]: r for r in labels}
+    delays: dict[tuple[tuple[Any, ...], int], list[float]] = defaultdict(list)
+    for p in preds:
+        index = math.floor((p["predicted_at"] - T0) / DAY)
+        label = by_id.get(p["prediction_id"])
+        if 0 <= index < 3 and label is not None and p["score"] is not None:
+            delays[((p["model version"],), index)].append(
+                (label["observed_at"] - p["predicted_at"]).total_seconds())
+    got = _run(warehouse, "classification")
+    factor = math.sqrt(bm.DELAY_BASE)
+    for key, values in delays.items():
+        s = got[key].sums
+        assert sum(c for _, c in s.delays) == len(values)
+        for q in (0.5, 0.9):
+            true = float(np.quantile(values, q, method="inverted_cdf"))
+            found = bm.delay_quantile(s, q)
+            assert found is not None
+            assert 1 / factor - 1e-9 <= (1 + found) / (1 + true) <= factor + 1e-9, (key, q)
+        assert s.delay_max == pytest.approx(max(values), abs=1e-3)

@@ -4,14 +4,17 @@
 One inline SVG chart per metric draws every group's line (one colour each, so versions are
 compared side by side); the baseline (declared, dashed), the judged band (from ``min`` to
 ``max`` as thresholds declare them, shaded) and the judged window (a vertical rule, the
-last). Windows with fewer than ``min_labelled_rows`` labels have no point. Nothing is
-fetched when the page is viewed. Pure: data in, text out.
+last). Windows with fewer than ``min_labelled_rows`` labels have no point. A classifier's
+estimated metrics (``metrics.estimated``) of the windows waiting for labels (those of the
+lookback without enough labels, and those that ended since the judged one, drawn after it)
+are hollow points on a dashed line, with a warning when they are unreliable (miscalibrated
+scores). Nothing is fetched when the page is viewed. Pure: data in, text out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 from watchdog.checks.backtest import metrics as bm
@@ -45,13 +48,37 @@ def render(p: BacktestParams, table: str, end: datetime, groups: Sequence[Judged
     ]
     if not groups:
         parts.append("<p><b>No predictions in the lookback.</b></p>")
+    ends = window_ends(p, end, now)
+    estimated = [j for j in groups if j.estimates]
+    if estimated:
+        parts.append("<p>Hollow points on dashed lines: performance estimated from the scores "
+                     "before the labels arrive (confidence-based; valid for calibrated scores)."
+                     "</p>")
+    for j in estimated:
+        if j.unreliable:
+            parts.append(f'<p class="unreliable"><b>{escape(j.label)}: estimates '
+                         f"unreliable</b>: {escape(j.unreliable)}.</p>")
+    later = len(ends) - p.lookback_windows
     for name in p.metrics:
-        series = [[_value(p, s, name) for s in _windows(p, j)] for j in groups]
-        parts += [f"<section><h2>{escape(name)}</h2>", chart_svg(p, name, series), "</section>"]
-    coverage = [[bm.coverage(s) for s in _windows(p, j)] for j in groups]
+        series = [[_value(p, s, name) for s in _windows(p, j)] + [None] * later
+                  for j in groups]
+        guesses = [[j.estimates.get(at, {}).get(name) for at in ends] for j in groups] \
+            if name in bm.ESTIMATED else []
+        parts += [f"<section><h2>{escape(name)}</h2>", chart_svg(p, name, series, guesses),
+                  "</section>"]
+    coverage = [[bm.coverage(s) for s in _windows(p, j)] + [None] * later for j in groups]
     parts += ["<section><h2>label coverage</h2>",
               chart_svg(p, "label_coverage", coverage), "</section>", "</body></html>"]
     return "\n".join(parts)
+
+
+def window_ends(p: BacktestParams, end: datetime, now: datetime) -> list[datetime]:
+    """The end of each window drawn: the lookback's, the judged one's (``end``), and those
+    of the windows that ended since (waiting for their labels)."""
+    step = p.window.total_seconds()
+    last = datetime.fromtimestamp(now.timestamp() // step * step, UTC)
+    later = max(int((last - end) / p.window), 0)
+    return [end + k * p.window for k in range(1 - p.lookback_windows, later + 1)]
 
 
 def _windows(p: BacktestParams, j: Judged) -> list[BacktestSums]:
@@ -72,18 +99,19 @@ def _value(p: BacktestParams, s: BacktestSums, name: str) -> float | None:
     return bm.metrics(s, p.task).get(name)
 
 
-def chart_svg(p: BacktestParams, name: str, series: Sequence[Points], width: int = 900,
-              height: int = 220) -> str:
-    """One metric's lines (one per group) over the windows, with its band and baseline."""
+def chart_svg(p: BacktestParams, name: str, series: Sequence[Points],
+              estimated: Sequence[Points] = (), width: int = 900, height: int = 220) -> str:
+    """One metric's lines (one per group) over the windows, with its band and baseline,
+    and its estimated lines (hollow points, dashed) where labels are still missing."""
     limit = p.thresholds.get(name)
     base = p.baseline.get(name)
     marks = [v for v in (limit.min if limit else None, limit.max if limit else None, base)
              if v is not None]
-    values = [v for line in series for v in line if v is not None] + marks
+    values = [v for line in (*series, *estimated) for v in line if v is not None] + marks
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     pad = (high - low) * 0.1 or 0.05
     low, high = low - pad, high + pad
-    n = p.lookback_windows
+    n = max((len(line) for line in series), default=p.lookback_windows)
     left, bottom, plot_w, plot_h = 50, height - 20, width - 60, height - 40
 
     def x(k: int) -> float:
@@ -110,7 +138,18 @@ def chart_svg(p: BacktestParams, name: str, series: Sequence[Points], width: int
                            f'fill="{colour}"><title>{v:.4g}</title></circle>')
         pts = " ".join(f"{x(k):.1f},{y(v):.1f}" for k, v in enumerate(line) if v is not None)
         out.append(f'<polyline class="line" points="{pts}" fill="none" stroke="{colour}"/>')
-    judged = x(n - 1)
+    for i, line in enumerate(estimated):
+        colour = COLOURS[i % len(COLOURS)]
+        for k, v in enumerate(line):
+            if v is not None:
+                out.append(f'<circle class="estimate" cx="{x(k):.1f}" cy="{y(v):.1f}" r="3" '
+                           f'fill="white" stroke="{colour}"><title>estimated {v:.4g}</title>'
+                           "</circle>")
+        pts = " ".join(f"{x(k):.1f},{y(v):.1f}" for k, v in enumerate(line) if v is not None)
+        if pts:
+            out.append(f'<polyline class="estimated-line" points="{pts}" fill="none" '
+                       f'stroke="{colour}" stroke-dasharray="5 4"/>')
+    judged = x(p.lookback_windows - 1)
     out += [f'<line class="judged" x1="{judged:.1f}" y1="{bottom - plot_h}" x2="{judged:.1f}" '
             f'y2="{bottom}" stroke="#999"/>',
             f'<text x="{left - 6}" y="{bottom - plot_h + 4}" font-size="10" '

@@ -9,11 +9,20 @@ labelled prediction), the clipped score of the log loss and its label delay; the
 aggregates them. The range is ``TimeRange`` (the bare time column against binds in its own
 type, as the volume and freshness queries compare it, so partitions prune); the window is
 found on ``Epoch(time)`` against a bound epoch, which reads the same in every dialect.
+
+Classification also sums, over every scored prediction (labelled or not), the expected
+confusion counts of confidence-based estimation (``est_*``: the scores and one minus them,
+each side of the threshold), per score bucket. With a label time, a second branch of the
+same statement (``UNION ALL`` over the same rows) counts the labelled predictions per
+logarithmic bucket of their label delay (``wd_dbucket``: ``floor(ln(1 + delay) /
+ln(DELAY_BASE))``, delays of 0 or less in bucket 0), for its quantiles; the first branch's
+rows have it NULL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +41,8 @@ else:
 
 #: Scores are clipped to [eps, 1 - eps] in the log loss (``metrics.LOG_LOSS_EPS``).
 LOG_LOSS_EPS = 1e-15
+#: Label delay buckets grow by this factor: 1 + delay is known to within ``DELAY_BASE``.
+DELAY_BASE = 1.01
 
 Agg = Callable[[], "exp.Expr"]
 
@@ -83,6 +94,16 @@ def _classification(params: dict[str, Any]) -> list[tuple[str, exp.Expr]]:
         return exp.Sub(this=s.copy(), expression=y.copy())
 
     miss = exp.LT(this=s.copy(), expression=threshold.copy())
+    q = _col("wd_q")
+
+    def expect(side: type[exp.Expr], negative: bool) -> exp.Expr:
+        value = exp.Sub(this=_num(1), expression=q.copy()) if negative else q.copy()
+        cond = side(this=q.copy(), expression=threshold.copy())
+        return exp.Sum(this=_case(cond, value))
+
+    estimated = [("scored", exp.Count(this=q.copy())),
+                 ("est_tp", expect(exp.GTE, False)), ("est_fp", expect(exp.GTE, True)),
+                 ("est_fn", expect(exp.LT, False)), ("est_tn", expect(exp.LT, True))]
     return [
         ("tp", exp.CountIf(this=exp.and_(hit(), pos.copy()))),
         ("fp", exp.CountIf(this=exp.and_(hit(), neg.copy()))),
@@ -90,7 +111,7 @@ def _classification(params: dict[str, Any]) -> list[tuple[str, exp.Expr]]:
         ("positives", exp.CountIf(this=pos.copy())), ("score_sum", exp.Sum(this=s.copy())),
         ("log_loss_sum", exp.Neg(this=exp.Sum(this=loss()))),
         ("log_loss_sq", exp.Sum(this=_sq(loss))), ("brier_sum", exp.Sum(this=_sq(brier))),
-        ("brier_sq", exp.Sum(this=_fourth(brier))),
+        ("brier_sq", exp.Sum(this=_fourth(brier))), *estimated,
     ]
 
 
@@ -138,8 +159,8 @@ def _inner(wh: SqlWarehouse, spec: BacktestSpec, params: dict[str, Any]) -> exp.
     when = _qualified(wh, "p", spec.time_column)
     score = exp.cast(_qualified(wh, "p", spec.score), "double")
     raw = _qualified(wh, "l", spec.label)
-    labelled = exp.and_(exp.not_(exp.paren(tree_sql.missing(score))),
-                        exp.not_(exp.Is(this=raw.copy(), expression=exp.Null())))
+    scored = exp.not_(exp.paren(tree_sql.missing(score)))
+    labelled = exp.and_(scored.copy(), exp.not_(exp.Is(this=raw.copy(), expression=exp.Null())))
     start, seconds = exp.Placeholder(this="start_epoch"), exp.Placeholder(this="window_seconds")
     window = exp.cast(exp.Floor(this=exp.Div(this=exp.paren(exp.Sub(
         this=_epoch(when.copy()), expression=start)), expression=seconds)), "bigint")
@@ -157,7 +178,8 @@ def _inner(wh: SqlWarehouse, spec: BacktestSpec, params: dict[str, Any]) -> exp.
         bucket = exp.cast(exp.Round(this=exp.Mul(this=score.copy(), expression=bind(
             params, "resolution", int(spec.resolution)))), "bigint")
         fields += [exp.alias_(_case(labelled.copy(), clipped), "wd_p"),
-                   exp.alias_(_case(labelled.copy(), bucket), "wd_bucket")]
+                   exp.alias_(_case(scored.copy(), bucket), "wd_bucket"),
+                   exp.alias_(_case(scored.copy(), score.copy()), "wd_q")]
     else:
         truth = exp.cast(raw, "double")
     fields += [exp.alias_(_case(labelled.copy(), score.copy()), "wd_s"),
@@ -165,7 +187,12 @@ def _inner(wh: SqlWarehouse, spec: BacktestSpec, params: dict[str, Any]) -> exp.
     if spec.label_time is not None:
         delay = exp.Sub(this=_epoch(_qualified(wh, "l", spec.label_time)),
                         expression=_epoch(when.copy()))
-        fields.append(exp.alias_(_case(labelled.copy(), delay), "wd_delay"))
+        log = exp.Mul(this=exp.Ln(this=exp.Add(this=_num(1), expression=delay.copy())),
+                      expression=bind(params, "delay_scale", 1 / math.log(DELAY_BASE)))
+        dbucket = _case(exp.GT(this=delay.copy(), expression=_num(0)),
+                        exp.cast(exp.Floor(this=log), "bigint"), _num(0))
+        fields += [exp.alias_(_case(labelled.copy(), delay), "wd_delay"),
+                   exp.alias_(_case(labelled.copy(), dbucket), "wd_dbucket")]
     on = exp.and_(*(exp.EQ(this=_qualified(wh, "p", a), expression=_qualified(wh, "l", b))
                     for a, b in zip(spec.key, spec.label_key, strict=True)))
     from watchdog.warehouses.dialects import TimeRange
@@ -203,13 +230,30 @@ def build_backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: d
     keys = ["wd_window", *(f"wd_g{i}" for i in range(len(spec.group_by)))]
     if spec.task == "classification":
         keys.append("wd_bucket")
-    fields = [*map(_col, keys), *(exp.alias_(e, name) for name, e in _aggregates(spec, params))]
-    tree = (exp.select(*fields).from_(inner.subquery("wd_rows"))
-            .group_by(*(_num(i + 1) for i in range(len(keys)))))
+    aggregates = _aggregates(spec, params)
+    fields = [*map(_col, keys), *(exp.alias_(e, name) for name, e in aggregates)]
+    if spec.label_time is None:
+        tree: Any = (exp.select(*fields).from_(inner.subquery("wd_rows"))
+                           .group_by(*(_num(i + 1) for i in range(len(keys)))))
+        return tree, params
+    # the delay histogram: same columns, the count of labelled rows in ``labelled``
+    fields.append(exp.alias_(exp.Null(), "wd_dbucket"))
+    scores = (exp.select(*fields).from_("wd_rows")
+              .group_by(*(_num(i + 1) for i in range(len(keys)))))
+    groups = keys[:1 + len(spec.group_by)]
+    blanks = [exp.Null() for _ in keys[len(groups):]]
+    counts = [exp.Count(this=exp.Star()) if name == "labelled" else exp.Null()
+              for name, _ in aggregates]
+    delays = (exp.select(*map(_col, groups), *blanks, *counts, _col("wd_dbucket"))
+              .from_("wd_rows").where(exp.not_(exp.Is(this=_col("wd_dbucket"),
+                                                      expression=exp.Null())))
+              .group_by(*(_num(i + 1) for i in range(len(groups))), _num(len(fields))))
+    tree = exp.union(scores, delays, distinct=False).with_("wd_rows", as_=inner)
     return tree, params
 
 
-_INTS = frozenset({"predictions", "labelled", "tp", "fp", "fn", "positives", "ape_rows"})
+_INTS = frozenset({"predictions", "labelled", "tp", "fp", "fn", "positives", "ape_rows",
+                   "scored"})
 
 
 def backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetime,
@@ -221,29 +265,41 @@ def backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetim
                      window=window, time_type=wh.time_type(spec.predictions, spec.time_column))
     k = len(spec.group_by)
     names = [n for n, _ in _aggregates(spec, {})]
-    cells: dict[tuple[tuple[Any, ...], int], BacktestSums] = {}
+    cells: dict[tuple[tuple[Any, ...], int], list[BacktestSums]] = {}
     for row in wh._rows(stmt):
         if row[0] is None:
             continue
         index = min(max(int(row[0]), 0), len(spans) - 1)  # clamp float rounding
-        group = tuple(row[1:k + 1])
-        rest = row[k + 1:]
-        values: dict[str, Any] = {}
-        if spec.task == "classification":
-            bucket, rest = rest[0], rest[1:]
-        for name, value in zip(names, rest, strict=True):
-            if name in _INTS:
-                values[name] = int(value or 0)
-            elif name == "delay_max":
-                values[name] = None if value is None else float(value)
-            else:
-                values[name] = float(value or 0.0)
-        if spec.task == "classification" and bucket is not None:
+        cells.setdefault((tuple(row[1:k + 1]), index), []).append(
+            _sums(spec, names, row[k + 1:]))
+    return [BacktestWindow(start=spans[i][0], end=spans[i][1], group=group,
+                           sums=BacktestSums.total(parts))
+            for (group, i), parts in sorted(cells.items(),
+                                            key=lambda kv: ([str(v) for v in kv[0][0]], kv[0][1]))]
+
+
+def _sums(spec: BacktestSpec, names: list[str], rest: Sequence[Any]) -> BacktestSums:
+    """One row's aggregates: a score bucket's (or, classification without a score, the
+    unscored predictions'), or with a label time one delay bucket's count (last column)."""
+    bucket = None
+    if spec.task == "classification":
+        bucket, rest = rest[0], rest[1:]
+    if spec.label_time is not None:
+        rest, dbucket = rest[:-1], rest[-1]
+        if dbucket is not None:  # the delay histogram's branch
+            return BacktestSums(delays=((int(dbucket), int(rest[names.index("labelled")])),))
+    values: dict[str, Any] = {}
+    for name, value in zip(names, rest, strict=True):
+        if name in _INTS:
+            values[name] = int(value or 0)
+        elif name == "delay_max":
+            values[name] = None if value is None else float(value)
+        else:
+            values[name] = float(value or 0.0)
+    if bucket is not None:
+        if values["labelled"]:
             values["scores"] = ((int(bucket), values["positives"],
                                  values["labelled"] - values["positives"]),)
-        found = BacktestSums(**values)
-        key = (group, index)
-        cells[key] = cells[key].merged(found) if key in cells else found
-    return [BacktestWindow(start=spans[i][0], end=spans[i][1], group=group, sums=sums)
-            for (group, i), sums in sorted(cells.items(),
-                                           key=lambda kv: ([str(v) for v in kv[0][0]], kv[0][1]))]
+        values["expected"] = ((int(bucket), values["est_tp"] + values["est_fn"],
+                               values["est_fp"] + values["est_tn"]),)
+    return BacktestSums(**values)

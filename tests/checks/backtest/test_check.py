@@ -103,6 +103,9 @@ def test_steady_versions_pass_with_metrics_stamped_at_the_window_end(
     assert _metric(result, "auroc", "v4") > _metric(result, "auroc", "v3") > 0.6
     assert 0.85 < _metric(result, "label_coverage", "v3") < 0.95
     assert _metric(result, "label_delay_mean", "v3") == pytest.approx(2 * 86400)
+    for q in ("p50", "p90", "max"):  # every label lands two days on
+        assert _metric(result, f"label_delay_seconds.{q}", "v3") == pytest.approx(
+            2 * 86400, rel=0.005)
     coverage = [m for m in result.metrics if m.name == "watchdog.backtest.label_coverage"
                 and "model_version:v3" in m.tags]
     # every window of the lookback, each at its own end, the judged one last
@@ -161,9 +164,31 @@ def test_too_few_labels_is_skipped_and_low_coverage_fails(kind: str, tmp_path: P
     v3, v4 = (("model_version", "v3"),), (("model_version", "v4"),)
     assert by_group[v4] == (Status.OK, "BACKTEST_OK")
     reasons = {f.reason: f.status for f in result.findings if f.group == v3}
-    assert reasons == {"LABEL_COVERAGE_LOW": Status.FAIL, "TOO_FEW_LABELS": Status.SKIPPED}
+    # the quality is judged on the newest window with enough labels (the day before)
+    assert reasons == {"LABEL_COVERAGE_LOW": Status.FAIL, "TOO_FEW_LABELS": Status.SKIPPED,
+                       "BACKTEST_OK": Status.OK}
+    (ok,) = [f for f in result.findings if f.group == v3 and f.reason == "BACKTEST_OK"]
+    assert "2026-03-06 00:00–2026-03-07 00:00 UTC (the newest window with 100 labels)" \
+        in ok.message
     assert result.status is Status.FAIL
     assert "feedback pipeline" in result.summary
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_while_labels_are_late_a_drop_in_the_newest_labelled_window_fails(
+        kind: str, tmp_path: Path) -> None:
+    # the judged day has no labels (late), the day before is labelled and v4 got worse there
+    plan = {**STEADY, -1: {"v3": (300, 1.0, 0.9), "v4": (300, 0.2, 0.9)},
+            0: {"v3": (300, 1.0, 0.0), "v4": (300, 2.5, 0.0)}}
+    with database(kind, tmp_path) as (engine, wh, schema):
+        write(engine, schema, plan)
+        result = run(tmp_path, wh, schema, "thresholds: {auroc: {max_drop: 0.05}}")
+    fail = {(f.reason, f.group) for f in result.findings if f.status is Status.FAIL}
+    v3, v4 = (("model_version", "v3"),), (("model_version", "v4"),)
+    assert fail == {("LABEL_COVERAGE_LOW", v3), ("LABEL_COVERAGE_LOW", v4),
+                    ("METRIC_DROPPED", v4)}
+    (drop,) = [f for f in result.findings if f.reason == "METRIC_DROPPED"]
+    assert "2026-03-06 00:00–2026-03-07 00:00 UTC (the newest window with" in drop.message
 
 
 @pytest.mark.parametrize(("extra", "message"), [

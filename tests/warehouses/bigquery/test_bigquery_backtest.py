@@ -30,7 +30,9 @@ from watchdog.warehouses import Warehouse
 PATH = RECORDINGS / "backtest.json"
 SPEC: BacktestSpec = ARGS["backtest"]["spec"]
 FIELDS = ["predictions", "labelled", "tp", "fp", "fn", "positives", "score_sum",
-          "log_loss_sum", "log_loss_sq", "brier_sum", "brier_sq", "delay_sum", "delay_max"]
+          "log_loss_sum", "log_loss_sq", "brier_sum", "brier_sq", "scored", "est_tp", "est_fp",
+          "est_fn", "est_tn", "delay_sum", "delay_max"]
+DELAY_SCALE = 1 / math.log(bm.DELAY_BASE)
 Cell = tuple[int, str]
 
 
@@ -52,34 +54,49 @@ def synthetic() -> dict[Cell, list[tuple[float | None, float | None, float]]]:
 
 
 def _row(window: int, version: str, bucket: int | None, s: BacktestSums,
-         delays: list[float]) -> list[Any]:
-    values = [getattr(s, f) for f in FIELDS[:-2]] + [sum(delays), max(delays, default=None)]
-    return [window, version, bucket, *values]
+         scores: list[float], delays: list[float]) -> list[Any]:
+    t = SPEC.threshold
+    est = [len(scores), sum(p for p in scores if p >= t), sum(1 - p for p in scores if p >= t),
+           sum(p for p in scores if p < t), sum(1 - p for p in scores if p < t)]
+    values = [getattr(s, f) for f in FIELDS[:11]] + est + [sum(delays) if delays else None,
+                                                           max(delays, default=None)]
+    return [window, version, bucket, *values, None]
+
+
+def delay_bucket(delay: float) -> int:
+    return math.floor(math.log(1 + delay) * DELAY_SCALE) if delay > 0 else 0
 
 
 def answer() -> list[list[Any]]:
-    """What BigQuery returns: one row per window, version and score bucket (NULL: the
-    predictions without a label)."""
+    """What BigQuery returns: one row per window, version and score bucket (every row has
+    a score here), then the labelled rows counted per window, version and delay bucket."""
     out = []
     for (window, version), rows in sorted(synthetic().items()):
-        unlabelled = [r for r in rows if r[1] is None]
-        if unlabelled:
-            out.append([window, version, None, len(unlabelled), 0, *[0] * 4, *[None] * 7])
-        by_bucket: dict[int, list[tuple[float, float, float]]] = {}
+        by_bucket: dict[int, list[tuple[float, float | None, float]]] = {}
         for score, label, delay in rows:
-            if label is not None and score is not None:
-                by_bucket.setdefault(round(score * SPEC.resolution), []).append(
-                    (score, label, delay))
+            assert score is not None
+            by_bucket.setdefault(round(score * SPEC.resolution), []).append((score, label, delay))
         for bucket, cell in sorted(by_bucket.items()):
-            s = sums_of([(a, b) for a, b, _ in cell], "classification", SPEC.threshold)
-            out.append(_row(window, version, bucket, s, [d for _, _, d in cell]))
+            labelled = [(a, b, d) for a, b, d in cell if b is not None]
+            s = sums_of([(a, b) for a, b, _ in labelled], "classification", SPEC.threshold,
+                        predictions=len(cell))
+            out.append(_row(window, version, bucket, s, [a for a, _, _ in cell],
+                            [d for _, _, d in labelled]))
+    for (window, version), rows in sorted(synthetic().items()):
+        counts: dict[int, int] = {}
+        for _, label, delay in rows:
+            if label is not None:
+                counts[delay_bucket(delay)] = counts.get(delay_bucket(delay), 0) + 1
+        for k, n in sorted(counts.items()):
+            out.append([window, version, None, None, n, *[None] * (len(FIELDS) - 2), k])
     return out
 
 
 def recording() -> dict[str, Any]:
     start = ARGS["backtest"]["start"]
-    types = ["INTEGER", "STRING", "INTEGER", *["INTEGER"] * 6, *["FLOAT"] * 7]
-    names = ["wd_window", "wd_g0", "wd_bucket", *FIELDS]
+    types = ["INTEGER", "STRING", "INTEGER", *["INTEGER"] * 6, *["FLOAT"] * 5, "INTEGER",
+             *["FLOAT"] * 6, "INTEGER"]
+    names = ["wd_window", "wd_g0", "wd_bucket", *FIELDS, "wd_dbucket"]
     return {
         "golden": "backtest",
         "params": {"start": ["TIMESTAMP", str(start)],  # the bare column's range: pruned
@@ -89,7 +106,8 @@ def recording() -> dict[str, Any]:
                    "window_seconds": ["FLOAT64", 86400.0], "eps": ["FLOAT64", 1e-15],
                    "one_minus_eps": ["FLOAT64", 1 - 1e-15],
                    "resolution": ["INT64", str(SPEC.resolution)],
-                   "threshold": ["FLOAT64", SPEC.threshold]},
+                   "threshold": ["FLOAT64", SPEC.threshold],
+                   "delay_scale": ["FLOAT64", DELAY_SCALE]},
         "bytes": 1_600_000,
         "schema": [list(pair) for pair in zip(names, types, strict=True)],
         "rows": [[None if v is None else repr(v) if isinstance(v, float) else str(v)
@@ -124,3 +142,13 @@ def test_backtest_metrics_through_bigquery_equal_scikit_learn(bq: Warehouse) -> 
         assert m["brier"] == pytest.approx(skm.brier_score_loss(y, score), rel=1e-9)
         assert m["auroc"] == pytest.approx(skm.roc_auc_score(y, score), rel=1e-12)  # on grid
         assert bm.auroc_bound(s.scores) is not None
+        every = np.array([a for a, _, _ in cell if a is not None])
+        hit = every >= SPEC.threshold
+        assert s.scored == len(every)
+        assert s.est_tp == pytest.approx(every[hit].sum(), rel=1e-9)
+        assert s.est_tn == pytest.approx((1 - every[~hit]).sum(), rel=1e-9)
+        delays = [d for a, b, d in cell if b is not None and a is not None]
+        true = float(np.quantile(delays, 0.9, method="inverted_cdf"))
+        found = bm.delay_quantile(s, 0.9)
+        assert found is not None
+        assert abs((1 + found) / (1 + true) - 1) <= math.sqrt(bm.DELAY_BASE) - 1 + 1e-9

@@ -7,10 +7,20 @@ judged per group: its label coverage (against a floor and its usual level), then
 enough labelled rows, each metric's threshold, failing only when the metric's confidence
 interval excludes the threshold (``metrics.py``), so that a small window does not page on
 noise. With ``group_by`` every finding shows the groups side by side (champion/challenger).
+
+The same query reads the windows that ended since, still waiting for their labels: for a
+classifier their performance (and that of the lookback's windows without enough labels) is
+estimated from the scores (confidence-based, as NannyML's
+CBPE: ``metrics.estimated``), reported as ``estimated.<metric>``, flagged as unreliable when
+the scores were not calibrated over the label-complete windows (``calibration_error`` above
+``max_calibration_error``), and kept in the state store (``ESTIMATES_KIND``, written with the
+run's result) so that once a window's labels land its ``estimation_error.<metric>``
+(realised minus estimated) is reported too.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,12 +29,17 @@ from typing import Any
 
 from watchdog.checks.backtest import metrics as bm
 from watchdog.checks.backtest.params import BacktestParams, Limit
-from watchdog.checks.base import Check, CheckContext, Outcome
+from watchdog.checks.base import Check, CheckContext, History, Outcome
 from watchdog.checks.groups import alert_group, group_label
 from watchdog.models import BacktestSpec, BacktestSums, CheckResult, Group, Status
 from watchdog.warehouses.base import Warehouse
 
 Interval = tuple[float, float] | None
+#: The state store's document of the estimates made before labels arrived (per monitor).
+ESTIMATES_KIND = "backtest_estimates"
+ESTIMATES_SCHEMA = 1
+#: group label → window end (epoch seconds, as text) → estimated metric → value
+Estimates = dict[str, dict[str, dict[str, float]]]
 
 
 @dataclass(slots=True)
@@ -40,6 +55,15 @@ class Judged:
     values: dict[str, float | None] = field(default_factory=dict)
     intervals: dict[str, Interval] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: the windows that ended since, still waiting for labels: (end, sums), oldest first
+    pending: list[tuple[datetime, BacktestSums]] = field(default_factory=list)
+    #: classification: the estimated metrics of each window waiting for labels (pending,
+    #: or of the lookback with fewer than min_labelled_rows labels), by its end
+    estimates: dict[datetime, dict[str, float | None]] = field(default_factory=dict)
+    #: expected calibration error of the label-complete windows' scores (None: too few)
+    calibration: float | None = None
+    #: why the estimates are not to be trusted ("": they are)
+    unreliable: str = ""
 
 
 class BacktestCheck(Check[BacktestParams]):
@@ -60,35 +84,48 @@ class BacktestCheck(Check[BacktestParams]):
                     f"in the {p.lookback_windows} windows up to {span}", window_end=str(end))
             return out.result("no predictions")
         board = side_by_side(p, groups)
+        stored = load_estimates(ctx.history, p)
+        for j in groups:
+            _emit_errors(out, p, j, end, stored.get(j.label, {}))
         lines = [self._judge(out, p, j, span, board, end) for j in groups]
+        save_estimates(ctx.history, p, stored, groups, end - p.lookback_windows * p.window)
         return out.result(f"{table} {span}: " + "; ".join(lines))
 
     def _judge(self, out: Outcome, p: BacktestParams, j: Judged, span: str, board: str,
                end: datetime) -> str:
         """Metrics and findings of one group; its line for the summary."""
         tagged = alert_group(p.group_by, j.group)
-        before = len(out.findings)
+        before, group = len(out.findings), j
         _emit(out, p, j, end)
         coverage = bm.coverage(j.sums)
         if not j.sums.predictions:
             out.add_for(tagged, Status.SKIPPED, "NO_PREDICTIONS",
                         f"{j.label}: no predictions in {span}")
-            return f"{j.label}: no predictions"
+            return f"{j.label}: no predictions" + estimate_line(p, j)
         _coverage(out, p, j, tagged, coverage or 0.0, span, board)
         if j.sums.labelled < p.min_labelled_rows:
             out.add_for(tagged, Status.SKIPPED, "TOO_FEW_LABELS",
                         f"{j.label}: {j.sums.labelled} labelled predictions in {span}, fewer "
                         f"than min_labelled_rows {p.min_labelled_rows}: not judged",
                         labelled=j.sums.labelled, predictions=j.sums.predictions)
-            return f"{j.label}: too few labels ({j.sums.labelled})"
+            newest = newest_labelled(p, j)
+            if newest is None:
+                return f"{j.label}: too few labels ({j.sums.labelled})" + estimate_line(p, j)
+            at, j = newest
+            span = (f"{at - p.window:%Y-%m-%d %H:%M}–{at:%Y-%m-%d %H:%M} UTC (the newest "
+                    f"window with {p.min_labelled_rows} labels)")
+            before = len(out.findings)
         for reason, name, text, details in degradations(p, j):
             out.add_for(tagged, Status.FAIL, reason, f"{j.label} {span}: {text}{board}",
                         metric=name, **details)
         if len(out.findings) == before:
             shown = ", ".join(f"{n} {_fmt(j.values.get(n))}" for n in headline(p))
             notes = f" ({'; '.join(j.notes)})" if j.notes else ""
-            out.add_for(tagged, Status.OK, "BACKTEST_OK", f"{j.label}: {shown}{notes}")
-        return f"{j.label}: " + ", ".join(f"{n} {_fmt(j.values.get(n))}" for n in headline(p))
+            where = f" in {span}" if j is not group else ""
+            out.add_for(tagged, Status.OK, "BACKTEST_OK", f"{j.label}{where}: {shown}{notes}",
+                        **_estimate_details(group))
+        return f"{j.label}: " + ", ".join(f"{n} {_fmt(j.values.get(n))}"
+                                          for n in headline(p)) + estimate_line(p, group)
 
 
 def read(wh: Warehouse, p: BacktestParams, now: datetime) -> tuple[datetime, list[Judged]]:
@@ -103,12 +140,52 @@ def read(wh: Warehouse, p: BacktestParams, now: datetime) -> tuple[datetime, lis
         label_time=p.labels.time_column, resolution=p.auroc_resolution)
     end = judged_end(p, now)
     start = end - p.lookback_windows * p.window
-    groups = read_groups(wh.backtest(spec, start, end, p.window), p, start)
+    # the windows that ended since (waiting for labels) are read in the same query
+    last = datetime.fromtimestamp(
+        now.timestamp() // p.window.total_seconds() * p.window.total_seconds(), UTC)
+    groups = read_groups(wh.backtest(spec, start, max(last, end), p.window), p, start)
     z = statistics.NormalDist().inv_cdf(0.5 + p.confidence / 2)
     for j in groups:
         j.values = bm.metrics(j.sums, p.task)
         j.intervals = bm.intervals(j.sums, p.task, z)
+        if p.task == "classification":
+            estimate(p, j, end)
     return end, groups
+
+
+def estimate(p: BacktestParams, j: Judged, end: datetime) -> None:
+    """The estimated metrics of the windows waiting for labels (those that ended within
+    ``feedback_delay``, and those of the lookback with fewer than ``min_labelled_rows``
+    labels), and whether to trust them: the calibration of the scores over the
+    label-complete windows (the judged one and those before)."""
+    windows = [*zip(j.ends, j.earlier, strict=True), (end, j.sums)]
+    waiting = [(at, s) for at, s in windows if s.labelled < p.min_labelled_rows]
+    j.estimates = {at: bm.estimated(s) for at, s in [*waiting, *j.pending] if s.scored}
+    complete = BacktestSums.total([j.sums, *j.earlier])
+    if complete.labelled >= p.min_labelled_rows:
+        j.calibration = bm.calibration_error(complete, p.auroc_resolution)
+    if j.calibration is None:
+        j.unreliable = (f"calibration not measured: fewer than min_labelled_rows "
+                        f"{p.min_labelled_rows} labelled predictions in the label-complete "
+                        f"windows")
+    elif j.calibration > p.max_calibration_error:
+        j.unreliable = (f"the scores are not calibrated: expected calibration error "
+                        f"{j.calibration:.3g} over the label-complete windows is above "
+                        f"max_calibration_error {p.max_calibration_error:g}")
+
+
+def newest_labelled(p: BacktestParams, j: Judged) -> tuple[datetime, Judged] | None:
+    """The newest earlier window of the lookback with ``min_labelled_rows`` labels, as a
+    judged window of its own (the windows before it its baseline): quality is judged there
+    while the judged window waits for late labels."""
+    for k in range(len(j.earlier) - 1, -1, -1):
+        if j.earlier[k].labelled >= p.min_labelled_rows:
+            z = statistics.NormalDist().inv_cdf(0.5 + p.confidence / 2)
+            return j.ends[k], Judged(
+                group=j.group, label=j.label, sums=j.earlier[k], earlier=j.earlier[:k],
+                ends=j.ends[:k], values=bm.metrics(j.earlier[k], p.task),
+                intervals=bm.intervals(j.earlier[k], p.task, z))
+    return None
 
 
 def judged_end(p: BacktestParams, now: datetime) -> datetime:
@@ -127,7 +204,8 @@ def read_groups(found: Sequence[Any], p: BacktestParams, start: datetime) -> lis
     last = p.lookback_windows - 1
     return [Judged(group=g, label=group_label(p.group_by, g), sums=s.get(last, BacktestSums()),
                    earlier=[s[i] for i in sorted(s) if i < last],
-                   ends=[start + (i + 1) * p.window for i in sorted(s) if i < last])
+                   ends=[start + (i + 1) * p.window for i in sorted(s) if i < last],
+                   pending=[(start + (i + 1) * p.window, s[i]) for i in sorted(s) if i > last])
             for g, s in sorted(series.items(), key=lambda kv: [str(v) for v in kv[0]])]
 
 
@@ -203,9 +281,7 @@ def baseline(p: BacktestParams, j: Judged, name: str) -> float | None:
     ``min_labelled_rows`` labels)."""
     if name in p.baseline:
         return p.baseline[name]
-    pooled = BacktestSums()
-    for s in j.earlier:
-        pooled = pooled.merged(s)
+    pooled = BacktestSums.total(j.earlier)
     if pooled.labelled < p.min_labelled_rows:
         return None
     return bm.metrics(pooled, p.task).get(name)
@@ -242,12 +318,86 @@ def _emit(out: Outcome, p: BacktestParams, j: Judged, end: datetime) -> None:
         for name, value in _values(p, sums).items():
             if value is not None:
                 out.metric(name, float(value), *tags, timestamp=at.timestamp())
-    period = j.sums
-    for earlier in j.earlier:
-        period = period.merged(earlier)
+    period = BacktestSums.total([j.sums, *j.earlier])
     for name, value in bm.metrics(period, p.task).items():
         if value is not None:
             out.metric(f"period.{name}", value, *tags, timestamp=end.timestamp())
+    if j.calibration is not None:
+        out.metric("calibration_error", j.calibration, *tags, timestamp=end.timestamp())
+    for at, estimates in j.estimates.items():
+        for name, value in estimates.items():
+            if value is not None:
+                out.metric(f"estimated.{name}", value, *tags, timestamp=at.timestamp())
+
+
+def _emit_errors(out: Outcome, p: BacktestParams, j: Judged, end: datetime,
+                 stored: dict[str, dict[str, float]]) -> None:
+    """Realised minus estimated, for each window of the lookback that was estimated while
+    it waited for its labels and now has ``min_labelled_rows`` of them."""
+    tags = tuple(f"{c}:{v}" for c, v in zip(p.group_by, j.group, strict=True))
+    for sums, at in ((*zip(j.earlier, j.ends, strict=True), (j.sums, end))):
+        before = stored.get(str(int(at.timestamp())))
+        if not before or sums.labelled < p.min_labelled_rows:
+            continue
+        realised = bm.classification(sums)
+        for name, value in before.items():
+            now = realised.get(name)
+            if now is not None:
+                out.metric(f"estimation_error.{name}", now - value, *tags,
+                           timestamp=at.timestamp())
+
+
+def load_estimates(store: History | None, p: BacktestParams) -> Estimates:
+    """The estimates stored by earlier runs (none for another window or threshold)."""
+    found = store.get_artifact(ESTIMATES_KIND, p.id) if store else None
+    if found is None:
+        return {}
+    payload = found[2]
+    if (payload.get("schema"), payload.get("window_seconds"), payload.get("threshold")) != (
+            ESTIMATES_SCHEMA, p.window.total_seconds(), p.threshold):
+        return {}
+    estimates: Estimates = payload.get("estimates", {})
+    return estimates
+
+
+def save_estimates(store: History | None, p: BacktestParams, stored: Estimates,
+                   groups: Sequence[Judged], start: datetime) -> None:
+    """Add this run's estimates to the stored ones, drop the windows older than the
+    lookback, and stage a new version of the document when that changed anything."""
+    if store is None or p.task != "classification":
+        return
+    keep = start.timestamp()
+    merged: Estimates = {g: {at: v for at, v in windows.items() if float(at) > keep}
+                         for g, windows in stored.items()}
+    for j in groups:
+        for at, estimates in j.estimates.items():
+            merged.setdefault(j.label, {})[str(int(at.timestamp()))] = {
+                n: v for n, v in estimates.items() if v is not None and math.isfinite(v)}
+    merged = {g: w for g, w in sorted(merged.items()) if w}
+    if merged == stored:
+        return
+    store.put_artifact(ESTIMATES_KIND, p.id, {
+        "schema": ESTIMATES_SCHEMA, "window_seconds": p.window.total_seconds(),
+        "threshold": p.threshold, "estimates": merged})
+
+
+def estimate_line(p: BacktestParams, j: Judged) -> str:
+    """`` | estimated before labels (3 windows to 2026-03-10 00:00): auroc 0.81, ...``."""
+    if not j.estimates:
+        return ""
+    at, last = max(j.estimates.items())
+    shown = ", ".join(f"{n} {_fmt(last.get(n))}" for n in headline(p) if n in last) or \
+        ", ".join(f"{n} {_fmt(v)}" for n, v in last.items())
+    trust = f" UNRELIABLE: {j.unreliable}" if j.unreliable else ""
+    return (f" | estimated before labels ({len(j.estimates)} window(s), the last to "
+            f"{at:%Y-%m-%d %H:%M}): {shown}{trust}")
+
+
+def _estimate_details(j: Judged) -> dict[str, Any]:
+    if not j.estimates:
+        return {}
+    return {"estimated": {f"{at:%Y-%m-%dT%H:%M}Z": v for at, v in j.estimates.items()},
+            "calibration_error": j.calibration, "estimates_reliable": not j.unreliable}
 
 
 def _values(p: BacktestParams, s: BacktestSums) -> dict[str, float | None]:
@@ -258,7 +408,10 @@ def _values(p: BacktestParams, s: BacktestSums) -> dict[str, float | None]:
         **(bm.metrics(s, p.task) if judged else {}), "predictions": float(s.predictions),
         "labelled_rows": float(s.labelled), "label_coverage": bm.coverage(s),
         "label_delay_mean": s.delay_sum / s.labelled if p.labels.time_column and s.labelled
-        else None, "label_delay_max": s.delay_max}
+        else None, "label_delay_max": s.delay_max,
+        **{f"label_delay_seconds.{k}": bm.delay_quantile(s, q)
+           for k, q in bm.DELAY_QUANTILES.items()},
+        "label_delay_seconds.max": s.delay_max}
     if p.task == "classification" and judged:
         values.update({"tp": s.tp, "fp": s.fp, "tn": s.tn, "fn": s.fn,
                        "auroc_error_bound": bm.auroc_bound(s.scores)})

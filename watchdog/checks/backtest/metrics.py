@@ -20,6 +20,20 @@ adding their sums. Conventions (tested against scikit-learn on the same rows):
   the mean of ``|error| / |label|`` over the rows whose label is not 0; rows with a zero
   label are left out (scikit-learn divides by machine epsilon there instead, which makes one
   zero label dominate). R² is ``1 - SSE / SST`` (None when every label is equal).
+- Estimated performance (confidence-based, as NannyML's CBPE), for predictions whose labels
+  have not arrived: with calibrated scores a prediction of score ``p`` is positive with
+  probability ``p``, so the expected confusion counts are ``E[TP] = Σ_{s≥t} p``, ``E[FP] =
+  Σ_{s≥t} (1 - p)``, ``E[FN] = Σ_{s<t} p``, ``E[TN] = Σ_{s<t} (1 - p)`` (sums in the
+  warehouse), and accuracy, precision, recall and F1 are those counts' ratios; AUROC is
+  the area under the expected ROC curve, from ``Σ p`` and ``Σ (1 - p)`` per score bucket.
+  Valid only for calibrated scores: :func:`calibration_error` (expected calibration error
+  over ``CALIBRATION_BINS`` equal-width bins of the labelled rows' scores, each score taken
+  at its bucket's centre, so within ``0.5 / resolution`` of the exact one) says when.
+- Label delay quantiles from counts per bucket ``floor(ln(1 + delay) / ln(DELAY_BASE))``:
+  the nearest-rank quantile (numpy's ``method="inverted_cdf"``) is in the bucket found,
+  and :func:`delay_quantile` returns the bucket's middle in log scale, ``DELAY_BASE **
+  (k + 0.5) - 1``, so ``1 + delay`` is off by a factor of at most ``sqrt(DELAY_BASE)``
+  (0.5 % with 1.01).
 - Intervals (two-sided, ``z`` standard errors): Wilson for proportions (accuracy,
   precision, recall, the rates; F1 approximately, as ``tp`` out of ``tp + (fp + fn) / 2``),
   Hanley–McNeil for AUROC, the normal interval of a mean for log loss, Brier, MAE, MAPE and
@@ -45,6 +59,13 @@ COUNTS = ("tp", "fp", "tn", "fn")
 #: Metrics where lower is better (the rest: higher is better, or neither: mean_error).
 LOWER_IS_BETTER = frozenset({"log_loss", "brier", "rmse", "mae", "mape"})
 
+ESTIMATED = ("accuracy", "precision", "recall", "f1", "auroc")
+#: Equal-width score bins of the expected calibration error.
+CALIBRATION_BINS = 10
+#: Label delay buckets grow by this factor (as ``warehouses/backtest_sql.DELAY_BASE``).
+DELAY_BASE = 1.01
+DELAY_QUANTILES = {"p50": 0.5, "p90": 0.9}
+
 Interval = tuple[float, float]
 
 
@@ -52,14 +73,16 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den else None
 
 
-def auroc(scores: tuple[tuple[int, int, int], ...]) -> float | None:
+def auroc(scores: tuple[tuple[int, float, float], ...]) -> float | None:
     """Area under the ROC curve from ``(bucket, positives, negatives)`` counts, ties half;
-    None without both classes. Exact integer arithmetic until the last division."""
+    None without both classes. Exact integer arithmetic until the last division (with
+    integer counts; expected counts are floats)."""
     pos = sum(p for _, p, _ in scores)
     neg = sum(n for _, _, n in scores)
     if not pos or not neg:
         return None
-    below, twice = 0, 0
+    below: float = 0
+    twice: float = 0
     for _, p, n in sorted(scores):
         twice += p * (2 * below + n)
         below += n
@@ -103,6 +126,45 @@ def regression(s: BacktestSums) -> dict[str, float | None]:
 
 def metrics(s: BacktestSums, task: str) -> dict[str, float | None]:
     return classification(s) if task == "classification" else regression(s)
+
+
+def estimated(s: BacktestSums) -> dict[str, float | None]:
+    """Confidence-based estimates of the metrics over every scored prediction, labelled or
+    not, from the expected confusion counts (valid for calibrated scores only)."""
+    tp, fp, fn, tn = s.est_tp, s.est_fp, s.est_fn, s.est_tn
+    return {
+        "accuracy": _ratio(tp + tn, tp + fp + fn + tn), "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn), "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+        "auroc": auroc(s.expected),
+    }
+
+
+def calibration_error(s: BacktestSums, resolution: int) -> float | None:
+    """Expected calibration error of the labelled rows: ``Σ_bins |Σ (score - label)| / n``
+    over ``CALIBRATION_BINS`` equal-width score bins, each score at its bucket's centre."""
+    if not s.scores:
+        return None
+    gaps = [0.0] * CALIBRATION_BINS
+    n = 0
+    for bucket, pos, neg in s.scores:
+        k = min(max(bucket * CALIBRATION_BINS // resolution, 0), CALIBRATION_BINS - 1)
+        gaps[k] += (pos + neg) * bucket / resolution - pos
+        n += pos + neg
+    return sum(abs(g) for g in gaps) / n if n else None
+
+
+def delay_quantile(s: BacktestSums, q: float) -> float | None:
+    """The ``q`` quantile of the label delay in seconds (nearest rank), within a factor
+    ``sqrt(DELAY_BASE)`` on ``1 + delay``; None without labelled rows."""
+    total = sum(c for _, c in s.delays)
+    if not total:
+        return None
+    rank, seen = max(math.ceil(q * total), 1), 0
+    for bucket, count in sorted(s.delays):
+        seen += count
+        if seen >= rank:
+            return float(DELAY_BASE ** (bucket + 0.5) - 1)
+    return None  # pragma: no cover (seen reaches total)
 
 
 def coverage(s: BacktestSums) -> float | None:

@@ -93,6 +93,10 @@ class BacktestParams(MonitorConfig):
                                          "{min: x} / {max: x} / {max_drop: x}.")
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Two-sided level of the "
                               "intervals: degraded only when the interval excludes the threshold.")
+    max_calibration_error: float = Field(0.05, gt=0, le=1, description="Estimates of the "
+                                         "windows waiting for labels are reported as "
+                                         "unreliable when the scores' expected calibration "
+                                         "error over the label-complete windows is above this.")
     auroc_resolution: int = Field(AUROC_RESOLUTION, ge=100, le=1_000_000, description="Score "
                                   "buckets per unit of score for AUROC (see docs for the bound).")
 

@@ -1,4 +1,79 @@
--- params: end=TimeBind(column='ts', op='<', at=datetime.datetime(2026, 3, 4, 0, 0, tzinfo=datetime.timezone.utc)), end_epoch=1772582400.0, eps=1e-15, one_minus_eps=0.999999999999999, resolution=10000, start=TimeBind(column='ts', op='>=', at=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)), start_epoch=1772323200.0, threshold=0.4, window_seconds=86400.0
+-- params: delay_scale=100.49917080713044, end=TimeBind(column='ts', op='<', at=datetime.datetime(2026, 3, 4, 0, 0, tzinfo=datetime.timezone.utc)), end_epoch=1772582400.0, eps=1e-15, one_minus_eps=0.999999999999999, resolution=10000, start=TimeBind(column='ts', op='>=', at=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)), start_epoch=1772323200.0, threshold=0.4, window_seconds=86400.0
+WITH `wd_rows` AS (
+  SELECT
+    CAST(FLOOR(
+      (
+        UNIX_MICROS(CAST(`p`.`ts` AS TIMESTAMP)) / 1000000 - @start_epoch
+      ) / @window_seconds
+    ) AS INT64) AS `wd_window`,
+    `p`.`model version` AS `wd_g0`,
+    CASE
+      WHEN NOT (
+        CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
+      )
+      AND NOT `l`.`churned` IS NULL
+      THEN CASE
+        WHEN CAST(`p`.`score` AS FLOAT64) < @eps
+        THEN @eps
+        WHEN CAST(`p`.`score` AS FLOAT64) > @one_minus_eps
+        THEN @one_minus_eps
+        ELSE CAST(`p`.`score` AS FLOAT64)
+      END
+    END AS `wd_p`,
+    CASE
+      WHEN NOT (
+        CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
+      )
+      THEN CAST(ROUND(CAST(`p`.`score` AS FLOAT64) * @resolution) AS INT64)
+    END AS `wd_bucket`,
+    CASE
+      WHEN NOT (
+        CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
+      )
+      THEN CAST(`p`.`score` AS FLOAT64)
+    END AS `wd_q`,
+    CASE
+      WHEN NOT (
+        CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
+      )
+      AND NOT `l`.`churned` IS NULL
+      THEN CAST(`p`.`score` AS FLOAT64)
+    END AS `wd_s`,
+    CASE
+      WHEN NOT (
+        CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
+      )
+      AND NOT `l`.`churned` IS NULL
+      THEN CASE WHEN CAST(`l`.`churned` AS INT64) <> 0 THEN 1 ELSE 0 END
+    END AS `wd_y`,
+    CASE
+      WHEN NOT (
+        CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
+      )
+      AND NOT `l`.`churned` IS NULL
+      THEN UNIX_MICROS(CAST(`l`.`observed_at` AS TIMESTAMP)) / 1000000 - UNIX_MICROS(CAST(`p`.`ts` AS TIMESTAMP)) / 1000000
+    END AS `wd_delay`,
+    CASE
+      WHEN NOT (
+        CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
+      )
+      AND NOT `l`.`churned` IS NULL
+      THEN CASE
+        WHEN UNIX_MICROS(CAST(`l`.`observed_at` AS TIMESTAMP)) / 1000000 - UNIX_MICROS(CAST(`p`.`ts` AS TIMESTAMP)) / 1000000 > 0
+        THEN CAST(FLOOR(
+          LN(
+            1 + UNIX_MICROS(CAST(`l`.`observed_at` AS TIMESTAMP)) / 1000000 - UNIX_MICROS(CAST(`p`.`ts` AS TIMESTAMP)) / 1000000
+          ) * @delay_scale
+        ) AS INT64)
+        ELSE 0
+      END
+    END AS `wd_dbucket`
+  FROM `test-proj`.`analytics`.`events` AS `p`
+  LEFT JOIN `test-proj`.`analytics`.`labels` AS `l`
+    ON `p`.`id` = `l`.`event_id` AND `p`.`model` = `l`.`model`
+  WHERE
+    `p`.`ts` >= @start AND `p`.`ts` < @end
+)
 SELECT
   `wd_window`,
   `wd_g0`,
@@ -38,64 +113,47 @@ SELECT
       )
     )
   ) AS `brier_sq`,
+  COUNT(`wd_q`) AS `scored`,
+  SUM(CASE WHEN `wd_q` >= @threshold THEN `wd_q` END) AS `est_tp`,
+  SUM(CASE WHEN `wd_q` >= @threshold THEN 1 - `wd_q` END) AS `est_fp`,
+  SUM(CASE WHEN `wd_q` < @threshold THEN `wd_q` END) AS `est_fn`,
+  SUM(CASE WHEN `wd_q` < @threshold THEN 1 - `wd_q` END) AS `est_tn`,
   SUM(`wd_delay`) AS `delay_sum`,
-  MAX(`wd_delay`) AS `delay_max`
-FROM (
-  SELECT
-    CAST(FLOOR(
-      (
-        UNIX_MICROS(CAST(`p`.`ts` AS TIMESTAMP)) / 1000000 - @start_epoch
-      ) / @window_seconds
-    ) AS INT64) AS `wd_window`,
-    `p`.`model version` AS `wd_g0`,
-    CASE
-      WHEN NOT (
-        CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
-      )
-      AND NOT `l`.`churned` IS NULL
-      THEN CASE
-        WHEN CAST(`p`.`score` AS FLOAT64) < @eps
-        THEN @eps
-        WHEN CAST(`p`.`score` AS FLOAT64) > @one_minus_eps
-        THEN @one_minus_eps
-        ELSE CAST(`p`.`score` AS FLOAT64)
-      END
-    END AS `wd_p`,
-    CASE
-      WHEN NOT (
-        CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
-      )
-      AND NOT `l`.`churned` IS NULL
-      THEN CAST(ROUND(CAST(`p`.`score` AS FLOAT64) * @resolution) AS INT64)
-    END AS `wd_bucket`,
-    CASE
-      WHEN NOT (
-        CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
-      )
-      AND NOT `l`.`churned` IS NULL
-      THEN CAST(`p`.`score` AS FLOAT64)
-    END AS `wd_s`,
-    CASE
-      WHEN NOT (
-        CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
-      )
-      AND NOT `l`.`churned` IS NULL
-      THEN CASE WHEN CAST(`l`.`churned` AS INT64) <> 0 THEN 1 ELSE 0 END
-    END AS `wd_y`,
-    CASE
-      WHEN NOT (
-        CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
-      )
-      AND NOT `l`.`churned` IS NULL
-      THEN UNIX_MICROS(CAST(`l`.`observed_at` AS TIMESTAMP)) / 1000000 - UNIX_MICROS(CAST(`p`.`ts` AS TIMESTAMP)) / 1000000
-    END AS `wd_delay`
-  FROM `test-proj`.`analytics`.`events` AS `p`
-  LEFT JOIN `test-proj`.`analytics`.`labels` AS `l`
-    ON `p`.`id` = `l`.`event_id` AND `p`.`model` = `l`.`model`
-  WHERE
-    `p`.`ts` >= @start AND `p`.`ts` < @end
-) AS `wd_rows`
+  MAX(`wd_delay`) AS `delay_max`,
+  NULL AS `wd_dbucket`
+FROM `wd_rows`
 GROUP BY
   1,
   2,
   3
+UNION ALL
+SELECT
+  `wd_window`,
+  `wd_g0`,
+  NULL,
+  NULL,
+  COUNT(*),
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  NULL,
+  `wd_dbucket`
+FROM `wd_rows`
+WHERE
+  NOT `wd_dbucket` IS NULL
+GROUP BY
+  1,
+  2,
+  22
