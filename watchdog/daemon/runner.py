@@ -26,6 +26,7 @@ from watchdog.config.models import Config, MonitorConfig
 from watchdog.crashpoints import reached
 from watchdog.errors import CheckTimeout, SinkError, StateError, WatchdogError, redact
 from watchdog.models import (
+    WRITER_RUNS,
     AlertEvent,
     AlertState,
     Cause,
@@ -33,8 +34,10 @@ from watchdog.models import (
     Emission,
     Finding,
     Metric,
+    PipelineRun,
     ServiceCheck,
     Status,
+    writer_runs_key,
 )
 from watchdog.secrets import scrub_value
 from watchdog.sinks.base import Sink
@@ -233,6 +236,7 @@ class Runner:
         """Each alert unit's decision: the states that changed and the events to send."""
         recover = monitor.recover_after or self.config.alerting.recover_after
         causes: list[Cause] | None = None
+        writers: list[PipelineRun] | None = None
         states, evts = [], []
         for unit in split(judged):
             previous = self.store.get_alert(unit.key)
@@ -250,8 +254,10 @@ class Runner:
             if decision.notify:
                 who = audience(self.config, monitor, unit.group)
                 unit_tags = (*tags, *(f"{k}:{v}" for k, v in unit.group))
+                if writers is None:
+                    writers = self._writer_runs(judged)
                 evts.append(events.alert_event(unit.result, decision, who, unit_tags, now,
-                                               found))
+                                               found, writers))
         return states, evts
 
     def _causes(self, result: CheckResult, now: datetime) -> list[Cause]:
@@ -260,6 +266,15 @@ class Runner:
             return []
         causes: list[Cause] = self.store.active_causes(result.warehouse, result.subject, now)
         return causes
+
+    def _writer_runs(self, result: CheckResult) -> list[PipelineRun]:
+        """The latest runs of the jobs that write this result's table, as its pipeline
+        monitor last saw them (none without one)."""
+        if result.kind not in events.NAMES_WRITER or not result.subject or not result.warehouse:
+            return []
+        stored = self.store.get_artifact(WRITER_RUNS,
+                                         writer_runs_key(result.warehouse, result.subject))
+        return [PipelineRun.from_json(r) for r in stored[2].get("runs", ())] if stored else []
 
     def _outbox(self, emission: Emission) -> dict[str, list[dict[str, Any]]]:
         from watchdog.sinks.outbox import outbox_records
