@@ -251,6 +251,13 @@ class AirflowSource(Strict):
         "DAG runs read per job on each poll, newest first (also the history of finish times "
         "that lateness is learned from)."))
 
+    @pydantic.field_validator("url")
+    @classmethod
+    def _http(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("start the URL with http:// or https://")
+        return url
+
     @pydantic.model_validator(mode="after")
     def _auth(self) -> AirflowSource:
         if self.token is not None and (self.username or self.password):

@@ -112,12 +112,13 @@ class PipelineCheck(Check[PipelineParams]):
         p = self.monitor
         key = f"{p.id}:{source}:{job}"
         stored = ctx.history.get_artifact(FINISHES, key) if ctx.history else None
-        before = list(stored[2].get("finishes", ())) if stored else []
-        finishes = timing.merged(before, [r.finished_at for r in runs
-                                          if r.done and r.finished_at is not None])
-        if ctx.history is not None and [t.isoformat() for t in finishes] != before:
-            ctx.history.put_artifact(FINISHES, key,
-                                     {"finishes": [t.isoformat() for t in finishes]})
+        before = dict(stored[2].get("finishes", {})) if stored else {}
+        by_run = timing.merged(before, {r.run_id: r.finished_at for r in runs
+                                        if r.done and r.finished_at is not None})
+        now_kept = {run: at.isoformat() for run, at in by_run.items()}
+        if ctx.history is not None and now_kept != before:
+            ctx.history.put_artifact(FINISHES, key, {"finishes": now_kept})
+        finishes = list(by_run.values())
         gap = p.every or timing.usual_gap(finishes, p.min_history)
         if gap is None or not finishes:
             return

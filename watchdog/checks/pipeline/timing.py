@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 #: Finish times kept per job (the learned gap is the median of the gaps between them).
 KEEP = 50
 
 
-def merged(stored: Iterable[str], seen: Iterable[datetime]) -> list[datetime]:
-    """Stored finish times (ISO text) and newly seen ones, oldest first, the last KEEP."""
-    times = {datetime.fromisoformat(t) for t in stored} | set(seen)
-    return sorted(times)[-KEEP:]
+def merged(stored: Mapping[str, str], seen: Mapping[str, datetime]) -> dict[str, datetime]:
+    """Each run's finish time: stored ones (ISO text) updated with those seen now (a run
+    cleared and run again finishes anew), the newest KEEP, oldest first."""
+    times = {run: datetime.fromisoformat(t) for run, t in stored.items()} | dict(seen)
+    return dict(sorted(times.items(), key=lambda kv: kv[1])[-KEEP:])
 
 
 def usual_gap(finishes: Sequence[datetime], min_history: int) -> timedelta | None:
