@@ -320,11 +320,22 @@ class Runner:
             return self._run_one(monitor, run_id)
 
         workers = max(1, min(self.config.daemon.workers, total))
+        first = [m for m in monitors if self._runs_first(m)]
+        batches = [first, [m for m in monitors if m not in first]]
+        results: list[CheckResult] = []
         with ThreadPoolExecutor(workers, thread_name_prefix="monitor") as pool:
-            results = list(pool.map(one, range(1, total + 1), monitors))
+            for batch in batches:  # a batch commits before the next starts
+                done = len(results)
+                results += pool.map(one, range(done + 1, done + len(batch) + 1), batch)
         self.emit(self.heartbeat())
         self.store.finish_run(run_id, _worst_name(results))
         return results
+
+    def _runs_first(self, monitor: MonitorConfig) -> bool:
+        try:
+            return self.kind(monitor.kind).RUNS_FIRST
+        except WatchdogError:
+            return False
 
     def job_metrics(self, results: Sequence[CheckResult], missed: int = 0) -> Emission:
         """Self-monitoring counters: job successes (the check ran), failures (ERROR), misses."""
