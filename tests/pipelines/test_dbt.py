@@ -14,7 +14,12 @@ import json
 import os
 import shutil
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +159,50 @@ def test_missing_artifacts_name_the_setting_to_fix(tmp_path: Path) -> None:
     with (open_reader("prod", DbtSource(type="dbt", target="nowhere"), tmp_path) as reader,
           pytest.raises(PipelineError, match=r"pipelines\.sources\.prod\.target")):
         reader.runs("x")
+
+
+@contextmanager
+def http_folder(folder: Path, delay: float = 0.0) -> Iterator[str]:
+    """``folder`` served on a loopback port; yields its base URL."""
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def do_GET(self) -> None:  # http.server's naming
+            time.sleep(delay)
+            super().do_GET()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_artifacts_from_an_http_url(tmp_path: Path) -> None:
+    write_dbt_artifacts(tmp_path / "site" / "target", "warehouse", datetime(2026, 3, 1, 12))
+    with http_folder(tmp_path / "site") as url:
+        src = DbtSource(type="dbt", target=f"{url}/target")
+        with open_reader("web", src, tmp_path) as reader:
+            assert reader.writes()["ground_truth"] == ("warehouse.main.ground_truth",)
+            run, = reader.runs("ground_truth")
+        assert run.text() == "dbt model ground_truth failed at 10:01"
+        gone = DbtSource(type="dbt", target=f"{url}/elsewhere/")
+        with (open_reader("web", gone, tmp_path) as reader,
+              pytest.raises(PipelineError, match=r"elsewhere/run_results\.json does not exist")):
+            reader.runs("ground_truth")
+    with http_folder(tmp_path / "site", delay=3.0) as url:
+        slow = DbtSource.model_validate({"type": "dbt", "target": f"{url}/target",
+                                         "timeout": 0.3})
+        started = time.perf_counter()
+        with (open_reader("web", slow, tmp_path) as reader,
+              pytest.raises(PipelineError, match="could not be read")):
+            reader.runs("ground_truth")
+        assert time.perf_counter() - started < 2.0

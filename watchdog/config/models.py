@@ -274,9 +274,11 @@ class DbtSource(Strict):
     RECORDS_WRITES: ClassVar[bool] = True
     target: str = Field(description=(
         "Folder holding run_results.json and manifest.json (dbt's target/), relative to "
-        "config.yaml."))
+        "config.yaml; or an http(s):// URL of such a folder."))
     warehouse: str | None = Field(None, description=(
         "The warehouse (under `warehouses:`) whose tables the models write. Default: all."))
+    timeout: Duration = Field(timedelta(seconds=30), description=(
+        "Timeout of each download, when `target` is a URL."))
 
 
 PipelineSource = Annotated[AirflowSource | DbtSource, Field(discriminator="type")]

@@ -31,6 +31,7 @@ class DbtReader(PipelineReader):
 
     def __init__(self, name: str, source: DbtSource, base_dir: Path) -> None:
         super().__init__(name, source, base_dir)
+        self.url = source.target.rstrip("/") + "/" if _is_url(source.target) else None
         self.folder = base_dir / source.target
 
     def runs(self, job: str) -> list[PipelineRun]:
@@ -74,20 +75,44 @@ class DbtReader(PipelineReader):
                                                                   "skipped") else None))
 
     def _load(self, name: str) -> dict[str, Any]:
-        path = self.folder / name
         where = f"pipelines.sources.{self.name}.target"
+        path = f"{self.url}{name}" if self.url else str(self.folder / name)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = self._download(path) if self.url else (self.folder / name).read_bytes()
+            data = json.loads(raw)
         except FileNotFoundError:
             raise PipelineError(f"dbt source {self.name!r}: {path} does not exist",
                                 hint=f"run dbt, or point {where} at its target folder"
                                 ) from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise PipelineError(f"dbt source {self.name!r}: {path} is not readable JSON "
-                                f"({exc})") from None
+                                f"({type(exc).__name__}: {exc})") from None
         if not isinstance(data, dict):
             raise PipelineError(f"dbt source {self.name!r}: {path} is not a dbt artifact")
         return data
+
+    def _download(self, url: str) -> bytes:
+        """One artifact over HTTP(S), within the source's timeout."""
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(url, timeout=self.source.timeout.total_seconds()) as r:
+                body: bytes = r.read()
+                return body
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            if exc.code == 404:
+                raise FileNotFoundError(url) from None
+            raise PipelineError(f"dbt source {self.name!r}: {url} answered HTTP {exc.code}"
+                                ) from None
+        except (urllib.error.URLError, TimeoutError) as exc:
+            raise PipelineError(f"dbt source {self.name!r}: {url} could not be read "
+                                f"({type(exc).__name__})") from None
+
+
+def _is_url(target: str) -> bool:
+    return target.startswith(("http://", "https://"))
 
 
 def _time(value: Any) -> datetime | None:
