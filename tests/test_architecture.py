@@ -17,6 +17,7 @@ HOMES = {
                            "dashboards/api.py"},
     "duckdb": {"warehouses/duckdb.py", "demo.py"},
     "sqlite3": {"warehouses/sqlite.py"},
+    "airflow_client": {"pipelines/airflow.py"},
     # each optional driver's home is the adapter of its extra (warehouses/registry.py)
     **{driver: {WAREHOUSES[extra].partition(":")[0].replace("watchdog.", "", 1)
                 .replace(".", "/") + ".py"} for driver, extra in EXTRAS.items()},

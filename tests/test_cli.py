@@ -71,6 +71,15 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     (event,) = [e for e in opened if e["aggregation_key"].startswith("watchdog:labels_freshness")]
     assert event["title"].startswith("[FAIL] labels_freshness: main.ground_truth: newest row is 3d")
     assert "@slack-data-platform" in event["text"] and "@slack-growth-ml" in event["text"]
+    # planted failed dbt run of the model that writes the labels: its own alert, for the
+    # labels' readers, and named in the stale-labels event
+    assert statuses["labels_pipeline"] == "FAIL"
+    (run_event,) = [e for e in opened
+                    if e["aggregation_key"].startswith("watchdog:labels_pipeline")]
+    assert "dbt model ground_truth failed at" in run_event["title"]
+    assert "@slack-growth-ml" in run_event["text"]
+    assert "dbt model ground_truth failed at" in event["title"]
+    assert "Latest run of its writer: dbt model ground_truth failed at" in event["text"]
     # planted drift: support_tickets against the training set, and the score (a prediction)
     assert (statuses["features_drift"], statuses["score_drift"]) == ("WARN", "FAIL")
     (drift,) = [e for e in opened if e["aggregation_key"].startswith("watchdog:features_drift")]

@@ -187,3 +187,60 @@ def wait(cond: Any, limit: float = 30) -> bool:
     while time.monotonic() < deadline and not cond():
         time.sleep(0.2)
     return bool(cond())
+
+
+# -- the pipeline check's state paths ------------------------------------------------------
+
+def is_run_event(r: Request) -> bool:
+    return r.body["title"].startswith("[FAIL] runs")
+
+
+@contextmanager
+def failed_writer(tmp_path: Path) -> Iterator[FakeDatadog]:
+    """A stale DuckDB table whose dbt writer failed at its last run (the demo's artifacts),
+    a pipeline monitor and a freshness monitor on it."""
+    from watchdog.demo import write_dbt_artifacts
+
+    fake = FakeDatadog()
+    server = serve(fake)
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    make_events(engine, "main", [datetime.now(UTC) - timedelta(days=2)], table="ground_truth")
+    engine.dispose()
+    write_dbt_artifacts(tmp_path / "target", "w", datetime.now(UTC))
+    (tmp_path / "config.yaml").write_text(
+        "env: test\nwarehouses:\n"
+        f"  wh: {{type: duckdb, settings: {{path: '{tmp_path / 'w.duckdb'}'}}}}\n"
+        f"state: {{url: 'sqlite:///{tmp_path}/state.db'}}\n"
+        "sinks:\n  datadog: {transport: http, api_key: '${DD_API_KEY}', "
+        "api_url: '${DD_API_URL}'}\n"
+        "daemon: {workers: 1, heartbeat: 1h}\n"
+        "pipelines: {sources: {dbt: {type: dbt, target: target, warehouse: wh}}}\n"
+        "monitors:\n"
+        "  - {id: stale, kind: freshness, warehouse: wh, table: main.ground_truth,"
+        " time_column: ts, max_age: 1h}\n"
+        "  - {id: runs, kind: pipeline, warehouse: wh, table: main.ground_truth}\n")
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_a_kill_while_a_pipeline_monitor_commits_loses_no_event(point: str,
+                                                                tmp_path: Path) -> None:
+    """The pipeline monitor runs first in a pass, so the kill lands in its run; after the
+    restart its event arrives once, and the stale table's event names the failed run."""
+    with failed_writer(tmp_path) as fake:
+        killed, _ = run(tmp_path, fake, "run", "--once", crash=point)
+        code, err = run(tmp_path, fake, "run", "--once")
+        received = events(fake)
+    assert killed == -signal.SIGKILL, f"{point}: the process was not killed there"
+    assert code == 1 and "Traceback" not in err, err
+    runs = [r for r in received if is_run_event(r)]
+    stale = [r for r in received if is_stale_event(r)]
+    assert len(runs) == 1 or (point in IN_FLIGHT and len(runs) == 2), [
+        r.body["title"] for r in received]
+    assert "dbt model ground_truth failed" in runs[0].body["title"]
+    assert len(stale) == 1, [r.body["title"] for r in received]
+    assert "Latest run of its writer: dbt model ground_truth failed" in stale[0].body["text"]

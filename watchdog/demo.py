@@ -15,6 +15,9 @@ Planted schema change (applied by ``watchdog demo`` after the schema monitor's f
 snapshot, see :func:`apply_planted_changes`): the label job's new release renamed
 ``ground_truth.churned`` to ``is_churned``, narrowed ``customer_id`` to INTEGER and added
 ``label_source``, breaking ``retention_uplift``, which reads the labels.
+Planted failed pipeline run: the dbt artifacts beside the warehouse (``dbt_target/``, see
+:func:`write_dbt_artifacts`) say that model ``ground_truth``, which writes the stale labels,
+failed at its last run; the stale-labels event names that run.
 Planted volume drop: in the last three hours 70 % of predictions failed, so successful
 predictions fell to about 30 % of the same hours in earlier weeks.
 Planted quality drop: the labels follow the scores (a churn with probability the score:
@@ -138,6 +141,7 @@ def build(path: str | Path, now: datetime | None = None, *, force: bool = False)
     """Create or refresh the demo warehouse at ``path``; a no-op when it is already current."""
     anchor = _anchor(now or datetime.now(UTC))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_dbt_artifacts(Path(path).parent / "dbt_target", Path(path).stem, anchor)
     with duckdb.connect(str(path)) as con:
         if not force and _is_current(con, anchor):
             return DemoInfo(str(path), anchor.replace(tzinfo=UTC), False, _counts(con))
@@ -188,3 +192,83 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return out
 
 
+
+
+#: The dbt version whose artifacts the demo's imitate (run-results v6, manifest v12): the
+#: version tests/pipelines/test_dbt.py runs, which checks that they have the same shape.
+DBT_VERSION = "1.11.16"
+RUN_RESULTS_SCHEMA = "https://schemas.getdbt.com/dbt/run-results/v6.json"
+MANIFEST_SCHEMA = "https://schemas.getdbt.com/dbt/manifest/v12.json"
+#: The demo's dbt models: name → (status, message); the label model failed at its last run.
+_DBT_MODELS = {
+    "features": ("success", "OK"),
+    "ground_truth": ("error", "Runtime Error in model ground_truth "
+                              "(models/labels/ground_truth.sql)\n  Catalog Error: Table with "
+                              "name label_events does not exist!"),
+}
+
+
+def write_dbt_artifacts(folder: str | Path, database: str, anchor: datetime) -> Path:
+    """dbt's ``run_results.json`` and ``manifest.json`` of the demo's last dbt invocation,
+    shaped as dbt writes them (no dbt needed): two hours before ``anchor``, ``features``
+    built and ``ground_truth``, the model that writes the stale labels, failed."""
+    import hashlib
+    import json
+    from datetime import timedelta
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    start = anchor.replace(tzinfo=UTC) - timedelta(hours=2)
+    invocation = hashlib.sha1(start.isoformat().encode()).hexdigest()
+    invocation = f"{invocation[:8]}-{invocation[8:12]}-{invocation[12:16]}-" \
+                 f"{invocation[16:20]}-{invocation[20:32]}"
+
+    def at(seconds: float) -> str:
+        return (start + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    meta = {"dbt_version": DBT_VERSION, "generated_at": at(95), "invocation_id": invocation,
+            "invocation_started_at": at(0), "env": {}}
+    results = [_dbt_result(name, status, message, database, at(10 + 40 * i), at(50 + 40 * i))
+               for i, (name, (status, message)) in enumerate(_DBT_MODELS.items())]
+    run_results = {"metadata": {"dbt_schema_version": RUN_RESULTS_SCHEMA, **meta},
+                   "results": results, "elapsed_time": 95.0,
+                   "args": {"which": "run", "invocation_command": "dbt run"}}
+    manifest = {
+        "metadata": {"dbt_schema_version": MANIFEST_SCHEMA, **meta, "generated_at": at(5),
+                     "project_name": "churn_pipeline", "adapter_type": "duckdb"},
+        "nodes": {f"model.churn_pipeline.{name}": _dbt_node(name, database)
+                  for name in _DBT_MODELS},
+        **{key: {} for key in ("sources", "macros", "docs", "exposures", "metrics", "groups",
+                               "selectors", "disabled", "parent_map", "child_map",
+                               "group_map", "saved_queries", "semantic_models",
+                               "unit_tests", "functions")},
+    }
+    (out / "run_results.json").write_text(json.dumps(run_results, indent=2))
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return out
+
+
+def _dbt_result(name: str, status: str, message: str, database: str, started: str,
+                ended: str) -> dict[str, object]:
+    return {
+        "status": status,
+        "timing": [{"name": "compile", "started_at": started, "completed_at": started},
+                   {"name": "execute", "started_at": started, "completed_at": ended}],
+        "thread_id": "Thread-1 (worker)", "execution_time": 40.0,
+        "adapter_response": {"_message": "OK"} if status == "success" else {},
+        "message": message, "failures": None, "unique_id": f"model.churn_pipeline.{name}",
+        "compiled": True, "compiled_code": f"select * from main.{name}_staging",
+        "relation_name": f'"{database}"."main"."{name}"', "batch_results": None,
+    }
+
+
+def _dbt_node(name: str, database: str) -> dict[str, object]:
+    return {
+        "database": database, "schema": "main", "name": name, "resource_type": "model",
+        "package_name": "churn_pipeline", "path": f"{name}.sql",
+        "original_file_path": f"models/{name}.sql",
+        "unique_id": f"model.churn_pipeline.{name}", "fqn": ["churn_pipeline", name],
+        "alias": name, "config": {"enabled": True, "materialized": "table"},
+        "relation_name": f'"{database}"."main"."{name}"',
+        "depends_on": {"macros": [], "nodes": []}, "language": "sql",
+    }

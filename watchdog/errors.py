@@ -162,3 +162,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Remove registered secrets, ``secrets`` and anything that looks like a credential from
     ``text`` (see :func:`watchdog.secrets.scrub`)."""
     return scrub(text, secrets)
+
+
+class PipelineError(WatchdogError):
+    """A pipeline source (Airflow's API, dbt's artifacts) could not be read."""

@@ -438,6 +438,74 @@ class Cause:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PipelineRun:
+    """One run of a job that writes tables: an Airflow DAG run (and one task's instance in
+    it) or a dbt model's result. ``state`` is ``success``, ``failed``, ``running``,
+    ``queued``, ``skipped`` or the tool's own word; times are aware UTC."""
+
+    source: str  # the name under pipelines.sources
+    job: str  # the DAG's id, or the dbt model's name
+    task: str | None = None  # the Airflow task's id, for a task's instance
+    label: str  # how a person names it: "DAG feature_build task compute_features"
+    run_id: str
+    state: str
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    try_number: int | None = None
+    tries: int | None = None  # the most tries it gets (retries + 1)
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "failed"
+
+    @property
+    def done(self) -> bool:
+        """Whether the run has ended (succeeded, failed or was skipped)."""
+        return self.state in ("success", "failed", "skipped")
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def text(self) -> str:
+        """``DAG feature_build task compute_features failed at 03:10, try 3/3``."""
+        at = self.finished_at or self.started_at
+        when = f" at {at:%H:%M}" if at is not None and self.done else (
+            f" since {at:%H:%M}" if at is not None else "")
+        tries = (f", try {self.try_number}/{self.tries}"
+                 if self.try_number is not None and self.tries is not None else "")
+        return f"{self.label} {self.state}{when}{tries}"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {k: getattr(self, k) for k in _RUN_FIELDS}
+        for k in ("started_at", "finished_at"):
+            out[k] = out[k].isoformat() if out[k] is not None else None
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PipelineRun:
+        values: dict[str, Any] = {k: data.get(k) for k in _RUN_FIELDS}
+        for k in ("started_at", "finished_at"):
+            values[k] = datetime.fromisoformat(values[k]) if values[k] else None
+        return cls(**values)
+
+
+_RUN_FIELDS = ("source", "job", "task", "label", "run_id", "state", "started_at", "finished_at",
+               "try_number", "tries")
+
+
+#: The state-store document (kind, and key of a table) holding the latest run of each job
+#: that writes the table, kept by pipeline monitors and named in other monitors' events.
+WRITER_RUNS = "pipeline.latest"
+
+
+def writer_runs_key(warehouse: str, table: str) -> str:
+    return f"{warehouse}:{table}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckResult:
     """The outcome of running one monitor once."""
 

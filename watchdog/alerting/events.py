@@ -13,11 +13,22 @@ from watchdog.alerting.incidents import caused_by
 from watchdog.alerting.policy import Decision
 from watchdog.alerting.routing import Audience
 from watchdog.config.models import MonitorConfig
-from watchdog.models import AlertEvent, Cause, CheckResult, Metric, ServiceCheck, Status
+from watchdog.models import (
+    AlertEvent,
+    Cause,
+    CheckResult,
+    Metric,
+    PipelineRun,
+    ServiceCheck,
+    Status,
+)
 
 SERVICE_CHECK_STATUS = {Status.OK: 0, Status.WARN: 1, Status.FAIL: 2, Status.ERROR: 2,
                         Status.SKIPPED: 3}
 _ALERT_TYPE = {Status.WARN: "warning", Status.FAIL: "error", Status.ERROR: "error"}
+#: Kinds whose incidents on a table name the latest run of the table's writer (its data
+#: comes from that run; a pipeline monitor's own events are about the run already).
+NAMES_WRITER = frozenset({"freshness", "volume", "contract", "drift"})
 
 
 def base_tags(result: CheckResult, env: str, monitor: MonitorConfig) -> tuple[str, ...]:
@@ -31,11 +42,14 @@ def base_tags(result: CheckResult, env: str, monitor: MonitorConfig) -> tuple[st
 
 def alert_event(
     result: CheckResult, decision: Decision, who: Audience, tags: tuple[str, ...],
-    now: datetime, causes: Sequence[Cause] = (),
+    now: datetime, causes: Sequence[Cause] = (), writers: Sequence[PipelineRun] = (),
 ) -> AlertEvent:
     """The event for an open, update or resolve decision. With ``causes`` (what other
     monitors found that explains this, newest first), it joins the incident of the newest:
-    its aggregation key, "caused by …" first, and mentions only owners no cause notified."""
+    its aggregation key, "caused by …" first, and mentions only owners no cause notified.
+    ``writers``: the latest run of each job that writes the result's table (failed first),
+    named in the text of a freshness, volume, contract or drift problem, and in its title
+    when the run failed."""
     cause = causes[0] if causes else None
     assert decision.state is not None
     if decision.action == "resolve":
@@ -50,6 +64,10 @@ def alert_event(
         title = f"[{result.status.value}] {result.monitor_id}: {result.summary}"
         lines = [f"**{verb}.** {result.summary}", *_findings_table(result)]
         alert_type = _ALERT_TYPE[result.status]
+        if writers and result.kind in NAMES_WRITER:
+            lines.insert(1, _writers_line(writers))
+            if writers[0].failed:
+                title = f"{title}; {writers[0].text()}"
     if cause is not None:
         lines.insert(0, caused_by(cause))
         who = who.without([h for c in causes for h in c.handles])
@@ -68,6 +86,11 @@ def alert_event(
 
 
 _CAUSE_WORDS = {"schema_change": "an upstream schema change", "stale": "a stale table"}
+
+
+def _writers_line(writers: Sequence[PipelineRun]) -> str:
+    runs = "; ".join(f"{w.text()} (run `{w.run_id}`)" for w in writers)
+    return f"Latest run of its writer: {runs}."
 
 
 def _findings_table(result: CheckResult) -> list[str]:

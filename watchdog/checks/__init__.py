@@ -17,6 +17,7 @@ REGISTRY: dict[str, str] = {
     "drift": "watchdog.checks.drift.check:DriftCheck",
     "volume": "watchdog.checks.volume.check:VolumeCheck",
     "backtest": "watchdog.checks.backtest.check:BacktestCheck",
+    "pipeline": "watchdog.checks.pipeline.check:PipelineCheck",
 }
 
 __all__ = ["REGISTRY", "Check", "CheckContext", "get_check"]

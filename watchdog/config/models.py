@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import pydantic
 from pydantic import BeforeValidator, Field
@@ -231,6 +231,90 @@ class DemoConfig(Strict):
     warehouse: str
 
 
+class AirflowSource(Strict):
+    """An Airflow deployment, read through its stable REST API (``apache-airflow-client``).
+    Authenticate with ``token`` (a bearer token) or ``username`` and ``password`` (basic)."""
+
+    type: Literal["airflow"]
+    #: The tool records which job writes which table (else only `pipelines.writes` says).
+    RECORDS_WRITES: ClassVar[bool] = False
+    url: str = Field(description=(
+        "Base URL of the Airflow webserver/API server, e.g. https://airflow.example.com."))
+    token: pydantic.SecretStr | None = Field(None, description=(
+        "Bearer token, e.g. ${AIRFLOW_TOKEN}."))
+    username: str | None = Field(None, description="User for basic auth.")
+    password: pydantic.SecretStr | None = Field(None, description=(
+        "Password for basic auth, e.g. ${AIRFLOW_PASSWORD}."))
+    timeout: Duration = Field(timedelta(seconds=30), description="Timeout of each API call.")
+    verify_ssl: bool = Field(True, description="Check the server's TLS certificate.")
+    runs: int = Field(25, ge=1, le=100, description=(
+        "DAG runs read per job on each poll, newest first (also the history of finish times "
+        "that lateness is learned from)."))
+
+    @pydantic.field_validator("url")
+    @classmethod
+    def _http(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("start the URL with http:// or https://")
+        return url
+
+    @pydantic.model_validator(mode="after")
+    def _auth(self) -> AirflowSource:
+        if self.token is not None and (self.username or self.password):
+            raise ValueError("give either 'token' or 'username' and 'password', not both")
+        if (self.username is None) != (self.password is None):
+            raise ValueError("basic auth needs both 'username' and 'password'")
+        return self
+
+
+class DbtSource(Strict):
+    """A dbt project's artifacts: ``run_results.json`` and ``manifest.json`` of its last run."""
+
+    type: Literal["dbt"]
+    RECORDS_WRITES: ClassVar[bool] = True
+    target: str = Field(description=(
+        "Folder holding run_results.json and manifest.json (dbt's target/), relative to "
+        "config.yaml; or an http(s):// URL of such a folder."))
+    warehouse: str | None = Field(None, description=(
+        "The warehouse (under `warehouses:`) whose tables the models write. Default: all."))
+    timeout: Duration = Field(timedelta(seconds=30), description=(
+        "Timeout of each download, when `target` is a URL."))
+
+
+PipelineSource = Annotated[AirflowSource | DbtSource, Field(discriminator="type")]
+
+
+class PipelineWrites(Strict):
+    """Which job writes which tables (dbt's own models need no entry: the manifest says)."""
+
+    source: str = Field(description="A name under pipelines.sources.")
+    job: str = Field(min_length=1, description=(
+        "Airflow: dag_id, or dag_id.task_id for the task that writes (split at the first "
+        "dot); dbt: the model's name."))
+    tables: tuple[str, ...] = Field(min_length=1, description="Tables it writes.")
+    warehouse: str | None = Field(None, description="Warehouse of those tables. Default: any.")
+
+
+class PipelinesConfig(Strict):
+    """Orchestrators and transformation tools whose runs write the watched tables."""
+
+    sources: dict[str, PipelineSource] = Field(default_factory=dict)
+    writes: tuple[PipelineWrites, ...] = ()
+
+    @pydantic.model_validator(mode="after")
+    def _known_sources(self) -> PipelinesConfig:
+        for i, w in enumerate(self.writes):
+            if w.source not in self.sources:
+                import difflib
+
+                close = difflib.get_close_matches(w.source, list(self.sources), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else (
+                    f"; define it under pipelines.sources (have: {', '.join(self.sources)})"
+                    if self.sources else "; define it under pipelines.sources")
+                raise ValueError(f"writes[{i}].source {w.source!r} is not a source{hint}")
+        return self
+
+
 def _default_sinks() -> dict[str, dict[str, Any]]:
     return {"console": {}}
 
@@ -250,6 +334,8 @@ class Config(Strict):
     holidays: Holidays | None = Field(None, description=(
         "Days left out of every volume monitor's baselines and judgement (a monitor's own "
         "`holidays` replaces this)."))
+    pipelines: PipelinesConfig = Field(default_factory=PipelinesConfig, description=(
+        "Airflow and dbt runs that write the watched tables (`kind: pipeline` monitors)."))
     contracts: str = Field("contracts", description="Folder of data contracts, relative to "
                            "this file; each contract in it is a monitor.")
     secrets: tuple[str, ...] = Field((), exclude=True, repr=False)

@@ -26,6 +26,7 @@ from watchdog.config.models import Config, MonitorConfig
 from watchdog.crashpoints import reached
 from watchdog.errors import CheckTimeout, SinkError, StateError, WatchdogError, redact
 from watchdog.models import (
+    WRITER_RUNS,
     AlertEvent,
     AlertState,
     Cause,
@@ -33,8 +34,10 @@ from watchdog.models import (
     Emission,
     Finding,
     Metric,
+    PipelineRun,
     ServiceCheck,
     Status,
+    writer_runs_key,
 )
 from watchdog.secrets import scrub_value
 from watchdog.sinks.base import Sink
@@ -233,6 +236,7 @@ class Runner:
         """Each alert unit's decision: the states that changed and the events to send."""
         recover = monitor.recover_after or self.config.alerting.recover_after
         causes: list[Cause] | None = None
+        writers: list[PipelineRun] | None = None
         states, evts = [], []
         for unit in split(judged):
             previous = self.store.get_alert(unit.key)
@@ -250,8 +254,10 @@ class Runner:
             if decision.notify:
                 who = audience(self.config, monitor, unit.group)
                 unit_tags = (*tags, *(f"{k}:{v}" for k, v in unit.group))
+                if writers is None:
+                    writers = self._writer_runs(judged)
                 evts.append(events.alert_event(unit.result, decision, who, unit_tags, now,
-                                               found))
+                                               found, writers))
         return states, evts
 
     def _causes(self, result: CheckResult, now: datetime) -> list[Cause]:
@@ -260,6 +266,15 @@ class Runner:
             return []
         causes: list[Cause] = self.store.active_causes(result.warehouse, result.subject, now)
         return causes
+
+    def _writer_runs(self, result: CheckResult) -> list[PipelineRun]:
+        """The latest runs of the jobs that write this result's table, as its pipeline
+        monitor last saw them (none without one)."""
+        if result.kind not in events.NAMES_WRITER or not result.subject or not result.warehouse:
+            return []
+        stored = self.store.get_artifact(WRITER_RUNS,
+                                         writer_runs_key(result.warehouse, result.subject))
+        return [PipelineRun.from_json(r) for r in stored[2].get("runs", ())] if stored else []
 
     def _outbox(self, emission: Emission) -> dict[str, list[dict[str, Any]]]:
         from watchdog.sinks.outbox import outbox_records
@@ -305,11 +320,22 @@ class Runner:
             return self._run_one(monitor, run_id)
 
         workers = max(1, min(self.config.daemon.workers, total))
+        first = [m for m in monitors if self._runs_first(m)]
+        batches = [first, [m for m in monitors if m not in first]]
+        results: list[CheckResult] = []
         with ThreadPoolExecutor(workers, thread_name_prefix="monitor") as pool:
-            results = list(pool.map(one, range(1, total + 1), monitors))
+            for batch in batches:  # a batch commits before the next starts
+                done = len(results)
+                results += pool.map(one, range(done + 1, done + len(batch) + 1), batch)
         self.emit(self.heartbeat())
         self.store.finish_run(run_id, _worst_name(results))
         return results
+
+    def _runs_first(self, monitor: MonitorConfig) -> bool:
+        try:
+            return self.kind(monitor.kind).RUNS_FIRST
+        except WatchdogError:
+            return False
 
     def job_metrics(self, results: Sequence[CheckResult], missed: int = 0) -> Emission:
         """Self-monitoring counters: job successes (the check ran), failures (ERROR), misses."""

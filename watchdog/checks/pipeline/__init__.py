@@ -1,0 +1,1 @@
+"""Pipeline runs: failed or late runs of the jobs (Airflow, dbt) that write a table."""

@@ -1,0 +1,126 @@
+"""dbt runs from the artifacts of the last invocation: ``run_results.json`` (each model's
+status and timing) and ``manifest.json`` (which relation each model writes).
+
+Only the last invocation is on disk, so a model has at most one run here; the pipeline
+check keeps the history of finish times in the state store.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from watchdog.config.models import DbtSource
+from watchdog.errors import PipelineError
+from watchdog.models import PipelineRun
+from watchdog.pipelines.base import PipelineReader
+
+#: dbt's result statuses (models, seeds, snapshots, tests) as the states watchdog judges
+_STATES = {"success": "success", "pass": "success", "warn": "success", "error": "failed",
+           "fail": "failed", "runtime error": "failed", "skipped": "skipped"}
+#: Node types that write a relation
+_WRITERS = frozenset({"model", "seed", "snapshot"})
+
+
+class DbtReader(PipelineReader):
+    """One dbt target folder, read afresh on each poll."""
+
+    source: DbtSource
+
+    def __init__(self, name: str, source: DbtSource, base_dir: Path) -> None:
+        super().__init__(name, source, base_dir)
+        self.url = source.target.rstrip("/") + "/" if _is_url(source.target) else None
+        self.folder = base_dir / source.target
+
+    def runs(self, job: str) -> list[PipelineRun]:
+        results = self._load("run_results.json")
+        meta = results.get("metadata") or {}
+        generated = _time(meta.get("generated_at"))
+        for result in results.get("results") or ():
+            uid = str(result.get("unique_id", ""))
+            if job in (uid, uid.rsplit(".", 1)[-1]):
+                return [self._run(uid, result, meta, generated)]
+        return []
+
+    def writes(self) -> dict[str, tuple[str, ...]]:
+        """model name → ``database.schema.alias`` of the relation it builds."""
+        manifest = self._load("manifest.json")
+        out: dict[str, tuple[str, ...]] = {}
+        for node in (manifest.get("nodes") or {}).values():
+            if node.get("resource_type") not in _WRITERS:
+                continue
+            if (node.get("config") or {}).get("materialized") == "ephemeral":
+                continue
+            parts = [node.get("database"), node.get("schema"),
+                     node.get("alias") or node.get("name")]
+            out[str(node["name"])] = (".".join(str(p) for p in parts if p),)
+        return out
+
+    def _run(self, uid: str, result: dict[str, Any], meta: dict[str, Any],
+             generated: datetime | None) -> PipelineRun:
+        timing = result.get("timing") or ()
+        started = [t for t in (_time(x.get("started_at")) for x in timing) if t is not None]
+        ended = [t for t in (_time(x.get("completed_at")) for x in timing) if t is not None]
+        status = str(result.get("status", "unknown"))
+        state = _STATES.get(status, status)
+        kind = uid.split(".", 1)[0] if "." in uid else "model"
+        return PipelineRun(
+            source=self.name, job=uid.rsplit(".", 1)[-1], label=f"dbt {kind} "
+            f"{uid.rsplit('.', 1)[-1]}",
+            run_id=str(meta.get("invocation_id") or generated or ""), state=state,
+            started_at=min(started, default=None),
+            finished_at=max(ended, default=generated if state in ("success", "failed",
+                                                                  "skipped") else None))
+
+    def _load(self, name: str) -> dict[str, Any]:
+        where = f"pipelines.sources.{self.name}.target"
+        path = f"{self.url}{name}" if self.url else str(self.folder / name)
+        try:
+            raw = self._download(path) if self.url else (self.folder / name).read_bytes()
+            data = json.loads(raw)
+        except FileNotFoundError:
+            raise PipelineError(f"dbt source {self.name!r}: {path} does not exist",
+                                hint=f"run dbt, or point {where} at its target folder"
+                                ) from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PipelineError(f"dbt source {self.name!r}: {path} is not readable JSON "
+                                f"({type(exc).__name__}: {exc})") from None
+        if not isinstance(data, dict):
+            raise PipelineError(f"dbt source {self.name!r}: {path} is not a dbt artifact")
+        return data
+
+    def _download(self, url: str) -> bytes:
+        """One artifact over HTTP(S), within the source's timeout."""
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(url, timeout=self.source.timeout.total_seconds()) as r:
+                body: bytes = r.read()
+                return body
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            if exc.code == 404:
+                raise FileNotFoundError(url) from None
+            raise PipelineError(f"dbt source {self.name!r}: {url} answered HTTP {exc.code}"
+                                ) from None
+        except (urllib.error.URLError, TimeoutError) as exc:
+            raise PipelineError(f"dbt source {self.name!r}: {url} could not be read "
+                                f"({type(exc).__name__})") from None
+
+
+def _is_url(target: str) -> bool:
+    return target.startswith(("http://", "https://"))
+
+
+def _time(value: Any) -> datetime | None:
+    """dbt's ISO 8601 times (``2026-12-05T03:10:00.123456Z``) as aware UTC."""
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
