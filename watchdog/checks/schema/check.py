@@ -362,7 +362,7 @@ def _attribution(parsed: schema_audit.AuditIndex, names: Sequence[str], default:
     for item in hits[-3:]:
         e = item.event
         text = schema_audit.shown_statement(item, names, default, dialect,
-                                            parsed.tree_names(item))
+                                            parsed.walk(item))
         lines.append(f"- `{e.user}` at {e.at:%Y-%m-%d %H:%M:%S} UTC: `{text}`")
     if len(hits) > 3:
         lines.insert(0, f"({len(hits) - 3} earlier statements not shown)")
