@@ -7,8 +7,8 @@ information_schema.columns and SQLAlchemy's inspector (table by table) for the s
 
     python bench/schema/bench_schema.py --tables 10000
 
-Builds database ``wd_bench_schema`` on 127.0.0.1:5432 (user postgres) and drops it at the end
-unless --keep is given.
+Builds database ``wd_bench_schema`` (or --db) on 127.0.0.1:5432 (user postgres) and drops it
+at the end unless --keep is given.
 """
 
 from __future__ import annotations
@@ -240,7 +240,10 @@ if __name__ == "__main__":
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--migrations", default="300,2000,10000",
                         help="comma-separated counts of tables changed at once ('' for none)")
+    parser.add_argument("--db", default=DB,
+                        help="database to build (a unique name when Postgres is shared)")
     parser.add_argument("--profile", default="", metavar="DIR",
                         help="cProfile each migration's poll into DIR/migration-N.prof")
     args = parser.parse_args()
+    DB = args.db
     run(args.tables, args.keep, [int(m) for m in args.migrations.split(",") if m], args.profile)
