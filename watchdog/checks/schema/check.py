@@ -20,15 +20,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import Field
-
 from watchdog.checks.base import Check, CheckContext, History, Outcome, unreadable
 from watchdog.checks.schema import audit as schema_audit
 from watchdog.checks.schema import late as schema_late
 from watchdog.checks.schema.diff import ADDITIVE, RenameHints, diff
 from watchdog.checks.schema.events import Attribution, compose, missing_event
 from watchdog.checks.schema.impact import contract_terms, judge, readers
-from watchdog.config.models import MonitorConfig
+from watchdog.checks.schema.params import SchemaParams
 from watchdog.errors import CheckTimeout, UnsupportedFeature, WarehouseError
 from watchdog.models import (
     AlertEvent,
@@ -44,19 +42,6 @@ from watchdog.warehouses.base import Warehouse
 ARTIFACT = "schema_state"
 #: The snapshot token of a table that is not there (dropped, or configured but missing).
 ABSENT = "absent"
-
-
-class SchemaParams(MonitorConfig):
-    """``kind: schema``: the tables to watch, by name or ``*`` pattern per schema."""
-
-    kind: str = "schema"
-    tables: tuple[str, ...] = Field(min_length=1, description=(
-        "Tables to watch: schema.table, or a pattern such as analytics.features_*"))
-
-    def watched_tables(self) -> tuple[str, ...]:
-        """None: a schema monitor reports each table in its own events, and its ERROR alert
-        (the monitor could not run) is one per monitor, for its owner."""
-        return ()
 
 
 def _matches(table: str, patterns: Sequence[str]) -> bool:
