@@ -46,9 +46,10 @@ def get_check(kind: str) -> type[Check[Any]]:
 
 
 def get_params(kind: str) -> type[MonitorConfig]:
-    """The settings model of ``kind`` (its check's ``Params``), without importing the check."""
+    """The settings model of ``kind`` (its check's ``Params``), without importing the check
+    where ``PARAMS`` names it (a kind registered with its check alone: from the check)."""
     if kind not in PARAMS:
-        raise UnknownName("monitor kind", kind, REGISTRY)
+        return get_check(kind).Params
     module, _, cls = PARAMS[kind].partition(":")
     params: type[MonitorConfig] = getattr(importlib.import_module(module), cls)
     return params
