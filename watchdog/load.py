@@ -14,7 +14,7 @@ from typing import Any
 
 import pydantic
 
-from watchdog.checks import get_check
+from watchdog.checks import get_params
 from watchdog.config.loader import Document, Loc, load
 from watchdog.config.models import CRON_CHECK, Config
 from watchdog.config.problems import pydantic_problems
@@ -88,7 +88,7 @@ def _validate_monitors(raw: Any, doc: Document, problems: list[ConfigProblem]) -
             problems.append(doc.problem(loc, "each monitor must be a mapping"))
             continue
         try:
-            params = get_check(str(item.get("kind", ""))).Params
+            params = get_params(str(item.get("kind", "")))
         except UnknownName as exc:
             problems.append(doc.problem((*loc, "kind"), exc.message, exc.hint))
             continue

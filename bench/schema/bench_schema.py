@@ -7,13 +7,14 @@ information_schema.columns and SQLAlchemy's inspector (table by table) for the s
 
     python bench/schema/bench_schema.py --tables 10000
 
-Builds database ``wd_bench_schema`` on 127.0.0.1:5432 (user postgres) and drops it at the end
-unless --keep is given.
+Builds database ``wd_bench_schema`` (or --db) on 127.0.0.1:5432 (user postgres) and drops it
+at the end unless --keep is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import tempfile
 import threading
@@ -94,14 +95,17 @@ def build(n: int) -> None:
 
 
 @contextmanager
-def measured(label: str, proxy: Proxy, rows: list[tuple[str, float, int, int]]) -> Iterator[None]:
+def measured(label: str, proxy: Proxy, rows: list[tuple[str, float, int, int, float]],
+             ) -> Iterator[None]:
+    """Wall time, queries, bytes, and this process's CPU time (the client's: watchdog and the
+    counting proxy; steadier than wall time when other work shares the cores)."""
     QUERIES[0] = 0
     before = proxy.bytes
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     yield
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     time.sleep(0.05)  # let the proxy threads count the last packets
-    rows.append((label, elapsed, QUERIES[0], proxy.bytes - before))
+    rows.append((label, elapsed, QUERIES[0], proxy.bytes - before, cpu))
 
 
 def migrate(engine: sa.Engine, count: int, step: int) -> None:
@@ -139,7 +143,8 @@ def profiled(folder: str, name: str) -> Iterator[None]:
         prof.dump_stats(str(Path(folder) / f"{name}.prof"))
 
 
-def run(n: int, keep: bool, migrations: Sequence[int] = (), profile: str = "") -> None:
+def run(n: int, keep: bool, migrations: Sequence[int] = (), profile: str = "",
+        peers: bool = True) -> None:
     from watchdog.daemon.runner import Runner
     from watchdog.load import load_config
     from watchdog.state import Store
@@ -159,7 +164,7 @@ def run(n: int, keep: bool, migrations: Sequence[int] = (), profile: str = "") -
     runner = Runner(config, Store.open(f"sqlite:///{tmp}/state.db"), [],
                     clock=lambda: datetime.now(UTC))
     monitor = config.monitor("s")
-    rows: list[tuple[str, float, int, int]] = []
+    rows: list[tuple[str, float, int, int, float]] = []
     poll: Callable[[], Any] = lambda: runner.check(monitor)  # noqa: E731
     with measured("watchdog: first poll (baseline, saves every snapshot)", proxy, rows):
         assert not poll().events
@@ -186,10 +191,32 @@ def run(n: int, keep: bool, migrations: Sequence[int] = (), profile: str = "") -
     runner.store.put_artifact("schema_state", "s", {"token": None})  # as without a trigger
     with measured("watchdog: poll, nothing changed, no trigger (full snapshot)", proxy, rows):
         assert not poll().events
+    if peers:
+        _peers(n, url, added, proxy, rows)
+    runner.close()
+    change.dispose()
+    print(f"\n{n} tables x 30 columns, Postgres {_version()}\n")
+    print(f"load average {os.getloadavg()}\n")
+    print("| measured | time | client CPU | queries | bytes on the wire |\n"
+          "|---|---:|---:|---:|---:|")
+    for label, seconds, queries, size, cpu in rows:
+        when = f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+        print(f"| {label} | {when} | {cpu:.2f} s | {queries} | {size:,} |")
+    if not keep:
+        admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as con:
+            con.execute(sa.text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
+
+
+def _peers(n: int, url: str, added: int, proxy: Proxy,
+           rows: list[tuple[str, float, int, int, float]]) -> None:
+    """The two ways a poll reads suspect tables' columns, information_schema and the
+    SQLAlchemy inspector, on the same tables."""
     # how a poll reads the columns of its suspect tables: by name (1,000 per statement)
     # while they are at most half the watched ones, else one scan by pattern
     from watchdog.checks.schema.check import BY_NAME_LIMIT
     from watchdog.models import TableRef
+    from watchdog.warehouses import create
 
     adapter = create("bench", "postgres", {"url": url})
     adapter.ping()
@@ -214,18 +241,7 @@ def run(n: int, keep: bool, migrations: Sequence[int] = (), profile: str = "") -
         names = inspector.get_table_names(schema="bench")
         total = sum(len(inspector.get_columns(t, schema="bench")) for t in names)
     assert total == n * 30 + added
-    runner.close()
     peer.dispose()
-    change.dispose()
-    print(f"\n{n} tables x 30 columns, Postgres {_version()}\n")
-    print("| measured | time | queries | bytes on the wire |\n|---|---:|---:|---:|")
-    for label, seconds, queries, size in rows:
-        when = f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
-        print(f"| {label} | {when} | {queries} | {size:,} |")
-    if not keep:
-        admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as con:
-            con.execute(sa.text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
 
 
 def _version() -> str:
@@ -240,7 +256,13 @@ if __name__ == "__main__":
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--migrations", default="300,2000,10000",
                         help="comma-separated counts of tables changed at once ('' for none)")
+    parser.add_argument("--db", default=DB,
+                        help="database to build (a unique name when Postgres is shared)")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="watchdog's polls only (no information_schema, inspector)")
     parser.add_argument("--profile", default="", metavar="DIR",
                         help="cProfile each migration's poll into DIR/migration-N.prof")
     args = parser.parse_args()
-    run(args.tables, args.keep, [int(m) for m in args.migrations.split(",") if m], args.profile)
+    DB = args.db
+    run(args.tables, args.keep, [int(m) for m in args.migrations.split(",") if m], args.profile,
+        not args.no_peers)

@@ -12,7 +12,8 @@ import pytest
 
 from tests.checks.volume.test_check import HOUR, JUDGED, NOW, seasonal, write
 from tests.helpers import database, yaml_block
-from watchdog.checks.volume.check import VolumeParams, read_series
+from watchdog.checks.volume.check import read_series
+from watchdog.checks.volume.params import VolumeParams
 from watchdog.cli import main
 from watchdog.load import load_config
 from watchdog.reports.volume import render

@@ -218,15 +218,34 @@ def test_artifacts_are_versioned_per_kind_and_key(store: Store) -> None:
     assert store.get_artifact("volume_flags", "m1") is None
 
 
-def test_snapshot_columns_are_written_as_plain_writes_every_column_field() -> None:
+def test_snapshot_columns_are_stored_as_rows_of_every_column_field(
+        store: Store, raw: sa.Engine) -> None:
     import dataclasses
 
-    from watchdog.models import Column
-    from watchdog.state import tables
-    from watchdog.state.snapshots import _plain_columns
+    from watchdog.state.snapshots import FIELDS
 
     cols = [Column(name="a b", position=1, data_type="varchar(3)", type_family="string",
                    nullable=False), Column(name="x", position=2, data_type="int",
                                            type_family="integer", nullable=True)]
-    assert _plain_columns(cols) == tables.plain(cols)
-    assert set(_plain_columns(cols)[0]) == {f.name for f in dataclasses.fields(Column)}
+    assert tuple(f.name for f in dataclasses.fields(Column)) == FIELDS
+    store.save_snapshots("m1", {"main.p": cols, "main.q": cols[1:]}, T0)
+    with raw.connect() as conn:
+        stored = conn.execute(sa.select(t.schema_snapshots.c.columns)
+                              .where(t.schema_snapshots.c.table_name == "main.p")).scalar()
+    assert stored == [["a b", 1, "varchar(3)", "string", False], ["x", 2, "int", "integer", True]]
+    got = store.latest_snapshots("m1")
+    assert got == {"main.p": cols, "main.q": cols[1:]}
+    assert got["main.p"][1] is got["main.q"][0]  # an equal column is built once per read
+
+
+def test_snapshots_written_as_one_object_per_column_are_still_read(
+        store: Store, raw: sa.Engine) -> None:
+    cols = [Column(name="id", position=1, data_type="BIGINT", type_family="integer",
+                   nullable=False)]
+    with raw.begin() as conn:
+        conn.execute(sa.insert(t.schema_snapshots), [{
+            "monitor_id": "m1", "table_name": "main.p", "taken_at": T0, "version_token": "v1",
+            "columns": [{"name": "id", "position": 1, "data_type": "BIGINT",
+                         "type_family": "integer", "nullable": False}]}])
+    assert store.latest_snapshots("m1") == {"main.p": cols}
+    assert store.latest_snapshot("m1", "main.p") == (T0, cols, "v1")

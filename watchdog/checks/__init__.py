@@ -6,6 +6,7 @@ import importlib
 from typing import Any
 
 from watchdog.checks.base import Check, CheckContext
+from watchdog.config.models import MonitorConfig
 from watchdog.errors import UnknownName
 
 #: kind → "module:Class". Each module is imported only when a monitor of that kind exists.
@@ -20,7 +21,20 @@ REGISTRY: dict[str, str] = {
     "pipeline": "watchdog.checks.pipeline.check:PipelineCheck",
 }
 
-__all__ = ["REGISTRY", "Check", "CheckContext", "get_check"]
+#: kind → "module:Class" of its settings, in a module lighter than the check's: validating a
+#: config imports these, and each check module is imported by the first monitor of its
+#: kind that runs (in that monitor's thread), not before the first query.
+PARAMS: dict[str, str] = {
+    "access": "watchdog.checks.access.check:AccessParams",
+    "freshness": "watchdog.checks.freshness.params:FreshnessParams",
+    "schema": "watchdog.checks.schema.params:SchemaParams",
+    "contract": "watchdog.contracts.params:ContractParams",
+    "drift": "watchdog.checks.drift.params:DriftParams",
+    "volume": "watchdog.checks.volume.params:VolumeParams",
+    "backtest": "watchdog.checks.backtest.params:BacktestParams",
+}
+
+__all__ = ["PARAMS", "REGISTRY", "Check", "CheckContext", "get_check", "get_params"]
 
 
 def get_check(kind: str) -> type[Check[Any]]:
@@ -30,3 +44,13 @@ def get_check(kind: str) -> type[Check[Any]]:
     module, _, cls = REGISTRY[kind].partition(":")
     check: type[Check[Any]] = getattr(importlib.import_module(module), cls)
     return check
+
+
+def get_params(kind: str) -> type[MonitorConfig]:
+    """The settings model of ``kind`` (its check's ``Params``), without importing the check
+    where ``PARAMS`` names it (a kind registered with its check alone: from the check)."""
+    if kind not in PARAMS:
+        return get_check(kind).Params
+    module, _, cls = PARAMS[kind].partition(":")
+    params: type[MonitorConfig] = getattr(importlib.import_module(module), cls)
+    return params

@@ -28,7 +28,8 @@ def add_commands(sub: Any) -> None:
 
 def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:
     """Write the volume report of one monitor as of ``now``; returns a one-line summary."""
-    from watchdog.checks.volume.check import VolumeParams, read_series
+    from watchdog.checks.volume.check import read_series
+    from watchdog.checks.volume.params import VolumeParams
     from watchdog.commands import write_page
     from watchdog.errors import WatchdogError
     from watchdog.reports.volume import render

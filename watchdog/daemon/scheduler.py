@@ -30,8 +30,6 @@ from apscheduler.events import (
     JobEvent,
     JobExecutionEvent,
 )
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -83,6 +81,11 @@ class Daemon:
         self._outage_lock = threading.Lock()
         self._busy = 0  # monitor jobs running now
         self._idle = threading.Condition()
+        # the scheduler's own modules load here: validating a config's cron (this module's
+        # check_cron) needs only the trigger
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
         self.scheduler = BlockingScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=daemon.workers)},
             job_defaults={"coalesce": True, "max_instances": 1,

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from html import escape
 
-from watchdog.checks.volume.check import Found, Series, VolumeParams
+from watchdog.checks.volume.check import Found, Series
+from watchdog.checks.volume.params import VolumeParams
 
 _STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}

@@ -139,3 +139,19 @@ def test_statements_are_shortened_and_never_echo_literals() -> None:
     (bad,) = schema_audit.parse([event("ALTER TABLE s.t weird 'sk-live-1' 42 $$x$$")], "postgres")
     masked = schema_audit.shown_statement(bad, ["s.t"], "public", "postgres")
     assert "sk-live" not in masked and "42" not in masked
+
+
+def test_columns_added_at_the_end_are_all_the_changes() -> None:
+    from watchdog.checks.schema.diff import diff_columns
+
+    old = [Column(name=n, position=i + 1, data_type="int", type_family="integer",
+                  nullable=True) for i, n in enumerate("abc")]
+    new = [*old, Column(name="d", position=4, data_type="text", type_family="string",
+                        nullable=False)]
+    assert [(c.kind, c.column, c.after) for c in diff_columns("s.t", old, new)] == [
+        ("column_added", "d", "text")]
+    # not a plain append: the same result as comparing column by column
+    moved = [new[1], new[0], *new[2:]]
+    assert [(c.kind, c.column) for c in diff_columns("s.t", old, moved)] == [
+        ("column_added", "d"), ("order_changed", None)]
+    assert diff_columns("s.t", old, old) == []

@@ -120,7 +120,7 @@ def test_a_script_logged_once_per_statement_is_parsed_and_walked_once(monkeypatc
     # event showed the script's last three statements, and "297 earlier not shown")
     assert [h.event.seq for h in hits] == [7]
     shown = schema_audit.shown_statement(hits[0], ["s.t7"], "public", "postgres",
-                                         index.tree_names(hits[0]))
+                                         index.walk(hits[0]))
     assert shown == "ALTER TABLE s.t7 ADD COLUMN m INT"
 
 
@@ -148,7 +148,7 @@ def test_a_table_past_the_cut_of_a_logged_script_is_named_by_the_log_alone() -> 
         hits = index.events_for([f"s.t{i}"])
         assert [h.event.seq for h in hits] == [i + 1]
         shown = schema_audit.shown_statement(hits[0], [f"s.t{i}"], "public", "postgres",
-                                             index.tree_names(hits[0]))
+                                             index.walk(hits[0]))
         if i == 3:
             assert shown == "ALTER TABLE s.t3 ADD COLUMN c3 INT"
         else:

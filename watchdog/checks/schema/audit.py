@@ -203,6 +203,30 @@ def touched(item: Parsed, default_schema: str,
     return names
 
 
+class Walk:
+    """:func:`tree_names` of one event's statements, with the statements naming each table
+    found by look-up: a migration's 10,000 changed tables each showed their own statement
+    of the same 500-statement script, and scanning the script per table was most of it."""
+
+    __slots__ = ("_at", "names", "unparsed")
+
+    def __init__(self, names: list[set[str] | None]) -> None:
+        self.names = names
+        self.unparsed = any(found is None for found in names)
+        self._at: dict[str, list[int]] = {}
+        for i, found in enumerate(names):
+            for name in found or ():
+                self._at.setdefault(name, []).append(i)
+
+    def naming(self, wanted: set[str]) -> list[int]:
+        """The statements (positions, in order) that name one of ``wanted`` (lower case)."""
+        return sorted({i for name in wanted for i in self._at.get(name, ())})
+
+    def nameless(self) -> list[int]:
+        """The statements that name no table."""
+        return [i for i, found in enumerate(self.names) if not found]
+
+
 class AuditIndex:
     """A poll's parsed audit events indexed by the tables they touched (:func:`touched`),
     walked once: looking up a changed table's events costs its own hits, not a walk of every
@@ -213,17 +237,17 @@ class AuditIndex:
         self._by_table: dict[str, list[int]] = {}
         # events sharing a parse (one script, logged per statement) share its walk, unless
         # their logged objects could place a table elsewhere (three-part names)
-        walks: dict[tuple[int, frozenset[str]], list[set[str] | None]] = {}
-        self._trees: dict[int, list[set[str] | None]] = {}
+        walks: dict[tuple[int, frozenset[str]], Walk] = {}
+        self._walks: dict[int, Walk] = {}
         shared = Counter(id(item.statements) for item in self.parsed
                          if len(item.statements) > 1)
         for i, item in enumerate(self.parsed):
             key = (id(item.statements),
                    frozenset(o.lower() for o in item.event.objects if o.count(".") >= 2))
             if key not in walks:
-                walks[key] = tree_names(item, default_schema)
-            self._trees[i] = walks[key]
-            for name in touched(item, default_schema, walks[key],
+                walks[key] = Walk(tree_names(item, default_schema))
+            self._walks[i] = walks[key]
+            for name in touched(item, default_schema, walks[key].names,
                                 logged_per_statement=shared[id(item.statements)] > 1):
                 self._by_table.setdefault(name, []).append(i)
         self._position = {id(item): i for i, item in enumerate(self.parsed)}
@@ -233,10 +257,10 @@ class AuditIndex:
         hits = sorted({i for t in tables for i in self._by_table.get(t.lower(), ())})
         return [self.parsed[i] for i in hits]
 
-    def tree_names(self, item: Parsed) -> list[set[str] | None] | None:
-        """:func:`tree_names` of an indexed event (walked once per poll)."""
+    def walk(self, item: Parsed) -> Walk | None:
+        """The :class:`Walk` of an indexed event (walked once per poll)."""
         i = self._position.get(id(item))
-        return None if i is None else self._trees[i]
+        return None if i is None else self._walks[i]
 
 
 def events_for(parsed: Sequence[Parsed] | AuditIndex, tables: Sequence[str],
@@ -248,28 +272,26 @@ def events_for(parsed: Sequence[Parsed] | AuditIndex, tables: Sequence[str],
 
 
 def shown_statement(item: Parsed, tables: Sequence[str], default_schema: str,
-                    dialect: str | None,
-                    per_tree: Sequence[set[str] | None] | None = None) -> str:
+                    dialect: str | None, walked: Walk | None = None) -> str:
     """The statement(s) of ``item`` about ``tables``, literals masked, at most 200 chars
-    (``per_tree``: the event's :func:`tree_names`, if known): those naming one of
-    ``tables``; else those naming no table; else, where the log names one of ``tables``
-    but no statement of the kept text does (a script cut by the log's length limit), the
-    command and the table, said so; else the whole text."""
+    (``walked``: the event's :class:`Walk`, if known): those naming one of ``tables``;
+    else those naming no table; else, where the log names one of ``tables`` but no
+    statement of the kept text does (a script cut by the log's length limit), the command
+    and the table, said so; else the whole text."""
     wanted = {t.lower() for t in tables}
-    if per_tree is None:
-        per_tree = tree_names(item, default_schema)
-    if any(tree is None or names is None
-           for tree, names in zip(item.statements, per_tree, strict=True)):
+    if walked is None:
+        walked = Walk(tree_names(item, default_schema))
+    if walked.unparsed:
         return _clip(_mask(item.event.statement))
-    trees = list(zip(item.statements, per_tree, strict=True))
-    mine = [tree for tree, names in trees if names and names & wanted]
+    mine = walked.naming(wanted)
     if not mine:
         logged = [o for o in item.event.objects if o.lower() in wanted]
         if logged:
             return _clip(f"{item.event.command} {logged[0]} (its statement is past the part "
                          "of the script's text that the log keeps)")
-        mine = [tree for tree, names in trees if not names]
-    return _clip("; ".join(_masked_tree(t, dialect) for t in mine if t is not None)
+        mine = walked.nameless()
+    trees = [item.statements[i] for i in mine]
+    return _clip("; ".join(_masked_tree(t, dialect) for t in trees if t is not None)
                  or _mask(item.event.statement))
 
 

@@ -20,15 +20,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import Field
-
+from watchdog import gcpause
 from watchdog.checks.base import Check, CheckContext, History, Outcome, unreadable
 from watchdog.checks.schema import audit as schema_audit
 from watchdog.checks.schema import late as schema_late
 from watchdog.checks.schema.diff import ADDITIVE, RenameHints, diff
 from watchdog.checks.schema.events import Attribution, compose, missing_event
 from watchdog.checks.schema.impact import contract_terms, judge, readers
-from watchdog.config.models import MonitorConfig
+from watchdog.checks.schema.params import SchemaParams
 from watchdog.errors import CheckTimeout, UnsupportedFeature, WarehouseError
 from watchdog.models import (
     AlertEvent,
@@ -46,19 +45,6 @@ ARTIFACT = "schema_state"
 ABSENT = "absent"
 
 
-class SchemaParams(MonitorConfig):
-    """``kind: schema``: the tables to watch, by name or ``*`` pattern per schema."""
-
-    kind: str = "schema"
-    tables: tuple[str, ...] = Field(min_length=1, description=(
-        "Tables to watch: schema.table, or a pattern such as analytics.features_*"))
-
-    def watched_tables(self) -> tuple[str, ...]:
-        """None: a schema monitor reports each table in its own events, and its ERROR alert
-        (the monitor could not run) is one per monitor, for its owner."""
-        return ()
-
-
 def _matches(table: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(table.lower(), p.lower()) for p in patterns)
 
@@ -71,6 +57,10 @@ class SchemaChangeCheck(Check[SchemaParams]):
     LIFECYCLE_ALERTS = False
 
     def run(self, ctx: CheckContext) -> CheckResult:
+        with gcpause.paused():  # a migration's poll builds millions of objects
+            return self._poll(ctx)
+
+    def _poll(self, ctx: CheckContext) -> CheckResult:
         p = self.monitor
         store = ctx.history
         if store is None or not hasattr(store, "snapshot_tokens"):
@@ -362,7 +352,7 @@ def _attribution(parsed: schema_audit.AuditIndex, names: Sequence[str], default:
     for item in hits[-3:]:
         e = item.event
         text = schema_audit.shown_statement(item, names, default, dialect,
-                                            parsed.tree_names(item))
+                                            parsed.walk(item))
         lines.append(f"- `{e.user}` at {e.at:%Y-%m-%d %H:%M:%S} UTC: `{text}`")
     if len(hits) > 3:
         lines.insert(0, f"({len(hits) - 3} earlier statements not shown)")

@@ -139,7 +139,7 @@ def _event(monitor_id: str, warehouse: str, table: str,
     for change, item in pairs:
         e = item.event
         text = schema_audit.shown_statement(item, change["names"], default, dialect,
-                                            index.tree_names(item) if index else None)
+                                            index.walk(item) if index else None)
         lines.append(f"- `{e.user}` at {e.at:%Y-%m-%d %H:%M:%S} UTC: `{text}` explains "
                      f"{_change_text(change)} (seen {change['seen'][:19]} UTC)")
     title = f"[ATTRIBUTED] Schema change on {table}: by {', '.join(users)}"
