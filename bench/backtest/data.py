@@ -40,6 +40,7 @@ def build(path: str, rows: int) -> None:
 
     with duckdb.connect(path) as con:
         con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE base AS
             SELECT i, {_normal('i', 1)} AS signal, {_normal('i', 3)} AS noise,
