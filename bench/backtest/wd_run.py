@@ -1,7 +1,8 @@
 """One fresh-process watchdog backtest on a generated DuckDB file (run by ``compare.py``).
 
     python bench/backtest/wd_run.py FILE.duckdb --task classification|regression \
-        [--step check|fold] [--setting key=value ...] [--cprofile OUT.prof]
+        [--step check|fold] [--setting key=value ...] [--cprofile OUT.prof] \
+        [--explain PLAN.txt]
 
 As a user's ``watchdog run --once`` runs it: a config file (a DuckDB warehouse read-only,
 one ``kind: backtest`` monitor grouped by ``model_version``, window 1d, feedback_delay 2d,
@@ -64,9 +65,13 @@ monitors:
 """
 
 
-def fold(wh: Any, p: Any) -> dict[str, dict[str, float | None]]:
+def fold(wh: Any, p: Any, timing: dict[str, float],
+         explain: str = "") -> dict[str, dict[str, float | None]]:
     """The check's query, its rows summed linearly per window and group, and the check's
-    metrics of each window and of the whole lookback, per ``version/window``."""
+    metrics of each window and of the whole lookback, per ``version/window``; ``timing``
+    gets the seconds of the query (executed and fetched) and the number of its rows. With
+    ``explain``, the query's EXPLAIN ANALYZE (DuckDB's plan with each operator's time) is
+    written to that file first."""
     from watchdog.checks.backtest import metrics as bm
     from watchdog.checks.backtest.check import judged_end
     from watchdog.models import BacktestSpec, BacktestSums
@@ -87,7 +92,16 @@ def fold(wh: Any, p: Any) -> dict[str, dict[str, float | None]]:
     classification = p.task == "classification"
     sums: dict[tuple[str, int], dict[str, Any]] = {}
     buckets: dict[tuple[str, int], dict[int, list[int]]] = {}
-    for row in wh._rows(stmt):
+    if explain:
+        from dataclasses import replace
+
+        plan = wh._rows(replace(stmt, sql="EXPLAIN ANALYZE " + stmt.sql))
+        Path(explain).write_text(f"{stmt.sql}\n\n{stmt.params}\n\n"
+                                 + "\n".join(str(r[-1]) for r in plan))
+    t0 = time.perf_counter()
+    found = wh._rows(stmt)
+    timing.update(query_seconds=round(time.perf_counter() - t0, 3), query_rows=len(found))
+    for row in found:
         if row[0] is None:
             continue
         cell = (row[1], int(row[0]))
@@ -127,10 +141,17 @@ def main() -> None:
     ap.add_argument("--task", choices=tuple(COLUMNS), default="classification")
     ap.add_argument("--step", choices=("check", "fold"), default="check")
     ap.add_argument("--setting", action="append", default=[], help="adapter key=value")
+    ap.add_argument("--explain", default="", metavar="FILE",
+                    help="with --step fold: write the query's EXPLAIN ANALYZE to FILE")
     ap.add_argument("--cprofile", default="", metavar="FILE",
                     help="write a cProfile of the check step to FILE (its time then includes "
                          "the profiler's overhead); read it with python -m pstats FILE")
     args = ap.parse_args()
+    # loaded before the clock, as the peers' libraries are: a daemon has them after its
+    # first backtest (start-up is in the whole process's time, and in bench/startup/)
+    import watchdog.checks.backtest.check
+    import watchdog.warehouses.backtest_sql
+    import watchdog.warehouses.dialects  # noqa: F401  (sqlglot: the queries are trees)
     from watchdog.daemon.runner import Runner
     from watchdog.load import load_config
     from watchdog.state import Store
@@ -146,9 +167,10 @@ def main() -> None:
             wh = runner.warehouse("b")
             wh.ping()
             before = status_kb("VmRSS")
+            timing: dict[str, float] = {}
             t0 = time.perf_counter()
             if args.step == "fold":
-                folded = fold(wh, monitor)
+                folded = fold(wh, monitor, timing, args.explain)
             elif args.cprofile:  # the check's body in this thread, where cProfile sees it
                 import cProfile
 
@@ -164,7 +186,7 @@ def main() -> None:
         finally:
             runner.close()
     out = {"tool": "watchdog", "task": args.task, "step": args.step, "settings": settings,
-           "seconds": round(seconds, 3)}
+           "seconds": round(seconds, 3), **timing}
     if args.step == "fold":
         print(json.dumps({**out, "status": "OK", "peak_mb": round(status_kb("VmHWM") / 1024, 1),
                           "start_mb": round(before / 1024, 1), "metrics": folded}))
