@@ -1,0 +1,87 @@
+"""The backtest benchmark's data: a labelled prediction log in a DuckDB file, generated
+inside DuckDB from ``hash`` (deterministic: the same rows every time, on every machine).
+
+    main.predictions (prediction_id, predicted_at, model_version, score, y_hat)
+    main.labels      (prediction_id, label, y, observed_at)
+
+``rows`` predictions over the 7 days from 2026-03-01 (the 7 daily windows the check reads
+as of ``NOW``), three model versions in turn (``v1``, ``v2``, ``v3``, each more skilled
+than the last). Classification: ``score`` is a probability, ``label`` 0/1. Regression:
+``y_hat`` predicts ``y`` (about 100 ± 15, never 0, so that MAPE is defined everywhere).
+90 % of the predictions have a label, observed two days later. Also: the label-joined rows
+per version and window, as the peers read them (their frames, built before their clock).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+#: the check runs as of this instant: window 1d, feedback_delay 2d, 7 windows → Mar 1-7
+NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
+DAYS = 7
+VERSIONS = ("v1", "v2", "v3")
+LABELLED = 0.9
+
+
+def _uniform(i: str, salt: int) -> str:
+    """SQL for a uniform in (0, 1) from row ``i`` and a salt (DuckDB's 64-bit hash)."""
+    return f"((hash({i} * 16 + {salt}) >> 11)::DOUBLE + 0.5) / 9007199254740992.0"
+
+
+def _normal(i: str, salt: int) -> str:
+    """SQL for a standard normal (Box-Muller on two uniforms)."""
+    return (f"(sqrt(-2 * ln({_uniform(i, salt)})) * "
+            f"cos(2 * pi() * {_uniform(i, salt + 1)}))")
+
+
+def build(path: str, rows: int) -> None:
+    """Write the file (replacing tables of the same names)."""
+    import duckdb
+
+    with duckdb.connect(path) as con:
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE base AS
+            SELECT i, {_normal('i', 1)} AS signal, {_normal('i', 3)} AS noise,
+                   {_normal('i', 5)} AS err, {_uniform('i', 7)} AS u_label,
+                   {_uniform('i', 8)} AS u_has
+            FROM range({rows}) t(i)""")
+        con.execute(f"""
+            CREATE OR REPLACE TABLE predictions AS
+            SELECT i AS prediction_id,
+                   TIMESTAMP '2026-03-01' + to_microseconds((i * {DAYS} * 86400000000)
+                                                            // {rows}) AS predicted_at,
+                   'v' || (1 + i % 3)::VARCHAR AS model_version,
+                   1 / (1 + exp(-((1 + 0.5 * (i % 3)) * signal + noise))) AS score,
+                   100 + 15 * signal + (8 - 2 * (i % 3)) * err + (i % 3 - 1) AS y_hat
+            FROM base ORDER BY i""")
+        con.execute(f"""
+            CREATE OR REPLACE TABLE labels AS
+            SELECT i AS prediction_id,
+                   (u_label < 1 / (1 + exp(-3 * signal)))::INTEGER AS label,
+                   100 + 15 * signal AS y,
+                   TIMESTAMP '2026-03-03' + to_microseconds((i * {DAYS} * 86400000000)
+                                                            // {rows}) AS observed_at
+            FROM base WHERE u_has < {LABELLED} ORDER BY i""")
+        con.execute("DROP TABLE base")
+        con.execute("CHECKPOINT")
+
+
+def joined_sql() -> str:
+    """The labelled predictions with their window (0-6) and version: the peers' input."""
+    return """
+        SELECT p.model_version, p.predicted_at,
+               datediff('day', TIMESTAMP '2026-03-01', p.predicted_at) AS day,
+               p.score, (p.score >= 0.5)::INTEGER AS y_pred, l.label, p.y_hat, l.y
+        FROM predictions p JOIN labels l USING (prediction_id)
+        ORDER BY p.prediction_id"""
+
+
+def status_kb(field: str) -> int:
+    """A field of /proc/self/status in kB (``VmHWM``: the process's peak RSS so far)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
