@@ -33,6 +33,7 @@ from watchdog.warehouses.sqlbase import (
     SqlWarehouse,
     Statement,
 )
+from watchdog.warehouses.tree_sql import Tree
 
 SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 _LOCATION = frozenset({"host", "port", "database", "user", "password"})
@@ -119,8 +120,9 @@ class Postgres(SqlWarehouse):
     #: (:meth:`own_access`) and the access monitor reads principals' privileges (:meth:`access`).
     #: https://www.postgresql.org/docs/current/functions-info.html#FUNCTIONS-INFO-ACCESS-TABLE
     SUPPORTS_ACCESS_CHECK: ClassVar[bool] = True
-    #: The principals ``access`` may be asked about, as ``SELECT <name> AS name``.
-    PRINCIPAL_CATALOG: ClassVar[str] = "SELECT rolname AS name FROM pg_catalog.pg_roles"
+    #: Where the principals ``access`` may be asked about are listed: schema, table and
+    #: the column of their names.
+    PRINCIPAL_CATALOG: ClassVar[tuple[str, str, str]] = ("pg_catalog", "pg_roles", "rolname")
     TABLE_MATCH: ClassVar[str] = "(n.nspname = {schema} AND c.relname = {table})"
     PATTERN_MATCH: ClassVar[str] = "(n.nspname = {schema} AND c.relname LIKE {pattern} ESCAPE '\\')"
     QUERIES: ClassVar[dict[str, str]] = {
@@ -162,38 +164,6 @@ class Postgres(SqlWarehouse):
             "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace\n"
             "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')\n  AND ({tables})"
         ),
-        # current_user's USAGE on the schema, then SELECT on the table (access_sql.py)
-        "own_access": (
-            "SELECT n.nspname AS table_schema, c.relname AS table_name,\n"
-            "  has_schema_privilege(n.nspname, 'USAGE') AS schema_usage,\n"
-            "  CASE WHEN has_schema_privilege(n.nspname, 'USAGE')\n"
-            "    THEN has_table_privilege(quote_ident(n.nspname) || '.' || quote_ident(c.relname),"
-            " 'SELECT') END AS can_select,\n"
-            "  CAST(current_user AS VARCHAR(128)) AS login\n"
-            "FROM pg_catalog.pg_class AS c\n"
-            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace\n"
-            "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')\n  AND ({tables})"
-        ),
-        # every principal x table x privilege in one query; principals the catalog does not
-        # know are answered (exists false) without calling the functions, which would fail
-        "access": (
-            "SELECT p.principal, n.nspname AS table_schema, c.relname AS table_name,"
-            " v.privilege,\n"
-            "  r.name IS NOT NULL AS principal_exists,\n"
-            "  CASE WHEN r.name IS NOT NULL\n"
-            "    THEN has_schema_privilege(p.principal, n.nspname, 'USAGE') END AS schema_usage,\n"
-            "  CASE WHEN r.name IS NOT NULL AND has_schema_privilege(p.principal, n.nspname,"
-            " 'USAGE')\n"
-            "    THEN has_table_privilege(p.principal, quote_ident(n.nspname) || '.' ||"
-            " quote_ident(c.relname), v.privilege) END AS granted\n"
-            "FROM (\n  {principals}\n) AS p\n"
-            "LEFT JOIN ({roles}) AS r ON r.name = p.principal\n"
-            "CROSS JOIN (\n  {privileges}\n) AS v\n"
-            "CROSS JOIN pg_catalog.pg_class AS c\n"
-            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace\n"
-            "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')\n  AND ({tables})\n"
-            "ORDER BY 1, 2, 3, 4"
-        ),
         "schema_version": f"SELECT n FROM {pg_audit.SCHEMA}.ddl_version",
         "audit_events": (
             "SELECT seq, at, username, command_tag, object_type, object_identity, statement\n"
@@ -201,7 +171,9 @@ class Postgres(SqlWarehouse):
         ),
     }
     BUILDERS: ClassVar[Mapping[str, Builder]] = {
-        **SqlWarehouse.BUILDERS, "audit_events": build_audit_page,
+        **SqlWarehouse.BUILDERS, "audit_events": build_audit_page}
+    TREES: ClassVar[Mapping[str, Callable[..., Tree]]] = {
+        **SqlWarehouse.TREES,
         "own_access": access_sql.build_own_access, "access": access_sql.build_access}
     # SQLSTATEs: https://www.postgresql.org/docs/current/errcodes-appendix.html
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (

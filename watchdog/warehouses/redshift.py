@@ -145,7 +145,7 @@ class Redshift(Postgres):
     #: (https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_COLUMNS.html).
     SCHEMA_DIGEST_IN_SQL: ClassVar[bool] = False
     #: Redshift's users (pg_roles is not documented there): https://docs.aws.amazon.com/redshift/latest/dg/r_PG_USER.html
-    PRINCIPAL_CATALOG: ClassVar[str] = "SELECT usename AS name FROM pg_catalog.pg_user"
+    PRINCIPAL_CATALOG: ClassVar[tuple[str, str, str]] = ("pg_catalog", "pg_user", "usename")
     TABLE_MATCH: ClassVar[str] = "(table_schema = {schema} AND table_name = {table})"
     # backslash is LIKE's default escape on Redshift and PostgreSQL alike, and a backslash
     # literal is spelled differently on each: https://docs.aws.amazon.com/redshift/latest/dg/r_patternmatching_condition_like.html
