@@ -118,6 +118,9 @@ class Check(abc.ABC, Generic[P]):
     #: A service check of this kind's own (e.g. ``watchdog.contract``), sent beside the
     #: generic ``watchdog.monitor`` one with the same status and tags.
     SERVICE_CHECK: ClassVar[str | None] = None
+    #: Capability flags the warehouse must have (``SUPPORTS_*`` name -> what it lets the
+    #: check do): a monitor on a warehouse without one fails config validation.
+    REQUIRES: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, monitor: P) -> None:
         self.monitor: P = monitor

@@ -131,6 +131,17 @@ def _listed(value: Any) -> Any:
     return value
 
 
+Privilege = Literal["select", "insert", "update", "delete"]
+
+
+class Principal(Strict):
+    """A role, user or service account that must keep ``needs`` on some tables."""
+
+    name: str = Field(min_length=1, description="Role or user name, as the warehouse spells it.")
+    needs: tuple[Privilege, ...] = Field(("select",), min_length=1, description=(
+        "Privileges it must keep: select, insert, update, delete."))
+
+
 class MLModel(Strict):
     """A production model, its owning team, what it reads, and which groups of a grouped
     monitor are it."""
@@ -138,6 +149,10 @@ class MLModel(Strict):
     team: str
     reads: tuple[ModelRead, ...] = ()
     description: str = ""
+    principals: tuple[Principal, ...] = Field((), description=(
+        "Roles or users the model's pipeline or serving runs as, each with the privileges "
+        "it needs on every table the model reads, e.g. [{name: churn_svc, needs: [select]}]; "
+        "a `kind: access` monitor without principals of its own checks them."))
     match: Annotated[dict[str, tuple[str, ...]], BeforeValidator(_listed)] = Field(
         default_factory=dict, description=(
             "Group values that are this model, per group column, e.g. {model_version: "

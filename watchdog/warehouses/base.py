@@ -326,6 +326,11 @@ class Warehouse(abc.ABC):
         """
         raise UnsupportedFeature(self.name, "a DDL audit log")
 
+    def recent_audit_events(self, limit: int = 5000) -> list[AuditEvent]:
+        """The newest ``limit`` audit events, oldest first (``SUPPORTS_AUDIT_LOG``): what a
+        check reads to say who revoked a privilege, without a cursor of its own."""
+        raise UnsupportedFeature(self.name, "a DDL audit log")
+
     @property
     def audit_latency(self) -> timedelta:
         """:attr:`AUDIT_LATENCY`, or what the settings say instead."""

@@ -250,6 +250,14 @@ class Postgres(SqlWarehouse):
                            statement=statement or "", objects=_objects(otype, ident))
                 for seq, at, user, tag, otype, ident, statement in rows]
 
+    def recent_audit_events(self, limit: int = 5000) -> list[AuditEvent]:
+        """The audit log's counter is its newest ``seq`` (``pg_audit.py``): read back from it."""
+        version = self.schema_version()
+        if version is None:
+            raise UnsupportedFeature(self.name, "a DDL audit log before "
+                                     f"`watchdog setup audit --warehouse {self.name}`")
+        return self.audit_events(max(0, int(version) - limit), limit)
+
     def setup_audit(self, *, remove: bool = False, grant_to: str | None = None) -> None:
         """Install (idempotently) or remove the DDL audit trigger; needs a superuser."""
         statements = pg_audit.REMOVE if remove else pg_audit.INSTALL
