@@ -145,6 +145,32 @@ def build_access(wh: SqlWarehouse, principals: Sequence[str], tables: Sequence[T
     return tree.order_by(*(exp.Literal.number(i) for i in range(1, 5))), params
 
 
+def build_inherited_roles(wh: SqlWarehouse, principal: str, roles: Sequence[str]) -> Tree:
+    """``name`` of each of ``roles`` whose privileges ``principal`` uses (``pg_has_role``
+    with USAGE: membership with INHERIT, direct or through other roles). Only existing roles
+    reach ``pg_has_role``, which fails on unknown names."""
+    params: dict[str, Any] = {}
+    schema, table, name_column = wh.PRINCIPAL_CATALOG  # type: ignore[attr-defined]
+    name = exp.column(name_column, table="r")
+    names = [bind(params, f"role_{i}", r) for i, r in enumerate(roles)]
+    uses = _fn("pg_has_role", exp.cast(bind(params, "principal", principal), "VARCHAR(128)"),
+               name.copy(), exp.Literal.string("USAGE"))
+    known = exp.In(this=name.copy(), expressions=names) if names else exp.false()
+    tree = exp.select(exp.alias_(name, "name")).from_(exp.Table(
+        this=exp.to_identifier(table), db=exp.to_identifier(schema),
+        alias=exp.TableAlias(this=exp.to_identifier("r"))))
+    # CASE keeps pg_has_role from running on a name the IN has not vouched for
+    return tree.where(exp.Case(ifs=[exp.If(this=known, true=uses)], default=exp.false())), params
+
+
+def inherited_roles(wh: SqlWarehouse, principal: str, roles: Sequence[str]) -> set[str]:
+    """See :meth:`Warehouse.inherited_roles`."""
+    if not roles:
+        return set()
+    stmt = wh.render("inherited_roles", principal=principal, roles=list(dict.fromkeys(roles)))
+    return {str(name) for (name,) in wh._rows(stmt)}
+
+
 def own_access(wh: SqlWarehouse, tables: Sequence[TableRef]) -> dict[TableRef, PermissionDenied]:
     """The tables in ``tables`` that exist but that watchdog's login may not read, each with
     the error that names the GRANT fixing it (absent tables are not in the answer)."""

@@ -318,6 +318,11 @@ class Warehouse(abc.ABC):
         absent from the answer."""
         raise UnsupportedFeature(self.name, "reading principals' privileges (kind: access)")
 
+    def inherited_roles(self, principal: str, roles: Sequence[str]) -> set[str]:
+        """The roles among ``roles`` whose privileges ``principal`` (an existing role) uses
+        through membership, direct or not (``SUPPORTS_ACCESS_CHECK``)."""
+        raise UnsupportedFeature(self.name, "reading role membership")
+
     def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
         """DDL events after cursor ``since`` (an :attr:`AuditEvent.seq`), oldest first.
 

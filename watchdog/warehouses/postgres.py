@@ -174,7 +174,8 @@ class Postgres(SqlWarehouse):
         **SqlWarehouse.BUILDERS, "audit_events": build_audit_page}
     TREES: ClassVar[Mapping[str, Callable[..., Tree]]] = {
         **SqlWarehouse.TREES,
-        "own_access": access_sql.build_own_access, "access": access_sql.build_access}
+        "own_access": access_sql.build_own_access, "access": access_sql.build_access,
+        "inherited_roles": access_sql.build_inherited_roles}
     # SQLSTATEs: https://www.postgresql.org/docs/current/errcodes-appendix.html
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
         (r"\b(42P01|42703|3F000)\b", TableNotFound, NAMES_HINT),
@@ -232,6 +233,9 @@ class Postgres(SqlWarehouse):
     def access(self, principals: Sequence[str], tables: Sequence[TableRef],
                privileges: Sequence[str]) -> list[AccessGrant]:
         return access_sql.access(self, principals, tables, privileges)
+
+    def inherited_roles(self, principal: str, roles: Sequence[str]) -> set[str]:
+        return access_sql.inherited_roles(self, principal, roles)
 
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         try:

@@ -170,7 +170,8 @@ def _revoked(wh: Warehouse, events: list[AuditEvent] | str | None, principal: st
         return f"who revoked it is unknown ({events})"
     table = lost[0].table
     found = revokes.cause(events, wh.DIALECT, principal, table,
-                          [g.privilege for g in lost], any(not g.schema_usage for g in lost))
+                          [g.privilege for g in lost], any(not g.schema_usage for g in lost),
+                          lambda roles: wh.inherited_roles(principal, sorted(roles)))
     if found is None:
         return ("who revoked it is unknown: no matching REVOKE or DROP in the audit log (a role "
                 "membership change, ALTER/DROP ROLE, or a change before the log was installed)")

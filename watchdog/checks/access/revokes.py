@@ -6,17 +6,17 @@ case, unquoted ones fold to lower case, as Postgres folds them); a multi-stateme
 is split at its semicolons. A REVOKE matches a lost privilege on ``schema.table`` for a
 principal when it names the table (or ``ALL TABLES IN SCHEMA`` of its schema, or, for a
 lost USAGE, the schema itself), one of the lost privileges (or ALL), and the principal (or
-PUBLIC). Failing that, a REVOKE of the same privilege from another role is named as the
-probable cause (the principal may have held it through that role), and then a DROP of the
-table (a re-created table starts without its grants). Postgres' event triggers never fire
-for role membership (``REVOKE role FROM principal``), ``ALTER ROLE`` or ``DROP ROLE``
-(global objects): such a loss is said to be unattributed, and why.
+PUBLIC). Failing that, a REVOKE of the same privilege from a role the principal inherits
+privileges from (asked of the warehouse: ``Warehouse.inherited_roles``) is named as the
+probable cause, and then a DROP of the table (a re-created table starts without grants).
+Postgres' event triggers never fire for role membership (``REVOKE role FROM principal``),
+``ALTER ROLE`` or ``DROP ROLE`` (global objects): such a loss is said to be unattributed, and why.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -135,11 +135,14 @@ def _covers(revoke: Revoke, table: TableRef, lost: Sequence[str], usage_lost: bo
 
 
 def cause(events: Sequence[AuditEvent], dialect: str | None, principal: str,
-          table: TableRef, lost: Sequence[str], usage_lost: bool) -> Cause | None:
+          table: TableRef, lost: Sequence[str], usage_lost: bool,
+          inherits: Callable[[set[str]], set[str]]) -> Cause | None:
     """The newest logged statement that explains ``principal`` losing ``lost`` (lower-case
-    privileges) on ``table``: its own REVOKE first, then another role's, then a DROP."""
+    privileges) on ``table``: its own REVOKE (or PUBLIC's) first; then a REVOKE from a role
+    it inherits privileges from (``inherits`` answers which of the named roles it does,
+    asked only when needed); then a DROP of the table."""
     own: AuditEvent | None = None
-    other: AuditEvent | None = None
+    others: list[tuple[AuditEvent, frozenset[str]]] = []
     dropped: AuditEvent | None = None
     for event in events:  # oldest first: the last match is the newest
         if event.command.upper() == "DROP TABLE" and str(table) in event.objects:
@@ -153,8 +156,10 @@ def cause(events: Sequence[AuditEvent], dialect: str | None, principal: str,
             if revoke.grantees & {principal, "public"}:
                 own = event
             else:
-                other = event
+                others.append((event, revoke.grantees))
     if own is not None:
         return Cause(event=own, probable=False)
-    found = other or dropped
+    via = inherits({g for _, names in others for g in names}) if others else set()
+    through = [event for event, names in others if names & via]
+    found = through[-1] if through else dropped
     return Cause(event=found, probable=True) if found is not None else None
