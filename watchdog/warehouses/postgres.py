@@ -280,6 +280,16 @@ class Postgres(SqlWarehouse):
                     "postgresql://<superuser>@host/db (and --grant <watchdog's role>)"))
             raise error from exc
 
+    def apply_script(self, name: str, statements: tuple[str, ...]) -> None:
+        """Run fixed statements (``pg_demo.py``'s) in one read-write transaction."""
+        stmt = Statement(name=name, sql="; ".join(statements))
+        try:
+            pg_audit.apply(self.executor.engine, statements)
+        except WarehouseError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, stmt, QueryError) from exc
+
     def _url(self) -> sa.URL:
         s = self.settings
         if s.url is not None:

@@ -175,3 +175,33 @@ def test_tables_without_principals_is_a_config_error(tmp_path: Path) -> None:
         config_from(tmp_path, text)
     assert "monitors[0]: tables without principals: list both, or neither to check the " \
            "principals under ownership.models.<m>.principals" in str(caught.value)
+
+
+@pytest.mark.postgres
+def test_demo_postgres_stages_a_lost_grant_and_cleans_up(tmp_path: Path) -> None:
+    """``watchdog demo --postgres URL`` on the local Postgres: held, lost (an error event
+    routed to churn_model's owners), recovered; the schema and role it made are gone."""
+    from tests.conftest import POSTGRES_URL
+    from tests.test_cli import run
+
+    proc = run("demo", "--postgres", POSTGRES_URL, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    steps = [line for line in out.splitlines() if line.startswith(("OK:", "FAIL:"))]
+    assert [s.split(":")[0] for s in steps] == ["OK", "FAIL", "OK"]
+    assert "which model churn_model reads (owners: churn-ml @slack-churn-ml-alerts)" in steps[1]
+    assert "event (error): [FAIL] model_grants: model=churn_model" in out
+    assert "event (success): [RECOVERED] model_grants" in out
+    assert "team:churn-ml" in out
+    (schema,) = {w for w in out.split() if w.startswith("wd_demo_") and "." not in w
+                 and not w.endswith("_churn_svc")}
+    engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as con:
+            left = con.execute(sa.text(
+                "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = :s) "
+                "+ (SELECT count(*) FROM pg_roles WHERE rolname = :r)"),
+                {"s": schema, "r": f"{schema}_churn_svc"}).scalar()
+    finally:
+        engine.dispose()
+    assert left == 0

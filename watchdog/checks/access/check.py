@@ -156,11 +156,11 @@ def _owners(config: Config, model: str) -> str:
 def _audit(wh: Warehouse) -> list[AuditEvent] | str:
     """The newest audit events, or why there are none to read."""
     if not wh.SUPPORTS_AUDIT_LOG:
-        return f"{wh.NAME} keeps no DDL audit log"
+        return f"{wh.NAME} keeps no DDL audit log"  # the type's name: no log on any of them
     try:
         return wh.recent_audit_events()
     except UnsupportedFeature as exc:
-        return exc.message
+        return f"{wh.name} has no {exc.feature}"
 
 
 def _revoked(wh: Warehouse, events: list[AuditEvent] | str | None, principal: str,
