@@ -77,10 +77,13 @@ class Warehouse(abc.ABC):
     #: Tables may be named ``database.schema.table`` (Snowflake databases, BigQuery
     #: projects). Elsewhere a name with more than one dot is refused before any SQL is built.
     SUPPORTS_DATABASE_NAMES: ClassVar[bool] = False
-    #: The warehouse answers, in one catalog query, which privileges a role holds on a
-    #: table (role membership included): :meth:`own_access` (watchdog's login) and
-    #: :meth:`access` (the principals an access monitor watches).
+    #: The warehouse answers, in one query, which privileges a role or user holds on a
+    #: table (role membership included): :meth:`access` (the principals an access monitor
+    #: watches).
     SUPPORTS_ACCESS_CHECK: ClassVar[bool] = False
+    #: The warehouse tells a table watchdog's own login may not read from a missing one:
+    #: :meth:`own_access`.
+    SUPPORTS_OWN_ACCESS: ClassVar[bool] = False
 
     #: Raw type (lower case, without parameters) -> type family; unknown types are "other".
     TYPE_FAMILIES: ClassVar[dict[str, str]] = {
@@ -307,7 +310,7 @@ class Warehouse(abc.ABC):
 
     def own_access(self, tables: Sequence[TableRef]) -> dict[TableRef, PermissionDenied]:
         """The tables in ``tables`` that exist but that watchdog's login may not read, each
-        with the error naming the GRANT that fixes it (``SUPPORTS_ACCESS_CHECK``). Checks
+        with the error naming the GRANT that fixes it (``SUPPORTS_OWN_ACCESS``). Checks
         ask it about tables they found missing, to say PERMISSION_DENIED where it is that."""
         raise UnsupportedFeature(self.name, "reading privileges")
 

@@ -120,6 +120,7 @@ class Postgres(SqlWarehouse):
     #: (:meth:`own_access`) and the access monitor reads principals' privileges (:meth:`access`).
     #: https://www.postgresql.org/docs/current/functions-info.html#FUNCTIONS-INFO-ACCESS-TABLE
     SUPPORTS_ACCESS_CHECK: ClassVar[bool] = True
+    SUPPORTS_OWN_ACCESS: ClassVar[bool] = True
     #: Where the principals ``access`` may be asked about are listed: schema, table and
     #: the column of their names.
     PRINCIPAL_CATALOG: ClassVar[tuple[str, str, str]] = ("pg_catalog", "pg_roles", "rolname")

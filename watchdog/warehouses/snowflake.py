@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
@@ -27,11 +27,12 @@ from watchdog.errors import (
     WarehouseAuthError,
     WarehouseUnavailable,
 )
-from watchdog.models import AuditEvent, Column, DdlStamp, TableRef
-from watchdog.warehouses import snowflake_sql
+from watchdog.models import AccessGrant, AuditEvent, Column, DdlStamp, TableRef
+from watchdog.warehouses import snowflake_access, snowflake_sql
 from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
 from watchdog.warehouses.sqlbase import NAMES_HINT, Builder, ErrorRule, SqlWarehouse
+from watchdog.warehouses.tree_sql import Tree
 
 
 class SnowflakeSettings(WarehouseSettings):
@@ -148,6 +149,11 @@ class Snowflake(SqlWarehouse):
     }
     #: Times are bound as UTC text, which Snowflake casts to the column's own type.
     TYPED_TIME_BINDS: ClassVar[bool] = False
+    #: Principals' privileges from ACCOUNT_USAGE.GRANTS_TO_ROLES / GRANTS_TO_USERS, up to two
+    #: hours behind (``snowflake_access.py``). watchdog's own access is not read this way.
+    SUPPORTS_ACCESS_CHECK: ClassVar[bool] = True
+    TREES: ClassVar[Mapping[str, Callable[..., Tree]]] = {
+        **SqlWarehouse.TREES, "principal_grants": snowflake_access.build_principal_grants}
     QUERIES: ClassVar[dict[str, str]] = {**SqlWarehouse.QUERIES, **snowflake_sql.QUERIES}
     BUILDERS: ClassVar[Mapping[str, Builder]] = {
         **SqlWarehouse.BUILDERS, **snowflake_sql.BUILDERS}
@@ -205,6 +211,10 @@ class Snowflake(SqlWarehouse):
     @property
     def audit_latency(self) -> timedelta:
         return timedelta(minutes=self.settings.audit_latency_minutes)
+
+    def access(self, principals: Sequence[str], tables: Sequence[TableRef],
+               privileges: Sequence[str]) -> list[AccessGrant]:
+        return snowflake_access.access(self, principals, tables, privileges)
 
     def audit_rewind(self, since: int) -> int:
         """The cursor is a start time (microseconds): rows land up to the latency late."""

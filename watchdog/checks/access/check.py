@@ -93,8 +93,7 @@ class AccessCheck(Check[AccessParams]):
     def run(self, ctx: CheckContext) -> CheckResult:
         wh = ctx.warehouse
         if not wh.SUPPORTS_ACCESS_CHECK:
-            raise UnsupportedFeature(wh.name, "kind: access (reading principals' privileges; "
-                                     "Postgres and Redshift only for now)")
+            raise UnsupportedFeature(wh.name, "kind: access (reading principals' privileges)")
         wanted = needs_of(self.monitor, ctx.config)
         out = self.outcome(None)
         if not wanted:
