@@ -75,8 +75,8 @@ def test_unsupported_warehouse_fails_config_validation_in_one_line(tmp_path: Pat
     text = str(caught.value)
     assert "\n" not in text
     assert text.endswith("monitors[0].warehouse: warehouse 'wh' (duckdb) cannot read principals' "
-                         "privileges (kind: access) (point it at a warehouse that can (postgres, "
-                         "redshift, snowflake), or remove the monitor)")
+                         "privileges (kind: access) (point it at a warehouse that can (bigquery, "
+                         "postgres, redshift, snowflake), or remove the monitor)")
     assert "config.yaml:" in text
 
 
