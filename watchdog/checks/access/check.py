@@ -159,7 +159,7 @@ def _audit(wh: Warehouse) -> list[AuditEvent] | str:
     try:
         return wh.recent_audit_events()
     except UnsupportedFeature as exc:
-        return f"{wh.name} has no {exc.feature}"
+        return f"{wh.name} {exc.detail}"
 
 
 def _revoked(wh: Warehouse, events: list[AuditEvent] | str | None, principal: str,
