@@ -162,6 +162,14 @@ def _audit(wh: Warehouse) -> list[AuditEvent] | str:
         return f"{wh.name} {exc.detail}"
 
 
+def _inherited(wh: Warehouse, principal: str, roles: set[str]) -> set[str]:
+    """The roles of ``roles`` ``principal`` inherits from; none where that is not known."""
+    try:
+        return wh.inherited_roles(principal, sorted(roles))
+    except UnsupportedFeature:
+        return set()
+
+
 def _revoked(wh: Warehouse, events: list[AuditEvent] | str | None, principal: str,
              lost: list[AccessGrant]) -> str:
     """``revoked by <user> at <time>: <statement>``, or why that is not known."""
@@ -170,7 +178,7 @@ def _revoked(wh: Warehouse, events: list[AuditEvent] | str | None, principal: st
     table = lost[0].table
     found = revokes.cause(events, wh.DIALECT, principal, table,
                           [g.privilege for g in lost], any(not g.schema_usage for g in lost),
-                          lambda roles: wh.inherited_roles(principal, sorted(roles)))
+                          lambda roles: _inherited(wh, principal, roles))
     if found is None:
         return ("who revoked it is unknown: no matching REVOKE or DROP in the audit log (a role "
                 "membership change, ALTER/DROP ROLE, or a change before the log was installed)")
