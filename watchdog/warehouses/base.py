@@ -84,6 +84,10 @@ class Warehouse(abc.ABC):
     #: The warehouse tells a table watchdog's own login may not read from a missing one:
     #: :meth:`own_access`.
     SUPPORTS_OWN_ACCESS: ClassVar[bool] = False
+    #: Principals' and tables' names compare case-insensitively when an access loss is
+    #: matched to a logged REVOKE (Snowflake); else an unquoted name folds to lower case and
+    #: a quoted one is exact, as Postgres reads them.
+    PRINCIPALS_CASE_INSENSITIVE: ClassVar[bool] = False
 
     #: Raw type (lower case, without parameters) -> type family; unknown types are "other".
     TYPE_FAMILIES: ClassVar[dict[str, str]] = {

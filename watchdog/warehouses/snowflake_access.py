@@ -16,10 +16,12 @@ seen up to two hours late, and a regrant too.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from watchdog.lazy import lazy
-from watchdog.models import AccessGrant, TableRef
+from watchdog.models import AccessGrant, AuditEvent, TableRef
+from watchdog.warehouses.base import as_utc
 from watchdog.warehouses.tree_sql import Tree, bind
 
 if TYPE_CHECKING:
@@ -74,6 +76,33 @@ def build_principal_grants(wh: SqlWarehouse, databases: Sequence[str]) -> Tree:
     return tree, params
 
 
+def build_revoke_events(wh: SqlWarehouse, since: datetime, limit: int) -> Tree:
+    """The newest ``limit`` successful REVOKE statements since ``since`` from
+    ``ACCOUNT_USAGE.QUERY_HISTORY`` (query type ``REVOKE``:
+    https://docs.snowflake.com/en/sql-reference/account-usage/query_history), newest first:
+    ``seq, start_time, user_name, query_type, query_text``."""
+    params: dict[str, Any] = {}
+    start = exp.column("START_TIME")  # quoted, so spelt as the view spells its columns
+    seq = exp.func("DATE_PART", exp.var("EPOCH_MICROSECOND"), start.copy())
+    tree = exp.select(
+        exp.alias_(seq, "seq"), start.copy(), exp.column("USER_NAME"),
+        exp.column("QUERY_TYPE"), exp.column("QUERY_TEXT"),
+    ).from_(_view("QUERY_HISTORY")).where(exp.and_(
+        exp.GTE(this=start.copy(), expression=bind(params, "since", since.isoformat(sep=" "))),
+        exp.EQ(this=exp.column("EXECUTION_STATUS"), expression=exp.Literal.string("SUCCESS")),
+        exp.EQ(this=exp.column("QUERY_TYPE"), expression=exp.Literal.string("REVOKE")),
+    )).order_by(exp.Ordered(this=start.copy(), desc=True)).limit(
+        bind(params, "limit", limit))
+    return tree, params
+
+
+def revoke_events(wh: SqlWarehouse, since: datetime, limit: int) -> list[AuditEvent]:
+    """See :func:`build_revoke_events`; oldest first, as audit events."""
+    rows = wh._rows(wh.render("revoke_events", since=since, limit=limit))
+    return [AuditEvent(seq=int(seq), at=as_utc(at), user=str(user or ""), command="REVOKE",
+                       statement=str(text or "")) for seq, at, user, _, text in reversed(rows)]
+
+
 def access(wh: SqlWarehouse, principals: Sequence[str], tables: Sequence[TableRef],
            privileges: Sequence[str]) -> list[AccessGrant]:
     """See :meth:`Warehouse.access`. A table exists here when a grant names it (every
@@ -123,6 +152,17 @@ def _key(on: str, catalog: Any, schema: Any, name: str) -> tuple[str, ...]:
     if on == "SCHEMA":
         return (on, str(catalog or "").upper(), name)
     return (on, str(catalog or "").upper(), str(schema or "").upper(), name)
+
+
+def inherited_roles(wh: SqlWarehouse, principal: str, roles: Sequence[str]) -> set[str]:
+    """See :meth:`Warehouse.inherited_roles` (upper-case names): the role and user rows of
+    ``principal_grants`` (no database: no object rows), walked from ``principal``."""
+    edges: dict[str, set[str]] = {}
+    for kind, grantee, _, _, _, _, name in wh._rows(wh.render("principal_grants",
+                                                              databases=[])):
+        if kind in ("role", "user"):
+            edges.setdefault(str(grantee).upper(), set()).add(str(name).upper())
+    return _reach(principal.upper(), edges) & {r.upper() for r in roles}
 
 
 def _reach(start: str, edges: dict[str, set[str]]) -> set[str]:

@@ -143,7 +143,7 @@ def test_model_principals_lost_attributed_routed_and_recovered(tmp_path: Path) -
                 f"SELECT (no USAGE on schema app) on app.{t}, which model growth reads "
                 f"(owners: growth-ml @slack-growth); who revoked it is unknown: no matching "
                 "REVOKE or DROP in the audit log (a role membership change, ALTER/DROP ROLE, "
-                "or a change before the log was installed)" for t in ("features", "labels"))
+                "or a change the log has not (yet) got)" for t in ("features", "labels"))
             assert all("@slack-churn" not in e["text"] for e in opened)
 
             sql(f'GRANT "{group}" TO "{reader}"')

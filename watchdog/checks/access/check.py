@@ -178,9 +178,10 @@ def _revoked(wh: Warehouse, events: list[AuditEvent] | str | None, principal: st
     table = lost[0].table
     found = revokes.cause(events, wh.DIALECT, principal, table,
                           [g.privilege for g in lost], any(not g.schema_usage for g in lost),
-                          lambda roles: _inherited(wh, principal, roles))
+                          lambda roles: _inherited(wh, principal, roles),
+                          fold_case=wh.PRINCIPALS_CASE_INSENSITIVE)
     if found is None:
         return ("who revoked it is unknown: no matching REVOKE or DROP in the audit log (a role "
-                "membership change, ALTER/DROP ROLE, or a change before the log was installed)")
+                "membership change, ALTER/DROP ROLE, or a change the log has not (yet) got)")
     return f"revoked {found.line()}"
 

@@ -29,6 +29,8 @@ MAX_STATEMENT = 200
 _STRING = re.compile(r"'(?:[^']|'')*'")
 #: Words that end a REVOKE's grantee list.
 _END = {"cascade", "restrict", "granted"}
+#: Words before a grantee's name that say what it is (Snowflake's ``FROM ROLE r``).
+_KINDS = {"role", "user", "group", "database", "application", "share"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,8 @@ def parse_revoke(tokens: Sequence[Token]) -> Revoke | None:
         return None  # takes only the right to grant it on: the privilege itself stays
     privileges = frozenset(item[0].text.lower() for item in _split(tokens[1:on]))
     words = [t.text.lower() for t in tokens[on + 1:src]]
+    if words[:1] == ["future"]:
+        return None  # future grants: the tables that exist keep theirs
     if words[:4] == ["all", "tables", "in", "schema"]:
         scope, names = "all_tables_in_schema", tokens[on + 5:src]
     elif words[:1] == ["schema"]:
@@ -112,6 +116,8 @@ def parse_revoke(tokens: Sequence[Token]) -> Revoke | None:
                     for item in _split(names))
     grantees: list[str] = []
     for item in _split(tokens[src + 1:]):
+        while len(item) > 1 and item[0].text.lower() in _KINDS:
+            item = item[1:]  # Snowflake: FROM ROLE r, FROM DATABASE ROLE d.r
         if item[0].text.lower() in _END:
             break
         grantees.append(_name(item[0]))
@@ -119,6 +125,13 @@ def parse_revoke(tokens: Sequence[Token]) -> Revoke | None:
             break
     return Revoke(privileges=privileges, scope=scope, objects=objects,
                   grantees=frozenset(grantees))
+
+
+def _folded(revoke: Revoke) -> Revoke:
+    """``revoke`` with every name upper case (where names compare case-insensitively)."""
+    return Revoke(privileges=revoke.privileges, scope=revoke.scope,
+                  objects=tuple(tuple(p.upper() for p in o) for o in revoke.objects),
+                  grantees=frozenset(g.upper() for g in revoke.grantees))
 
 
 def _covers(revoke: Revoke, table: TableRef, lost: Sequence[str], usage_lost: bool) -> bool:
@@ -136,11 +149,16 @@ def _covers(revoke: Revoke, table: TableRef, lost: Sequence[str], usage_lost: bo
 
 def cause(events: Sequence[AuditEvent], dialect: str | None, principal: str,
           table: TableRef, lost: Sequence[str], usage_lost: bool,
-          inherits: Callable[[set[str]], set[str]]) -> Cause | None:
+          inherits: Callable[[set[str]], set[str]], fold_case: bool = False) -> Cause | None:
     """The newest logged statement that explains ``principal`` losing ``lost`` (lower-case
     privileges) on ``table``: its own REVOKE (or PUBLIC's) first; then a REVOKE from a role
     it inherits privileges from (``inherits`` answers which of the named roles it does,
-    asked only when needed); then a DROP of the table."""
+    asked only when needed); then a DROP of the table. ``fold_case``: names compare
+    case-insensitively (Snowflake's roles and tables, as its access check reads them)."""
+    if fold_case:
+        principal = principal.upper()
+        table = TableRef(database=table.database, schema=table.schema.upper(),
+                         name=table.name.upper())
     own: AuditEvent | None = None
     others: list[tuple[AuditEvent, frozenset[str]]] = []
     dropped: AuditEvent | None = None
@@ -151,9 +169,11 @@ def cause(events: Sequence[AuditEvent], dialect: str | None, principal: str,
             continue
         for tokens in _statements(event.statement, dialect):
             revoke = parse_revoke(tokens)
+            if revoke is not None and fold_case:
+                revoke = _folded(revoke)
             if revoke is None or not _covers(revoke, table, lost, usage_lost):
                 continue
-            if revoke.grantees & {principal, "public"}:
+            if revoke.grantees & {principal, "public", "PUBLIC"}:
                 own = event
             else:
                 others.append((event, revoke.grantees))
