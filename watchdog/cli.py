@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="build the DuckDB demo warehouse and run every monitor once")
     d.add_argument("--config", "-c", default="config.yaml")
     d.add_argument("--rebuild", action="store_true", help="rebuild the demo data from scratch")
+    d.add_argument("--postgres", metavar="URL", help=(
+        "instead, show the access monitor on this Postgres (DuckDB has no privileges): "
+        "creates a schema and a role, revokes a grant, watches, drops them"))
     d.set_defaults(func=cmd_demo)
     for name in MODULES:
         importlib.import_module(f"watchdog.commands.{name}").add_commands(sub)
@@ -136,6 +139,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from watchdog.daemon.runner import open_runner
     from watchdog.demo import build
 
+    if args.postgres:
+        from watchdog.commands import access_demo
+
+        return access_demo.run(args.postgres)
+
     config = load_config(args.config)
     if config.demo is None:
         raise WatchdogError(f"{args.config} has no `demo:` section",
@@ -202,6 +210,9 @@ def _demo_epilogue(config: Config, results: list[CheckResult]) -> None:
     flagged = [r for r in results if r.status.is_problem]
     print(f"\n{len(results)} monitors ran; {len(flagged)} found a problem "
           "(the demo data has planted incidents).")
+    print("Lost grants (kind: access): not in this demo, DuckDB has no roles or privileges. "
+          "See them on a Postgres: watchdog demo --postgres postgresql://USER@HOST/DB "
+          "(creates a schema and a role there, revokes a grant, drops both at the end).")
     for name, settings in config.sinks.items():
         if name == "jsonl":
             where = (settings or {}).get("path", ".watchdog/emitted.jsonl")

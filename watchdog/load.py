@@ -21,7 +21,8 @@ from watchdog.config.problems import pydantic_problems
 from watchdog.config.references import check_references
 from watchdog.config.salvage import salvage
 from watchdog.contracts.loader import add_contracts
-from watchdog.errors import ConfigError, ConfigProblem, UnknownName
+from watchdog.errors import ConfigError, ConfigProblem, UnknownName, WatchdogError
+from watchdog.warehouses import available, get_class
 
 __all__ = ["load_config"]
 
@@ -57,6 +58,7 @@ def load_config(path: str | Path = "config.yaml", env: Mapping[str, str] | None 
         )
         problems += check_references(config, doc, raw_monitors if isinstance(raw_monitors, list)
                                      else [], invalid)
+        problems += _capabilities(config, doc, raw_monitors, invalid)
         if ("contracts",) not in invalid:
             config, found = add_contracts(config, Path(doc.file).parent, env, CONTEXT)
             problems += found
@@ -64,6 +66,44 @@ def load_config(path: str | Path = "config.yaml", env: Mapping[str, str] | None 
         raise ConfigError(problems)
     assert config is not None
     return config
+
+
+def _capabilities(config: Config, doc: Document, raw: Any,
+                  invalid: set[Loc]) -> list[ConfigProblem]:
+    """A monitor whose kind needs a capability its warehouse lacks (``Check.REQUIRES``)
+    fails here, naming the field and the fix, not at its first run."""
+    out = []
+    for i, item in enumerate(raw if isinstance(raw, list) else ()):
+        name = item.get("warehouse") if isinstance(item, dict) else None
+        wh = config.warehouses.get(name) if isinstance(name, str) else None
+        if wh is None or ("warehouses", name) in invalid:
+            continue
+        try:
+            params, cls = get_params(str(item.get("kind", ""))), get_class(wh.type)
+        except WatchdogError:  # an unknown kind or type: reported where it is written
+            continue
+        for flag, what in params.REQUIRES.items():
+            if not getattr(cls, flag, False):
+                able = sorted(n for n, w in config.warehouses.items()
+                              if _has(w.type, flag))
+                fix = (f"use a warehouse that can, e.g. {', '.join(able)}, or remove the "
+                       "monitor") if able else (
+                    f"point it at a warehouse that can ({_able(flag)}), or remove the monitor")
+                out.append(doc.problem(("monitors", i, "warehouse"),
+                                       f"warehouse {name!r} ({wh.type}) cannot {what}", fix))
+    return out
+
+
+def _has(type_name: str, flag: str) -> bool:
+    try:
+        return bool(getattr(get_class(type_name), flag, False))
+    except WatchdogError:
+        return False
+
+
+def _able(flag: str) -> str:
+    """The warehouse types that have ``flag``."""
+    return ", ".join(n for n in available() if _has(n, flag))
 
 
 def _validate(

@@ -357,6 +357,27 @@ def test_schema_version_moves_on_ddl(warehouse: Env) -> None:
     assert isinstance(before, str) and isinstance(after, str) and before != after
 
 
+def test_access_is_answered_or_unsupported_by_flag(warehouse: Env) -> None:
+    """``kind: access`` and watchdog's own access, by their flags: an adapter without one
+    raises UnsupportedFeature (the config validation refuses the monitor before that)."""
+    wh, seed = warehouse
+    name = f"probe_{time.monotonic_ns()}"
+    seed.create_table(name, {"a": "integer"})
+    table = seed.table(name)
+    if not wh.SUPPORTS_ACCESS_CHECK:
+        with pytest.raises(UnsupportedFeature):
+            wh.access(["churn_svc"], [table], ["select"])
+    else:
+        grants = wh.access(["wd_no_such_principal"], [table], ["select"])
+        assert all(g.table == table and g.privilege == "select" and not g.granted
+                   for g in grants)
+    if not wh.SUPPORTS_OWN_ACCESS:
+        with pytest.raises(UnsupportedFeature):
+            wh.own_access([table])
+    else:
+        assert wh.own_access([table]) == {}  # the seeding login reads its own table
+
+
 def test_ping_and_reuse_after_close(warehouse: Env) -> None:
     wh, seed = warehouse
     wh.ping()

@@ -67,6 +67,9 @@ ARGS: dict[str, dict[str, Any]] = {
     "access": {"principals": ["churn_svc", "Reporting"],
                "tables": [EVENTS, TableRef(schema="analytics", name="Users")],
                "privileges": ["select", "insert"]},
+    "principal_grants": {"databases": ["ANALYTICS", "other"]},
+    "revoke_events": {"since": START, "limit": 5000},
+    "inherited_roles": {"principal": "churn_svc", "roles": ["readers", "Reporting"]},
     "count_rows": {
         "table": EVENTS, "time_column": "ts", "start": START, "end": START + timedelta(days=1),
         "bucket": timedelta(hours=1),

@@ -139,7 +139,7 @@ class Check(abc.ABC, Generic[P]):
 def unreadable(wh: Warehouse, tables: Sequence[TableRef]) -> dict[TableRef, PermissionDenied]:
     """Of the tables a check found missing, those that exist but watchdog's login may not
     read, with the GRANT that fixes each; none where the warehouse cannot tell."""
-    if not tables or not wh.SUPPORTS_ACCESS_CHECK:
+    if not tables or not wh.SUPPORTS_OWN_ACCESS:
         return {}
     return wh.own_access(tables)
 

@@ -7,6 +7,7 @@ Kind-specific monitor fields live in each check's ``Params`` model (a subclass o
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -78,6 +79,11 @@ class Filter(Strict):
 class MonitorConfig(Strict):
     """Fields every monitor has. Each check kind extends this with its own thresholds."""
 
+    #: Capability flags the warehouse must have (``SUPPORTS_*`` name -> what it lets the
+    #: check do): a monitor on a warehouse without one fails config validation. Kept on the
+    #: settings, not the check, so that validating a config imports no check module.
+    REQUIRES: ClassVar[Mapping[str, str]] = {}
+
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Unique, used in tags.")
     kind: str = Field(description="The check to run: freshness, schema, contract, ...")
     warehouse: str = Field(description="Name of a warehouse under `warehouses:`.")
@@ -131,6 +137,17 @@ def _listed(value: Any) -> Any:
     return value
 
 
+Privilege = Literal["select", "insert", "update", "delete"]
+
+
+class Principal(Strict):
+    """A role, user or service account that must keep ``needs`` on some tables."""
+
+    name: str = Field(min_length=1, description="Role or user name, as the warehouse spells it.")
+    needs: tuple[Privilege, ...] = Field(("select",), min_length=1, description=(
+        "Privileges it must keep: select, insert, update, delete."))
+
+
 class MLModel(Strict):
     """A production model, its owning team, what it reads, and which groups of a grouped
     monitor are it."""
@@ -138,6 +155,10 @@ class MLModel(Strict):
     team: str
     reads: tuple[ModelRead, ...] = ()
     description: str = ""
+    principals: tuple[Principal, ...] = Field((), description=(
+        "Roles or users the model's pipeline or serving runs as, each with the privileges "
+        "it needs on every table the model reads, e.g. [{name: churn_svc, needs: [select]}]; "
+        "a `kind: access` monitor without principals of its own checks them."))
     match: Annotated[dict[str, tuple[str, ...]], BeforeValidator(_listed)] = Field(
         default_factory=dict, description=(
             "Group values that are this model, per group column, e.g. {model_version: "

@@ -77,10 +77,17 @@ class Warehouse(abc.ABC):
     #: Tables may be named ``database.schema.table`` (Snowflake databases, BigQuery
     #: projects). Elsewhere a name with more than one dot is refused before any SQL is built.
     SUPPORTS_DATABASE_NAMES: ClassVar[bool] = False
-    #: The warehouse answers, in one catalog query, which privileges a role holds on a
-    #: table (role membership included): :meth:`own_access` (watchdog's login) and
-    #: :meth:`access` (the principals an access monitor watches).
+    #: The warehouse answers, in one query, which privileges a role or user holds on a
+    #: table (role membership included): :meth:`access` (the principals an access monitor
+    #: watches).
     SUPPORTS_ACCESS_CHECK: ClassVar[bool] = False
+    #: The warehouse tells a table watchdog's own login may not read from a missing one:
+    #: :meth:`own_access`.
+    SUPPORTS_OWN_ACCESS: ClassVar[bool] = False
+    #: Principals' and tables' names compare case-insensitively when an access loss is
+    #: matched to a logged REVOKE (Snowflake); else an unquoted name folds to lower case and
+    #: a quoted one is exact, as Postgres reads them.
+    PRINCIPALS_CASE_INSENSITIVE: ClassVar[bool] = False
 
     #: Raw type (lower case, without parameters) -> type family; unknown types are "other".
     TYPE_FAMILIES: ClassVar[dict[str, str]] = {
@@ -307,7 +314,7 @@ class Warehouse(abc.ABC):
 
     def own_access(self, tables: Sequence[TableRef]) -> dict[TableRef, PermissionDenied]:
         """The tables in ``tables`` that exist but that watchdog's login may not read, each
-        with the error naming the GRANT that fixes it (``SUPPORTS_ACCESS_CHECK``). Checks
+        with the error naming the GRANT that fixes it (``SUPPORTS_OWN_ACCESS``). Checks
         ask it about tables they found missing, to say PERMISSION_DENIED where it is that."""
         raise UnsupportedFeature(self.name, "reading privileges")
 
@@ -318,12 +325,22 @@ class Warehouse(abc.ABC):
         absent from the answer."""
         raise UnsupportedFeature(self.name, "reading principals' privileges (kind: access)")
 
+    def inherited_roles(self, principal: str, roles: Sequence[str]) -> set[str]:
+        """The roles among ``roles`` whose privileges ``principal`` (an existing role) uses
+        through membership, direct or not (``SUPPORTS_ACCESS_CHECK``)."""
+        raise UnsupportedFeature(self.name, "reading role membership")
+
     def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
         """DDL events after cursor ``since`` (an :attr:`AuditEvent.seq`), oldest first.
 
         ``SUPPORTS_AUDIT_LOG``; UnsupportedFeature where the warehouse has no audit log or it
         is not set up.
         """
+        raise UnsupportedFeature(self.name, "a DDL audit log")
+
+    def recent_audit_events(self, limit: int = 5000) -> list[AuditEvent]:
+        """The newest ``limit`` audit events, oldest first (``SUPPORTS_AUDIT_LOG``): what a
+        check reads to say who revoked a privilege, without a cursor of its own."""
         raise UnsupportedFeature(self.name, "a DDL audit log")
 
     @property

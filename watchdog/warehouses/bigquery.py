@@ -38,8 +38,8 @@ from watchdog.errors import (
     WarehouseUnavailable,
     redact,
 )
-from watchdog.models import AuditEvent, TableRef
-from watchdog.warehouses import bigquery_sql
+from watchdog.models import AccessGrant, AuditEvent, TableRef
+from watchdog.warehouses import bigquery_access, bigquery_sql
 from watchdog.warehouses.base import Warehouse, WarehouseSettings, as_utc
 from watchdog.warehouses.bigquery_settings import BigQuerySettings
 from watchdog.warehouses.bigquery_sql import TimeBind
@@ -62,6 +62,9 @@ class BigQuery(SqlWarehouse):
     #: ``TABLESAMPLE SYSTEM (p PERCENT)``, used when ``settings.sample_percent`` is set:
     #: https://cloud.google.com/bigquery/docs/table-sampling
     SUPPORTS_TABLESAMPLE: ClassVar[bool] = True
+    #: Principals' privileges from each table's IAM policy and its dataset's access entries
+    #: (``bigquery_access.py``: table and dataset grants only, not the project's).
+    SUPPORTS_ACCESS_CHECK: ClassVar[bool] = True
     #: DDL jobs (who, statement, when) from ``region-<location>``.INFORMATION_SCHEMA.JOBS.
     SUPPORTS_AUDIT_LOG: ClassVar[bool] = True
     #: A hash of the last-modified times of the tables in ``settings.datasets``.
@@ -166,6 +169,15 @@ class BigQuery(SqlWarehouse):
 
     def _key(self, table: TableRef) -> tuple[str, str, str]:
         return table.database or self.settings.project, table.schema, table.name
+
+    def access(self, principals: Sequence[str], tables: Sequence[TableRef],
+               privileges: Sequence[str]) -> list[AccessGrant]:
+        return bigquery_access.access(self, principals, tables, privileges)
+
+    def call_error(self, exc: Exception, call: str, table: TableRef) -> WarehouseError:
+        """A metadata API call's failure on ``table``, as a one-line watchdog error."""
+        return translate(exc, Statement(name=call, sql="", subject=str(table)), self.name,
+                         self._secrets())
 
     def _secrets(self) -> list[str]:
         info = self.settings.credentials_info

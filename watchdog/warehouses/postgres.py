@@ -34,6 +34,7 @@ from watchdog.warehouses.sqlbase import (
     SqlWarehouse,
     Statement,
 )
+from watchdog.warehouses.tree_sql import Tree
 
 SSLMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 _LOCATION = frozenset({"host", "port", "database", "user", "password"})
@@ -120,8 +121,10 @@ class Postgres(SqlWarehouse):
     #: (:meth:`own_access`) and the access monitor reads principals' privileges (:meth:`access`).
     #: https://www.postgresql.org/docs/current/functions-info.html#FUNCTIONS-INFO-ACCESS-TABLE
     SUPPORTS_ACCESS_CHECK: ClassVar[bool] = True
-    #: The principals ``access`` may be asked about, as ``SELECT <name> AS name``.
-    PRINCIPAL_CATALOG: ClassVar[str] = "SELECT rolname AS name FROM pg_catalog.pg_roles"
+    SUPPORTS_OWN_ACCESS: ClassVar[bool] = True
+    #: Where the principals ``access`` may be asked about are listed: schema, table and
+    #: the column of their names.
+    PRINCIPAL_CATALOG: ClassVar[tuple[str, str, str]] = ("pg_catalog", "pg_roles", "rolname")
     CATALOG: ClassVar[Catalog] = Catalog(
         schema="n.nspname", table="c.relname",
         # pg_catalog is far cheaper than information_schema.columns (no privilege joins)
@@ -164,38 +167,6 @@ class Postgres(SqlWarehouse):
     )
     QUERIES: ClassVar[dict[str, str]] = {
         **SqlWarehouse.QUERIES,
-        # current_user's USAGE on the schema, then SELECT on the table (access_sql.py)
-        "own_access": (
-            "SELECT n.nspname AS table_schema, c.relname AS table_name,\n"
-            "  has_schema_privilege(n.nspname, 'USAGE') AS schema_usage,\n"
-            "  CASE WHEN has_schema_privilege(n.nspname, 'USAGE')\n"
-            "    THEN has_table_privilege(quote_ident(n.nspname) || '.' || quote_ident(c.relname),"
-            " 'SELECT') END AS can_select,\n"
-            "  CAST(current_user AS VARCHAR(128)) AS login\n"
-            "FROM pg_catalog.pg_class AS c\n"
-            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace\n"
-            "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')\n  AND ({tables})"
-        ),
-        # every principal x table x privilege in one query; principals the catalog does not
-        # know are answered (exists false) without calling the functions, which would fail
-        "access": (
-            "SELECT p.principal, n.nspname AS table_schema, c.relname AS table_name,"
-            " v.privilege,\n"
-            "  r.name IS NOT NULL AS principal_exists,\n"
-            "  CASE WHEN r.name IS NOT NULL\n"
-            "    THEN has_schema_privilege(p.principal, n.nspname, 'USAGE') END AS schema_usage,\n"
-            "  CASE WHEN r.name IS NOT NULL AND has_schema_privilege(p.principal, n.nspname,"
-            " 'USAGE')\n"
-            "    THEN has_table_privilege(p.principal, quote_ident(n.nspname) || '.' ||"
-            " quote_ident(c.relname), v.privilege) END AS granted\n"
-            "FROM (\n  {principals}\n) AS p\n"
-            "LEFT JOIN ({roles}) AS r ON r.name = p.principal\n"
-            "CROSS JOIN (\n  {privileges}\n) AS v\n"
-            "CROSS JOIN pg_catalog.pg_class AS c\n"
-            "JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace\n"
-            "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')\n  AND ({tables})\n"
-            "ORDER BY 1, 2, 3, 4"
-        ),
         "schema_version": f"SELECT n FROM {pg_audit.SCHEMA}.ddl_version",
         "audit_events": (
             "SELECT seq, at, username, command_tag, object_type, object_identity, statement\n"
@@ -203,8 +174,11 @@ class Postgres(SqlWarehouse):
         ),
     }
     BUILDERS: ClassVar[Mapping[str, Builder]] = {
-        **SqlWarehouse.BUILDERS, "audit_events": build_audit_page,
-        "own_access": access_sql.build_own_access, "access": access_sql.build_access}
+        **SqlWarehouse.BUILDERS, "audit_events": build_audit_page}
+    TREES: ClassVar[Mapping[str, Callable[..., Tree]]] = {
+        **SqlWarehouse.TREES,
+        "own_access": access_sql.build_own_access, "access": access_sql.build_access,
+        "inherited_roles": access_sql.build_inherited_roles}
     # SQLSTATEs: https://www.postgresql.org/docs/current/errcodes-appendix.html
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
         (r"\b(42P01|42703|3F000)\b", TableNotFound, NAMES_HINT),
@@ -263,6 +237,9 @@ class Postgres(SqlWarehouse):
                privileges: Sequence[str]) -> list[AccessGrant]:
         return access_sql.access(self, principals, tables, privileges)
 
+    def inherited_roles(self, principal: str, roles: Sequence[str]) -> set[str]:
+        return access_sql.inherited_roles(self, principal, roles)
+
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         try:
             rows = self._rows(self.render("schema_version"))
@@ -279,6 +256,14 @@ class Postgres(SqlWarehouse):
         return [AuditEvent(seq=int(seq), at=as_utc(at), user=user, command=tag,
                            statement=statement or "", objects=_objects(otype, ident))
                 for seq, at, user, tag, otype, ident, statement in rows]
+
+    def recent_audit_events(self, limit: int = 5000) -> list[AuditEvent]:
+        """The audit log's counter is its newest ``seq`` (``pg_audit.py``): read back from it."""
+        version = self.schema_version()
+        if version is None:
+            raise UnsupportedFeature(self.name, "a DDL audit log before "
+                                     f"`watchdog setup audit --warehouse {self.name}`")
+        return self.audit_events(max(0, int(version) - limit), limit)
 
     def setup_audit(self, *, remove: bool = False, grant_to: str | None = None) -> None:
         """Install (idempotently) or remove the DDL audit trigger; needs a superuser."""
@@ -297,6 +282,16 @@ class Postgres(SqlWarehouse):
                     "event triggers need a superuser: run it once as one, with --url "
                     "postgresql://<superuser>@host/db (and --grant <watchdog's role>)"))
             raise error from exc
+
+    def apply_script(self, name: str, statements: tuple[str, ...]) -> None:
+        """Run fixed statements (``pg_demo.py``'s) in one read-write transaction."""
+        stmt = Statement(name=name, sql="; ".join(statements))
+        try:
+            pg_audit.apply(self.executor.engine, statements)
+        except WarehouseError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, stmt, QueryError) from exc
 
     def _url(self) -> sa.URL:
         s = self.settings

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from tests.helpers import config_from, database, make_events, yaml_block
 from watchdog.daemon.runner import Runner
+from watchdog.errors import ConfigError
 from watchdog.models import Status
 from watchdog.state import Store
 
@@ -66,17 +67,17 @@ def test_lost_membership_fails_and_regained_recovers(tmp_path: Path) -> None:
                 sql(f'DROP OWNED BY "{role}"; DROP ROLE "{role}"')
 
 
-def test_unsupported_warehouse_is_one_line_error(tmp_path: Path) -> None:
+def test_unsupported_warehouse_fails_config_validation_in_one_line(tmp_path: Path) -> None:
     with database("duckdb", tmp_path) as (engine, wh, schema):
         make_events(engine, schema, [NOW])
-        config = config_from(tmp_path, _config(tmp_path, wh, schema, "churn_svc"))
-        store = Store.open(f"sqlite:///{tmp_path}/s.db")
-        runner = Runner(config, store, [], clock=lambda: NOW)
-        result = runner.check(config.monitor("grants"))
-        runner.close()
-        store.close()
-        assert (result.status, result.reasons) == (Status.ERROR, ("UNSUPPORTED_FEATURE",))
-        assert "kind: access" in result.summary and "\n" not in result.summary
+        with pytest.raises(ConfigError) as caught:
+            config_from(tmp_path, _config(tmp_path, wh, schema, "churn_svc"))
+    text = str(caught.value)
+    assert "\n" not in text
+    assert text.endswith("monitors[0].warehouse: warehouse 'wh' (duckdb) cannot read principals' "
+                         "privileges (kind: access) (point it at a warehouse that can (bigquery, "
+                         "postgres, redshift, snowflake), or remove the monitor)")
+    assert "config.yaml:" in text
 
 
 @pytest.mark.postgres

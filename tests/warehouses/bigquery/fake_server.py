@@ -1,9 +1,10 @@
 """A loopback stand-in for the BigQuery REST API, serving recorded responses by SQL text.
 
 The real google-cloud-bigquery client talks to it over HTTP (``api_endpoint``). It answers
-jobs.insert (dry run and real), jobs.query, getQueryResults, tables.get and an OAuth token
-endpoint, keeps every request it received for the tests to assert on, and cannot execute
-SQL: a query without a recording is answered with a 400 that names the SQL.
+jobs.insert (dry run and real), jobs.query, getQueryResults, tables.get, tables.getIamPolicy,
+datasets.get and an OAuth token endpoint, keeps every request it received for the tests to
+assert on, and cannot execute SQL: a query without a recording is answered with a 400 that
+names the SQL.
 
 A recording is ``{"schema": [[name, type], ...], "rows": [[...], ...], "bytes": n}`` (values
 as the REST API sends them: text, ``null``), or ``{"error": {"code": 403, "message": ...}}``;
@@ -53,6 +54,10 @@ class FakeBigQuery:
     requests: list[Request] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: tables.getIamPolicy: ``project.dataset.table`` -> bindings ``[{role, members}]``
+    policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: datasets.get: ``project.dataset`` -> its ``access`` entries, as the REST API has them
+    datasets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, sql: str, response: dict[str, Any], params: dict[str, list[Any]],
@@ -95,6 +100,18 @@ class FakeBigQuery:
             return 200, self._results(self.jobs[parts[2]])
         if len(parts) == 3 and parts[1] == "jobs":
             return 200, self.jobs[parts[2]]["job"]
+        if len(parts) == 5 and req.method == "POST" and parts[4].endswith(":getIamPolicy"):
+            table_id = ".".join([parts[0], parts[2], parts[4].removesuffix(":getIamPolicy")])
+            if table_id not in self.policies:
+                return _error(404, f"Not found: Table {table_id}")
+            return 200, {"version": 1, "etag": "BwX=", "bindings": self.policies[table_id]}
+        if len(parts) == 3 and req.method == "GET" and parts[1] == "datasets":
+            dataset_id = f"{parts[0]}.{parts[2]}"
+            if dataset_id not in self.datasets:
+                return _error(404, f"Not found: Dataset {dataset_id}")
+            return 200, {"kind": "bigquery#dataset", "id": f"{parts[0]}:{parts[2]}",
+                         "datasetReference": {"projectId": parts[0], "datasetId": parts[2]},
+                         "access": self.datasets[dataset_id]}
         if len(parts) == 5 and parts[1] == "datasets" and parts[3] == "tables":
             table = self.tables.get(".".join([parts[0], parts[2], parts[4]]))
             return (200, table) if table else _error(404, f"Not found: Table {parts[4]}")

@@ -31,6 +31,17 @@ ACCOUNT_USAGE = [
     " start_time TIMESTAMP_LTZ, end_time TIMESTAMP_LTZ)",
     "CREATE TABLE IF NOT EXISTS SNOWFLAKE.ACCOUNT_USAGE.ACCESS_HISTORY (query_id VARCHAR,"
     " query_start_time TIMESTAMP_LTZ, user_name VARCHAR, object_modified_by_ddl OBJECT)",
+    # the documented columns of both grants views:
+    # https://docs.snowflake.com/en/sql-reference/account-usage/grants_to_roles
+    "CREATE TABLE IF NOT EXISTS SNOWFLAKE.ACCOUNT_USAGE.GRANTS_TO_ROLES (created_on"
+    " TIMESTAMP_LTZ, modified_on TIMESTAMP_LTZ, privilege VARCHAR, granted_on VARCHAR,"
+    " name VARCHAR, table_catalog VARCHAR, table_schema VARCHAR, granted_to VARCHAR,"
+    " grantee_name VARCHAR, grant_option BOOLEAN, granted_by VARCHAR,"
+    " deleted_on TIMESTAMP_LTZ, granted_by_role_type VARCHAR, object_instance VARCHAR)",
+    # https://docs.snowflake.com/en/sql-reference/account-usage/grants_to_users
+    "CREATE TABLE IF NOT EXISTS SNOWFLAKE.ACCOUNT_USAGE.GRANTS_TO_USERS (created_on"
+    " TIMESTAMP_LTZ, deleted_on TIMESTAMP_LTZ, role VARCHAR, granted_to VARCHAR,"
+    " grantee_name VARCHAR, granted_by VARCHAR)",
 ]
 
 
