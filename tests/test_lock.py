@@ -71,7 +71,9 @@ def test_ci_the_quick_start_and_the_image_install_through_the_lock() -> None:
     assert len(lines) == 2 and all(CONSTRAINED in x for x in lines), lines
     ci = (ROOT / ".ci" / "run").read_text()
     assert [x for x in ci.splitlines() if "pip install" in x] == [
-        f".venv/bin/pip install -q {CONSTRAINED} -e '.[test]'"]
+        f".venv/bin/pip install -q {CONSTRAINED} -e '.[test]'",
+        # dbt's own venv for tests/pipelines/test_dbt.py, pinned by its own lock
+        ".venv-dbt/bin/python -m pip install -q -c .ci/dbt.lock dbt-duckdb dbt-core"]
     spec = importlib.util.spec_from_file_location("dockerfile_steps",
                                                   ROOT / ".ci" / "dockerfile_steps.py")
     assert spec is not None and spec.loader is not None

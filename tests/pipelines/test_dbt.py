@@ -50,6 +50,8 @@ def real_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project folder after ``dbt run``: target/ holds its artifacts, w.duckdb its data."""
     dbt = dbt_executable()
     if dbt is None:
+        if os.environ.get("WATCHDOG_REQUIRE_DBT") == "1":  # CI builds .venv-dbt (.ci/run)
+            pytest.fail("WATCHDOG_REQUIRE_DBT=1 but no dbt: .ci/run builds .venv-dbt")
         pytest.skip("dbt is not installed: set WATCHDOG_DBT to a dbt executable with "
                     "dbt-duckdb, or create .venv-dbt (tests/pipelines/README.md)")
     project = tmp_path_factory.mktemp("dbt") / "project"

@@ -32,6 +32,7 @@ PARAMS: dict[str, str] = {
     "drift": "watchdog.checks.drift.params:DriftParams",
     "volume": "watchdog.checks.volume.params:VolumeParams",
     "backtest": "watchdog.checks.backtest.params:BacktestParams",
+    "pipeline": "watchdog.checks.pipeline.params:PipelineParams",
 }
 
 __all__ = ["PARAMS", "REGISTRY", "Check", "CheckContext", "get_check", "get_params"]

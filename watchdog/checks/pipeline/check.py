@@ -9,14 +9,11 @@ store, where the events of the table's other monitors find it.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
-
-from pydantic import Field
 
 from watchdog.checks.base import Check, CheckContext, Outcome, human
 from watchdog.checks.pipeline import timing
-from watchdog.config.models import Duration, MonitorConfig
+from watchdog.checks.pipeline.params import PipelineParams
 from watchdog.errors import PipelineError
 from watchdog.models import (
     WRITER_RUNS,
@@ -30,22 +27,6 @@ from watchdog.pipelines import PipelineReader, open_reader
 
 #: The state-store document of a job's finish times (key: monitor, source, job).
 FINISHES = "pipeline.finishes"
-
-
-class PipelineParams(MonitorConfig):
-    """``kind: pipeline``: the table whose writers' runs to judge, and when one is late."""
-
-    kind: str = "pipeline"
-    table: str = Field(description="The table whose writers to watch, e.g. main.features.")
-    every: Duration | None = Field(None, description=(
-        "How often a writer's run usually finishes. Default: learned, the median gap "
-        "between its past finishes."))
-    grace: Duration = Field(timedelta(minutes=30), description=(
-        "How long past its usual finish a run may be before it is late."))
-    min_history: int = Field(3, ge=1, le=50, description=(
-        "Gaps between past finishes needed before lateness is learned."))
-    recover_after: int | None = Field(1, ge=1, le=100, description=(
-        "Clean runs in a row that resolve an open alert: one good pipeline run."))
 
 
 class PipelineCheck(Check[PipelineParams]):
