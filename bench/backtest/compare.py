@@ -10,14 +10,12 @@ medians of ``--runs``, the load, and the metrics compared number by number.
 
 Per size the data is generated once into ``bench/data/backtest_<rows>.duckdb`` (``data.py``,
 not timed). Per task and round, in turn: Evidently (``bench_evidently.py``), NannyML
-(``bench_nannyml.py``), watchdog's check (``wd_run.py``, as the daemon runs it) and the
-check's query with a linear fold (``wd_run.py --step fold``). Timed: the tool's step (the
-peers' after their data is in a frame) and the whole fresh process (start to exit, data
-loading included). Memory: the process's peak RSS (``VmHWM``) and its extra over the RSS
-after imports (the peers' extra includes their frame of the data). A run over
-``--timeout`` seconds is killed and reported as such, and that tool is not run again for
-that size and task. Raw runs are appended to ``bench/backtest/results.jsonl``.
-"""
+(``bench_nannyml.py``) and watchdog's check (``wd_run.py``, as the daemon runs it). Timed:
+the tool's step (the peers' after their data is in a frame) and the whole fresh process
+(start to exit, data loading included). Memory: the process's peak RSS (``VmHWM``) and its
+extra over the RSS after imports (the peers' extra includes their frame of the data). A run
+over ``--timeout`` seconds is killed and reported as such, and that tool is not run again
+for that size and task. Raw runs are appended to ``bench/backtest/results.jsonl``. """
 
 from __future__ import annotations
 
@@ -95,7 +93,7 @@ def compare(rows: int, task: str, runs: int, peers: list[str], timeout: float,
     wd = [sys.executable, str(HERE / "wd_run.py"), path, "--task", task]
     tools = {name: [str(PEERS[name]), str(HERE / f"bench_{name}.py"), path, "--task", task]
              for name in peers}
-    tools |= {"watchdog check": wd, "watchdog query + linear fold": [*wd, "--step", "fold"]}
+    tools |= {"watchdog check": wd}
     got: dict[str, list[dict]] = {k: [] for k in tools}
     for i in range(runs):
         for name, cmd in tools.items():
@@ -111,7 +109,7 @@ def compare(rows: int, task: str, runs: int, peers: list[str], timeout: float,
                                                     "process_seconds", "peak_mb", "extra_mb",
                                                     "timed_out", "load_before")}), flush=True)
     done = {k: [r for r in v if not r.get("timed_out")] for k, v in got.items()}
-    ours = next((rs[0]["metrics"] for k in ("watchdog check", "watchdog query + linear fold")
+    ours = next((rs[0]["metrics"] for k in ("watchdog check",)
                  if (rs := done[k])), {})
     fastest_peer = min((statistics.median(r["seconds"] for r in done[p]) for p in peers
                         if done[p]), default=None)
