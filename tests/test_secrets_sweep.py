@@ -54,6 +54,8 @@ ENV = {
     "SWEEP_PG_DB": "wd_db_S3cret",
     "SWEEP_RS_USER": "rs_user_S3cret",
     "SWEEP_SF_USER": "SF_USER_S3CRET",
+    "SWEEP_AF_TOKEN": "AirflowTokenS3cret12",
+    "SWEEP_AF_PW": "AirflowS3cr@tPw:13",
 }
 AUDIT_URL_PW = "AuditUrlS3cret88"  # a password given on the command line (--url)
 #: What must never appear: every value, and the pieces a misparsed URL would leave.
@@ -134,6 +136,15 @@ warehouses:
                api_endpoint: "http://127.0.0.1:{closed}"}}
   demo: {{type: duckdb, settings: {{path: demo/warehouse.duckdb}}}}
 demo: {{warehouse: demo}}
+pipelines:
+  sources:
+    af: {{type: airflow, url: "http://127.0.0.1:{closed}", token: "${{SWEEP_AF_TOKEN}}",
+         timeout: 2}}
+    afbasic: {{type: airflow, url: "http://127.0.0.1:{closed}", username: ops,
+              password: "${{SWEEP_AF_PW}}", timeout: 2}}
+  writes:
+    - {{source: af, job: build.compute, tables: [public.t]}}
+    - {{source: afbasic, job: build2, tables: [public.t]}}
 """
 MONITORS = """\
 monitors:
@@ -148,6 +159,7 @@ monitors:
   - {id: rs_fresh, kind: freshness, warehouse: rs, table: public.t, time_column: ts, max_age: 1h}
   - {id: bq_fresh, kind: freshness, warehouse: bq, table: ds.t, time_column: ts, max_age: 1h}
   - {id: pg_schema, kind: schema, warehouse: pg, tables: [public.t]}
+  - {id: pg_runs, kind: pipeline, warehouse: pg, table: public.t}
   - {id: pg_volume, kind: volume, warehouse: pg, table: public.p, time_column: ts,
      success: {column: status, op: "=", value: ok}}
   - {id: pg_drift, kind: drift, warehouse: pg, table: public.f, time_column: ts,
