@@ -87,9 +87,22 @@ def test_refused_credentials_and_timeouts_are_one_line_errors(tmp_path: Path) ->
     with serve(slow), open_reader("af", source(slow.url, token=TOKEN, timeout=0.3),
                                   tmp_path) as reader:
         started = time.perf_counter()
-        with pytest.raises(PipelineError, match="could not be read"):
+        with pytest.raises(PipelineError, match="could not be read: no answer within 0.3 s"):
             reader.runs(DAG)
         assert time.perf_counter() - started < 2.0
+
+
+def test_an_airflow_that_is_down_is_named_as_such(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with open_reader("af", source(f"http://127.0.0.1:{port}", token=TOKEN, timeout=2),
+                     tmp_path) as reader, pytest.raises(PipelineError) as down:
+        reader.runs(DAG)
+    assert "cannot connect" in str(down.value) and "pipelines.sources.af.url" in str(down.value)
+    assert TOKEN not in str(down.value)
 
 
 def test_auth_settings_are_checked() -> None:

@@ -68,7 +68,21 @@ class AirflowReader(PipelineReader):
                                 f"{exc.reason or ''}".strip(), hint=hint) from None
         except (HTTPError, OpenApiException, ValueError) as exc:
             raise PipelineError(f"Airflow source {self.name!r} ({self.source.url}) could not "
-                                f"be read: {type(exc).__name__}") from None
+                                f"be read: {self._why(exc)}") from None
+
+    def _why(self, exc: Exception) -> str:
+        """What went wrong, in words an on-call can act on (never the driver's message,
+        which may carry a request's headers)."""
+        from urllib3.exceptions import MaxRetryError, NewConnectionError, TimeoutError
+
+        reason = exc.reason if isinstance(exc, MaxRetryError) else exc
+        if isinstance(reason, NewConnectionError):
+            return "cannot connect (check pipelines.sources." + self.name + ".url, and that " \
+                "Airflow's API server is up)"
+        if isinstance(reason, TimeoutError):
+            return (f"no answer within {self._timeout} s (raise pipelines.sources."
+                    f"{self.name}.timeout if Airflow is slow)")
+        return type(reason).__name__
 
     def _dag_run(self, run: Any) -> PipelineRun:
         state = run.state.value if run.state is not None else "unknown"
