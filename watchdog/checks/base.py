@@ -118,9 +118,6 @@ class Check(abc.ABC, Generic[P]):
     #: A service check of this kind's own (e.g. ``watchdog.contract``), sent beside the
     #: generic ``watchdog.monitor`` one with the same status and tags.
     SERVICE_CHECK: ClassVar[str | None] = None
-    #: True: what this kind finds is named in other monitors' events (a table's writer's
-    #: latest run), so in a pass its monitors run, and commit, before the others.
-    RUNS_FIRST: ClassVar[bool] = False
 
     def __init__(self, monitor: P) -> None:
         self.monitor: P = monitor

@@ -83,6 +83,9 @@ class MonitorConfig(Strict):
     #: check do): a monitor on a warehouse without one fails config validation. Kept on the
     #: settings, not the check, so that validating a config imports no check module.
     REQUIRES: ClassVar[Mapping[str, str]] = {}
+    #: True: what this kind finds is named in other monitors' events (a table's writer's
+    #: latest run), so in a pass its monitors run, and commit, before the others.
+    RUNS_FIRST: ClassVar[bool] = False
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Unique, used in tags.")
     kind: str = Field(description="The check to run: freshness, schema, contract, ...")

@@ -34,7 +34,6 @@ class PipelineCheck(Check[PipelineParams]):
 
     KIND = "pipeline"
     Params = PipelineParams
-    RUNS_FIRST = True
 
     def run(self, ctx: CheckContext) -> CheckResult:
         p = self.monitor

@@ -4,6 +4,7 @@ import the check (it runs in the monitor's thread)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -14,6 +15,7 @@ class PipelineParams(MonitorConfig):
     """``kind: pipeline``: the table whose writers' runs to judge, and when one is late."""
 
     kind: str = "pipeline"
+    RUNS_FIRST: ClassVar[bool] = True
     table: str = Field(description="The table whose writers to watch, e.g. main.features.")
     every: Duration | None = Field(None, description=(
         "How often a writer's run usually finishes. Default: learned, the median gap "
