@@ -409,9 +409,11 @@ class Finding:
 
     @property
     def about(self) -> str:
-        """What the finding is about within its table: a feature, column or check."""
+        """What the finding is about within its table: a feature, column or check; for a
+        lost grant, who revoked it (so that learning it late, from a lagging audit log, is
+        one more thing to say, not the same alert again)."""
         d = self.details
-        for key in ("feature", "column", "check"):
+        for key in ("feature", "column", "check", "revoked_by"):
             if d.get(key):
                 return str(d[key])
         return ""

@@ -131,3 +131,62 @@ def test_a_lost_grant_is_an_event_naming_the_model_and_the_logged_revoke(
     assert ("churn_svc lost SELECT on wd_test.features, which model churn reads (owners: "
             "churn-ml @slack-churn); revoked probably by MALLORY at ") in lost["text"]
     assert 'FROM ROLE churn_role' in lost["text"]
+
+
+def test_a_revoke_that_lands_late_in_query_history_is_one_follow_up_event(
+        seed: DbApiSeeder, tmp_path: Path) -> None:
+    """ACCOUNT_USAGE.QUERY_HISTORY lags up to hours: the loss is seen first with no REVOKE to
+    put it down to. Once the row lands, the open alert gets one update naming the revoker,
+    and the polls after that say nothing more (no page per poll)."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from tests.helpers import config_from, yaml_block
+    from watchdog.daemon.runner import Runner
+    from watchdog.sinks import create as create_sink
+    from watchdog.state import Store
+
+    database = seed.settings["database"]
+    _grant(seed, "OWNERSHIP", "TABLE", "FEATURES", "LOADER", catalog=database, schema="wd_test")
+    _grant(seed, "USAGE", "DATABASE", database, "CHURN_SVC")
+    _grant(seed, "USAGE", "SCHEMA", "wd_test", "CHURN_SVC", catalog=database)
+    _grant(seed, "SELECT", "TABLE", "FEATURES", "CHURN_SVC", catalog=database, schema="wd_test")
+    seed.execute("DELETE FROM SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY")
+    wh = {"type": "snowflake", "settings": dict(seed.settings)}
+    text = ("env: test\nwarehouses:\n  sf:\n" + yaml_block(wh, 4) + "sinks: {}\n"
+            "monitors:\n  - {id: grants, kind: access, warehouse: sf,"
+            " principals: [{name: churn_svc, needs: [select]}], tables: [wd_test.features]}\n")
+    config = config_from(tmp_path, text)
+    out = tmp_path / "out.jsonl"
+    now = datetime.now(UTC)
+
+    def events() -> list[dict[str, object]]:
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        out.write_text("")
+        return [r for r in rows if r["type"] == "event"]
+
+    with Store.open(f"sqlite:///{tmp_path}/s.db") as store:
+        runner = Runner(config, store, [create_sink("jsonl", {"path": str(out)})],
+                        clock=lambda: now)
+        _revoke(seed, "SELECT", "FEATURES", "CHURN_SVC")
+        runner.run_pass(["grants"])
+        (first,) = events()
+        assert first["title"].startswith("[FAIL]")  # type: ignore[attr-defined]
+        assert "who revoked it is unknown: no matching REVOKE" in str(first["text"])
+        runner.run_pass(["grants"])
+        assert events() == []  # the same loss, still unattributed: nothing new to say
+        seed.execute(
+            "INSERT INTO SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY (query_id, query_text, query_type,"
+            " user_name, execution_status, start_time) VALUES ('q1', :t, 'REVOKE', 'MALLORY',"
+            " 'SUCCESS', :at)",
+            {"t": f"REVOKE SELECT ON TABLE {database}.wd_test.features FROM ROLE churn_svc",
+             "at": (now - timedelta(hours=2)).isoformat(sep=" ")})
+        runner.run_pass(["grants"])
+        (update,) = events()
+        assert "Still failing, changed" in str(update["text"])
+        assert "revoked by MALLORY at " in str(update["text"])
+        assert update["aggregation_key"] == first["aggregation_key"]
+        runner.run_pass(["grants"])
+        runner.run_pass(["grants"])
+        assert events() == []
+        runner.close()

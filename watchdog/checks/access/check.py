@@ -145,8 +145,10 @@ class AccessCheck(Check[AccessParams]):
             text = f"{need.principal} lost {', '.join(what)} on {table}"
             if need.model is not None:
                 text += f", which model {need.model} reads ({_owners(ctx.config, need.model)})"
-            text += "; " + _revoked(ctx.warehouse, events, need.principal, lost)
-            out.add_for(group, Status.FAIL, "ACCESS_LOST", text)
+            found = _cause(ctx.warehouse, events, need.principal, lost)
+            text += "; " + _revoked(events, found)
+            by = {"revoked_by": found.event.user} if isinstance(found, revokes.Cause) else {}
+            out.add_for(group, Status.FAIL, "ACCESS_LOST", text, **by)
 
 
 def _owners(config: Config, model: str) -> str:
@@ -173,16 +175,23 @@ def _inherited(wh: Warehouse, principal: str, roles: set[str]) -> set[str]:
         return set()
 
 
-def _revoked(wh: Warehouse, events: list[AuditEvent] | str | None, principal: str,
-             lost: list[AccessGrant]) -> str:
-    """``revoked by <user> at <time>: <statement>``, or why that is not known."""
+def _cause(wh: Warehouse, events: list[AuditEvent] | str | None, principal: str,
+           lost: list[AccessGrant]) -> revokes.Cause | None:
+    """The logged statement that took ``lost`` from ``principal``, if the log has it."""
+    if not isinstance(events, list):
+        return None
+    return revokes.cause(events, wh.DIALECT, principal, lost[0].table,
+                         [g.privilege for g in lost], any(not g.schema_usage for g in lost),
+                         lambda roles: _inherited(wh, principal, roles),
+                         fold_case=wh.PRINCIPALS_CASE_INSENSITIVE)
+
+
+def _revoked(events: list[AuditEvent] | str | None, found: revokes.Cause | None) -> str:
+    """``revoked by <user> at <time>: <statement>``, or why that is not known. A revoker
+    learnt on a later poll (the log lags) is a new subject of the open alert: the policy
+    sends one update naming it, then nothing more."""
     if not isinstance(events, list):
         return f"who revoked it is unknown ({events})"
-    table = lost[0].table
-    found = revokes.cause(events, wh.DIALECT, principal, table,
-                          [g.privilege for g in lost], any(not g.schema_usage for g in lost),
-                          lambda roles: _inherited(wh, principal, roles),
-                          fold_case=wh.PRINCIPALS_CASE_INSENSITIVE)
     if found is None:
         return ("who revoked it is unknown: no matching REVOKE or DROP in the audit log (a role "
                 "membership change, ALTER/DROP ROLE, or a change the log has not (yet) got)")
