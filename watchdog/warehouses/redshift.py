@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 import pydantic
@@ -30,6 +31,8 @@ from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.catalog_sql import Catalog
 from watchdog.warehouses.dbapi import DbApiExecutor, DriverError
 from watchdog.warehouses.postgres import Postgres, build_audit_page
+from watchdog.warehouses.redshift_revokes import QUERIES as REVOKE_QUERIES
+from watchdog.warehouses.redshift_revokes import build_since, revoke_events
 from watchdog.warehouses.sqlbase import Builder, ErrorRule
 from watchdog.warehouses.tree_sql import Tree
 
@@ -104,6 +107,10 @@ class RedshiftSettings(WarehouseSettings):
     audit_source: Literal["sys_query_history", "stl_ddltext"] = "sys_query_history"
     """Where DDL is logged: SYS_QUERY_HISTORY (serverless and provisioned) or STL_DDLTEXT
     (provisioned clusters only; full text in 200-character chunks)."""
+
+    audit_lookback_hours: int = pydantic.Field(24, ge=1, le=24 * 7)
+    """How far back the access check looks for the REVOKE behind a lost privilege (the
+    query history keeps about seven days); bounds that scan."""
 
     change_probe: bool = False
     """Skip the column read on polls where ``audit_source`` logged no new DDL (and no DDL
@@ -187,13 +194,15 @@ class Redshift(Postgres):
             f"FROM stl_ddltext AS d\n{_OPEN} ON t.xid = d.xid"
         ),
         # regular users see their own row: https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_USER_INFO.html
+        **REVOKE_QUERIES,
         "syslog_access": (
             "SELECT superuser, syslog_access\nFROM svv_user_info\nWHERE user_name = current_user"
         ),
     }
 
     BUILDERS: ClassVar[Mapping[str, Builder]] = {
-        **Postgres.BUILDERS, "audit_ddltext": build_audit_page}
+        **Postgres.BUILDERS, "audit_ddltext": build_audit_page,
+        "revoke_events": build_since, "revoke_utilitytext": build_since}
 
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         """``<DDL rows>:<newest id>:<open DDL transactions>`` from ``audit_source``, when
@@ -233,9 +242,17 @@ class Redshift(Postgres):
                                  "in SYS_QUERY_HISTORY / STL_DDLTEXT already)")
 
     def recent_audit_events(self, limit: int = 5000) -> list[AuditEvent]:
-        """Not yet: the DDL views read here leave GRANT/REVOKE out (``query_type = 'DDL'``),
-        so an access loss is not attributed on Redshift (issue #14)."""
-        raise UnsupportedFeature(self.name, "GRANT/REVOKE in the audit log")
+        """The newest REVOKE statements of the last ``audit_lookback_hours``, from the query
+        history ``audit_source`` names (``redshift_revokes.py``): the DDL views read by
+        :meth:`audit_events` leave GRANT and REVOKE out."""
+        since = datetime.now(UTC) - timedelta(hours=self.settings.audit_lookback_hours)
+        try:
+            return revoke_events(self, self.settings.audit_source, since, limit)
+        except (TableNotFound, WarehouseAuthError) as exc:
+            view = "SYS_QUERY_HISTORY" if self.settings.audit_source == "sys_query_history" \
+                else "STL_UTILITYTEXT"
+            raise UnsupportedFeature(self.name, f"reading {view} (see the README for the "
+                                     "grant)") from exc
 
     def audit_events(self, since: int = 0, limit: int = 5000) -> list[AuditEvent]:
         query = "audit_events" if self.settings.audit_source == "sys_query_history" else (

@@ -1,8 +1,9 @@
 """Redshift stand-in: redshift_connector against the real local PostgreSQL, through the
 loopback proxy (``pgproxy.py``), in a throwaway database whose fixture views stand in for
-``svv_columns``, ``sys_query_history``, ``stl_ddltext``, ``svv_transactions`` and
-``svv_user_info``. With ``log_ddl`` an event trigger logs every DDL into the two audit
-tables as Redshift does (one SYS_QUERY_HISTORY row, 200-character STL_DDLTEXT chunks)."""
+``svv_columns``, ``sys_query_history``, ``stl_ddltext``, ``stl_utilitytext``,
+``svv_transactions`` and ``svv_user_info``. With ``log_ddl`` an event trigger logs every DDL
+into the audit tables as Redshift does (one SYS_QUERY_HISTORY row, 200-character
+STL_DDLTEXT chunks; GRANT and REVOKE as UTILITY, in STL_UTILITYTEXT)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ FIXTURES = [
     " start_time TIMESTAMP, transaction_id BIGINT)",
     "CREATE TABLE public.stl_ddltext (userid INTEGER, xid BIGINT, pid INTEGER,"
     " label TEXT, starttime TIMESTAMP, endtime TIMESTAMP, sequence INTEGER, text CHAR(200))",
+    # GRANT and REVOKE land here, not in STL_DDLTEXT (same columns):
+    # https://docs.aws.amazon.com/redshift/latest/dg/r_STL_UTILITYTEXT.html
+    "CREATE TABLE public.stl_utilitytext (userid INTEGER, xid BIGINT, pid INTEGER,"
+    " label TEXT, starttime TIMESTAMP, endtime TIMESTAMP, sequence INTEGER, text CHAR(200))",
     # each open transaction holds an ExclusiveLock on its own id, as on Redshift
     "CREATE VIEW public.svv_transactions AS SELECT CAST(NULL AS TEXT) AS txn_owner,"
     " current_database() AS txn_db, CAST(CAST(l.transactionid AS TEXT) AS BIGINT) AS xid,"
@@ -45,17 +50,26 @@ FIXTURES = [
 XID = "txid_current() % 4294967296"
 LOG_DDL = [
     "CREATE SEQUENCE public.wd_query_ids START 1000",
+    # GRANT/REVOKE: query type UTILITY and STL_UTILITYTEXT (other DDL: DDL, STL_DDLTEXT)
     "CREATE FUNCTION public.wd_log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$"
-    " DECLARE q TEXT := current_query(); BEGIN"
+    " DECLARE q TEXT := current_query();"
+    " utility BOOLEAN := TG_TAG IN ('GRANT', 'REVOKE'); BEGIN"
     " INSERT INTO public.sys_query_history (query_id, user_id, database_name, query_type,"
     " status, query_text, start_time, transaction_id) SELECT nextval('public.wd_query_ids'),"
-    " usesysid, current_database(), 'DDL', 'success', left(q, 4000),"
+    " usesysid, current_database(), CASE WHEN utility THEN 'UTILITY' ELSE 'DDL' END,"
+    " 'success', left(q, 4000),"
     f" timezone('UTC', clock_timestamp()), {XID} FROM pg_user WHERE usename = current_user;"
+    " IF utility THEN"
+    " INSERT INTO public.stl_utilitytext (userid, xid, pid, label, starttime, endtime,"
+    f" sequence, text) SELECT usesysid, {XID}, pg_backend_pid(), 'default',"
+    " timezone('UTC', clock_timestamp()), timezone('UTC', clock_timestamp()), s,"
+    " substr(q, s * 200 + 1, 200) FROM pg_user, generate_series(0, (length(q) - 1) / 200) AS s"
+    " WHERE usename = current_user; ELSE"
     " INSERT INTO public.stl_ddltext (userid, xid, pid, label, starttime, endtime, sequence,"
     f" text) SELECT usesysid, {XID}, pg_backend_pid(), 'default',"
     " timezone('UTC', clock_timestamp()), timezone('UTC', clock_timestamp()), s,"
     " substr(q, s * 200 + 1, 200) FROM pg_user, generate_series(0, (length(q) - 1) / 200) AS s"
-    " WHERE usename = current_user; END $$",
+    " WHERE usename = current_user; END IF; END $$",
     "CREATE EVENT TRIGGER wd_log_ddl ON ddl_command_end EXECUTE FUNCTION public.wd_log_ddl()",
 ]
 
