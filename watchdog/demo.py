@@ -30,6 +30,7 @@ would otherwise be out of date (its anchor is the current hour) or the layout ch
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -208,17 +209,24 @@ _DBT_MODELS = {
 }
 
 
-def write_dbt_artifacts(folder: str | Path, database: str, anchor: datetime) -> Path:
+def write_dbt_artifacts(folder: str | Path, database: str, anchor: datetime, *,
+                        schema: str = "main", adapter: str = "duckdb",
+                        models: Mapping[str, tuple[str, str]] | None = None,
+                        start: datetime | None = None) -> Path:
     """dbt's ``run_results.json`` and ``manifest.json`` of the demo's last dbt invocation,
     shaped as dbt writes them (no dbt needed): two hours before ``anchor``, ``features``
-    built and ``ground_truth``, the model that writes the stale labels, failed."""
+    built and ``ground_truth``, the model that writes the stale labels, failed. ``models``
+    (name -> status, message) and ``start`` (aware UTC) stage another invocation, into
+    tables of ``schema``; ``watchdog demo --postgres`` stages its own."""
     import hashlib
     import json
     from datetime import timedelta
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    start = anchor.replace(tzinfo=UTC) - timedelta(hours=2)
+    if start is None:
+        start = anchor.replace(tzinfo=UTC) - timedelta(hours=2)
+    models = _DBT_MODELS if models is None else models
     invocation = hashlib.sha1(start.isoformat().encode()).hexdigest()
     invocation = f"{invocation[:8]}-{invocation[8:12]}-{invocation[12:16]}-" \
                  f"{invocation[16:20]}-{invocation[20:32]}"
@@ -228,16 +236,17 @@ def write_dbt_artifacts(folder: str | Path, database: str, anchor: datetime) -> 
 
     meta = {"dbt_version": DBT_VERSION, "generated_at": at(95), "invocation_id": invocation,
             "invocation_started_at": at(0), "env": {}}
-    results = [_dbt_result(name, status, message, database, at(10 + 40 * i), at(50 + 40 * i))
-               for i, (name, (status, message)) in enumerate(_DBT_MODELS.items())]
+    results = [_dbt_result(name, status, message, database, schema, at(10 + 40 * i),
+                           at(50 + 40 * i))
+               for i, (name, (status, message)) in enumerate(models.items())]
     run_results = {"metadata": {"dbt_schema_version": RUN_RESULTS_SCHEMA, **meta},
                    "results": results, "elapsed_time": 95.0,
                    "args": {"which": "run", "invocation_command": "dbt run"}}
     manifest = {
         "metadata": {"dbt_schema_version": MANIFEST_SCHEMA, **meta, "generated_at": at(5),
-                     "project_name": "churn_pipeline", "adapter_type": "duckdb"},
-        "nodes": {f"model.churn_pipeline.{name}": _dbt_node(name, database)
-                  for name in _DBT_MODELS},
+                     "project_name": "churn_pipeline", "adapter_type": adapter},
+        "nodes": {f"model.churn_pipeline.{name}": _dbt_node(name, database, schema)
+                  for name in models},
         **{key: {} for key in ("sources", "macros", "docs", "exposures", "metrics", "groups",
                                "selectors", "disabled", "parent_map", "child_map",
                                "group_map", "saved_queries", "semantic_models",
@@ -248,8 +257,8 @@ def write_dbt_artifacts(folder: str | Path, database: str, anchor: datetime) -> 
     return out
 
 
-def _dbt_result(name: str, status: str, message: str, database: str, started: str,
-                ended: str) -> dict[str, object]:
+def _dbt_result(name: str, status: str, message: str, database: str, schema: str,
+                started: str, ended: str) -> dict[str, object]:
     return {
         "status": status,
         "timing": [{"name": "compile", "started_at": started, "completed_at": started},
@@ -257,18 +266,18 @@ def _dbt_result(name: str, status: str, message: str, database: str, started: st
         "thread_id": "Thread-1 (worker)", "execution_time": 40.0,
         "adapter_response": {"_message": "OK"} if status == "success" else {},
         "message": message, "failures": None, "unique_id": f"model.churn_pipeline.{name}",
-        "compiled": True, "compiled_code": f"select * from main.{name}_staging",
-        "relation_name": f'"{database}"."main"."{name}"', "batch_results": None,
+        "compiled": True, "compiled_code": f"select * from {schema}.{name}_staging",
+        "relation_name": f'"{database}"."{schema}"."{name}"', "batch_results": None,
     }
 
 
-def _dbt_node(name: str, database: str) -> dict[str, object]:
+def _dbt_node(name: str, database: str, schema: str) -> dict[str, object]:
     return {
-        "database": database, "schema": "main", "name": name, "resource_type": "model",
+        "database": database, "schema": schema, "name": name, "resource_type": "model",
         "package_name": "churn_pipeline", "path": f"{name}.sql",
         "original_file_path": f"models/{name}.sql",
         "unique_id": f"model.churn_pipeline.{name}", "fqn": ["churn_pipeline", name],
         "alias": name, "config": {"enabled": True, "materialized": "table"},
-        "relation_name": f'"{database}"."main"."{name}"',
+        "relation_name": f'"{database}"."{schema}"."{name}"',
         "depends_on": {"macros": [], "nodes": []}, "language": "sql",
     }

@@ -507,6 +507,47 @@ def writer_runs_key(warehouse: str, table: str) -> str:
     return f"{warehouse}:{table}"
 
 
+#: Privileges a table's writer needs: losing one of them stops the writes.
+WRITE_PRIVILEGES = ("insert", "update", "delete")
+#: The state-store document (kind; key: ``writer_runs_key``) holding, per access monitor,
+#: the write privileges principals lost on the table, named in other monitors' events.
+ACCESS_LOSSES = "access.lost"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessLoss:
+    """A principal lost privileges it needs to write a table (as an access monitor last saw
+    it), with the REVOKE behind it where the audit log has it."""
+
+    principal: str
+    table: str
+    privileges: tuple[str, ...]  # upper case: INSERT, UPDATE
+    by: str | None = None  # who ran the REVOKE; None where the log does not say
+    at: datetime | None = None
+    probable: bool = False  # from a role it inherits from, or a DROP of the table
+
+    def text(self) -> str:
+        """``etl_svc lost INSERT on main.features (REVOKE by alice at 03:02)``."""
+        what = f"{self.principal} lost {', '.join(self.privileges)} on {self.table}"
+        if self.by is None:
+            return f"{what} (who revoked it is unknown)"
+        when = f" at {self.at:%H:%M}" if self.at is not None else ""
+        return f"{what} (REVOKE {'probably ' if self.probable else ''}by {self.by}{when})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"principal": self.principal, "table": self.table,
+                "privileges": list(self.privileges), "by": self.by,
+                "at": self.at.isoformat() if self.at is not None else None,
+                "probable": self.probable}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AccessLoss:
+        return cls(principal=data["principal"], table=data["table"],
+                   privileges=tuple(data["privileges"]), by=data.get("by"),
+                   at=datetime.fromisoformat(data["at"]) if data.get("at") else None,
+                   probable=bool(data.get("probable")))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckResult:
     """The outcome of running one monitor once."""

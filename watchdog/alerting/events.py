@@ -14,6 +14,7 @@ from watchdog.alerting.policy import Decision
 from watchdog.alerting.routing import Audience
 from watchdog.config.models import MonitorConfig
 from watchdog.models import (
+    AccessLoss,
     AlertEvent,
     Cause,
     CheckResult,
@@ -43,13 +44,16 @@ def base_tags(result: CheckResult, env: str, monitor: MonitorConfig) -> tuple[st
 def alert_event(
     result: CheckResult, decision: Decision, who: Audience, tags: tuple[str, ...],
     now: datetime, causes: Sequence[Cause] = (), writers: Sequence[PipelineRun] = (),
+    lost: Sequence[AccessLoss] = (),
 ) -> AlertEvent:
     """The event for an open, update or resolve decision. With ``causes`` (what other
     monitors found that explains this, newest first), it joins the incident of the newest:
     its aggregation key, "caused by …" first, and mentions only owners no cause notified.
     ``writers``: the latest run of each job that writes the result's table (failed first),
-    named in the text of a freshness, volume, contract or drift problem, and in its title
-    when the run failed."""
+    named in the text of a freshness, volume, contract or drift problem. ``lost``: the
+    write privileges principals lost on the table (as its access monitors last saw them).
+    What upstream broke, the lost grants and a failed run, is one sentence, in the title
+    and first in the text."""
     cause = causes[0] if causes else None
     assert decision.state is not None
     if decision.action == "resolve":
@@ -64,10 +68,13 @@ def alert_event(
         title = f"[{result.status.value}] {result.monitor_id}: {result.summary}"
         lines = [f"**{verb}.** {result.summary}", *_findings_table(result)]
         alert_type = _ALERT_TYPE[result.status]
-        if writers and result.kind in NAMES_WRITER:
-            lines.insert(1, _writers_line(writers))
-            if writers[0].failed:
-                title = f"{title}; {writers[0].text()}"
+        if result.kind in NAMES_WRITER:
+            broke = upstream(lost, writers)
+            if writers:
+                lines.insert(1, _writers_line(writers))
+            if broke:
+                lines.insert(1, f"**Upstream:** {broke}.")
+                title = f"{title}; {broke}"
     if cause is not None:
         lines.insert(0, caused_by(cause))
         who = who.without([h for c in causes for h in c.handles])
@@ -86,6 +93,14 @@ def alert_event(
 
 
 _CAUSE_WORDS = {"schema_change": "an upstream schema change", "stale": "a stale table"}
+
+
+def upstream(lost: Sequence[AccessLoss], writers: Sequence[PipelineRun]) -> str:
+    """What upstream broke, in one sentence: ``etl_svc lost INSERT on main.features (REVOKE
+    by alice at 03:02) and dbt model features failed at 03:10`` ("" when nothing did)."""
+    parts = [loss.text() for loss in lost]
+    parts += [w.text() for w in writers[:1] if w.failed]  # failed runs come first
+    return ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else "".join(parts)
 
 
 def _writers_line(writers: Sequence[PipelineRun]) -> str:

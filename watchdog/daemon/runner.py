@@ -26,7 +26,9 @@ from watchdog.config.models import Config, MonitorConfig
 from watchdog.crashpoints import reached
 from watchdog.errors import CheckTimeout, SinkError, StateError, WatchdogError, redact
 from watchdog.models import (
+    ACCESS_LOSSES,
     WRITER_RUNS,
+    AccessLoss,
     AlertEvent,
     AlertState,
     Cause,
@@ -236,7 +238,7 @@ class Runner:
         """Each alert unit's decision: the states that changed and the events to send."""
         recover = monitor.recover_after or self.config.alerting.recover_after
         causes: list[Cause] | None = None
-        writers: list[PipelineRun] | None = None
+        writers: tuple[list[PipelineRun], list[AccessLoss]] | None = None
         states, evts = [], []
         for unit in split(judged):
             previous = self.store.get_alert(unit.key)
@@ -255,9 +257,9 @@ class Runner:
                 who = audience(self.config, monitor, unit.group)
                 unit_tags = (*tags, *(f"{k}:{v}" for k, v in unit.group))
                 if writers is None:
-                    writers = self._writer_runs(judged)
+                    writers = self._writer_runs(judged), self._writer_access(judged)
                 evts.append(events.alert_event(unit.result, decision, who, unit_tags, now,
-                                               found, writers))
+                                               found, *writers))
         return states, evts
 
     def _causes(self, result: CheckResult, now: datetime) -> list[Cause]:
@@ -275,6 +277,18 @@ class Runner:
         stored = self.store.get_artifact(WRITER_RUNS,
                                          writer_runs_key(result.warehouse, result.subject))
         return [PipelineRun.from_json(r) for r in stored[2].get("runs", ())] if stored else []
+
+    def _writer_access(self, result: CheckResult) -> list[AccessLoss]:
+        """The write privileges principals lost on this result's table, as its access
+        monitors last saw them (none without one)."""
+        if result.kind not in events.NAMES_WRITER or not result.subject or not result.warehouse:
+            return []
+        stored = self.store.get_artifact(ACCESS_LOSSES,
+                                         writer_runs_key(result.warehouse, result.subject))
+        if stored is None:
+            return []
+        return [AccessLoss.from_json(loss) for _, losses in sorted(stored[2].items())
+                for loss in losses]
 
     def _outbox(self, emission: Emission) -> dict[str, list[dict[str, Any]]]:
         from watchdog.sinks.outbox import outbox_records

@@ -178,30 +178,60 @@ def test_tables_without_principals_is_a_config_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_demo_postgres_stages_a_lost_grant_and_cleans_up(tmp_path: Path) -> None:
-    """``watchdog demo --postgres URL`` on the local Postgres: held, lost (an error event
-    routed to churn_model's owners), recovered; the schema and role it made are gone."""
+def test_demo_postgres_explains_the_stale_table_by_the_revoke_and_the_failed_run(
+        tmp_path: Path) -> None:
+    """``watchdog demo --postgres URL`` in a throwaway database: it installs the audit
+    trigger there, so the REVOKE is put down to the login that ran it; the stale table's
+    event says, in one sentence, that the writer lost INSERT (by whom) and that the dbt run
+    failed; the grant given back recovers all three monitors; the schema, the role and the
+    trigger are gone at the end, and the database is left as it was."""
+    import re
+
     from tests.conftest import POSTGRES_URL
     from tests.test_cli import run
 
-    proc = run("demo", "--postgres", POSTGRES_URL, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
-    steps = [line for line in out.splitlines() if line.startswith(("OK:", "FAIL:"))]
-    assert [s.split(":")[0] for s in steps] == ["OK", "FAIL", "OK"]
-    assert "which model churn_model reads (owners: churn-ml @slack-churn-ml-alerts)" in steps[1]
-    assert "event (error): [FAIL] model_grants: model=churn_model" in out
-    assert "event (success): [RECOVERED] model_grants" in out
-    assert "team:churn-ml" in out
-    (schema,) = {w for w in out.split() if w.startswith("wd_demo_") and "." not in w
-                 and not w.endswith("_churn_svc")}
-    engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
+    name = f"access_demo_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"),
+                             isolation_level="AUTOCOMMIT")
+    url = sa.make_url(POSTGRES_URL).set(database=name)
+    login = url.username or "postgres"
+    with admin.connect() as con:
+        con.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        with engine.connect() as con:
-            left = con.execute(sa.text(
-                "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = :s) "
-                "+ (SELECT count(*) FROM pg_roles WHERE rolname = :r)"),
-                {"s": schema, "r": f"{schema}_churn_svc"}).scalar()
+        proc = run("demo", "--postgres", url.render_as_string(hide_password=False),
+                   cwd=tmp_path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        out = proc.stdout
+        assert "Installed the DDL audit trigger in this database" in out
+        steps = [line.split(":")[0] for line in out.splitlines()
+                 if line.startswith(("OK:", "FAIL:"))]
+        assert steps == ["OK"] * 3 + ["FAIL"] * 3 + ["OK"] * 3
+        (schema,) = set(re.findall(r"\b(wd_demo_[0-9a-f]{8})\.features", out))
+        role = f"{schema}_etl_svc"
+        (stale,) = [line for line in out.splitlines()
+                    if line.startswith("event (error): [FAIL] features_freshness")]
+        sentence = re.search(
+            rf"; {role} lost INSERT on {schema}\.features \(REVOKE by {login} at "
+            r"(\d\d:\d\d)\) and dbt model features failed at (\d\d:\d\d)$", stale)
+        assert sentence is not None, stale
+        assert f"**Upstream:** {role} lost INSERT on {schema}.features (REVOKE by {login}" in out
+        assert (f"{role} lost INSERT on {schema}.features, which model churn_model reads "
+                f"(owners: churn-ml @slack-churn-ml-alerts); revoked by {login} at ") in out
+        assert f'REVOKE INSERT ON "{schema}".features FROM "{role}"' in out
+        for monitor in ("model_grants", "features_pipeline", "features_freshness"):
+            assert f"event (success): [RECOVERED] {monitor}" in out
+        db = sa.create_engine(str(url).replace("postgresql://", "postgresql+psycopg://"))
+        try:
+            with db.connect() as con:
+                left = con.execute(sa.text(
+                    "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname IN (:s,"
+                    " 'watchdog_audit')) + (SELECT count(*) FROM pg_roles WHERE rolname = :r)"
+                    " + (SELECT count(*) FROM pg_event_trigger)"), {"s": schema, "r": role}
+                ).scalar()
+        finally:
+            db.dispose()
+        assert left == 0
     finally:
-        engine.dispose()
-    assert left == 0
+        with admin.connect() as con:
+            con.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -30,7 +30,17 @@ from watchdog.checks.access import revokes
 from watchdog.checks.base import Check, CheckContext, Outcome
 from watchdog.config.models import Config, MonitorConfig, Principal
 from watchdog.errors import UnsupportedFeature
-from watchdog.models import AccessGrant, AuditEvent, CheckResult, Group, Status
+from watchdog.models import (
+    ACCESS_LOSSES,
+    WRITE_PRIVILEGES,
+    AccessGrant,
+    AccessLoss,
+    AuditEvent,
+    CheckResult,
+    Group,
+    Status,
+    writer_runs_key,
+)
 from watchdog.warehouses.base import Warehouse
 
 __all__ = ["AccessCheck", "AccessParams", "Principal"]
@@ -40,6 +50,8 @@ class AccessParams(MonitorConfig):
     """``kind: access``: who must keep which privileges on which tables."""
 
     kind: str = "access"
+    #: Its losses of write privileges are named in the table's other monitors' events.
+    RUNS_FIRST: ClassVar[bool] = True
     REQUIRES: ClassVar[Mapping[str, str]] = {
         "SUPPORTS_ACCESS_CHECK": "read principals' privileges (kind: access)"}
     principals: tuple[Principal, ...] = Field((), description=(
@@ -129,6 +141,7 @@ class AccessCheck(Check[AccessParams]):
     def _report(self, ctx: CheckContext, out: Outcome,
                 losses: list[tuple[Need, list[AccessGrant]]]) -> None:
         events = _audit(ctx.warehouse) if any(lost for _, lost in losses) else None
+        writes: dict[str, list[AccessLoss]] = {n.table: [] for n, _ in losses}
         for need, lost in losses:
             table = str(lost[0].table) if lost else str(ctx.warehouse.table(need.table))
             group: Group = (("principal", need.principal), ("table", table))
@@ -149,6 +162,26 @@ class AccessCheck(Check[AccessParams]):
             text += "; " + _revoked(events, found)
             by = {"revoked_by": found.event.user} if isinstance(found, revokes.Cause) else {}
             out.add_for(group, Status.FAIL, "ACCESS_LOST", text, **by)
+            written = [g.privilege.upper() for g in lost if g.privilege in WRITE_PRIVILEGES]
+            if written:
+                writes[need.table].append(AccessLoss(
+                    principal=need.principal, table=table, privileges=tuple(written),
+                    by=found.event.user if found else None, at=found.event.at if found else None,
+                    probable=found.probable if found else False))
+        self._keep_losses(ctx, writes)
+
+    def _keep_losses(self, ctx: CheckContext, writes: dict[str, list[AccessLoss]]) -> None:
+        """Per table, the write privileges its principals lost (under this monitor's id, in
+        the table's document): other monitors' events on the table name them."""
+        if ctx.history is None:
+            return
+        for table, found in writes.items():
+            key = writer_runs_key(self.monitor.warehouse, table)
+            stored = ctx.history.get_artifact(ACCESS_LOSSES, key)
+            payload = dict(stored[2]) if stored else {}
+            entry = [loss.to_json() for loss in dict.fromkeys(found)]
+            if payload.get(self.monitor.id, []) != entry:
+                ctx.history.put_artifact(ACCESS_LOSSES, key, {**payload, self.monitor.id: entry})
 
 
 def _owners(config: Config, model: str) -> str:
