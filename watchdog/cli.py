@@ -46,8 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--config", "-c", default="config.yaml")
     d.add_argument("--rebuild", action="store_true", help="rebuild the demo data from scratch")
     d.add_argument("--postgres", metavar="URL", help=(
-        "instead, show the access monitor on this Postgres (DuckDB has no privileges): "
-        "creates a schema and a role, revokes a grant, watches, drops them"))
+        "instead, show on this Postgres database (DuckDB has no privileges) a stale table "
+        "explained by a revoked grant and a failed dbt run: installs the DDL audit trigger "
+        "there if absent, creates a schema and a role, revokes a grant, watches, drops them"))
     d.set_defaults(func=cmd_demo)
     for name in MODULES:
         importlib.import_module(f"watchdog.commands.{name}").add_commands(sub)
@@ -212,7 +213,8 @@ def _demo_epilogue(config: Config, results: list[CheckResult]) -> None:
           "(the demo data has planted incidents).")
     print("Lost grants (kind: access): not in this demo, DuckDB has no roles or privileges. "
           "See them on a Postgres: watchdog demo --postgres postgresql://USER@HOST/DB "
-          "(creates a schema and a role there, revokes a grant, drops both at the end).")
+          "(a throwaway database is best: it installs the DDL audit trigger there, creates a "
+          "schema and a role, revokes a grant, and removes all of it at the end).")
     for name, settings in config.sinks.items():
         if name == "jsonl":
             where = (settings or {}).get("path", ".watchdog/emitted.jsonl")

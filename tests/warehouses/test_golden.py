@@ -70,6 +70,7 @@ ARGS: dict[str, dict[str, Any]] = {
     "principal_grants": {"databases": ["ANALYTICS", "other"]},
     "revoke_events": {"since": START, "limit": 5000},
     "revoke_utilitytext": {"since": START, "limit": 5000},
+    "revoke_jobs": {"hours": 24, "limit": 5000},
     "inherited_roles": {"principal": "churn_svc", "roles": ["readers", "Reporting"]},
     "count_rows": {
         "table": EVENTS, "time_column": "ts", "start": START, "end": START + timedelta(days=1),

@@ -88,6 +88,10 @@ class Warehouse(abc.ABC):
     #: matched to a logged REVOKE (Snowflake); else an unquoted name folds to lower case and
     #: a quoted one is exact, as Postgres reads them.
     PRINCIPALS_CASE_INSENSITIVE: ClassVar[bool] = False
+    #: Roles a REVOKE may name instead of privileges (lower case) -> the table privileges
+    #: each carries (BigQuery grants IAM roles, not SELECT); empty where REVOKE names
+    #: privileges.
+    ROLE_PRIVILEGES: ClassVar[Mapping[str, frozenset[str]]] = {}
 
     #: Raw type (lower case, without parameters) -> type family; unknown types are "other".
     TYPE_FAMILIES: ClassVar[dict[str, str]] = {
@@ -324,6 +328,11 @@ class Warehouse(abc.ABC):
         included), in one query (``SUPPORTS_ACCESS_CHECK``); tables that do not exist are
         absent from the answer."""
         raise UnsupportedFeature(self.name, "reading principals' privileges (kind: access)")
+
+    def revoked_from(self, principal: str, grantee: str) -> bool:
+        """Whether a logged REVOKE's grantee (as ``checks/access/revokes.py`` reads it)
+        names ``principal``: the same name, unless the warehouse spells grantees otherwise."""
+        return principal == grantee
 
     def inherited_roles(self, principal: str, roles: Sequence[str]) -> set[str]:
         """The roles among ``roles`` whose privileges ``principal`` (an existing role) uses

@@ -65,6 +65,8 @@ class BigQuery(SqlWarehouse):
     #: Principals' privileges from each table's IAM policy and its dataset's access entries
     #: (``bigquery_access.py``: table and dataset grants only, not the project's).
     SUPPORTS_ACCESS_CHECK: ClassVar[bool] = True
+    #: A REVOKE names IAM roles (``roles/bigquery.dataViewer``), standing for these privileges.
+    ROLE_PRIVILEGES: ClassVar[Mapping[str, frozenset[str]]] = bigquery_access.ROLE_PRIVILEGES
     #: DDL jobs (who, statement, when) from ``region-<location>``.INFORMATION_SCHEMA.JOBS.
     SUPPORTS_AUDIT_LOG: ClassVar[bool] = True
     #: A hash of the last-modified times of the tables in ``settings.datasets``.
@@ -173,6 +175,18 @@ class BigQuery(SqlWarehouse):
     def access(self, principals: Sequence[str], tables: Sequence[TableRef],
                privileges: Sequence[str]) -> list[AccessGrant]:
         return bigquery_access.access(self, principals, tables, privileges)
+
+    def revoked_from(self, principal: str, grantee: str) -> bool:
+        return bigquery_access.revoked_from(principal, grantee)
+
+    def recent_audit_events(self, limit: int = 5000) -> list[AuditEvent]:
+        """The newest REVOKE jobs of the last ``audit_lookback_hours`` in the region's JOBS
+        view (DCL, beside the DDL jobs :meth:`audit_events` reads), oldest first."""
+        rows = self._rows(self.render("revoke_jobs", hours=self.settings.audit_lookback_hours,
+                                      limit=limit))
+        return [AuditEvent(seq=int(seq), at=as_utc(at), user=user or "unknown",
+                           command="REVOKE", statement=query or "")
+                for seq, at, user, _, query in reversed(rows)]
 
     def call_error(self, exc: Exception, call: str, table: TableRef) -> WarehouseError:
         """A metadata API call's failure on ``table``, as a one-line watchdog error."""

@@ -53,6 +53,21 @@ def _matches(principal: str, member: str) -> bool:
     return _email(principal) == _email(member)
 
 
+def revoked_from(principal: str, grantee: str) -> bool:
+    """Whether a REVOKE's grantee (``"serviceAccount:a@b"`` as the statement spells it, read
+    lower case) names ``principal``: the same e-mail, and the same kind where the principal
+    names one."""
+    kind, _, email = grantee.rpartition(":")
+    if ":" in principal:
+        want, _, address = principal.partition(":")
+        return want.lower() == kind.lower() and address.lower() == email.lower()
+    return principal.lower() == email.lower()
+
+
+#: ``_ROLES`` as a REVOKE names them (lower case), for ``Warehouse.ROLE_PRIVILEGES``.
+ROLE_PRIVILEGES = {role.lower(): held for role, held in _ROLES.items() if "/" in role}
+
+
 def _privileges(principal: str, members: Iterable[tuple[str, str]]) -> set[str]:
     out: set[str] = set()
     for role, member in members:

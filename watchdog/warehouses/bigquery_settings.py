@@ -57,6 +57,10 @@ class BigQuerySettings(WarehouseSettings):
     audit_days: int = pydantic.Field(7, ge=1, le=180)
     """How far back the audit log is read at most (JOBS keeps 180 days)."""
 
+    audit_lookback_hours: int = pydantic.Field(24, ge=1, le=24 * 180)
+    """How far back the access check looks for the REVOKE behind a lost privilege; bounds
+    that scan of JOBS."""
+
     timeout: float = pydantic.Field(120.0, gt=0)
     """Seconds for one API call and for a query to finish, retries included."""
 

@@ -87,6 +87,17 @@ QUERIES: dict[str, str] = {
         "  AND statement_type IN UNNEST(:statement_types)\n"
         "ORDER BY end_time\nLIMIT :limit"
     ),
+    # who revoked a privilege: the DCL jobs of the same region, statement type REVOKE
+    # (https://cloud.google.com/bigquery/docs/reference/standard-sql/data-control-language),
+    # newest first; the window is the server's clock, so a lagging local clock misses none
+    "revoke_jobs": (
+        "SELECT UNIX_MICROS(end_time) AS seq, end_time, user_email, statement_type, query\n"
+        "FROM {jobs}\n"
+        "WHERE creation_time > TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL :hours HOUR)\n"
+        "  AND job_type = 'QUERY' AND state = 'DONE' AND error_result IS NULL\n"
+        "  AND statement_type = 'REVOKE'\n"
+        "ORDER BY end_time DESC\nLIMIT :limit"
+    ),
     "sample": (
         "SELECT {columns}\nFROM {table}{tablesample}{where}\nORDER BY RAND()\nLIMIT :limit"
     ),
@@ -253,6 +264,13 @@ def build_audit_events(wh: BigQuery, since: int = 0, limit: int = 5000) -> Parts
               "statement_types": list(DDL_STATEMENT_TYPES)}
     return {"jobs": jobs, "days": str(int(wh.settings.audit_days))}, params
 
+def build_revoke_jobs(wh: BigQuery, hours: int = 24, limit: int = 5000) -> Parts:
+    """The region's JOBS view, and binds: the last ``hours``, at most ``limit`` jobs."""
+    region = f"region-{wh.settings.location.lower()}"
+    return ({"jobs": f"{_dataset(wh, None, region)}.INFORMATION_SCHEMA.JOBS"},
+            {"hours": int(hours), "limit": int(limit)})
+
+
 def build_sample(wh: BigQuery, table: TableRef, columns: Sequence[str], limit: int,
                   where: Sequence[Any] = ()) -> Parts:
     fragments, params = table_sql.build_sample(wh, table, columns, limit, where)
@@ -265,6 +283,7 @@ def build_sample(wh: BigQuery, table: TableRef, columns: Sequence[str], limit: i
 #: The builders of these templates (merged into ``BigQuery.BUILDERS``).
 BUILDERS: dict[str, Builder] = {
     "audit_events": build_audit_events,
+    "revoke_jobs": build_revoke_jobs,
     "sample": build_sample,
 }
 #: The catalog queries, as trees (merged into ``BigQuery.TREES``).

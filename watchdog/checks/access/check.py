@@ -216,7 +216,8 @@ def _cause(wh: Warehouse, events: list[AuditEvent] | str | None, principal: str,
     return revokes.cause(events, wh.DIALECT, principal, lost[0].table,
                          [g.privilege for g in lost], any(not g.schema_usage for g in lost),
                          lambda roles: _inherited(wh, principal, roles),
-                         fold_case=wh.PRINCIPALS_CASE_INSENSITIVE)
+                         fold_case=wh.PRINCIPALS_CASE_INSENSITIVE, roles=wh.ROLE_PRIVILEGES,
+                         names=wh.revoked_from)
 
 
 def _revoked(events: list[AuditEvent] | str | None, found: revokes.Cause | None) -> str:

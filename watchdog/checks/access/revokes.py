@@ -6,7 +6,11 @@ case, unquoted ones fold to lower case, as Postgres folds them); a multi-stateme
 is split at its semicolons. A REVOKE matches a lost privilege on ``schema.table`` for a
 principal when it names the table (or ``ALL TABLES IN SCHEMA`` of its schema, or, for a
 lost USAGE, the schema itself), one of the lost privileges (or ALL), and the principal (or
-PUBLIC). Failing that, a REVOKE of the same privilege from a role the principal inherits
+PUBLIC; a warehouse whose grantees are IAM members says which name the principal,
+``Warehouse.revoked_from``). A role revoked where the warehouse grants roles, not
+privileges (BigQuery's ``roles/bigquery.dataViewer``), stands for the privileges it carries
+(``Warehouse.ROLE_PRIVILEGES``), and one revoked on a whole schema (a BigQuery dataset)
+covers its tables. Failing that, a REVOKE of the same privilege from a role the principal inherits
 privileges from (asked of the warehouse: ``Warehouse.inherited_roles``) is named as the
 probable cause, and then a DROP of the table (a re-created table starts without grants).
 Postgres' event triggers never fire for role membership (``REVOKE role FROM principal``),
@@ -16,7 +20,7 @@ Postgres' event triggers never fire for role membership (``REVOKE role FROM prin
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -134,27 +138,45 @@ def _folded(revoke: Revoke) -> Revoke:
                   grantees=frozenset(g.upper() for g in revoke.grantees))
 
 
+def _roles(revoke: Revoke, roles: Mapping[str, frozenset[str]]) -> Revoke:
+    """``revoke`` with each role it names replaced by the privileges the role carries."""
+    held = frozenset().union(*(roles.get(p, frozenset({p})) for p in revoke.privileges))
+    return Revoke(privileges=held, scope=revoke.scope, objects=revoke.objects,
+                  grantees=revoke.grantees)
+
+
+def _parts(name: tuple[str, ...]) -> tuple[str, ...]:
+    """Name parts, with a quoted ``project.dataset.table`` (BigQuery) split at its dots."""
+    return tuple(".".join(name).split("."))
+
+
 def _covers(revoke: Revoke, table: TableRef, lost: Sequence[str], usage_lost: bool) -> bool:
     """Whether ``revoke`` takes one of ``lost`` on ``table`` (from whomever)."""
-    if revoke.scope == "schema":
-        return usage_lost and bool(revoke.privileges & {"usage", "all"}) and any(
-            o[-1:] == (table.schema,) for o in revoke.objects)
+    objects = [_parts(o) for o in revoke.objects]
+    in_schema = any(o[-1:] == (table.schema,) for o in objects)
+    if revoke.scope == "schema":  # USAGE; or a role on a whole dataset (BigQuery)
+        return in_schema and (usage_lost and bool(revoke.privileges & {"usage", "all"})
+                              or bool(revoke.privileges & {*lost}))
     if not revoke.privileges & {*lost, "all"}:
         return False
     if revoke.scope == "all_tables_in_schema":
-        return any(o[-1:] == (table.schema,) for o in revoke.objects)
-    return any(o[-2:] == (table.schema, table.name) or o == (table.name,)
-               for o in revoke.objects)
+        return in_schema
+    return any(o[-2:] == (table.schema, table.name) or o == (table.name,) for o in objects)
 
 
 def cause(events: Sequence[AuditEvent], dialect: str | None, principal: str,
           table: TableRef, lost: Sequence[str], usage_lost: bool,
-          inherits: Callable[[set[str]], set[str]], fold_case: bool = False) -> Cause | None:
+          inherits: Callable[[set[str]], set[str]], fold_case: bool = False,
+          roles: Mapping[str, frozenset[str]] | None = None,
+          names: Callable[[str, str], bool] | None = None) -> Cause | None:
     """The newest logged statement that explains ``principal`` losing ``lost`` (lower-case
     privileges) on ``table``: its own REVOKE (or PUBLIC's) first; then a REVOKE from a role
     it inherits privileges from (``inherits`` answers which of the named roles it does,
     asked only when needed); then a DROP of the table. ``fold_case``: names compare
-    case-insensitively (Snowflake's roles and tables, as its access check reads them)."""
+    case-insensitively (Snowflake's roles and tables, as its access check reads them).
+    ``roles``: lower-case role name -> the privileges it carries; ``names(principal,
+    grantee)``: whether a grantee is the principal (default: the same name)."""
+    same = names or (lambda a, b: a == b)
     if fold_case:
         principal = principal.upper()
         table = TableRef(database=table.database, schema=table.schema.upper(),
@@ -171,9 +193,12 @@ def cause(events: Sequence[AuditEvent], dialect: str | None, principal: str,
             revoke = parse_revoke(tokens)
             if revoke is not None and fold_case:
                 revoke = _folded(revoke)
+            if revoke is not None and roles:
+                revoke = _roles(revoke, roles)
             if revoke is None or not _covers(revoke, table, lost, usage_lost):
                 continue
-            if revoke.grantees & {principal, "public", "PUBLIC"}:
+            if revoke.grantees & {"public", "PUBLIC"} or any(
+                    same(principal, g) for g in revoke.grantees):
                 own = event
             else:
                 others.append((event, revoke.grantees))
