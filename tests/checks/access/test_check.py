@@ -148,3 +148,59 @@ def test_an_unknown_principal_is_said_once_whatever_it_needs_on_how_many_tables(
             runner.close()
         unknown = [f for f in result.findings if f.reason == "PRINCIPAL_NOT_FOUND"]
         assert [f.message for f in unknown] == [f"{ghost}: no such role or user"]
+
+
+@pytest.mark.postgres
+def test_a_writer_that_lost_insert_is_named_in_the_stale_tables_event(tmp_path: Path) -> None:
+    """The writer (needs insert) loses INSERT and a reader loses SELECT: the stale table's
+    freshness event, in the same pass, names the writer's loss only (a reader's does not
+    stop the writes); the regrant clears what the access monitor kept for the table."""
+    import json
+
+    from watchdog.models import ACCESS_LOSSES, writer_runs_key
+    from watchdog.sinks import create as create_sink
+
+    with database("postgres", tmp_path) as (engine, wh, schema):
+        make_events(engine, schema, [NOW - timedelta(hours=3)])
+        suffix = uuid.uuid4().hex[:8]
+        etl, reader = f"wd_etl_{suffix}", f"wd_reader_{suffix}"
+
+        def sql(text: str) -> None:
+            with engine.begin() as con:
+                con.execute(sa.text(text))
+
+        sql(f'CREATE ROLE "{etl}"; CREATE ROLE "{reader}"; '
+            f'GRANT USAGE ON SCHEMA "{schema}" TO "{etl}", "{reader}"; '
+            f'GRANT SELECT, INSERT ON "{schema}".events TO "{etl}"; '
+            f'GRANT SELECT ON "{schema}".events TO "{reader}"')
+        try:
+            config = config_from(tmp_path, (
+                "env: test\nwarehouses:\n  wh:\n" + yaml_block(wh, 4) + "sinks: {}\n"
+                "monitors:\n"
+                "  - {id: stale, kind: freshness, warehouse: wh, table: " + schema + ".events,"
+                " time_column: ts, max_age: 1h}\n"
+                "  - {id: grants, kind: access, warehouse: wh, tables: [" + schema + ".events],"
+                f" principals: [{{name: {etl}, needs: [select, insert]}},"
+                f" {{name: {reader}, needs: [select]}}]}}\n"))
+            out = tmp_path / "out.jsonl"
+            sql(f'REVOKE INSERT ON "{schema}".events FROM "{etl}"; '
+                f'REVOKE SELECT ON "{schema}".events FROM "{reader}"')
+            with Store.open(f"sqlite:///{tmp_path}/s.db") as store:
+                runner = Runner(config, store, [create_sink("jsonl", {"path": str(out)})],
+                                clock=lambda: NOW)
+                runner.run_pass(["stale", "grants"])  # the access monitor runs first
+                key = writer_runs_key("wh", f"{schema}.events")
+                (kept,) = store.get_artifact(ACCESS_LOSSES, key)[2]["grants"]
+                assert (kept["principal"], kept["privileges"]) == (etl, ["INSERT"])
+                sql(f'GRANT INSERT ON "{schema}".events TO "{etl}"')
+                runner.run_pass(["grants"])
+                assert store.get_artifact(ACCESS_LOSSES, key)[2] == {"grants": []}
+                runner.close()
+            rows = [json.loads(line) for line in out.read_text().splitlines()]
+            (stale,) = [r for r in rows if r["type"] == "event"
+                        and r["title"].startswith("[FAIL] stale")]
+            assert f"; {etl} lost INSERT on {schema}.events (" in stale["title"]
+            assert reader not in stale["title"] + stale["text"]
+        finally:
+            sql(f'DROP OWNED BY "{etl}"; DROP ROLE "{etl}"; '
+                f'DROP OWNED BY "{reader}"; DROP ROLE "{reader}"')
