@@ -134,14 +134,14 @@ class AccessCheck(Check[AccessParams]):
                 continue
             lost = [g for g in held if g is not None and not g.granted]
             losses.append((need, lost))
-        self._report(ctx, out, losses)
+        self._report(ctx, out, losses, list(tables))
         return out.result(f"{sum(not lost for _, lost in losses)} of {len(losses)} "
                           "principal x table pair(s) keep their access")
 
     def _report(self, ctx: CheckContext, out: Outcome,
-                losses: list[tuple[Need, list[AccessGrant]]]) -> None:
+                losses: list[tuple[Need, list[AccessGrant]]], tables: list[str]) -> None:
         events = _audit(ctx.warehouse) if any(lost for _, lost in losses) else None
-        writes: dict[str, list[AccessLoss]] = {n.table: [] for n, _ in losses}
+        writes: dict[str, list[AccessLoss]] = {t: [] for t in tables}
         for need, lost in losses:
             table = str(lost[0].table) if lost else str(ctx.warehouse.table(need.table))
             group: Group = (("principal", need.principal), ("table", table))
