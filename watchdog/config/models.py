@@ -255,6 +255,10 @@ class DemoConfig(Strict):
     warehouse: str
 
 
+#: Airflow's own rule for DAG and task ids (``KEY_REGEX`` of its ``validate_key``)
+_AIRFLOW_ID = re.compile(r"^[\w.-]{1,250}$")
+
+
 class AirflowSource(Strict):
     """An Airflow deployment, read through its stable REST API (``apache-airflow-client``).
     Authenticate with ``token`` (a bearer token) or ``username`` and ``password`` (basic)."""
@@ -274,6 +278,15 @@ class AirflowSource(Strict):
     runs: int = Field(25, ge=1, le=100, description=(
         "DAG runs read per job on each poll, newest first (also the history of finish times "
         "that lateness is learned from)."))
+
+    @staticmethod
+    def job_problem(job: str) -> str | None:
+        """What is wrong with a job reference ``dag_id`` or ``dag_id/task_id``, or None."""
+        parts = job.split("/")
+        if len(parts) > 2 or not all(_AIRFLOW_ID.match(p) for p in parts):
+            return ("write dag_id or dag_id/task_id, each of letters, digits, '_', '.' and "
+                    "'-' (Airflow's ids)")
+        return None
 
     @pydantic.field_validator("url")
     @classmethod
@@ -305,6 +318,12 @@ class DbtSource(Strict):
         "Timeout of each download, when `target` is a URL."))
 
 
+    @staticmethod
+    def job_problem(job: str) -> str | None:
+        """What is wrong with a job reference (a model's name), or None."""
+        return "a dbt model's name has no '/'" if "/" in job else None
+
+
 PipelineSource = Annotated[AirflowSource | DbtSource, Field(discriminator="type")]
 
 
@@ -313,8 +332,8 @@ class PipelineWrites(Strict):
 
     source: str = Field(description="A name under pipelines.sources.")
     job: str = Field(min_length=1, description=(
-        "Airflow: dag_id, or dag_id.task_id for the task that writes (split at the first "
-        "dot); dbt: the model's name."))
+        "Airflow: dag_id, or dag_id/task_id for the task that writes (ids keep their "
+        "dots: team.features/group.compute); dbt: the model's name."))
     tables: tuple[str, ...] = Field(min_length=1, description="Tables it writes.")
     warehouse: str | None = Field(None, description="Warehouse of those tables. Default: any.")
 
@@ -336,6 +355,9 @@ class PipelinesConfig(Strict):
                     f"; define it under pipelines.sources (have: {', '.join(self.sources)})"
                     if self.sources else "; define it under pipelines.sources")
                 raise ValueError(f"writes[{i}].source {w.source!r} is not a source{hint}")
+            problem = self.sources[w.source].job_problem(w.job)
+            if problem:
+                raise ValueError(f"writes[{i}].job {w.job!r}: {problem}")
         return self
 
 

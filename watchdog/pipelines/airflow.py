@@ -1,7 +1,8 @@
 """Airflow runs through the stable REST API (``/api/v2``) with ``apache-airflow-client``.
 
-A job ``dag_id`` is read as its DAG runs; ``dag_id.task_id`` as that task's instances across
+A job ``dag_id`` is read as its DAG runs; ``dag_id/task_id`` as that task's instances across
 the DAG's runs (dag_run_id ``~``), both newest first in one call, with the call's timeout.
+Ids keep their dots (``team.features`` / ``group.compute``): ``/`` is never in an Airflow id.
 """
 
 from __future__ import annotations
@@ -11,12 +12,20 @@ from typing import Any
 
 from watchdog.config.models import AirflowSource
 from watchdog.errors import MissingExtra, PipelineError
-from watchdog.models import PipelineRun
+from watchdog.models import PipelineRun, split_job_ref
 from watchdog.pipelines.base import PipelineReader
 
 #: Airflow's states, as the ones watchdog judges (others keep their own word)
 _STATES = {"success": "success", "failed": "failed", "upstream_failed": "failed",
            "skipped": "skipped", "removed": "skipped", "up_for_retry": "retrying"}
+
+
+#: What to check, by HTTP status of a refused call
+_HINTS = {
+    401: "check pipelines.sources.{name}'s token or username/password",
+    403: "check pipelines.sources.{name}'s token or username/password",
+    404: "check the job in pipelines.writes: dag_id, or dag_id/task_id (ids keep their dots)",
+}
 
 
 class AirflowReader(PipelineReader):
@@ -44,7 +53,7 @@ class AirflowReader(PipelineReader):
         self._timeout = source.timeout.total_seconds()
 
     def runs(self, job: str) -> list[PipelineRun]:
-        dag_id, _, task_id = job.partition(".")
+        dag_id, task_id = split_job_ref(job)
         if task_id:
             found = self._call(self._task_instances.get_task_instances, dag_id, "~",
                                task_id=task_id, limit=self.source.runs,
@@ -62,8 +71,7 @@ class AirflowReader(PipelineReader):
         try:
             return method(*args, _request_timeout=self._timeout, **kwargs)
         except ApiException as exc:
-            hint = ("check pipelines.sources." + self.name + "'s token or username/password"
-                    if exc.status in (401, 403) else None)
+            hint = _HINTS.get(exc.status or 0, "").format(name=self.name) or None
             raise PipelineError(f"Airflow source {self.name!r}: HTTP {exc.status} "
                                 f"{exc.reason or ''}".strip(), hint=hint) from None
         except (HTTPError, OpenApiException, ValueError) as exc:
