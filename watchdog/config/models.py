@@ -311,11 +311,27 @@ class DbtSource(Strict):
     RECORDS_WRITES: ClassVar[bool] = True
     target: str = Field(description=(
         "Folder holding run_results.json and manifest.json (dbt's target/), relative to "
-        "config.yaml; or an http(s):// URL of such a folder."))
+        "config.yaml; or the URL of such a folder: http(s)://, s3://bucket/prefix "
+        "(extra `s3`) or gs://bucket/prefix (extra `gcs`)."))
     warehouse: str | None = Field(None, description=(
         "The warehouse (under `warehouses:`) whose tables the models write. Default: all."))
     timeout: Duration = Field(timedelta(seconds=30), description=(
         "Timeout of each download, when `target` is a URL."))
+    endpoint_url: str | None = Field(None, description=(
+        "s3:// only: the endpoint of an S3-compatible store (MinIO, Cloudflare R2). "
+        "Credentials come from the AWS default chain (environment, profile, role)."))
+
+    @pydantic.model_validator(mode="after")
+    def _target(self) -> DbtSource:
+        scheme = self.target.partition("://")[0].lower() if "://" in self.target else ""
+        if scheme and scheme not in ("http", "https", "s3", "gs"):
+            raise ValueError(f"target: {scheme}:// is not read; use a folder, http(s)://, "
+                             "s3:// or gs://")
+        if scheme in ("s3", "gs") and not self.target.partition("://")[2].strip("/"):
+            raise ValueError(f"target: name the bucket: {scheme}://bucket/prefix")
+        if self.endpoint_url is not None and scheme != "s3":
+            raise ValueError("endpoint_url is for an s3:// target only")
+        return self
 
 
     @staticmethod

@@ -8,6 +8,7 @@ check keeps the history of finish times in the state store.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from watchdog.config.models import DbtSource
 from watchdog.errors import PipelineError
 from watchdog.models import PipelineRun
+from watchdog.pipelines.artifacts import open_folder
 from watchdog.pipelines.base import PipelineReader
 
 #: dbt's result statuses (models, seeds, snapshots, tests) as the states watchdog judges
@@ -22,17 +24,23 @@ _STATES = {"success": "success", "pass": "success", "warn": "success", "error": 
            "fail": "failed", "runtime error": "failed", "skipped": "skipped"}
 #: Node types that write a relation
 _WRITERS = frozenset({"model", "seed", "snapshot"})
+#: location → (version, parsed artifact): a manifest of tens of MB is parsed once per change,
+#: not once per poll and pipeline monitor (readers are opened per run; the daemon is one
+#: process). One entry per artifact a config names.
+_PARSED: dict[str, tuple[str, dict[str, Any]]] = {}
+_LOCK = threading.Lock()
 
 
 class DbtReader(PipelineReader):
-    """One dbt target folder, read afresh on each poll."""
+    """One dbt target folder. Each artifact is parsed once per version: a poll that finds
+    it unchanged (same mtime and size, ETag, generation) reuses what was parsed."""
 
     source: DbtSource
 
     def __init__(self, name: str, source: DbtSource, base_dir: Path) -> None:
         super().__init__(name, source, base_dir)
-        self.url = source.target.rstrip("/") + "/" if _is_url(source.target) else None
-        self.folder = base_dir / source.target
+        self.folder = open_folder(name, source.target, base_dir,
+                                  source.timeout.total_seconds(), source.endpoint_url)
 
     def runs(self, job: str) -> list[PipelineRun]:
         results = self._load("run_results.json")
@@ -75,44 +83,33 @@ class DbtReader(PipelineReader):
                                                                   "skipped") else None))
 
     def _load(self, name: str) -> dict[str, Any]:
-        where = f"pipelines.sources.{self.name}.target"
-        path = f"{self.url}{name}" if self.url else str(self.folder / name)
+        where = self.folder.where(name)
+        with _LOCK:
+            known = _PARSED.get(where)
         try:
-            raw = self._download(path) if self.url else (self.folder / name).read_bytes()
-            data = json.loads(raw)
+            version, raw = self.folder.fetch(name, known[0] if known else None)
         except FileNotFoundError:
-            raise PipelineError(f"dbt source {self.name!r}: {path} does not exist",
-                                hint=f"run dbt, or point {where} at its target folder"
-                                ) from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise PipelineError(f"dbt source {self.name!r}: {path} is not readable JSON "
+            raise PipelineError(f"dbt source {self.name!r}: {where} does not exist",
+                                hint=f"run dbt, or point {self.folder.setting} at its "
+                                     "target folder") from None
+        except OSError as exc:
+            raise PipelineError(f"dbt source {self.name!r}: {where} is not readable "
+                                f"({type(exc).__name__}: {exc.strerror or exc})") from None
+        if raw is None and known is not None:
+            return known[1]
+        try:
+            data = json.loads(raw or b"")
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PipelineError(f"dbt source {self.name!r}: {where} is not readable JSON "
                                 f"({type(exc).__name__}: {exc})") from None
         if not isinstance(data, dict):
-            raise PipelineError(f"dbt source {self.name!r}: {path} is not a dbt artifact")
+            raise PipelineError(f"dbt source {self.name!r}: {where} is not a dbt artifact")
+        with _LOCK:
+            _PARSED[where] = (version, data)
         return data
 
-    def _download(self, url: str) -> bytes:
-        """One artifact over HTTP(S), within the source's timeout."""
-        import urllib.error
-        import urllib.request
-
-        try:
-            with urllib.request.urlopen(url, timeout=self.source.timeout.total_seconds()) as r:
-                body: bytes = r.read()
-                return body
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            if exc.code == 404:
-                raise FileNotFoundError(url) from None
-            raise PipelineError(f"dbt source {self.name!r}: {url} answered HTTP {exc.code}"
-                                ) from None
-        except (urllib.error.URLError, TimeoutError) as exc:
-            raise PipelineError(f"dbt source {self.name!r}: {url} could not be read "
-                                f"({type(exc).__name__})") from None
-
-
-def _is_url(target: str) -> bool:
-    return target.startswith(("http://", "https://"))
+    def close(self) -> None:
+        self.folder.close()
 
 
 def _time(value: Any) -> datetime | None:
