@@ -260,7 +260,8 @@ _AIRFLOW_ID = re.compile(r"^[\w.-]{1,250}$")
 
 
 class AirflowSource(Strict):
-    """An Airflow deployment, read through its stable REST API (``apache-airflow-client``).
+    """An Airflow deployment, read through its stable REST API: ``/api/v2`` (Airflow 3) with
+    ``apache-airflow-client``, or ``/api/v1`` (Airflow 2.7.1+) over plain HTTP.
     Authenticate with ``token`` (a bearer token) or ``username`` and ``password`` (basic)."""
 
     type: Literal["airflow"]
@@ -268,6 +269,9 @@ class AirflowSource(Strict):
     RECORDS_WRITES: ClassVar[bool] = False
     url: str = Field(description=(
         "Base URL of the Airflow webserver/API server, e.g. https://airflow.example.com."))
+    api_version: Literal[1, 2] = Field(2, description=(
+        "2: Airflow 3's /api/v2 (extra `airflow`); 1: Airflow 2's /api/v1 (2.7.1 or later; "
+        "no extra needed)."))
     token: pydantic.SecretStr | None = Field(None, description=(
         "Bearer token, e.g. ${AIRFLOW_TOKEN}."))
     username: str | None = Field(None, description="User for basic auth.")
@@ -278,6 +282,11 @@ class AirflowSource(Strict):
     runs: int = Field(25, ge=1, le=100, description=(
         "DAG runs read per job on each poll, newest first (also the history of finish times "
         "that lateness is learned from)."))
+
+    @property
+    def reader(self) -> str:
+        """The name of its reader in ``watchdog.pipelines.READERS``."""
+        return "airflow" if self.api_version == 2 else "airflow_v1"
 
     @staticmethod
     def job_problem(job: str) -> str | None:
@@ -333,6 +342,11 @@ class DbtSource(Strict):
             raise ValueError("endpoint_url is for an s3:// target only")
         return self
 
+
+    @property
+    def reader(self) -> str:
+        """The name of its reader in ``watchdog.pipelines.READERS``."""
+        return "dbt"
 
     @staticmethod
     def job_problem(job: str) -> str | None:

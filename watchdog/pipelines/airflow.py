@@ -7,6 +7,7 @@ Ids keep their dots (``team.features`` / ``group.compute``): ``/`` is never in a
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,11 @@ _STATES = {"success": "success", "failed": "failed", "upstream_failed": "failed"
 
 
 #: What to check, by HTTP status of a refused call
-_HINTS = {
+HINTS = {
     401: "check pipelines.sources.{name}'s token or username/password",
     403: "check pipelines.sources.{name}'s token or username/password",
-    404: "check the job in pipelines.writes: dag_id, or dag_id/task_id (ids keep their dots)",
+    404: "check the job in pipelines.writes: dag_id, or dag_id/task_id (ids keep their "
+         "dots); and pipelines.sources.{name}.api_version: 1 for Airflow 2, 2 for Airflow 3",
 }
 
 
@@ -71,7 +73,7 @@ class AirflowReader(PipelineReader):
         try:
             return method(*args, _request_timeout=self._timeout, **kwargs)
         except ApiException as exc:
-            hint = _HINTS.get(exc.status or 0, "").format(name=self.name) or None
+            hint = HINTS.get(exc.status or 0, "").format(name=self.name) or None
             raise PipelineError(f"Airflow source {self.name!r}: HTTP {exc.status} "
                                 f"{exc.reason or ''}".strip(), hint=hint) from None
         except (HTTPError, OpenApiException, ValueError) as exc:
@@ -93,18 +95,27 @@ class AirflowReader(PipelineReader):
         return type(reason).__name__
 
     def _dag_run(self, run: Any) -> PipelineRun:
-        state = run.state.value if run.state is not None else "unknown"
-        return PipelineRun(source=self.name, job=run.dag_id, label=f"DAG {run.dag_id}",
-                           run_id=run.dag_run_id, state=_STATES.get(state, state),
-                           started_at=run.start_date, finished_at=run.end_date)
+        return airflow_run(self.name, run.dag_id, run.dag_run_id,
+                           run.state.value if run.state is not None else None,
+                           run.start_date, run.end_date)
 
     def _task_run(self, ti: Any) -> PipelineRun:
-        state = ti.state.value if ti.state is not None else "none"
-        return PipelineRun(source=self.name, job=ti.dag_id, task=ti.task_id,
-                           label=f"DAG {ti.dag_id} task {ti.task_id}", run_id=ti.dag_run_id,
-                           state=_STATES.get(state, state), started_at=ti.start_date,
-                           finished_at=ti.end_date, try_number=ti.try_number,
-                           tries=ti.max_tries + 1)
+        return airflow_run(self.name, ti.dag_id, ti.dag_run_id,
+                           ti.state.value if ti.state is not None else None, ti.start_date,
+                           ti.end_date, task=ti.task_id, try_number=ti.try_number,
+                           max_tries=ti.max_tries)
 
     def close(self) -> None:
         self._api.rest_client.pool_manager.clear()
+
+
+def airflow_run(source: str, dag_id: str, run_id: str, state: str | None,
+                started: datetime | None, ended: datetime | None, *, task: str | None = None,
+                try_number: int | None = None, max_tries: int | None = None) -> PipelineRun:
+    """A DAG run, or a task's instance in one, as either API version gives it."""
+    word = state or ("none" if task else "unknown")
+    label = f"DAG {dag_id} task {task}" if task else f"DAG {dag_id}"
+    return PipelineRun(source=source, job=dag_id, task=task, label=label, run_id=run_id,
+                       state=_STATES.get(word, word), started_at=started, finished_at=ended,
+                       try_number=try_number,
+                       tries=max_tries + 1 if max_tries is not None else None)
