@@ -24,9 +24,9 @@ _STATES = {"success": "success", "pass": "success", "warn": "success", "error": 
            "fail": "failed", "runtime error": "failed", "skipped": "skipped"}
 #: Node types that write a relation
 _WRITERS = frozenset({"model", "seed", "snapshot"})
-#: location → (version, parsed artifact): a manifest of tens of MB is parsed once per change,
-#: not once per poll and pipeline monitor (readers are opened per run; the daemon is one
-#: process). One entry per artifact a config names.
+#: "endpoint location" → (version, parsed artifact): a manifest of tens of MB is parsed
+#: once per change, not once per poll and pipeline monitor (readers are opened per run;
+#: the daemon is one process). One entry per artifact a config names.
 _PARSED: dict[str, tuple[str, dict[str, Any]]] = {}
 _LOCK = threading.Lock()
 
@@ -84,8 +84,9 @@ class DbtReader(PipelineReader):
 
     def _load(self, name: str) -> dict[str, Any]:
         where = self.folder.where(name)
+        key = f"{self.folder.endpoint_url or ''} {where}"  # one s3:// URL, two stores
         with _LOCK:
-            known = _PARSED.get(where)
+            known = _PARSED.get(key)
         try:
             version, raw = self.folder.fetch(name, known[0] if known else None)
         except FileNotFoundError:
@@ -105,7 +106,7 @@ class DbtReader(PipelineReader):
         if not isinstance(data, dict):
             raise PipelineError(f"dbt source {self.name!r}: {where} is not a dbt artifact")
         with _LOCK:
-            _PARSED[where] = (version, data)
+            _PARSED[key] = (version, data)
         return data
 
     def close(self) -> None:
