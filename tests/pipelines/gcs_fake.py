@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class FakeGcs:
     #: bucket → object name → (generation, bytes)
     buckets: dict[str, dict[str, tuple[int, bytes]]] = field(default_factory=dict)
     status: int | None = None  # answer every request with this status (403: refused)
+    delay: float = 0.0  # seconds before each answer
     seen: list[Seen] = field(default_factory=list)
 
     def put(self, bucket: str, name: str, body: bytes) -> None:
@@ -86,6 +88,7 @@ def serve(fake: FakeGcs) -> Iterator[FakeGcs]:
         def do_GET(self) -> None:  # http.server's naming
             split = urlsplit(self.path)
             query = parse_qs(split.query)
+            time.sleep(fake.delay)
             status, headers, body = fake.answer(split.path, query)
             fake.seen.append(Seen(split.path, query, self.headers.get("Authorization"),
                                   status))

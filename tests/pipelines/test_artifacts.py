@@ -268,6 +268,12 @@ def test_gcs_errors_say_which_of_bucket_object_access(tmp_path: Path,
     with (reader("gs://ml-dbt/prod/target", tmp_path) as r,
           pytest.raises(PipelineError, match=r"access denied to gs://ml-dbt/prod/target/")):
         r.writes()
+    gcs.status, gcs.delay = None, 3.0
+    started = time.perf_counter()
+    with (reader("gs://ml-dbt/prod/target", tmp_path, timeout=0.3) as r,
+          pytest.raises(PipelineError, match=r"no answer within 0\.3 s")):
+        r.writes()
+    assert time.perf_counter() - started < 2.5
 
 
 @pytest.mark.parametrize(("settings", "message"), [
