@@ -108,7 +108,6 @@ def test_a_server_of_the_other_version_says_to_set_api_version(
 
 def test_refused_slow_and_down_are_one_line_errors(tmp_path: Path) -> None:
     import socket
-    import time
 
     refused = FakeAirflow(dags={DAG: daily(2)}, api=1, status=401)
     with (serve(refused), open_reader("af", source(refused.url, token=TOKEN), tmp_path) as r,
@@ -117,12 +116,10 @@ def test_refused_slow_and_down_are_one_line_errors(tmp_path: Path) -> None:
     assert "HTTP 401" in str(caught.value) and "token or username/password" in str(caught.value)
     assert TOKEN not in str(caught.value)
     slow = FakeAirflow(dags={DAG: daily(2)}, api=1, delay=3.0)
-    with serve(slow), open_reader("af", source(slow.url, token=TOKEN, timeout=0.3),
-                                  tmp_path) as r:
-        started = time.perf_counter()
-        with pytest.raises(PipelineError, match=r"no answer within 0\.3 s"):
-            r.runs(DAG)
-        assert time.perf_counter() - started < 2.0
+    with (serve(slow), open_reader("af", source(slow.url, token=TOKEN, timeout=0.3),
+                                   tmp_path) as r,
+          pytest.raises(PipelineError, match=r"no answer within 0\.3 s")):
+        r.runs(DAG)  # without the timeout: an answer, after 3 s
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

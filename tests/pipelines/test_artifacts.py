@@ -9,7 +9,6 @@ import json
 import os
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -201,12 +200,10 @@ def test_s3_refused_keys_and_a_silent_store(tmp_path: Path, s3: Any,
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
-        started = time.perf_counter()
         with (reader("s3://dbt-artifacts/t", tmp_path, endpoint_url=endpoint,
                      timeout=0.3) as r,
               pytest.raises(PipelineError, match=r"no answer within 0\.3 s")):
-            r.runs("ground_truth")
-        assert time.perf_counter() - started < 3.0
+            r.runs("ground_truth")  # without the timeout: no answer, ever
 
 
 def test_s3_without_the_extra_names_it(tmp_path: Path,
@@ -268,12 +265,10 @@ def test_gcs_errors_say_which_of_bucket_object_access(tmp_path: Path,
     with (reader("gs://ml-dbt/prod/target", tmp_path) as r,
           pytest.raises(PipelineError, match=r"access denied to gs://ml-dbt/prod/target/")):
         r.writes()
-    gcs.status, gcs.delay = None, 3.0
-    started = time.perf_counter()
+    gcs.status, gcs.delay = None, 3.0  # without the timeout: an answer, after 3 s
     with (reader("gs://ml-dbt/prod/target", tmp_path, timeout=0.3) as r,
           pytest.raises(PipelineError, match=r"no answer within 0\.3 s")):
         r.writes()
-    assert time.perf_counter() - started < 2.5
 
 
 @pytest.mark.parametrize(("settings", "message"), [
