@@ -188,14 +188,27 @@ def test_s3_errors_name_the_setting_and_never_the_keys(tmp_path: Path, s3: Any) 
 
 def test_s3_refused_keys_and_a_silent_store(tmp_path: Path, s3: Any,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
     from moto import settings
 
     s3.create_bucket(Bucket="dbt-artifacts")
+    iam = boto3.client("iam", endpoint_url=s3.endpoint)
+    iam.create_user(UserName="no-grants")  # a user of this store that may read nothing
+    key = iam.create_access_key(UserName="no-grants")["AccessKey"]
+    iam.close()
     monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)  # moto checks keys
     with (reader("s3://dbt-artifacts/t", tmp_path, endpoint_url=s3.endpoint) as r,
           pytest.raises(PipelineError, match="access key is not known") as refused):
         r.runs("ground_truth")
     assert SECRET not in str(refused.value) and "AKIA" not in str(refused.value)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    with (reader("s3://dbt-artifacts/t", tmp_path, endpoint_url=s3.endpoint) as r,
+          pytest.raises(PipelineError, match=r"access denied to s3://dbt-artifacts/t/run_"
+                                             r"results\.json .*s3:GetObject") as denied):
+        r.runs("ground_truth")
+    assert key["SecretAccessKey"] not in str(denied.value)
+    assert key["AccessKeyId"] not in str(denied.value)
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen()
