@@ -57,19 +57,19 @@ def test_an_unchanged_manifest_is_not_parsed_again_and_a_changed_one_is(tmp_path
     for name, body in arts.items():
         (target / name).write_bytes(body)
     with reader("target", tmp_path) as first:  # one poll
-        manifest = first._load("manifest.json")
+        manifest = first._load("manifest.json").data
     with reader("target", tmp_path) as second:  # the next: a new reader, as each run opens
-        assert second._load("manifest.json") is manifest  # the same object: not re-parsed
+        assert second._load("manifest.json").data is manifest  # the same object: not re-parsed
         assert second.writes()["ground_truth"] == ("warehouse.main.ground_truth",)
     (target / "manifest.json").write_bytes(renamed(arts["manifest.json"]))
     with reader("target", tmp_path) as third:
-        changed = third._load("manifest.json")
+        changed = third._load("manifest.json").data
         assert changed is not manifest
         assert third.writes()["ground_truth"] == ("warehouse.main.labels_v2",)
     stat = (target / "manifest.json").stat()  # same size, a new mtime: read again
     os.utime(target / "manifest.json", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     with reader("target", tmp_path) as fourth:
-        assert fourth._load("manifest.json") is not changed
+        assert fourth._load("manifest.json").data is not changed
 
 
 # -- HTTP: conditional GETs ------------------------------------------------------------------
@@ -112,9 +112,9 @@ def test_http_artifacts_are_fetched_again_only_when_modified(
     path.write_bytes(artifacts(tmp_path)["manifest.json"])
     os.utime(path, (1_700_000_000, 1_700_000_000))
     with reader(f"{url}/target", tmp_path) as first:
-        manifest = first._load("manifest.json")
+        manifest = first._load("manifest.json").data
     with reader(f"{url}/target/", tmp_path) as second:
-        assert second._load("manifest.json") is manifest
+        assert second._load("manifest.json").data is manifest
     path.write_bytes(renamed(path.read_bytes()))
     os.utime(path, (1_700_000_600, 1_700_000_600))
     with reader(f"{url}/target", tmp_path) as third:
@@ -162,11 +162,11 @@ def test_s3_artifacts_are_read_with_boto3_and_kept_while_the_etag_holds(
         s3.put_object(Bucket="dbt-artifacts", Key=f"prod/target/{name}", Body=body)
     target = "s3://dbt-artifacts/prod/target"
     with reader(target, tmp_path, endpoint_url=s3.endpoint) as first:
-        manifest = first._load("manifest.json")
+        manifest = first._load("manifest.json").data
         run, = first.runs("ground_truth")
     assert run.text() == "dbt model ground_truth failed at 10:01"
     with reader(target + "/", tmp_path, endpoint_url=s3.endpoint) as second:
-        assert second._load("manifest.json") is manifest  # 304 on its ETag: not re-parsed
+        assert second._load("manifest.json").data is manifest  # 304 on its ETag: not re-parsed
     s3.put_object(Bucket="dbt-artifacts", Key="prod/target/manifest.json",
                   Body=renamed(arts["manifest.json"]))
     with reader(target, tmp_path, endpoint_url=s3.endpoint) as third:
@@ -245,11 +245,11 @@ def test_gcs_artifacts_are_downloaded_once_per_generation(
     for name, body in arts.items():
         gcs.put("ml-dbt", f"prod/target/{name}", body)
     with reader("gs://ml-dbt/prod/target", tmp_path) as first:
-        manifest = first._load("manifest.json")
+        manifest = first._load("manifest.json").data
         run, = first.runs("ground_truth")
     assert run.text() == "dbt model ground_truth failed at 10:01"
     with reader("gs://ml-dbt/prod/target", tmp_path) as second:
-        assert second._load("manifest.json") is manifest
+        assert second._load("manifest.json").data is manifest
     gcs.put("ml-dbt", "prod/target/manifest.json", renamed(arts["manifest.json"]))
     with reader("gs://ml-dbt/prod/target", tmp_path) as third:
         assert third.writes()["ground_truth"] == ("warehouse.main.labels_v2",)

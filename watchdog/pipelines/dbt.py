@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,20 @@ _STATES = {"success": "success", "pass": "success", "warn": "success", "error": 
            "fail": "failed", "runtime error": "failed", "skipped": "skipped"}
 #: Node types that write a relation
 _WRITERS = frozenset({"model", "seed", "snapshot"})
-#: "endpoint location" → (version, parsed artifact): a manifest of tens of MB is parsed
+#: "endpoint location" → the artifact kept: a manifest of tens of MB is parsed
 #: once per change, not once per poll and pipeline monitor (readers are opened per run;
 #: the daemon is one process). One entry per artifact a config names.
-_PARSED: dict[str, tuple[str, dict[str, Any]]] = {}
+_PARSED: dict[str, Kept] = {}
 _LOCK = threading.Lock()
+
+
+@dataclass(slots=True)
+class Kept:
+    """One artifact's version, its parse, and what was worked out from it."""
+
+    version: str
+    data: dict[str, Any]
+    writes: dict[str, tuple[str, ...]] | None = None
 
 
 class DbtReader(PipelineReader):
@@ -43,7 +53,7 @@ class DbtReader(PipelineReader):
                                   source.timeout.total_seconds(), source.endpoint_url)
 
     def runs(self, job: str) -> list[PipelineRun]:
-        results = self._load("run_results.json")
+        results = self._load("run_results.json").data
         meta = results.get("metadata") or {}
         generated = _time(meta.get("generated_at"))
         for result in results.get("results") or ():
@@ -53,18 +63,12 @@ class DbtReader(PipelineReader):
         return []
 
     def writes(self) -> dict[str, tuple[str, ...]]:
-        """model name → ``database.schema.alias`` of the relation it builds."""
-        manifest = self._load("manifest.json")
-        out: dict[str, tuple[str, ...]] = {}
-        for node in (manifest.get("nodes") or {}).values():
-            if node.get("resource_type") not in _WRITERS:
-                continue
-            if (node.get("config") or {}).get("materialized") == "ephemeral":
-                continue
-            parts = [node.get("database"), node.get("schema"),
-                     node.get("alias") or node.get("name")]
-            out[str(node["name"])] = (".".join(str(p) for p in parts if p),)
-        return out
+        """model name → ``database.schema.alias`` of the relation it builds (worked out
+        once per manifest version, like its parse)."""
+        kept = self._load("manifest.json")
+        if kept.writes is None:
+            kept.writes = _writes(kept.data)
+        return dict(kept.writes)
 
     def _run(self, uid: str, result: dict[str, Any], meta: dict[str, Any],
              generated: datetime | None) -> PipelineRun:
@@ -82,13 +86,14 @@ class DbtReader(PipelineReader):
             finished_at=max(ended, default=generated if state in ("success", "failed",
                                                                   "skipped") else None))
 
-    def _load(self, name: str) -> dict[str, Any]:
+    def _load(self, name: str) -> Kept:
+        """The artifact as parsed from its current version (kept while it is unchanged)."""
         where = self.folder.where(name)
         key = f"{self.folder.endpoint_url or ''} {where}"  # one s3:// URL, two stores
         with _LOCK:
             known = _PARSED.get(key)
         try:
-            version, raw = self.folder.fetch(name, known[0] if known else None)
+            version, raw = self.folder.fetch(name, known.version if known else None)
         except FileNotFoundError:
             raise PipelineError(f"dbt source {self.name!r}: {where} does not exist",
                                 hint=f"run dbt, or point {self.folder.setting} at its "
@@ -97,7 +102,7 @@ class DbtReader(PipelineReader):
             raise PipelineError(f"dbt source {self.name!r}: {where} is not readable "
                                 f"({type(exc).__name__}: {exc.strerror or exc})") from None
         if raw is None and known is not None:
-            return known[1]
+            return known
         try:
             data = json.loads(raw or b"")
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -105,9 +110,10 @@ class DbtReader(PipelineReader):
                                 f"({type(exc).__name__}: {exc})") from None
         if not isinstance(data, dict):
             raise PipelineError(f"dbt source {self.name!r}: {where} is not a dbt artifact")
+        kept = Kept(version=version, data=data)
         with _LOCK:
-            _PARSED[key] = (version, data)
-        return data
+            _PARSED[key] = kept
+        return kept
 
     def close(self) -> None:
         self.folder.close()
@@ -122,3 +128,16 @@ def _time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _writes(manifest: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for node in (manifest.get("nodes") or {}).values():
+        if node.get("resource_type") not in _WRITERS:
+            continue
+        if (node.get("config") or {}).get("materialized") == "ephemeral":
+            continue
+        parts = [node.get("database"), node.get("schema"),
+                 node.get("alias") or node.get("name")]
+        out[str(node["name"])] = (".".join(str(p) for p in parts if p),)
+    return out
