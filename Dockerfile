@@ -8,7 +8,7 @@ COPY pyproject.toml README.md ml_watchdog_launcher.py requirements.lock ./
 COPY watchdog ./watchdog
 RUN python -m venv /opt/watchdog \
     && /opt/watchdog/bin/pip install --no-cache-dir -c requirements.lock \
-       ".[postgres,snowflake,bigquery,redshift,airflow]"
+       ".[postgres,snowflake,bigquery,redshift,airflow,s3,gcs]"
 
 FROM python:3.12-slim
 RUN useradd --create-home --uid 10001 watchdog && mkdir -p /var/lib/watchdog /etc/watchdog \

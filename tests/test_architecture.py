@@ -18,9 +18,15 @@ HOMES = {
     "duckdb": {"warehouses/duckdb.py", "demo.py"},
     "sqlite3": {"warehouses/sqlite.py"},
     "airflow_client": {"pipelines/airflow.py"},
-    # each optional driver's home is the adapter of its extra (warehouses/registry.py)
+    # dbt artifacts in object stores: each client in its folder's module
+    "boto3": {"pipelines/s3.py"},
+    "botocore": {"pipelines/s3.py"},
+    # each optional driver's home is the adapter of its extra (warehouses/registry.py);
+    # google-cloud-storage shares the google namespace with the BigQuery client
     **{driver: {WAREHOUSES[extra].partition(":")[0].replace("watchdog.", "", 1)
-                .replace(".", "/") + ".py"} for driver, extra in EXTRAS.items()},
+                .replace(".", "/") + ".py", *(("pipelines/gcs.py",) if driver == "google"
+                                              else ())}
+       for driver, extra in EXTRAS.items()},
 }
 
 

@@ -143,7 +143,7 @@ pipelines:
     afbasic: {{type: airflow, url: "http://127.0.0.1:{closed}", username: ops,
               password: "${{SWEEP_AF_PW}}", timeout: 2}}
   writes:
-    - {{source: af, job: build.compute, tables: [public.t]}}
+    - {{source: af, job: build/compute, tables: [public.t]}}
     - {{source: afbasic, job: build2, tables: [public.t]}}
 """
 MONITORS = """\

@@ -457,6 +457,11 @@ class PipelineRun:
     tries: int | None = None  # the most tries it gets (retries + 1)
 
     @property
+    def ref(self) -> str:
+        """The job reference that reads this run back: ``job``, or ``job/task``."""
+        return job_ref(self.job, self.task)
+
+    @property
     def failed(self) -> bool:
         return self.state == "failed"
 
@@ -492,6 +497,23 @@ class PipelineRun:
         for k in ("started_at", "finished_at"):
             values[k] = datetime.fromisoformat(values[k]) if values[k] else None
         return cls(**values)
+
+
+#: Between a DAG's id and its task's in a job reference. Airflow's ids match its
+#: ``KEY_REGEX`` ``^[\w.-]+$`` (airflow.sdk ``validate_key``; a task in a task group is
+#: ``group.task``): dots are common, ``/`` never occurs, so a reference splits one way only.
+JOB_TASK_SEP = "/"
+
+
+def job_ref(job: str, task: str | None = None) -> str:
+    """``feature.build`` and ``group.compute`` → ``feature.build/group.compute``."""
+    return f"{job}{JOB_TASK_SEP}{task}" if task else job
+
+
+def split_job_ref(ref: str) -> tuple[str, str | None]:
+    """``job_ref``'s inverse: the job (DAG id, dbt model) and the task, or None."""
+    job, sep, task = ref.partition(JOB_TASK_SEP)
+    return job, (task if sep else None)
 
 
 _RUN_FIELDS = ("source", "job", "task", "label", "run_id", "state", "started_at", "finished_at",

@@ -1,7 +1,10 @@
-"""A loopback stand-in for Airflow's stable REST API (``/api/v2``, Airflow 3): the two list
-endpoints watchdog reads, answering with bodies shaped as the API's OpenAPI schema says
-(``DAGRunCollectionResponse``, ``TaskInstanceCollectionResponse``: every property present,
-required ones filled). It records each request: path, query, Authorization header."""
+"""A loopback stand-in for Airflow's stable REST API: ``/api/v2`` (Airflow 3) or, with
+``api=1``, ``/api/v1`` (Airflow 2). The endpoints watchdog reads answer with bodies shaped as
+each version's OpenAPI schema says: v2 ``DAGRunCollectionResponse`` and
+``TaskInstanceCollectionResponse``; v1 ``DAGRunCollection`` and ``TaskInstanceCollection``
+(airflow/api_connexion/openapi/v1.yaml, 2.9), every property present. The other version's
+paths are 404, as on the real servers. It records each request: method, path, query,
+Authorization header and JSON body."""
 
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ class Seen:
     path: str
     query: dict[str, list[str]]
     authorization: str | None
+    method: str = "GET"
+    body: Any = None
 
 
 @dataclass
@@ -33,6 +38,7 @@ class FakeAirflow:
     dags: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     status: int = 200
     delay: float = 0.0
+    api: int = 2
     seen: list[Seen] = field(default_factory=list)
 
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
@@ -52,6 +58,31 @@ class FakeAirflow:
             body = [task_instance(dag, r, task) for r in runs if task in r.get("tasks", {})]
             return 200, {"task_instances": body[:limit], "total_entries": len(body)}
         return 404, {"detail": "Not Found"}
+
+
+    def answer_v1(self, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+        """Airflow 2's ``GET /api/v1/dags/{dag}/dagRuns`` (``order_by`` on execution_date)
+        and ``POST /api/v1/dags/~/dagRuns/~/taskInstances/list``."""
+        parts = path.strip("/").split("/")
+        if parts == ["api", "v1", "dags", "~", "dagRuns", "~", "taskInstances", "list"]:
+            if body is None:
+                return 405, {"detail": "Method Not Allowed", "status": 405}
+            found = [task_instance_v1(dag, r, task) for dag in body.get("dag_ids", [])
+                     for r in sorted(self.dags.get(dag, []), key=lambda r: r["after"])
+                     if r["run_id"] in body.get("dag_run_ids", [r["run_id"]])
+                     for task in body.get("task_ids", []) if task in r.get("tasks", {})]
+            return 200, {"task_instances": found, "total_entries": len(found)}
+        if parts[:3] != ["api", "v1", "dags"] or parts[4:] != ["dagRuns"] or body is not None:
+            return 404, {"detail": "Not Found", "status": 404, "title": "Not Found"}
+        if parts[3] not in self.dags:
+            return 404, {"detail": f"DAG with dag_id: '{parts[3]}' not found", "status": 404,
+                         "title": "DAG not found", "type": "about:blank"}
+        order = query.get("order_by", ["execution_date"])[0]
+        runs = sorted(self.dags[parts[3]], key=lambda r: r["after"],
+                      reverse=order.startswith("-"))
+        limit = int(query.get("limit", ["100"])[0])
+        body = [dag_run_v1(parts[3], r) for r in runs]
+        return 200, {"dag_runs": body[:limit], "total_entries": len(body)}
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -101,16 +132,63 @@ def task_instance(dag: str, r: dict[str, Any], task: str) -> dict[str, Any]:
     }
 
 
+def dag_run_v1(dag: str, r: dict[str, Any]) -> dict[str, Any]:
+    """A v1 ``DAGRun``: times as ``+00:00`` offsets, as Airflow 2 writes them."""
+    at = r["after"].isoformat()
+    return {
+        "conf": {}, "dag_id": dag, "dag_run_id": r["run_id"], "data_interval_end": at,
+        "data_interval_start": at, "end_date": _v1(r.get("end")), "execution_date": at,
+        "external_trigger": False, "last_scheduling_decision": _v1(r.get("end")),
+        "logical_date": at, "note": None, "run_type": "scheduled",
+        "start_date": _v1(r.get("start")), "state": r["state"],
+    }
+
+
+def task_instance_v1(dag: str, r: dict[str, Any], task: str) -> dict[str, Any]:
+    """A v1 ``TaskInstance``."""
+    ti = r["tasks"][task]
+    start, end = ti.get("start"), ti.get("end")
+    return {
+        "dag_id": dag, "dag_run_id": r["run_id"],
+        "duration": (end - start).total_seconds() if start and end else None,
+        "end_date": _v1(end), "execution_date": r["after"].isoformat(), "executor": None,
+        "executor_config": "{}", "hostname": "worker-1", "map_index": -1,
+        "max_tries": ti["max_tries"], "note": None, "operator": "PythonOperator",
+        "pid": 4242, "pool": "default_pool", "pool_slots": 1, "priority_weight": 1,
+        "queue": "default", "queued_when": _v1(start), "rendered_fields": {},
+        "rendered_map_index": None, "sla_miss": None, "start_date": _v1(start),
+        "state": ti["state"], "task_display_name": task, "task_id": task, "trigger": None,
+        "triggerer_job": None, "try_number": ti["try_number"], "unixname": "airflow",
+    }
+
+
+def _v1(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
 @contextmanager
 def serve(fake: FakeAirflow) -> Iterator[FakeAirflow]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # http.server's naming
+            self.reply(None)
+
+        def do_POST(self) -> None:  # http.server's naming
+            length = int(self.headers.get("Content-Length") or 0)
+            self.reply(json.loads(self.rfile.read(length)) if length else {})
+
+        def reply(self, sent: Any) -> None:
             split = urlsplit(self.path)
             query = parse_qs(split.query)
-            fake.seen.append(Seen(split.path, query, self.headers.get("Authorization")))
+            fake.seen.append(Seen(split.path, query, self.headers.get("Authorization"),
+                                  self.command, sent))
             time.sleep(fake.delay)
-            status, body = (fake.answer(split.path, query) if fake.status == 200
-                            else (fake.status, {"detail": "Not authenticated"}))
+            if fake.status != 200:
+                status, body = fake.status, {"detail": "Not authenticated"}
+            elif fake.api == 1:
+                status, body = fake.answer_v1(split.path, query, sent)
+            else:
+                status, body = fake.answer(split.path, query) if sent is None else (
+                    405, {"detail": "Method Not Allowed"})
             raw = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -53,7 +53,7 @@ def source(url: str, **auth: Any) -> AirflowSource:
 def test_task_runs_are_read_with_one_call_its_query_and_bearer_token(tmp_path: Path) -> None:
     fake = FakeAirflow(dags={DAG: daily(4)})
     with serve(fake), open_reader("af", source(fake.url, token=TOKEN), tmp_path) as reader:
-        runs = reader.runs(f"{DAG}.{TASK}")
+        runs = reader.runs(f"{DAG}/{TASK}")
     (seen,) = fake.seen
     assert seen.path == f"/api/v2/dags/{DAG}/dagRuns/~/taskInstances"
     assert seen.query == {"task_id": [TASK], "limit": ["25"], "order_by": ["-run_after"]}
@@ -132,7 +132,7 @@ pipelines:
   sources:
     af: {{type: airflow, url: '{url}', token: '${{AIRFLOW_TOKEN}}'}}
   writes:
-    - {{source: af, job: {dag}.{task}, tables: [main.features]}}
+    - {{source: af, job: {dag}/{task}, tables: [main.features]}}
 monitors:
   - {{id: runs, kind: pipeline, warehouse: wh, table: main.features}}
   - {{id: stale, kind: freshness, warehouse: wh, table: main.features, time_column: ts,
@@ -175,7 +175,7 @@ def test_a_failed_run_alerts_the_readers_and_names_itself_in_the_stale_event(
             (event,) = emission.events
             assert f"DAG {DAG} task {TASK} failed at 03:10, try 3/3" in event.title
             assert "@slack-ml" in event.text and "@slack-fraud" not in event.text
-            assert {"model:churn", "team:ml", "job:feature_build.compute_features"} <= set(
+            assert {"model:churn", "team:ml", "job:feature_build/compute_features"} <= set(
                 event.tags)
             value, tags = metric(emission, "watchdog.pipeline.run.failed")
             assert value == 1.0
@@ -233,3 +233,46 @@ def test_a_source_that_cannot_be_read_is_an_error_naming_it(tmp_path: Path) -> N
             store.close()
     assert (result.status, result.reasons) == (Status.ERROR, ("PIPELINE_ERROR",))
     assert "HTTP 403" in result.summary and TOKEN not in result.summary
+
+
+def test_ids_with_dots_and_dashes_round_trip(tmp_path: Path) -> None:
+    """Airflow ids may hold dots (a task in a task group is ``group.task``) and dashes: the
+    reference ``dag_id/task_id`` splits at the slash only, and each run reads back as it."""
+    dag, task = "team.features-daily", "build.compute_v2"
+    runs = daily(2)
+    for r in runs:
+        r["tasks"] = {task: r["tasks"][TASK]}
+    fake = FakeAirflow(dags={dag: runs})
+    with serve(fake), open_reader("af", source(fake.url, token=TOKEN), tmp_path) as reader:
+        task_runs = reader.runs(f"{dag}/{task}")
+        dag_runs = reader.runs(dag)
+    assert [s.path for s in fake.seen] == [f"/api/v2/dags/{dag}/dagRuns/~/taskInstances",
+                                           f"/api/v2/dags/{dag}/dagRuns"]
+    assert fake.seen[0].query["task_id"] == [task]
+    assert {(r.job, r.task, r.ref) for r in task_runs} == {(dag, task, f"{dag}/{task}")}
+    assert {(r.job, r.task, r.ref) for r in dag_runs} == {(dag, None, dag)}
+    assert task_runs[0].text() == f"DAG {dag} task {task} failed at 03:10, try 3/3"
+
+
+def test_a_dag_that_is_not_there_says_how_jobs_are_written(tmp_path: Path) -> None:
+    fake = FakeAirflow(dags={DAG: daily(2)})
+    with (serve(fake), open_reader("af", source(fake.url, token=TOKEN), tmp_path) as reader,
+          pytest.raises(PipelineError) as missing):
+        reader.runs(f"{DAG}.{TASK}")  # dag_id.task_id: read as one DAG's id
+    assert fake.seen[0].path == f"/api/v2/dags/{DAG}.{TASK}/dagRuns"
+    assert "HTTP 404" in str(missing.value) and "dag_id/task_id" in str(missing.value)
+
+
+@pytest.mark.parametrize(("job", "ok"), [
+    ("team.features-daily", True), ("team.features/group.compute", True),
+    ("a/b/c", False), ("dag id", False), ("dag/", False), ("/task", False)])
+def test_job_references_are_checked_against_airflows_id_rule(job: str, ok: bool) -> None:
+    from watchdog.config.models import PipelinesConfig
+
+    data = {"sources": {"af": {"type": "airflow", "url": "http://x", "token": TOKEN}},
+            "writes": [{"source": "af", "job": job, "tables": ["main.t"]}]}
+    if ok:
+        PipelinesConfig.model_validate(data)
+    else:
+        with pytest.raises(ValueError, match=r"writes\[0\]\.job .*dag_id/task_id"):
+            PipelinesConfig.model_validate(data)

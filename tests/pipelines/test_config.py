@@ -24,7 +24,7 @@ pipelines:
 def test_a_writer_of_an_unknown_source_says_which_it_meant(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         config_from(tmp_path, BASE.replace("${TOKEN}", "abcdef") + "  writes:\n"
-                    "    - {source: airflow_prd, job: dag.task, tables: [main.t]}\n")
+                    "    - {source: airflow_prd, job: dag/task, tables: [main.t]}\n")
     text = str(err.value)
     assert "config.yaml" in text and "pipelines" in text
     assert "'airflow_prd' is not a source; did you mean 'airflow_prod'?" in text
@@ -40,7 +40,7 @@ def test_a_valid_section_loads(tmp_path: Path) -> None:
     (tmp_path / "target").mkdir()
     config = config_from(tmp_path, BASE.replace("${TOKEN}", "abcdef") + (
         "    dbt_prod: {type: dbt, target: target, warehouse: wh}\n"
-        "  writes:\n    - {source: airflow_prod, job: dag.task, tables: [main.t]}\n"
+        "  writes:\n    - {source: airflow_prod, job: dag/task, tables: [main.t]}\n"
         "monitors:\n  - {id: p, kind: pipeline, warehouse: wh, table: main.t, every: 1d}\n"))
     assert set(config.pipelines.sources) == {"airflow_prod", "dbt_prod"}
     monitor = config.monitor("p")

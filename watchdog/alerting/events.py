@@ -86,7 +86,9 @@ def alert_event(
     return AlertEvent(
         title=title, text="\n".join(lines), alert_type=alert_type,  # type: ignore[arg-type]
         aggregation_key=key,
-        tags=(*tags, *who.tags(), f"status:{result.status.value.lower()}"),
+        # once each: a group's own tag (model:x of a volume grouped by model) or a monitor's
+        # tags may name what the audience names again
+        tags=tuple(dict.fromkeys((*tags, *who.tags(), f"status:{result.status.value.lower()}"))),
         priority="normal" if alert_type in ("error", "warning") else "low",
         date_happened=int(now.timestamp()),
     )

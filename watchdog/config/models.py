@@ -255,8 +255,13 @@ class DemoConfig(Strict):
     warehouse: str
 
 
+#: Airflow's own rule for DAG and task ids (``KEY_REGEX`` of its ``validate_key``)
+_AIRFLOW_ID = re.compile(r"^[\w.-]{1,250}$")
+
+
 class AirflowSource(Strict):
-    """An Airflow deployment, read through its stable REST API (``apache-airflow-client``).
+    """An Airflow deployment, read through its stable REST API: ``/api/v2`` (Airflow 3) with
+    ``apache-airflow-client``, or ``/api/v1`` (Airflow 2.7.1+) over plain HTTP.
     Authenticate with ``token`` (a bearer token) or ``username`` and ``password`` (basic)."""
 
     type: Literal["airflow"]
@@ -264,6 +269,9 @@ class AirflowSource(Strict):
     RECORDS_WRITES: ClassVar[bool] = False
     url: str = Field(description=(
         "Base URL of the Airflow webserver/API server, e.g. https://airflow.example.com."))
+    api_version: Literal[1, 2] = Field(2, description=(
+        "2: Airflow 3's /api/v2 (extra `airflow`); 1: Airflow 2's /api/v1 (2.7.1 or later; "
+        "no extra needed)."))
     token: pydantic.SecretStr | None = Field(None, description=(
         "Bearer token, e.g. ${AIRFLOW_TOKEN}."))
     username: str | None = Field(None, description="User for basic auth.")
@@ -274,6 +282,20 @@ class AirflowSource(Strict):
     runs: int = Field(25, ge=1, le=100, description=(
         "DAG runs read per job on each poll, newest first (also the history of finish times "
         "that lateness is learned from)."))
+
+    @property
+    def reader(self) -> str:
+        """The name of its reader in ``watchdog.pipelines.READERS``."""
+        return "airflow" if self.api_version == 2 else "airflow_v1"
+
+    @staticmethod
+    def job_problem(job: str) -> str | None:
+        """What is wrong with a job reference ``dag_id`` or ``dag_id/task_id``, or None."""
+        parts = job.split("/")
+        if len(parts) > 2 or not all(_AIRFLOW_ID.match(p) for p in parts):
+            return ("write dag_id or dag_id/task_id, each of letters, digits, '_', '.' and "
+                    "'-' (Airflow's ids)")
+        return None
 
     @pydantic.field_validator("url")
     @classmethod
@@ -298,11 +320,38 @@ class DbtSource(Strict):
     RECORDS_WRITES: ClassVar[bool] = True
     target: str = Field(description=(
         "Folder holding run_results.json and manifest.json (dbt's target/), relative to "
-        "config.yaml; or an http(s):// URL of such a folder."))
+        "config.yaml; or the URL of such a folder: http(s)://, s3://bucket/prefix "
+        "(extra `s3`) or gs://bucket/prefix (extra `gcs`)."))
     warehouse: str | None = Field(None, description=(
         "The warehouse (under `warehouses:`) whose tables the models write. Default: all."))
     timeout: Duration = Field(timedelta(seconds=30), description=(
         "Timeout of each download, when `target` is a URL."))
+    endpoint_url: str | None = Field(None, description=(
+        "s3:// only: the endpoint of an S3-compatible store (MinIO, Cloudflare R2). "
+        "Credentials come from the AWS default chain (environment, profile, role)."))
+
+    @pydantic.model_validator(mode="after")
+    def _target(self) -> DbtSource:
+        scheme = self.target.partition("://")[0].lower() if "://" in self.target else ""
+        if scheme and scheme not in ("http", "https", "s3", "gs"):
+            raise ValueError(f"target: {scheme}:// is not read; use a folder, http(s)://, "
+                             "s3:// or gs://")
+        if scheme in ("s3", "gs") and not self.target.partition("://")[2].strip("/"):
+            raise ValueError(f"target: name the bucket: {scheme}://bucket/prefix")
+        if self.endpoint_url is not None and scheme != "s3":
+            raise ValueError("endpoint_url is for an s3:// target only")
+        return self
+
+
+    @property
+    def reader(self) -> str:
+        """The name of its reader in ``watchdog.pipelines.READERS``."""
+        return "dbt"
+
+    @staticmethod
+    def job_problem(job: str) -> str | None:
+        """What is wrong with a job reference (a model's name), or None."""
+        return "a dbt model's name has no '/'" if "/" in job else None
 
 
 PipelineSource = Annotated[AirflowSource | DbtSource, Field(discriminator="type")]
@@ -313,8 +362,8 @@ class PipelineWrites(Strict):
 
     source: str = Field(description="A name under pipelines.sources.")
     job: str = Field(min_length=1, description=(
-        "Airflow: dag_id, or dag_id.task_id for the task that writes (split at the first "
-        "dot); dbt: the model's name."))
+        "Airflow: dag_id, or dag_id/task_id for the task that writes (ids keep their "
+        "dots: team.features/group.compute); dbt: the model's name."))
     tables: tuple[str, ...] = Field(min_length=1, description="Tables it writes.")
     warehouse: str | None = Field(None, description="Warehouse of those tables. Default: any.")
 
@@ -336,6 +385,9 @@ class PipelinesConfig(Strict):
                     f"; define it under pipelines.sources (have: {', '.join(self.sources)})"
                     if self.sources else "; define it under pipelines.sources")
                 raise ValueError(f"writes[{i}].source {w.source!r} is not a source{hint}")
+            problem = self.sources[w.source].job_problem(w.job)
+            if problem:
+                raise ValueError(f"writes[{i}].job {w.job!r}: {problem}")
         return self
 
 

@@ -13,9 +13,10 @@ from watchdog.config.models import PipelineSource
 from watchdog.errors import UnknownName
 from watchdog.pipelines.base import PipelineReader
 
-#: source type → "module:Class"
+#: reader (a source's type, and its API version) → "module:Class"
 READERS: dict[str, str] = {
     "airflow": "watchdog.pipelines.airflow:AirflowReader",
+    "airflow_v1": "watchdog.pipelines.airflow_v1:AirflowV1Reader",
     "dbt": "watchdog.pipelines.dbt:DbtReader",
 }
 
@@ -24,8 +25,8 @@ __all__ = ["READERS", "PipelineReader", "open_reader"]
 
 def open_reader(name: str, source: PipelineSource, base_dir: Path) -> PipelineReader:
     """The reader of source ``name`` (relative paths in it are relative to ``base_dir``)."""
-    if source.type not in READERS:
+    if source.reader not in READERS:
         raise UnknownName("pipeline source type", source.type, READERS)
-    module, _, cls = READERS[source.type].partition(":")
+    module, _, cls = READERS[source.reader].partition(":")
     reader: type[PipelineReader] = getattr(importlib.import_module(module), cls)
     return reader(name, source, base_dir)

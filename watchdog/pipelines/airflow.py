@@ -1,22 +1,33 @@
 """Airflow runs through the stable REST API (``/api/v2``) with ``apache-airflow-client``.
 
-A job ``dag_id`` is read as its DAG runs; ``dag_id.task_id`` as that task's instances across
+A job ``dag_id`` is read as its DAG runs; ``dag_id/task_id`` as that task's instances across
 the DAG's runs (dag_run_id ``~``), both newest first in one call, with the call's timeout.
+Ids keep their dots (``team.features`` / ``group.compute``): ``/`` is never in an Airflow id.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from watchdog.config.models import AirflowSource
 from watchdog.errors import MissingExtra, PipelineError
-from watchdog.models import PipelineRun
+from watchdog.models import PipelineRun, split_job_ref
 from watchdog.pipelines.base import PipelineReader
 
 #: Airflow's states, as the ones watchdog judges (others keep their own word)
 _STATES = {"success": "success", "failed": "failed", "upstream_failed": "failed",
            "skipped": "skipped", "removed": "skipped", "up_for_retry": "retrying"}
+
+
+#: What to check, by HTTP status of a refused call
+HINTS = {
+    401: "check pipelines.sources.{name}'s token or username/password",
+    403: "check pipelines.sources.{name}'s token or username/password",
+    404: "check the job in pipelines.writes: dag_id, or dag_id/task_id (ids keep their "
+         "dots); and pipelines.sources.{name}.api_version: 1 for Airflow 2, 2 for Airflow 3",
+}
 
 
 class AirflowReader(PipelineReader):
@@ -44,7 +55,7 @@ class AirflowReader(PipelineReader):
         self._timeout = source.timeout.total_seconds()
 
     def runs(self, job: str) -> list[PipelineRun]:
-        dag_id, _, task_id = job.partition(".")
+        dag_id, task_id = split_job_ref(job)
         if task_id:
             found = self._call(self._task_instances.get_task_instances, dag_id, "~",
                                task_id=task_id, limit=self.source.runs,
@@ -62,8 +73,7 @@ class AirflowReader(PipelineReader):
         try:
             return method(*args, _request_timeout=self._timeout, **kwargs)
         except ApiException as exc:
-            hint = ("check pipelines.sources." + self.name + "'s token or username/password"
-                    if exc.status in (401, 403) else None)
+            hint = HINTS.get(exc.status or 0, "").format(name=self.name) or None
             raise PipelineError(f"Airflow source {self.name!r}: HTTP {exc.status} "
                                 f"{exc.reason or ''}".strip(), hint=hint) from None
         except (HTTPError, OpenApiException, ValueError) as exc:
@@ -85,18 +95,27 @@ class AirflowReader(PipelineReader):
         return type(reason).__name__
 
     def _dag_run(self, run: Any) -> PipelineRun:
-        state = run.state.value if run.state is not None else "unknown"
-        return PipelineRun(source=self.name, job=run.dag_id, label=f"DAG {run.dag_id}",
-                           run_id=run.dag_run_id, state=_STATES.get(state, state),
-                           started_at=run.start_date, finished_at=run.end_date)
+        return airflow_run(self.name, run.dag_id, run.dag_run_id,
+                           run.state.value if run.state is not None else None,
+                           run.start_date, run.end_date)
 
     def _task_run(self, ti: Any) -> PipelineRun:
-        state = ti.state.value if ti.state is not None else "none"
-        return PipelineRun(source=self.name, job=ti.dag_id, task=ti.task_id,
-                           label=f"DAG {ti.dag_id} task {ti.task_id}", run_id=ti.dag_run_id,
-                           state=_STATES.get(state, state), started_at=ti.start_date,
-                           finished_at=ti.end_date, try_number=ti.try_number,
-                           tries=ti.max_tries + 1)
+        return airflow_run(self.name, ti.dag_id, ti.dag_run_id,
+                           ti.state.value if ti.state is not None else None, ti.start_date,
+                           ti.end_date, task=ti.task_id, try_number=ti.try_number,
+                           max_tries=ti.max_tries)
 
     def close(self) -> None:
         self._api.rest_client.pool_manager.clear()
+
+
+def airflow_run(source: str, dag_id: str, run_id: str, state: str | None,
+                started: datetime | None, ended: datetime | None, *, task: str | None = None,
+                try_number: int | None = None, max_tries: int | None = None) -> PipelineRun:
+    """A DAG run, or a task's instance in one, as either API version gives it."""
+    word = state or ("none" if task else "unknown")
+    label = f"DAG {dag_id} task {task}" if task else f"DAG {dag_id}"
+    return PipelineRun(source=source, job=dag_id, task=task, label=label, run_id=run_id,
+                       state=_STATES.get(word, word), started_at=started, finished_at=ended,
+                       try_number=try_number,
+                       tries=max_tries + 1 if max_tries is not None else None)

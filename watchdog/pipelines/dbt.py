@@ -8,6 +8,8 @@ check keeps the history of finish times in the state store.
 from __future__ import annotations
 
 import json
+import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 from watchdog.config.models import DbtSource
 from watchdog.errors import PipelineError
 from watchdog.models import PipelineRun
+from watchdog.pipelines.artifacts import open_folder
 from watchdog.pipelines.base import PipelineReader
 
 #: dbt's result statuses (models, seeds, snapshots, tests) as the states watchdog judges
@@ -22,20 +25,35 @@ _STATES = {"success": "success", "pass": "success", "warn": "success", "error": 
            "fail": "failed", "runtime error": "failed", "skipped": "skipped"}
 #: Node types that write a relation
 _WRITERS = frozenset({"model", "seed", "snapshot"})
+#: "endpoint location" → the artifact kept: a manifest of tens of MB is parsed
+#: once per change, not once per poll and pipeline monitor (readers are opened per run;
+#: the daemon is one process). One entry per artifact a config names.
+_PARSED: dict[str, Kept] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(slots=True)
+class Kept:
+    """One artifact's version, its parse, and what was worked out from it."""
+
+    version: str
+    data: dict[str, Any]
+    writes: dict[str, tuple[str, ...]] | None = None
 
 
 class DbtReader(PipelineReader):
-    """One dbt target folder, read afresh on each poll."""
+    """One dbt target folder. Each artifact is parsed once per version: a poll that finds
+    it unchanged (same mtime and size, ETag, generation) reuses what was parsed."""
 
     source: DbtSource
 
     def __init__(self, name: str, source: DbtSource, base_dir: Path) -> None:
         super().__init__(name, source, base_dir)
-        self.url = source.target.rstrip("/") + "/" if _is_url(source.target) else None
-        self.folder = base_dir / source.target
+        self.folder = open_folder(name, source.target, base_dir,
+                                  source.timeout.total_seconds(), source.endpoint_url)
 
     def runs(self, job: str) -> list[PipelineRun]:
-        results = self._load("run_results.json")
+        results = self._load("run_results.json").data
         meta = results.get("metadata") or {}
         generated = _time(meta.get("generated_at"))
         for result in results.get("results") or ():
@@ -45,18 +63,12 @@ class DbtReader(PipelineReader):
         return []
 
     def writes(self) -> dict[str, tuple[str, ...]]:
-        """model name → ``database.schema.alias`` of the relation it builds."""
-        manifest = self._load("manifest.json")
-        out: dict[str, tuple[str, ...]] = {}
-        for node in (manifest.get("nodes") or {}).values():
-            if node.get("resource_type") not in _WRITERS:
-                continue
-            if (node.get("config") or {}).get("materialized") == "ephemeral":
-                continue
-            parts = [node.get("database"), node.get("schema"),
-                     node.get("alias") or node.get("name")]
-            out[str(node["name"])] = (".".join(str(p) for p in parts if p),)
-        return out
+        """model name → ``database.schema.alias`` of the relation it builds (worked out
+        once per manifest version, like its parse)."""
+        kept = self._load("manifest.json")
+        if kept.writes is None:
+            kept.writes = _writes(kept.data)
+        return dict(kept.writes)
 
     def _run(self, uid: str, result: dict[str, Any], meta: dict[str, Any],
              generated: datetime | None) -> PipelineRun:
@@ -74,45 +86,37 @@ class DbtReader(PipelineReader):
             finished_at=max(ended, default=generated if state in ("success", "failed",
                                                                   "skipped") else None))
 
-    def _load(self, name: str) -> dict[str, Any]:
-        where = f"pipelines.sources.{self.name}.target"
-        path = f"{self.url}{name}" if self.url else str(self.folder / name)
+    def _load(self, name: str) -> Kept:
+        """The artifact as parsed from its current version (kept while it is unchanged)."""
+        where = self.folder.where(name)
+        key = f"{self.folder.endpoint_url or ''} {where}"  # one s3:// URL, two stores
+        with _LOCK:
+            known = _PARSED.get(key)
         try:
-            raw = self._download(path) if self.url else (self.folder / name).read_bytes()
-            data = json.loads(raw)
+            version, raw = self.folder.fetch(name, known.version if known else None)
         except FileNotFoundError:
-            raise PipelineError(f"dbt source {self.name!r}: {path} does not exist",
-                                hint=f"run dbt, or point {where} at its target folder"
-                                ) from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise PipelineError(f"dbt source {self.name!r}: {path} is not readable JSON "
+            raise PipelineError(f"dbt source {self.name!r}: {where} does not exist",
+                                hint=f"run dbt, or point {self.folder.setting} at its "
+                                     "target folder") from None
+        except OSError as exc:
+            raise PipelineError(f"dbt source {self.name!r}: {where} is not readable "
+                                f"({type(exc).__name__}: {exc.strerror or exc})") from None
+        if raw is None and known is not None:
+            return known
+        try:
+            data = json.loads(raw or b"")
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PipelineError(f"dbt source {self.name!r}: {where} is not readable JSON "
                                 f"({type(exc).__name__}: {exc})") from None
         if not isinstance(data, dict):
-            raise PipelineError(f"dbt source {self.name!r}: {path} is not a dbt artifact")
-        return data
+            raise PipelineError(f"dbt source {self.name!r}: {where} is not a dbt artifact")
+        kept = Kept(version=version, data=data)
+        with _LOCK:
+            _PARSED[key] = kept
+        return kept
 
-    def _download(self, url: str) -> bytes:
-        """One artifact over HTTP(S), within the source's timeout."""
-        import urllib.error
-        import urllib.request
-
-        try:
-            with urllib.request.urlopen(url, timeout=self.source.timeout.total_seconds()) as r:
-                body: bytes = r.read()
-                return body
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            if exc.code == 404:
-                raise FileNotFoundError(url) from None
-            raise PipelineError(f"dbt source {self.name!r}: {url} answered HTTP {exc.code}"
-                                ) from None
-        except (urllib.error.URLError, TimeoutError) as exc:
-            raise PipelineError(f"dbt source {self.name!r}: {url} could not be read "
-                                f"({type(exc).__name__})") from None
-
-
-def _is_url(target: str) -> bool:
-    return target.startswith(("http://", "https://"))
+    def close(self) -> None:
+        self.folder.close()
 
 
 def _time(value: Any) -> datetime | None:
@@ -124,3 +128,16 @@ def _time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _writes(manifest: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for node in (manifest.get("nodes") or {}).values():
+        if node.get("resource_type") not in _WRITERS:
+            continue
+        if (node.get("config") or {}).get("materialized") == "ephemeral":
+            continue
+        parts = [node.get("database"), node.get("schema"),
+                 node.get("alias") or node.get("name")]
+        out[str(node["name"])] = (".".join(str(p) for p in parts if p),)
+    return out

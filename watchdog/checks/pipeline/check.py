@@ -55,7 +55,7 @@ class PipelineCheck(Check[PipelineParams]):
         if not out.findings:
             raise PipelineError(
                 f"{ctx.config.source}: pipelines.writes: no job writes table {p.table!r}",
-                hint=f"add {{source: <name>, job: <dag_id.task_id>, tables: [{p.table}]}}, "
+                hint=f"add {{source: <name>, job: <dag_id>/<task_id>, tables: [{p.table}]}}, "
                      "or a dbt source whose manifest has the model")
         self._keep_latest(ctx, table, latest)
         return out.result(f"{table}: the writers' last runs succeeded on time")
