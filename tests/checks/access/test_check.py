@@ -204,3 +204,44 @@ def test_a_writer_that_lost_insert_is_named_in_the_stale_tables_event(tmp_path: 
         finally:
             sql(f'DROP OWNED BY "{etl}"; DROP ROLE "{etl}"; '
                 f'DROP OWNED BY "{reader}"; DROP ROLE "{reader}"')
+
+
+@pytest.mark.postgres
+def test_the_loss_is_kept_under_the_qualified_name_other_monitors_use(tmp_path: Path) -> None:
+    """The access monitor names the table without its schema, the freshness monitor with it:
+    they are the same table, so the stale table's event still names the writer's loss."""
+    import json
+
+    from watchdog.sinks import create as create_sink
+
+    with database("postgres", tmp_path) as (engine, wh, _schema):
+        suffix = uuid.uuid4().hex[:8]
+        table, etl = f"wd_ev_{suffix}", f"wd_etl_{suffix}"
+        make_events(engine, "public", [NOW - timedelta(hours=3)], table=table)
+
+        def sql(text: str) -> None:
+            with engine.begin() as con:
+                con.execute(sa.text(text))
+
+        sql(f'CREATE ROLE "{etl}"; GRANT USAGE ON SCHEMA public TO "{etl}"; '
+            f'GRANT SELECT ON public."{table}" TO "{etl}"')
+        try:
+            config = config_from(tmp_path, (
+                "env: test\nwarehouses:\n  wh:\n" + yaml_block(wh, 4) + "sinks: {}\n"
+                "monitors:\n"
+                f"  - {{id: stale, kind: freshness, warehouse: wh, table: public.{table},"
+                " time_column: ts, max_age: 1h}\n"
+                f"  - {{id: grants, kind: access, warehouse: wh, tables: [{table}],"
+                f" principals: [{{name: {etl}, needs: [select, insert]}}]}}\n"))
+            out = tmp_path / "out.jsonl"
+            with Store.open(f"sqlite:///{tmp_path}/s.db") as store:
+                runner = Runner(config, store, [create_sink("jsonl", {"path": str(out)})],
+                                clock=lambda: NOW)
+                runner.run_pass(["stale", "grants"])
+                runner.close()
+            rows = [json.loads(line) for line in out.read_text().splitlines()]
+            (stale,) = [r for r in rows if r["type"] == "event"
+                        and r["title"].startswith("[FAIL] stale")]
+            assert f"; {etl} lost INSERT on public.{table}" in stale["title"]
+        finally:
+            sql(f'DROP TABLE public."{table}"; DROP OWNED BY "{etl}"; DROP ROLE "{etl}"')

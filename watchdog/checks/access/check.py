@@ -134,7 +134,7 @@ class AccessCheck(Check[AccessParams]):
                 continue
             lost = [g for g in held if g is not None and not g.granted]
             losses.append((need, lost))
-        self._report(ctx, out, losses, list(tables))
+        self._report(ctx, out, losses, [str(ref) for ref in tables.values()])
         return out.result(f"{sum(not lost for _, lost in losses)} of {len(losses)} "
                           "principal x table pair(s) keep their access")
 
@@ -164,7 +164,7 @@ class AccessCheck(Check[AccessParams]):
             out.add_for(group, Status.FAIL, "ACCESS_LOST", text, **by)
             written = [g.privilege.upper() for g in lost if g.privilege in WRITE_PRIVILEGES]
             if written:
-                writes[need.table].append(AccessLoss(
+                writes[str(ctx.warehouse.table(need.table))].append(AccessLoss(
                     principal=need.principal, table=table, privileges=tuple(written),
                     by=found.event.user if found else None, at=found.event.at if found else None,
                     probable=found.probable if found else False))
