@@ -122,8 +122,11 @@ def _findings_table(result: CheckResult) -> list[str]:
 
 
 def _context(result: CheckResult, who: Audience) -> list[str]:
+    # a monitor over several tables (access) names its unit's table, from the unit's group
+    table = result.subject or next(
+        (v for f in result.findings for k, v in f.group if k == "table"), "-")
     lines = ["", f"Monitor `{result.monitor_id}` ({result.kind}) on "
-                 f"`{result.warehouse}` table `{result.subject or '-'}`."]
+                 f"`{result.warehouse}` table `{table}`."]
     if who.models:
         lines.append(f"Models reading it: {', '.join(who.models)}.")
     if who.handles:

@@ -243,5 +243,8 @@ def test_the_loss_is_kept_under_the_qualified_name_other_monitors_use(tmp_path: 
             (stale,) = [r for r in rows if r["type"] == "event"
                         and r["title"].startswith("[FAIL] stale")]
             assert f"; {etl} lost INSERT on public.{table}" in stale["title"]
+            (lost,) = [r for r in rows if r["type"] == "event"
+                       and r["title"].startswith("[FAIL] grants")]
+            assert f"(access) on `wh` table `public.{table}`." in lost["text"]  # its unit's
         finally:
             sql(f'DROP TABLE public."{table}"; DROP OWNED BY "{etl}"; DROP ROLE "{etl}"')
