@@ -374,11 +374,21 @@ def save_estimates(store: History | None, p: BacktestParams, stored: Estimates,
             merged.setdefault(j.label, {})[str(int(at.timestamp()))] = {
                 n: v for n, v in estimates.items() if v is not None and math.isfinite(v)}
     merged = {g: w for g, w in sorted(merged.items()) if w}
-    if merged == stored:
+    if same_estimates(merged, stored):
         return
     store.put_artifact(ESTIMATES_KIND, p.id, {
         "schema": ESTIMATES_SCHEMA, "window_seconds": p.window.total_seconds(),
         "threshold": p.threshold, "estimates": merged})
+
+
+def same_estimates(a: Estimates, b: Estimates) -> bool:
+    """Equal up to the rounding of the warehouse's float sums (which a parallel engine adds
+    in any order), so that a run that changed nothing writes no new version."""
+    return a.keys() == b.keys() and all(
+        a[g].keys() == b[g].keys() and all(
+            a[g][at].keys() == b[g][at].keys()
+            and all(math.isclose(v, b[g][at][n], rel_tol=1e-9, abs_tol=1e-12)
+                    for n, v in a[g][at].items()) for at in a[g]) for g in a)
 
 
 def estimate_line(p: BacktestParams, j: Judged) -> str:
