@@ -116,6 +116,11 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     estimated = {r["name"].rsplit(".", 1)[1] for r in records if r["type"] == "metric"
                  and r["name"].startswith("watchdog.backtest.estimated.")}
     assert estimated == {"accuracy", "precision", "recall", "f1", "auroc"}
+    # the estimates made four days ago (the demo's silent earlier run) against the labels
+    # that landed since: the planted drop is a concept drift, which scores alone cannot see
+    (error,) = [r for r in records if r["type"] == "metric"
+                and r["name"] == "watchdog.backtest.estimation_error.auroc"]
+    assert error["value"] < -0.1 and "model_version:v4" in error["tags"]
     assert 'class="estimate"' in (tmp_path / ".watchdog/churn_backtest.html").read_text()
     # planted contract violation: a few of today's monthly_spend values are negative
     assert (statuses["features_contract"], statuses["predictions_contract"]) == ("FAIL", "OK")
