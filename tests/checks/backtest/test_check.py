@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -132,6 +133,11 @@ def test_a_quality_drop_fails_and_compares_versions_side_by_side(
         ("METRIC_DROPPED", (("model_version", "v4"),))]
     assert "side by side: model_version=v3: auroc" in fail[0].message
     assert "model_version=v4: auroc" in fail[0].message
+    # one read: the group and day once, then the metric, its interval and the baseline
+    assert re.fullmatch(
+        r"model_version=v4 2026-03-07: auroc 0\.\d+ \(95% interval 0\.\d+–0\.\d+\) is below "
+        r"its baseline 0\.\d+ \(the earlier windows\) - max_drop 0\.05 = 0\.\d+ \| side by "
+        r"side: .*", fail[0].message), fail[0].message
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -168,8 +174,7 @@ def test_too_few_labels_is_skipped_and_low_coverage_fails(kind: str, tmp_path: P
     assert reasons == {"LABEL_COVERAGE_LOW": Status.FAIL, "TOO_FEW_LABELS": Status.SKIPPED,
                        "BACKTEST_OK": Status.OK}
     (ok,) = [f for f in result.findings if f.group == v3 and f.reason == "BACKTEST_OK"]
-    assert "2026-03-06 00:00–2026-03-07 00:00 UTC (the newest window with 100 labels)" \
-        in ok.message
+    assert "2026-03-06 (the newest day with 100 labels)" in ok.message
     assert result.status is Status.FAIL
     assert "feedback pipeline" in result.summary
 
@@ -188,7 +193,12 @@ def test_while_labels_are_late_a_drop_in_the_newest_labelled_window_fails(
     assert fail == {("LABEL_COVERAGE_LOW", v3), ("LABEL_COVERAGE_LOW", v4),
                     ("METRIC_DROPPED", v4)}
     (drop,) = [f for f in result.findings if f.reason == "METRIC_DROPPED"]
-    assert "2026-03-06 00:00–2026-03-07 00:00 UTC (the newest window with" in drop.message
+    assert drop.message.startswith("model_version=v4 2026-03-06 (the newest day with 100 "
+                                   "labels): auroc ")
+    # one sentence per version, what broke first, the versions side by side once, last
+    v4 = result.summary[result.summary.index("model_version=v4 2026-03-06"):]
+    assert v4.index("auroc") < v4.index("have a label") < v4.index("side by side")
+    assert result.summary.count("side by side") == 2  # once per version
 
 
 @pytest.mark.parametrize(("extra", "message"), [
