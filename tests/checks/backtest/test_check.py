@@ -120,6 +120,21 @@ def test_steady_versions_pass_with_metrics_stamped_at_the_window_end(
             "watchdog.backtest.log_loss", "watchdog.backtest.brier"} <= names
 
 
+@pytest.mark.parametrize("kind", ["duckdb"])
+def test_a_period_with_too_few_labels_sends_no_quality_metric(kind: str,
+                                                               tmp_path: Path) -> None:
+    plan = {d: {"v3": (50, 1.0, 0.9)} for d in range(-6, 1)}  # ~315 labels in the lookback
+    with database(kind, tmp_path) as (engine, wh, schema):
+        write(engine, schema, plan)
+        few = run(tmp_path, wh, schema, "min_labelled_rows: 400")
+        enough = run(tmp_path, wh, schema, "min_labelled_rows: 300")
+    assert few.status is Status.SKIPPED and few.reasons == ()
+    names = {m.name for m in few.metrics}
+    assert "watchdog.backtest.label_coverage" in names
+    assert not {n for n in names if n.startswith("watchdog.backtest.period.")}
+    assert "watchdog.backtest.period.auroc" in {m.name for m in enough.metrics}
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_quality_drop_fails_and_compares_versions_side_by_side(
         kind: str, tmp_path: Path) -> None:

@@ -350,7 +350,8 @@ def _emit(out: Outcome, p: BacktestParams, j: Judged, end: datetime) -> None:
             if value is not None:
                 out.metric(name, float(value), *tags, timestamp=at.timestamp())
     period = BacktestSums.total([j.sums, *j.earlier])
-    for name, value in bm.metrics(period, p.task).items():
+    judged = period.labelled >= p.min_labelled_rows  # never a period of a handful of rows
+    for name, value in (bm.metrics(period, p.task) if judged else {}).items():
         if value is not None:
             out.metric(f"period.{name}", value, *tags, timestamp=end.timestamp())
     if j.calibration is not None:
