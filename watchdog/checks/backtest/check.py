@@ -326,17 +326,23 @@ def headline(p: BacktestParams) -> list[str]:
 
 
 def side_by_side(p: BacktestParams, groups: Sequence[Judged]) -> str:
-    """`` | side by side: v3: auroc 0.71 [0.68, 0.74] (n 900); v4: ...`` with group_by."""
+    """`` | side by side: v3: auroc 0.71 [0.68, 0.74] (n 900); v4: ...`` with group_by; a
+    group whose judged window has too few labels shows the window judged instead."""
     if not p.group_by or len(groups) < 2:
         return ""
     cells = []
     for j in groups:
+        at, newest = "", None
+        if j.sums.labelled < p.min_labelled_rows:
+            newest = newest_labelled(p, j)
+        if newest is not None:
+            at, j = f" on {when(p, newest[0])}", newest[1]
         parts = []
         for n in headline(p):
             ci = j.intervals.get(n)
             parts.append(f"{n} {_fmt(j.values.get(n))}"
                          + (f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else ""))
-        cells.append(f"{j.label}: {', '.join(parts)} (n {j.sums.labelled})")
+        cells.append(f"{j.label}{at}: {', '.join(parts)} (n {j.sums.labelled})")
     return " | side by side: " + "; ".join(cells)
 
 
