@@ -216,9 +216,9 @@ def test_while_labels_are_late_a_drop_in_the_newest_labelled_window_fails(
     assert result.summary.count("side by side") == 2  # once per version
     # the versions compared on the window judged, not on the one without labels
     board = v4.split(" | side by side: ")[1]
-    assert re.fullmatch(r"model_version=v3 on 2026-03-06: auroc 0\.\d+ \[[\d.]+, [\d.]+\] "
+    assert re.fullmatch(r"model_version=v3 on 2026-03-06: auroc 0\.\d+ \([\d.]+–[\d.]+\) "
                         r"\(n 2\d\d\); model_version=v4 on 2026-03-06: auroc 0\.\d+ "
-                        r"\[[\d.]+, [\d.]+\] \(n 2\d\d\)", board), board
+                        r"\([\d.]+–[\d.]+\) \(n 2\d\d\)", board), board
 
 
 @pytest.mark.parametrize(("extra", "message"), [

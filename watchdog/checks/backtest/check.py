@@ -326,7 +326,7 @@ def headline(p: BacktestParams) -> list[str]:
 
 
 def side_by_side(p: BacktestParams, groups: Sequence[Judged]) -> str:
-    """`` | side by side: v3: auroc 0.71 [0.68, 0.74] (n 900); v4: ...`` with group_by; a
+    """`` | side by side: v3: auroc 0.71 (0.68–0.74) (n 900); v4: ...`` with group_by; a
     group whose judged window has too few labels shows the window judged instead."""
     if not p.group_by or len(groups) < 2:
         return ""
@@ -341,7 +341,7 @@ def side_by_side(p: BacktestParams, groups: Sequence[Judged]) -> str:
         for n in headline(p):
             ci = j.intervals.get(n)
             parts.append(f"{n} {_fmt(j.values.get(n))}"
-                         + (f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else ""))
+                         + (f" ({ci[0]:.3g}–{ci[1]:.3g})" if ci else ""))
         cells.append(f"{j.label}{at}: {', '.join(parts)} (n {j.sums.labelled})")
     return " | side by side: " + "; ".join(cells)
 
