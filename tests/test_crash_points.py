@@ -10,7 +10,6 @@ before watchdog marked it) may deliver one twice.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -318,19 +317,56 @@ def series(fake: FakeDatadog, name: str) -> list[tuple[int, float, tuple[str, ..
             for s in r.body["series"] if s["metric"] == name for p in s["points"]]
 
 
-def estimate_versions(state: Path) -> list[dict[str, Any]]:
-    engine = sa.create_engine(f"sqlite:///{state}")
-    with engine.connect() as con:
-        found = con.execute(sa.text(
-            "SELECT payload FROM artifacts WHERE kind = 'backtest_estimates' AND key = 'bt' "
-            "ORDER BY version")).scalars().all()
-    engine.dispose()
-    return [p if isinstance(p, dict) else json.loads(p) for p in found]
+def estimates(url: str) -> tuple[int, dict[str, Any]]:
+    """(how many versions, the latest payload) of the backtest's estimates document."""
+    from watchdog.state import Store
+
+    store = Store.open(url)
+    try:
+        found = store.get_artifact("backtest_estimates", "bt")
+    finally:
+        store.close()
+    return (found[0], found[2]) if found else (0, {})
 
 
-@pytest.mark.parametrize("point", [*POINTS, "http.in_flight"])
+def backtest_crash(tmp_path: Path, fake: FakeDatadog, state: str, day: datetime,
+                   rows: dict[int, Rows], point: str) -> tuple[int, int, str]:
+    """The first run, the labels landing, the run killed at ``point``, the restart: the
+    killed run's exit code, and the restart's exit code and stderr."""
+    warehouse = tmp_path / "w.duckdb"
+    write_backtest(warehouse, day, rows[-4] + rows[-3] + rows[-2], rows[-4] + rows[-2])
+    (tmp_path / "config.yaml").write_text(
+        "env: test\nwarehouses:\n"
+        f"  wh: {{type: duckdb, settings: {{path: '{warehouse}'}}}}\n"
+        f"state: {{url: '{state}'}}\n"
+        "sinks:\n  datadog: {transport: http, api_key: '${DD_API_KEY}', "
+        "api_url: '${DD_API_URL}'}\n"
+        "daemon: {workers: 1, heartbeat: 1h}\nmonitors:\n" + BACKTEST)
+    code, err = run(tmp_path, fake, "run", "--once")
+    assert code == 0, err
+    assert estimates(state)[0] == 1
+    fake.requests.clear()
+    flipped = [(pid, i, s, not y) for pid, i, s, y in rows[-2]]
+    write_backtest(warehouse, day, [r for i in (-4, -3, -2, -1) for r in rows[i]],
+                   rows[-4] + rows[-3] + flipped)
+    if point == "http.in_flight":  # Datadog takes the event, then the client dies
+        proc = start(tmp_path, fake, "run", "--once")
+        fake.on_receive = lambda r: os.kill(proc.pid, signal.SIGKILL) \
+            if r.path == "/api/v1/events" else None
+        proc.communicate(timeout=120)
+        fake.on_receive = None
+        killed = proc.returncode
+    else:
+        killed, _ = run(tmp_path, fake, "run", "--once", crash=point)
+    code, err = run(tmp_path, fake, "run", "--once")
+    return killed, code, err
+
+
+@pytest.mark.parametrize(("point", "state"), [
+    *((p, "sqlite") for p in [*POINTS, "http.in_flight"]),
+    *((p, "postgres") for p in ["commit.state", "commit.outbox", "commit.done"])])
 def test_a_kill_while_a_backtest_sends_and_stages_estimates_loses_nothing(
-        point: str, tmp_path: Path) -> None:
+        point: str, state: str, tmp_path: Path) -> None:
     """Three label-complete days (-4, -3, -2; -2 judged) and yesterday (-1) waiting for its
     labels. The first run stores the estimate of day -3, whose labels are late. Then they
     land, day -2's labels turn out to be the opposite of the scores (a quality drop) and
@@ -341,37 +377,14 @@ def test_a_kill_while_a_backtest_sends_and_stages_estimates_loses_nothing(
     fake = FakeDatadog()
     server = serve(fake)
     day = today()
-    warehouse = tmp_path / "w.duckdb"
     rows = {i: day_rows(i, seed=40 + i) for i in (-4, -3, -2, -1)}
-    write_backtest(warehouse, day, rows[-4] + rows[-3] + rows[-2], rows[-4] + rows[-2])
-    (tmp_path / "config.yaml").write_text(
-        "env: test\nwarehouses:\n"
-        f"  wh: {{type: duckdb, settings: {{path: '{warehouse}'}}}}\n"
-        f"state: {{url: 'sqlite:///{tmp_path}/state.db'}}\n"
-        "sinks:\n  datadog: {transport: http, api_key: '${DD_API_KEY}', "
-        "api_url: '${DD_API_URL}'}\n"
-        "daemon: {workers: 1, heartbeat: 1h}\nmonitors:\n" + BACKTEST)
-    try:
-        code, err = run(tmp_path, fake, "run", "--once")
-        assert code == 0, err
-        assert len(estimate_versions(tmp_path / "state.db")) == 1
-        fake.requests.clear()
-        flipped = [(pid, i, s, not y) for pid, i, s, y in rows[-2]]
-        write_backtest(warehouse, day, [r for i in (-4, -3, -2, -1) for r in rows[i]],
-                       rows[-4] + rows[-3] + flipped)
-        if point == "http.in_flight":  # Datadog takes the event, then the client dies
-            proc = start(tmp_path, fake, "run", "--once")
-            fake.on_receive = lambda r: os.kill(proc.pid, signal.SIGKILL) \
-                if r.path == "/api/v1/events" else None
-            proc.communicate(timeout=120)
-            fake.on_receive = None
-            killed = proc.returncode
-        else:
-            killed, _ = run(tmp_path, fake, "run", "--once", crash=point)
-        code, err = run(tmp_path, fake, "run", "--once")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with state_url(tmp_path, state) as url:
+        try:
+            killed, code, err = backtest_crash(tmp_path, fake, url, day, rows, point)
+            versions, latest = estimates(url)
+        finally:
+            server.shutdown()
+            server.server_close()
     assert killed == -signal.SIGKILL, f"{point}: the process was not killed there"
     assert code == 1 and "Traceback" not in err, err
     fails = [r for r in events(fake) if r.body["title"].startswith("[FAIL] bt")]
@@ -392,7 +405,6 @@ def test_a_kill_while_a_backtest_sends_and_stages_estimates_loses_nothing(
     assert {at for at, _, _ in estimated} == {int(day.timestamp())}
     assert np.allclose([v for _, v, _ in estimated], expected_accuracy(rows[-1]),
                        rtol=0, atol=1e-9)
-    versions = estimate_versions(tmp_path / "state.db")
-    assert len(versions) == 2, versions  # stored once per change: killed or not
-    kept = versions[-1]["estimates"]["model_version=v1"]
+    assert versions == 2, latest  # stored once per change: killed or not
+    kept = latest["estimates"]["model_version=v1"]
     assert set(kept) == {str(int((day - 2 * DAY).timestamp())), str(int(day.timestamp()))}
