@@ -69,14 +69,19 @@ def test_the_windows_waiting_for_labels_show_their_estimates(tmp_path: Path) -> 
         in pages[3.0]
 
 
+@pytest.mark.parametrize("late", [False, True])
 def test_without_a_declared_baseline_each_version_has_its_own_and_its_max_drop_edge(
-        tmp_path: Path) -> None:
+        tmp_path: Path, late: bool) -> None:
     """The reference-window baseline the check judges max_drop against (the earlier
     windows pooled), drawn per version in its colour, with the edge it fails past: at the
-    very value the check judged."""
+    very value the check judged, also when the judged day waits for its labels and the
+    day before is judged instead (its baseline: the days before it)."""
     from tests.checks.backtest.test_check import run
 
     plan = {**STEADY, 0: {"v3": (300, 1.0, 0.9), "v4": (300, 0.2, 0.9)}}
+    if late:
+        plan = {**STEADY, -1: {"v3": (300, 1.0, 0.9), "v4": (300, 0.2, 0.9)},
+                0: {"v3": (300, 1.0, 0.0), "v4": (300, 2.5, 0.0)}}
     extra = "thresholds: {auroc: {max_drop: 0.05}}"
     with database("duckdb", tmp_path) as (engine, wh, schema):
         write(engine, schema, plan)

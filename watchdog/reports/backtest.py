@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from watchdog.checks.backtest import metrics as bm
-from watchdog.checks.backtest.check import Judged, baseline
+from watchdog.checks.backtest.check import Judged, baseline, newest_labelled
 from watchdog.checks.backtest.params import BacktestParams
 from watchdog.models import BacktestSums
 
@@ -66,7 +66,7 @@ def render(p: BacktestParams, table: str, end: datetime, groups: Sequence[Judged
                   for j in groups]
         guesses = [[j.estimates.get(at, {}).get(name) for at in ends] for j in groups] \
             if name in bm.ESTIMATED else []
-        bases = [baseline(p, j, name) for j in groups]
+        bases = [judged_baseline(p, j, name) for j in groups]
         parts += [f"<section><h2>{escape(name)}</h2>",
                   chart_svg(p, name, series, guesses, bases), "</section>"]
     coverage = [[bm.coverage(s) for s in _windows(p, j)] + [None] * later for j in groups]
@@ -100,6 +100,15 @@ def _value(p: BacktestParams, s: BacktestSums, name: str) -> float | None:
     if s.labelled < p.min_labelled_rows:
         return None
     return bm.metrics(s, p.task).get(name)
+
+
+def judged_baseline(p: BacktestParams, j: Judged, name: str) -> float | None:
+    """The baseline the check judges the group against: of the window it judged (the newest
+    with enough labels, while the judged one waits for them)."""
+    if j.sums.labelled < p.min_labelled_rows:
+        newest = newest_labelled(p, j)
+        j = newest[1] if newest is not None else j
+    return baseline(p, j, name)
 
 
 def reference_lines(p: BacktestParams, name: str, bases: Sequence[float | None]
