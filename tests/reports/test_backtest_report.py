@@ -86,13 +86,21 @@ def test_without_a_declared_baseline_each_version_has_its_own_and_its_max_drop_e
     with database("duckdb", tmp_path) as (engine, wh, schema):
         write(engine, schema, plan)
         engine.dispose()
-        (dropped,) = [f for f in run(tmp_path, wh, schema, extra).findings
-                      if f.reason == "METRIC_DROPPED"]
+        result = run(tmp_path, wh, schema, extra)
+        (dropped,) = [f for f in result.findings if f.reason == "METRIC_DROPPED"]
         out = tmp_path / "bt.html"
         assert main(["backtest", "report", "churn_backtest", "-c",
                      str(tmp_path / "config.yaml"), "-o", str(out),
                      "--at", NOW.isoformat()]) == 0
-    auroc = out.read_text().split('data-metric="auroc"')[1].split("</svg>")[0]
+    page = out.read_text()
+    # the whole period per version, as the check sends it (period.auroc)
+    for version in ("v3", "v4"):
+        (sent,) = [m.value for m in result.metrics if m.name == "watchdog.backtest.period.auroc"
+                   and f"model_version:{version}" in m.tags]
+        shown = re.search(rf"<tr><td>model_version={version}</td><td>[\d,]+</td><td>([\d.]+) "
+                          r"\([\d.]+–[\d.]+\)</td></tr>", page)
+        assert shown and float(shown[1]) == pytest.approx(sent, abs=5e-5), version
+    auroc = page.split('data-metric="auroc"')[1].split("</svg>")[0]
     assert auroc.count('class="baseline"') == 2 and auroc.count('class="drop-edge"') == 2
     assert 'class="band"' not in auroc  # no min or max declared
     edges = re.findall(r'class="drop-edge"[^>]*stroke="(#\w+)"[^>]*><title>baseline \(the '

@@ -15,6 +15,7 @@ is fetched when the page is viewed. Pure: data in, text out.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
@@ -27,6 +28,7 @@ from watchdog.models import BacktestSums
 _STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}section{margin:2em 0}
 .legend span{display:inline-block;width:14px;height:3px;margin:0 4px 3px 12px}
+table.period{border-collapse:collapse}.period td,.period th{padding:2px 10px;text-align:right}
 """
 COLOURS = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2")
 BAND, BASELINE = "#e8eef6", "#555"
@@ -50,6 +52,8 @@ def render(p: BacktestParams, table: str, end: datetime, groups: Sequence[Judged
     ]
     if not groups:
         parts.append("<p><b>No predictions in the lookback.</b></p>")
+    else:
+        parts.append(period_table(p, groups))
     ends = window_ends(p, end, now)
     estimated = [j for j in groups if j.estimates]
     if estimated:
@@ -73,6 +77,31 @@ def render(p: BacktestParams, table: str, end: datetime, groups: Sequence[Judged
     parts += ["<section><h2>label coverage</h2>",
               chart_svg(p, "label_coverage", coverage), "</section>", "</body></html>"]
     return "\n".join(parts)
+
+
+def period_table(p: BacktestParams, groups: Sequence[Judged]) -> str:
+    """The whole label-complete period (the lookback pooled) per group: the drawn metrics
+    with their intervals, as the check sends them (``period.<metric>``)."""
+    z = statistics.NormalDist().inv_cdf(0.5 + p.confidence / 2)
+    head = "".join(f"<th>{escape(n)}</th>" for n in p.metrics)
+    rows = []
+    for j in groups:
+        s = BacktestSums.total([j.sums, *j.earlier])
+        if s.labelled < p.min_labelled_rows:
+            cells = f'<td colspan="{len(p.metrics)}">fewer than {p.min_labelled_rows} labels</td>'
+        else:
+            values, cis = bm.metrics(s, p.task), bm.intervals(s, p.task, z)
+            cells = "".join(f"<td>{_cell(values.get(n), cis.get(n))}</td>" for n in p.metrics)
+        rows.append(f"<tr><td>{escape(j.label)}</td><td>{s.labelled:,}</td>{cells}</tr>")
+    return (f'<table class="period"><caption>The whole period ({p.lookback_windows} windows) '
+            f"per group, {p.confidence:.0%} intervals</caption><tr><th>group</th>"
+            f"<th>labelled</th>{head}</tr>{''.join(rows)}</table>")
+
+
+def _cell(value: float | None, ci: tuple[float, float] | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.4g}" + (f" ({ci[0]:.3g}–{ci[1]:.3g})" if ci else "")
 
 
 def window_ends(p: BacktestParams, end: datetime, now: datetime) -> list[datetime]:
