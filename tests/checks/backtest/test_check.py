@@ -234,3 +234,20 @@ def test_config_errors_name_the_field(tmp_path: Path, extra: str, message: str) 
     with pytest.raises(ConfigError) as err:
         config(tmp_path, wh, "main", extra)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize(("window", "end", "shown"), [
+    ("1d", datetime(2026, 3, 8, tzinfo=UTC), "2026-03-07"),
+    ("1h", datetime(2026, 3, 8, tzinfo=UTC), "2026-03-07 23:00–00:00 UTC"),
+    ("15m", datetime(2026, 3, 7, 13, 15, tzinfo=UTC), "2026-03-07 13:00–13:15 UTC"),
+    ("2d", datetime(2026, 3, 8, tzinfo=UTC), "2026-03-06 00:00–2026-03-08 00:00 UTC"),
+])
+def test_a_window_is_named_as_read(window: str, end: datetime, shown: str) -> None:
+    from watchdog.checks.backtest.check import when
+    from watchdog.checks.backtest.params import BacktestParams
+
+    p = BacktestParams(id="bt", warehouse="w", window=window, feedback_delay="1d",
+                       predictions={"table": "p", "time_column": "t", "key": "id",
+                                    "score": "s"},
+                       labels={"table": "l", "key": "id", "label": "y"})
+    assert when(p, end) == shown
