@@ -118,6 +118,8 @@ def test_steady_versions_pass_with_metrics_stamped_at_the_window_end(
     names = {m.name for m in result.metrics}
     assert {"watchdog.backtest.tp", "watchdog.backtest.period.auroc",
             "watchdog.backtest.log_loss", "watchdog.backtest.brier"} <= names
+    # each custom metric once: the largest delay is label_delay_seconds.max only
+    assert "watchdog.backtest.label_delay_max" not in names
 
 
 @pytest.mark.parametrize("kind", ["duckdb"])

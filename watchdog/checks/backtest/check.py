@@ -456,7 +456,7 @@ def _values(p: BacktestParams, s: BacktestSums) -> dict[str, float | None]:
         **(bm.metrics(s, p.task) if judged else {}), "predictions": float(s.predictions),
         "labelled_rows": float(s.labelled), "label_coverage": bm.coverage(s),
         "label_delay_mean": s.delay_sum / s.labelled if p.labels.time_column and s.labelled
-        else None, "label_delay_max": s.delay_max,
+        else None,
         **{f"label_delay_seconds.{k}": bm.delay_quantile(s, q)
            for k, q in bm.DELAY_QUANTILES.items()},
         "label_delay_seconds.max": s.delay_max}
