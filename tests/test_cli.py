@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -110,12 +111,23 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     assert backtest["status"] == "FAIL"
     assert {"LABEL_COVERAGE_LOW", "METRIC_DROPPED"} <= set(backtest["reasons"])
     assert "feedback pipeline" in backtest["summary"]
-    assert "(the newest window with 500 labels): auroc 0.4" in backtest["summary"] or \
-        "(the newest window with 500 labels): auroc 0.5" in backtest["summary"]
+    assert re.search(r"model_version=v4 \d{4}-\d\d-\d\d \(the newest day with 500 labels\): "
+                     r"auroc 0\.[45]\d* \(95% interval [\d.]+–[\d.]+\) is below its min 0\.6; "
+                     r"auroc is also below its baseline 0\.\d+ \(the earlier windows\) - "
+                     r"max_drop 0\.05", backtest["summary"]), backtest["summary"]
+    (quality,) = [e for e in opened if e["aggregation_key"].startswith(
+        "watchdog:churn_backtest")]
+    assert quality["title"].startswith("[FAIL] churn_backtest: model_version=v4 ")
+    assert "auroc" in quality["title"][:200]  # what broke, before Datadog's title limit
     # the days waiting for labels: estimated from the scores
     estimated = {r["name"].rsplit(".", 1)[1] for r in records if r["type"] == "metric"
                  and r["name"].startswith("watchdog.backtest.estimated.")}
     assert estimated == {"accuracy", "precision", "recall", "f1", "auroc"}
+    # the estimates made four days ago (the demo's silent earlier run) against the labels
+    # that landed since: the planted drop is a concept drift, which scores alone cannot see
+    (error,) = [r for r in records if r["type"] == "metric"
+                and r["name"] == "watchdog.backtest.estimation_error.auroc"]
+    assert error["value"] < -0.1 and "model_version:v4" in error["tags"]
     assert 'class="estimate"' in (tmp_path / ".watchdog/churn_backtest.html").read_text()
     # planted contract violation: a few of today's monthly_spend values are negative
     assert (statuses["features_contract"], statuses["predictions_contract"]) == ("FAIL", "OK")

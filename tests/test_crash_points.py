@@ -21,8 +21,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
+from sklearn.metrics import accuracy_score
 
 from tests.conftest import POSTGRES_URL
 from tests.helpers import database, make_events, yaml_block
@@ -244,3 +246,165 @@ def test_a_kill_while_a_pipeline_monitor_commits_loses_no_event(point: str,
     assert "dbt model ground_truth failed" in runs[0].body["title"]
     assert len(stale) == 1, [r.body["title"] for r in received]
     assert "Latest run of its writer: dbt model ground_truth failed" in stale[0].body["text"]
+
+
+# -- the backtest check: metrics, an event and staged estimates in one run -----------------
+
+DAY = timedelta(days=1)
+BACKTEST = (
+    "  - id: bt\n    kind: backtest\n    warehouse: wh\n"
+    "    predictions: {table: main.predictions, time_column: predicted_at,"
+    " key: [prediction_id], score: score}\n"
+    "    labels: {table: main.ground_truth, key: [prediction_id], label: churned}\n"
+    "    task: classification\n    group_by: [model_version]\n    window: 1d\n"
+    "    feedback_delay: 1d\n    lookback_windows: 3\n    min_labelled_rows: 200\n"
+    "    coverage_drop: null\n    thresholds: {auroc: {min: 0.6}}\n")
+#: (prediction id, window index, score, label) of one day's predictions, scores calibrated
+Rows = list[tuple[int, int, float, bool]]
+
+
+def day_rows(index: int, seed: int) -> Rows:
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for n in range(600):
+        score = round(rng.uniform(0.02, 0.98), 4)
+        out.append((index * 1000 + n, index, score, rng.random() < score))
+    return out
+
+
+def today() -> datetime:
+    """The start of today (UTC), the end of the newest window; waits out a day change
+    that would land between this test's runs (windows are aligned to days)."""
+    import time
+
+    now = datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    left = (midnight + DAY - now).total_seconds()
+    if left < 300:
+        time.sleep(left + 1)
+        return midnight + DAY
+    return midnight
+
+
+def write_backtest(path: Path, day: datetime, predictions: Rows, labels: Rows) -> None:
+    """The prediction log and its labels in a DuckDB file, rewritten whole; window ``i``
+    is the day ``[day + i, day + i + 1)``."""
+    engine = sa.create_engine(f"duckdb:///{path}")
+    with engine.begin() as con:
+        con.execute(sa.text("CREATE OR REPLACE TABLE predictions (prediction_id INTEGER, "
+                            "predicted_at TIMESTAMP, score DOUBLE, model_version VARCHAR)"))
+        con.execute(sa.text("CREATE OR REPLACE TABLE ground_truth (prediction_id INTEGER, "
+                            "churned BOOLEAN)"))
+        con.execute(sa.text("INSERT INTO predictions VALUES (:id, :at, :score, 'v1')"), [
+            {"id": pid, "at": (day + i * DAY + timedelta(seconds=pid % 86400 // 2))
+             .replace(tzinfo=None), "score": score} for pid, i, score, _ in predictions])
+        con.execute(sa.text("INSERT INTO ground_truth VALUES (:id, :y)"),
+                    [{"id": pid, "y": y} for pid, _, _, y in labels])
+    engine.dispose()
+
+
+def expected_accuracy(rows: Rows) -> float:
+    """Confidence-based estimate: Σ_{s≥0.5} p + Σ_{s<0.5} (1 - p), over n."""
+    return sum(s if s >= 0.5 else 1 - s for _, _, s, _ in rows) / len(rows)
+
+
+def series(fake: FakeDatadog, name: str) -> list[tuple[int, float, tuple[str, ...]]]:
+    """(timestamp, value, tags) of every point of ``name`` Datadog accepted."""
+    return [(p["timestamp"], p["value"], tuple(s["tags"]))
+            for r in fake.accepted() if r.path == "/api/v2/series"
+            for s in r.body["series"] if s["metric"] == name for p in s["points"]]
+
+
+def estimates(url: str) -> tuple[int, dict[str, Any]]:
+    """(how many versions, the latest payload) of the backtest's estimates document."""
+    from watchdog.state import Store
+
+    store = Store.open(url)
+    try:
+        found = store.get_artifact("backtest_estimates", "bt")
+    finally:
+        store.close()
+    return (found[0], found[2]) if found else (0, {})
+
+
+def backtest_crash(tmp_path: Path, fake: FakeDatadog, state: str, day: datetime,
+                   rows: dict[int, Rows], point: str) -> tuple[int, int, str]:
+    """The first run, the labels landing, the run killed at ``point``, the restart: the
+    killed run's exit code, and the restart's exit code and stderr."""
+    warehouse = tmp_path / "w.duckdb"
+    write_backtest(warehouse, day, rows[-4] + rows[-3] + rows[-2], rows[-4] + rows[-2])
+    (tmp_path / "config.yaml").write_text(
+        "env: test\nwarehouses:\n"
+        f"  wh: {{type: duckdb, settings: {{path: '{warehouse}'}}}}\n"
+        f"state: {{url: '{state}'}}\n"
+        "sinks:\n  datadog: {transport: http, api_key: '${DD_API_KEY}', "
+        "api_url: '${DD_API_URL}'}\n"
+        "daemon: {workers: 1, heartbeat: 1h}\nmonitors:\n" + BACKTEST)
+    code, err = run(tmp_path, fake, "run", "--once")
+    assert code == 0, err
+    assert estimates(state)[0] == 1
+    fake.requests.clear()
+    flipped = [(pid, i, s, not y) for pid, i, s, y in rows[-2]]
+    write_backtest(warehouse, day, [r for i in (-4, -3, -2, -1) for r in rows[i]],
+                   rows[-4] + rows[-3] + flipped)
+    if point == "http.in_flight":  # Datadog takes the event, then the client dies
+        proc = start(tmp_path, fake, "run", "--once")
+        fake.on_receive = lambda r: os.kill(proc.pid, signal.SIGKILL) \
+            if r.path == "/api/v1/events" else None
+        proc.communicate(timeout=120)
+        fake.on_receive = None
+        killed = proc.returncode
+    else:
+        killed, _ = run(tmp_path, fake, "run", "--once", crash=point)
+    code, err = run(tmp_path, fake, "run", "--once")
+    return killed, code, err
+
+
+@pytest.mark.parametrize(("point", "state"), [
+    *((p, "sqlite") for p in [*POINTS, "http.in_flight"]),
+    *((p, "postgres") for p in ["commit.state", "commit.outbox", "commit.done"])])
+def test_a_kill_while_a_backtest_sends_and_stages_estimates_loses_nothing(
+        point: str, state: str, tmp_path: Path) -> None:
+    """Three label-complete days (-4, -3, -2; -2 judged) and yesterday (-1) waiting for its
+    labels. The first run stores the estimate of day -3, whose labels are late. Then they
+    land, day -2's labels turn out to be the opposite of the scores (a quality drop) and
+    yesterday's predictions are loaded: the run that sees it sends an event, the estimation
+    error of day -3 and the estimates of day -1, and stages the estimates document again;
+    it is killed at ``point`` and run again. Every point arrives with the values of the
+    estimates made before the labels, and the document has one version per change."""
+    fake = FakeDatadog()
+    server = serve(fake)
+    day = today()
+    rows = {i: day_rows(i, seed=40 + i) for i in (-4, -3, -2, -1)}
+    with state_url(tmp_path, state) as url:
+        try:
+            killed, code, err = backtest_crash(tmp_path, fake, url, day, rows, point)
+            versions, latest = estimates(url)
+        finally:
+            server.shutdown()
+            server.server_close()
+    assert killed == -signal.SIGKILL, f"{point}: the process was not killed there"
+    assert code == 1 and "Traceback" not in err, err
+    fails = [r for r in events(fake) if r.body["title"].startswith("[FAIL] bt")]
+    assert len(fails) == 1 or (point in IN_FLIGHT and len(fails) == 2), [
+        r.body["title"] for r in events(fake)]
+    assert "auroc" in fails[0].body["title"] and "model_version:v1" in fails[0].body["tags"]
+    late = rows[-3]
+    realised = accuracy_score([y for *_, y in late], [s >= 0.5 for _, _, s, _ in late])
+    errors = series(fake, "watchdog.backtest.estimation_error.accuracy")
+    # one point (day -3's end), the same value however often it was sent
+    assert {(at, tags) for at, _, tags in errors} == {
+        (int((day - 2 * DAY).timestamp()), tags) for *_, tags in errors}
+    assert len({at for at, _, _ in errors}) == 1
+    assert np.allclose([v for _, v, _ in errors], realised - expected_accuracy(late),
+                       rtol=0, atol=1e-9)
+    assert {"monitor:bt", "table:main.predictions", "model_version:v1"} <= set(errors[0][2])
+    estimated = series(fake, "watchdog.backtest.estimated.accuracy")
+    assert {at for at, _, _ in estimated} == {int(day.timestamp())}
+    assert np.allclose([v for _, v, _ in estimated], expected_accuracy(rows[-1]),
+                       rtol=0, atol=1e-9)
+    assert versions == 2, latest  # stored once per change: killed or not
+    kept = latest["estimates"]["model_version=v1"]
+    assert set(kept) == {str(int((day - 2 * DAY).timestamp())), str(int(day.timestamp()))}

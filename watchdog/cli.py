@@ -159,6 +159,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         rows = ", ".join(f"{k} {v}" for k, v in info.rows.items())
         print(f"demo warehouse {path}: {state} ({rows})")
         _demo_schema_baseline(runner, config, path, info.built)
+        _demo_backtest_history(runner, config)
         results = runner.run_pass(None, trigger="demo", progress=progress)
     finally:
         runner.close()
@@ -205,6 +206,22 @@ def _demo_schema_baseline(runner: Any, config: Config, path: str, rebuilt: bool)
     if config.demo is not None:
         runner.warehouse(config.demo.warehouse).close()  # DuckDB: one writer per file
     apply_planted_changes(path)
+
+
+def _demo_backtest_history(runner: Any, config: Config) -> None:
+    """On a fresh state store, run each backtest monitor (silently) as of two feedback delays
+    ago, as the daemon would have: the estimates it stored for the windows then waiting for
+    their labels are checked against the labels now (``estimation_error``)."""
+    from datetime import UTC, datetime
+
+    from watchdog.checks.backtest.check import ESTIMATES_KIND
+    from watchdog.checks.backtest.params import BacktestParams
+
+    now = datetime.now(UTC)
+    for m in config.monitors:
+        if isinstance(m, BacktestParams) and runner.store.get_artifact(ESTIMATES_KIND,
+                                                                       m.id) is None:
+            runner.check(m, now=now - 2 * m.feedback_delay)
 
 
 def _demo_epilogue(config: Config, results: list[CheckResult]) -> None:

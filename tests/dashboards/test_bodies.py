@@ -189,26 +189,60 @@ def test_the_check_against_emitted_data_catches_a_rename(
 # -- kinds, routing, notifications -------------------------------------------------------
 
 
-class BacktestParams(MonitorConfig):
-    """The shape a later issue gives backtest monitors (not a kind watchdog runs yet)."""
-
-    kind: str = "backtest"
-    table: str
-    group_by: tuple[str, ...] = ("model_version",)
-    metrics: tuple[str, ...] = ("precision", "recall")
-
-
-def test_a_backtest_monitor_gets_its_widgets_from_one_table_entry() -> None:
-    monitor = BacktestParams(id="churn_backtest", warehouse="demo", table="main.predictions")
-    drawn = kinds.KINDS["backtest"].widgets(monitor, kinds.View(("monitor:churn_backtest",
-                                                                 "$env")))
-    queries = [q["query"] for d in widgets(drawn) for r in d["requests"] for q in r["queries"]]
-    assert queries == [
-        "avg:watchdog.backtest.precision{monitor:churn_backtest,$env} by {model_version}",
-        "avg:watchdog.backtest.recall{monitor:churn_backtest,$env} by {model_version}",
-        "avg:watchdog.backtest.label_coverage{monitor:churn_backtest,$env} by {model_version}"]
+def _drawn(monitor: MonitorConfig) -> tuple[list[str], dict[str, list[str]]]:
+    """Every query of a backtest monitor's widgets, and each widget's markers by title."""
+    drawn = kinds.KINDS["backtest"].widgets(monitor, kinds.View(("monitor:bt", "$env")))
     for item in drawn:  # valid widgets of the Dashboards API too
         to_model({"title": "t", "layout_type": "ordered", "widgets": [item]}, Dashboard, "w")
+    found = widgets(drawn)
+    return ([q["query"] for d in found for r in d["requests"] for q in r["queries"]],
+            {d["title"]: [f"{m['label']} {m['value']}" for m in d.get("markers", [])]
+             for d in found})
+
+
+def test_backtest_widgets_draw_every_backtest_metric_per_group(demo_config: Config) -> None:
+    """The demo's churn_backtest (grouped by model_version, thresholds on auroc and log
+    loss); that the demo sent each of these names with these tags is checked above."""
+    queries, markers = _drawn(demo_config.monitor("churn_backtest"))
+    by = "{monitor:bt,$env} by {model_version}"
+    assert queries == [
+        f"avg:watchdog.backtest.auroc{by}", f"avg:watchdog.backtest.estimated.auroc{by}",
+        f"avg:watchdog.backtest.log_loss{by}",
+        f"max:watchdog.backtest.calibration_error{by}",
+        f"avg:watchdog.backtest.estimation_error.auroc{by}",
+        f"avg:watchdog.backtest.label_coverage{by}",
+        f"max:watchdog.backtest.label_delay_seconds.p50{by}",
+        f"max:watchdog.backtest.label_delay_seconds.p90{by}",
+        f"max:watchdog.backtest.label_delay_seconds.max{by}"]
+    assert markers["churn_backtest: auroc per model_version"] == ["min: FAIL y = 0.6"]
+    assert markers["churn_backtest: log_loss per model_version"] == ["max: FAIL y = 0.7"]
+    assert markers["churn_backtest: calibration error of the scores per model_version"] == [
+        "max_calibration_error: estimates unreliable y = 0.05"]
+    assert markers["churn_backtest: label delay (hours) per model_version"] == [
+        "feedback_delay y = 48"]
+
+
+def test_backtest_widgets_follow_the_monitors_task_groups_and_baseline() -> None:
+    from watchdog.checks.backtest.params import BacktestParams
+
+    common = {"id": "bt", "warehouse": "demo", "feedback_delay": "1d",
+              "predictions": {"table": "p", "time_column": "t", "key": "id", "score": "s"},
+              "labels": {"table": "l", "key": "id", "label": "y"}}
+    regression = BacktestParams(**common, task="regression", baseline={"rmse": 2.0},
+                                thresholds={"rmse": {"max_drop": 0.5}}, min_coverage=0.9)
+    queries, markers = _drawn(regression)
+    assert queries == ["avg:watchdog.backtest.rmse{monitor:bt,$env}",
+                       "avg:watchdog.backtest.label_coverage{monitor:bt,$env}"]
+    assert markers == {"bt: rmse": ["declared baseline y = 2", "baseline + max_drop: FAIL y = 2.5"],
+                       "bt: label coverage": ["min_coverage: FAIL y = 0.9"]}
+    grouped = BacktestParams(**common, group_by=["model_version", "region"],
+                             baseline={"auroc": 0.8}, thresholds={"auroc": {"max_drop": 0.05}})
+    queries, markers = _drawn(grouped)
+    by = "{monitor:bt,$env} by {model_version,region}"
+    assert queries[:2] == [f"avg:watchdog.backtest.auroc{by}",
+                           f"avg:watchdog.backtest.estimated.auroc{by}"]
+    assert markers["bt: auroc per model_version, region"] == [
+        "declared baseline y = 0.8", "baseline - max_drop: FAIL y = 0.75"]
 
 
 def _mentions_config(tmp_path: Path, mentions: str) -> Config:

@@ -3,11 +3,15 @@ baseline, and the label coverage, as one self-contained page."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import pytest
 
 from tests.checks.backtest.test_check import NOW, STEADY, config, write
 from tests.helpers import database
 from watchdog.cli import main
+from watchdog.reports.backtest import COLOURS
 
 EXTRA = "thresholds: {auroc: {min: 0.6}, log_loss: {max: 0.7}}\nbaseline: {auroc: 0.8}"
 
@@ -63,3 +67,44 @@ def test_the_windows_waiting_for_labels_show_their_estimates(tmp_path: Path) -> 
     assert "estimated from the scores" in page and "unreliable" not in page
     assert "model_version=v4: estimates unreliable</b>: the scores are not calibrated" \
         in pages[3.0]
+
+
+@pytest.mark.parametrize("late", [False, True])
+def test_without_a_declared_baseline_each_version_has_its_own_and_its_max_drop_edge(
+        tmp_path: Path, late: bool) -> None:
+    """The reference-window baseline the check judges max_drop against (the earlier
+    windows pooled), drawn per version in its colour, with the edge it fails past: at the
+    very value the check judged, also when the judged day waits for its labels and the
+    day before is judged instead (its baseline: the days before it)."""
+    from tests.checks.backtest.test_check import run
+
+    plan = {**STEADY, 0: {"v3": (300, 1.0, 0.9), "v4": (300, 0.2, 0.9)}}
+    if late:
+        plan = {**STEADY, -1: {"v3": (300, 1.0, 0.9), "v4": (300, 0.2, 0.9)},
+                0: {"v3": (300, 1.0, 0.0), "v4": (300, 2.5, 0.0)}}
+    extra = "thresholds: {auroc: {max_drop: 0.05}}"
+    with database("duckdb", tmp_path) as (engine, wh, schema):
+        write(engine, schema, plan)
+        engine.dispose()
+        result = run(tmp_path, wh, schema, extra)
+        (dropped,) = [f for f in result.findings if f.reason == "METRIC_DROPPED"]
+        out = tmp_path / "bt.html"
+        assert main(["backtest", "report", "churn_backtest", "-c",
+                     str(tmp_path / "config.yaml"), "-o", str(out),
+                     "--at", NOW.isoformat()]) == 0
+    page = out.read_text()
+    # the whole period per version, as the check sends it (period.auroc)
+    for version in ("v3", "v4"):
+        (sent,) = [m.value for m in result.metrics if m.name == "watchdog.backtest.period.auroc"
+                   and f"model_version:{version}" in m.tags]
+        shown = re.search(rf"<tr><td>model_version={version}</td><td>[\d,]+</td><td>([\d.]+) "
+                          r"\([\d.]+–[\d.]+\)</td></tr>", page)
+        assert shown and float(shown[1]) == pytest.approx(sent, abs=5e-5), version
+    auroc = page.split('data-metric="auroc"')[1].split("</svg>")[0]
+    assert auroc.count('class="baseline"') == 2 and auroc.count('class="drop-edge"') == 2
+    assert 'class="band"' not in auroc  # no min or max declared
+    edges = re.findall(r'class="drop-edge"[^>]*stroke="(#\w+)"[^>]*><title>baseline \(the '
+                       r"earlier windows\) [\d.]+ - max_drop 0\.05 = ([\d.]+): fails past it",
+                       auroc)
+    assert len(edges) == 2 and edges[1][0] == COLOURS[1]  # v4, the second version
+    assert float(edges[1][1]) == pytest.approx(dropped.details["limit"], abs=5e-5)

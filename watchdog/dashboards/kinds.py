@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from watchdog.alerting.routing import audience
+from watchdog.checks.backtest.metrics import ESTIMATED, LOWER_IS_BETTER
 from watchdog.config.models import Config, MonitorConfig
 from watchdog.dashboards import queries as q
 from watchdog.dashboards import signals
@@ -25,6 +26,8 @@ from watchdog.dashboards.widgets import Query, Series, Widget
 
 #: ``watchdog.backtest.<metric>`` drawn when a backtest monitor does not list its metrics.
 BACKTEST_METRICS = ("precision", "recall", "auroc")
+#: ``watchdog.backtest.label_delay_seconds.<stat>`` drawn.
+DELAY_STATS = ("p50", "p90", "max")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,16 +171,95 @@ def _schema(m: MonitorConfig, v: View) -> list[Widget]:
 
 
 def _backtest(m: MonitorConfig, v: View) -> list[Widget]:
-    """``watchdog.backtest.<metric>`` per model version (one tag per group column)."""
-    by = list(getattr(m, "group_by", ()) or ("model_version",))
-    out = []
-    for name in getattr(m, "metrics", ()) or BACKTEST_METRICS:
-        query = Query("query1", q.metric(f"watchdog.backtest.{name}", v.tags, "avg", by))
-        out.append(w.timeseries(f"{m.id}: {name} per {', '.join(by)}", [Series((query,))]))
+    """Per group (one tag per ``group_by`` column): each drawn metric realised, with the
+    estimates made before its labels (classification) and its judged limits; the estimates'
+    calibration and error; label coverage and delay. Every point is stamped with its
+    window's end, days back: these are charts, not Datadog monitors (a query alert over
+    the last minutes never sees such points; the status monitor pages instead)."""
+    by = list(getattr(m, "group_by", ()))
+    per = f" per {', '.join(by)}" if by else ""
+    guess = getattr(m, "task", "classification") == "classification"
+    drawn = list(getattr(m, "metrics", ()) or BACKTEST_METRICS)
+    out = [_backtest_metric(m, v, name, by, per, guess and name in ESTIMATED)
+           for name in drawn]
+    if guess:
+        out += _backtest_estimates(m, v, [n for n in drawn if n in ESTIMATED], by, per)
     coverage = Query("query1", q.metric("watchdog.backtest.label_coverage", v.tags, "avg", by))
-    out.append(w.timeseries(f"{m.id}: label coverage per {', '.join(by)}", [Series((coverage,))],
-                            description="Share of predictions whose ground truth has arrived."))
+    floor = getattr(m, "min_coverage", None)
+    out.append(w.timeseries(f"{m.id}: label coverage{per}", [Series((coverage,))],
+                            [w.marker(floor, "min_coverage: FAIL")] if floor else [],
+                            description="Share of each window's predictions whose ground "
+                                        "truth has arrived."))
+    if getattr(getattr(m, "labels", None), "time_column", None):
+        out.append(_label_delay(m, v, by, per))
     return out
+
+
+def _backtest_metric(m: MonitorConfig, v: View, name: str, by: list[str], per: str,
+                     estimated: bool) -> Widget:
+    """One metric realised per window (solid), its estimates before labels (dashed), and
+    its ``min``/``max`` and declared baseline (``- max_drop``) as markers."""
+    real = Query("query1", q.metric(f"watchdog.backtest.{name}", v.tags, "avg", by))
+    series = [Series((real,), formulas=(w.formula("query1", name),))]
+    if estimated:
+        guess = Query("query1", q.metric(f"watchdog.backtest.estimated.{name}", v.tags, "avg",
+                                         by))
+        series.append(Series((guess,), line_type="dashed",
+                             formulas=(w.formula("query1", f"estimated {name}"),)))
+    limit = getattr(m, "thresholds", {}).get(name)
+    base = getattr(m, "baseline", {}).get(name)
+    marks = [w.marker(x, f"{k}: FAIL") for k, x in (("min", getattr(limit, "min", None)),
+                                                    ("max", getattr(limit, "max", None)))
+             if x is not None]
+    if base is not None:
+        marks.append(w.marker(base, "declared baseline", "info"))
+        drop = getattr(limit, "max_drop", None)
+        if drop is not None:
+            sign = 1 if name in LOWER_IS_BETTER else -1
+            marks.append(w.marker(round(base + sign * drop, 6),
+                                  f"baseline {'+' if sign > 0 else '-'} max_drop: FAIL"))
+    return w.timeseries(
+        f"{m.id}: {name}{per}", series, marks,
+        description="Solid: realised, once a window has min_labelled_rows labels, at the "
+                    "window's end. Dashed: estimated from the scores while the labels were "
+                    "missing (valid for calibrated scores). Lines: the judged limits.")
+
+
+def _backtest_estimates(m: MonitorConfig, v: View, names: list[str], by: list[str],
+                        per: str) -> list[Widget]:
+    """The calibration error the estimates are trusted by, and their error once the
+    labels landed (realised minus estimated)."""
+    ece = Query("query1", q.metric("watchdog.backtest.calibration_error", v.tags, "max", by))
+    top = float(getattr(m, "max_calibration_error", 0.05))
+    errors = [Query(f"query{i}", q.metric(f"watchdog.backtest.estimation_error.{n}", v.tags,
+                                          "avg", by)) for i, n in enumerate(names, 1)]
+    out = [w.timeseries(f"{m.id}: calibration error of the scores{per}", [Series((ece,))],
+                        [w.marker(top, "max_calibration_error: estimates unreliable",
+                                  "warning")],
+                        description="Expected calibration error over the label-complete "
+                                    "windows: above the line the estimates are not trusted.")]
+    if errors:
+        out.append(w.timeseries(
+            f"{m.id}: estimation error, realised - estimated{per}", [Series(
+                tuple(errors), formulas=tuple(w.formula(x.name, n)
+                                              for x, n in zip(errors, names, strict=True)))],
+            [w.marker(0, "no error", "ok")],
+            description="Once a window's labels landed: its realised metric minus what was "
+                        "estimated before. Far from 0: the scores no longer mean what they "
+                        "did (concept drift), and the estimates are not to be trusted."))
+    return out
+
+
+def _label_delay(m: MonitorConfig, v: View, by: list[str], per: str) -> Widget:
+    delay = tuple(Query(f"query{i}", q.metric(f"watchdog.backtest.label_delay_seconds.{k}",
+                                              v.tags, "max", by))
+                  for i, k in enumerate(DELAY_STATS, 1))
+    return w.timeseries(
+        f"{m.id}: label delay (hours){per}", [Series(delay, formulas=tuple(
+            w.formula(f"{x.name} / 3600", k) for x, k in zip(delay, DELAY_STATS, strict=True)))],
+        [w.marker(_hours(m, "feedback_delay"), "feedback_delay", "warning")],
+        description="From prediction to label, per window. A window is judged feedback_delay "
+                    "after it ends: a delay past the line misses its window's judgement.")
 
 
 #: Monitor kind → its dashboard section and signals. Order is the order of the sections.

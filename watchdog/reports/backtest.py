@@ -2,29 +2,33 @@
 (model version), with its baseline and judged band, and the label coverage under it.
 
 One inline SVG chart per metric draws every group's line (one colour each, so versions are
-compared side by side); the baseline (declared, dashed), the judged band (from ``min`` to
-``max`` as thresholds declare them, shaded) and the judged window (a vertical rule, the
-last). Windows with fewer than ``min_labelled_rows`` labels have no point. A classifier's
-estimated metrics (``metrics.estimated``) of the windows waiting for labels (those of the
-lookback without enough labels, and those that ended since the judged one, drawn after it)
-are hollow points on a dashed line, with a warning when they are unreliable (miscalibrated
-scores). Nothing is fetched when the page is viewed. Pure: data in, text out.
+compared side by side); the baseline (dashed: the declared one, else with ``max_drop`` each
+group's own, the earlier windows pooled, in its colour) and the edge ``max_drop`` from it
+(dotted), the judged band (from ``min`` to ``max`` as thresholds declare them, shaded) and
+the judged window (a vertical rule, the last). Windows with fewer than
+``min_labelled_rows`` labels have no point. A classifier's estimated metrics
+(``metrics.estimated``) of the windows waiting for labels (those of the lookback without
+enough labels, and those that ended since the judged one, drawn after it) are hollow points
+on a dashed line, with a warning when they are unreliable (miscalibrated scores). Nothing
+is fetched when the page is viewed. Pure: data in, text out.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
 
 from watchdog.checks.backtest import metrics as bm
-from watchdog.checks.backtest.check import Judged
+from watchdog.checks.backtest.check import Judged, baseline, newest_labelled
 from watchdog.checks.backtest.params import BacktestParams
 from watchdog.models import BacktestSums
 
 _STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}section{margin:2em 0}
 .legend span{display:inline-block;width:14px;height:3px;margin:0 4px 3px 12px}
+table.period{border-collapse:collapse}.period td,.period th{padding:2px 10px;text-align:right}
 """
 COLOURS = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2")
 BAND, BASELINE = "#e8eef6", "#555"
@@ -48,6 +52,8 @@ def render(p: BacktestParams, table: str, end: datetime, groups: Sequence[Judged
     ]
     if not groups:
         parts.append("<p><b>No predictions in the lookback.</b></p>")
+    else:
+        parts.append(period_table(p, groups))
     ends = window_ends(p, end, now)
     estimated = [j for j in groups if j.estimates]
     if estimated:
@@ -64,12 +70,38 @@ def render(p: BacktestParams, table: str, end: datetime, groups: Sequence[Judged
                   for j in groups]
         guesses = [[j.estimates.get(at, {}).get(name) for at in ends] for j in groups] \
             if name in bm.ESTIMATED else []
-        parts += [f"<section><h2>{escape(name)}</h2>", chart_svg(p, name, series, guesses),
-                  "</section>"]
+        bases = [judged_baseline(p, j, name) for j in groups]
+        parts += [f"<section><h2>{escape(name)}</h2>",
+                  chart_svg(p, name, series, guesses, bases), "</section>"]
     coverage = [[bm.coverage(s) for s in _windows(p, j)] + [None] * later for j in groups]
     parts += ["<section><h2>label coverage</h2>",
               chart_svg(p, "label_coverage", coverage), "</section>", "</body></html>"]
     return "\n".join(parts)
+
+
+def period_table(p: BacktestParams, groups: Sequence[Judged]) -> str:
+    """The whole label-complete period (the lookback pooled) per group: the drawn metrics
+    with their intervals, as the check sends them (``period.<metric>``)."""
+    z = statistics.NormalDist().inv_cdf(0.5 + p.confidence / 2)
+    head = "".join(f"<th>{escape(n)}</th>" for n in p.metrics)
+    rows = []
+    for j in groups:
+        s = BacktestSums.total([j.sums, *j.earlier])
+        if s.labelled < p.min_labelled_rows:
+            cells = f'<td colspan="{len(p.metrics)}">fewer than {p.min_labelled_rows} labels</td>'
+        else:
+            values, cis = bm.metrics(s, p.task), bm.intervals(s, p.task, z)
+            cells = "".join(f"<td>{_cell(values.get(n), cis.get(n))}</td>" for n in p.metrics)
+        rows.append(f"<tr><td>{escape(j.label)}</td><td>{s.labelled:,}</td>{cells}</tr>")
+    return (f'<table class="period"><caption>The whole period ({p.lookback_windows} windows) '
+            f"per group, {p.confidence:.0%} intervals</caption><tr><th>group</th>"
+            f"<th>labelled</th>{head}</tr>{''.join(rows)}</table>")
+
+
+def _cell(value: float | None, ci: tuple[float, float] | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.4g}" + (f" ({ci[0]:.3g}–{ci[1]:.3g})" if ci else "")
 
 
 def window_ends(p: BacktestParams, end: datetime, now: datetime) -> list[datetime]:
@@ -99,14 +131,48 @@ def _value(p: BacktestParams, s: BacktestSums, name: str) -> float | None:
     return bm.metrics(s, p.task).get(name)
 
 
+def judged_baseline(p: BacktestParams, j: Judged, name: str) -> float | None:
+    """The baseline the check judges the group against: of the window it judged (the newest
+    with enough labels, while the judged one waits for them)."""
+    if j.sums.labelled < p.min_labelled_rows:
+        newest = newest_labelled(p, j)
+        j = newest[1] if newest is not None else j
+    return baseline(p, j, name)
+
+
+def reference_lines(p: BacktestParams, name: str, bases: Sequence[float | None]
+                    ) -> list[tuple[float, str, str, str]]:
+    """``(value, colour, class, what)`` of each baseline line: the declared one (grey), else
+    with ``max_drop`` each group's own (the earlier windows pooled, in its colour); and
+    with ``max_drop`` the edge it fails past (dotted)."""
+    limit = p.thresholds.get(name)
+    drop = limit.max_drop if limit else None
+    sign = 1 if name in bm.LOWER_IS_BETTER else -1
+    declared = p.baseline.get(name)
+    if declared is not None:
+        drawn = [(declared, BASELINE, "declared baseline")]
+    elif drop is not None:
+        drawn = [(b, COLOURS[i % len(COLOURS)], "baseline (the earlier windows)")
+                 for i, b in enumerate(bases) if b is not None]
+    else:
+        drawn = []
+    out = [(v, colour, "baseline", f"{what} {v:.4g}") for v, colour, what in drawn]
+    if drop is not None:
+        out += [(v + sign * drop, colour, "drop-edge", f"{what} {v:.4g} {'+' if sign > 0 else '-'} "
+                 f"max_drop {drop:g} = {v + sign * drop:.4g}: fails past it")
+                for v, colour, what in drawn]
+    return out
+
+
 def chart_svg(p: BacktestParams, name: str, series: Sequence[Points],
-              estimated: Sequence[Points] = (), width: int = 900, height: int = 220) -> str:
-    """One metric's lines (one per group) over the windows, with its band and baseline,
+              estimated: Sequence[Points] = (), bases: Sequence[float | None] = (),
+              width: int = 900, height: int = 220) -> str:
+    """One metric's lines (one per group) over the windows, with its band and baselines,
     and its estimated lines (hollow points, dashed) where labels are still missing."""
     limit = p.thresholds.get(name)
-    base = p.baseline.get(name)
-    marks = [v for v in (limit.min if limit else None, limit.max if limit else None, base)
-             if v is not None]
+    refs = reference_lines(p, name, bases)
+    marks = [v for v in (limit.min if limit else None, limit.max if limit else None)
+             if v is not None] + [v for v, *_ in refs]
     values = [v for line in (*series, *estimated) for v in line if v is not None] + marks
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     pad = (high - low) * 0.1 or 0.05
@@ -127,9 +193,11 @@ def chart_svg(p: BacktestParams, name: str, series: Sequence[Points],
         floor = y(limit.min) if limit.min is not None else bottom
         out.append(f'<rect class="band" x="{left}" y="{top:.1f}" width="{plot_w}" '
                    f'height="{max(floor - top, 0):.1f}" fill="{BAND}"/>')
-    if base is not None:
-        out.append(f'<line class="baseline" x1="{left}" x2="{left + plot_w}" y1="{y(base):.1f}"'
-                   f' y2="{y(base):.1f}" stroke="{BASELINE}" stroke-dasharray="4 3"/>')
+    for at, colour, css, what in refs:
+        dash = "4 3" if css == "baseline" else "1 3"
+        out.append(f'<line class="{css}" x1="{left}" x2="{left + plot_w}" y1="{y(at):.1f}" '
+                   f'y2="{y(at):.1f}" stroke="{colour}" stroke-dasharray="{dash}">'
+                   f"<title>{escape(what)}</title></line>")
     for i, line in enumerate(series):
         colour = COLOURS[i % len(COLOURS)]
         for k, v in enumerate(line):

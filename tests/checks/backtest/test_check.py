@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -117,6 +118,23 @@ def test_steady_versions_pass_with_metrics_stamped_at_the_window_end(
     names = {m.name for m in result.metrics}
     assert {"watchdog.backtest.tp", "watchdog.backtest.period.auroc",
             "watchdog.backtest.log_loss", "watchdog.backtest.brier"} <= names
+    # each custom metric once: the largest delay is label_delay_seconds.max only
+    assert "watchdog.backtest.label_delay_max" not in names
+
+
+@pytest.mark.parametrize("kind", ["duckdb"])
+def test_a_period_with_too_few_labels_sends_no_quality_metric(kind: str,
+                                                               tmp_path: Path) -> None:
+    plan = {d: {"v3": (50, 1.0, 0.9)} for d in range(-6, 1)}  # ~315 labels in the lookback
+    with database(kind, tmp_path) as (engine, wh, schema):
+        write(engine, schema, plan)
+        few = run(tmp_path, wh, schema, "min_labelled_rows: 400")
+        enough = run(tmp_path, wh, schema, "min_labelled_rows: 300")
+    assert few.status is Status.SKIPPED and few.reasons == ()
+    names = {m.name for m in few.metrics}
+    assert "watchdog.backtest.label_coverage" in names
+    assert not {n for n in names if n.startswith("watchdog.backtest.period.")}
+    assert "watchdog.backtest.period.auroc" in {m.name for m in enough.metrics}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -132,6 +150,11 @@ def test_a_quality_drop_fails_and_compares_versions_side_by_side(
         ("METRIC_DROPPED", (("model_version", "v4"),))]
     assert "side by side: model_version=v3: auroc" in fail[0].message
     assert "model_version=v4: auroc" in fail[0].message
+    # one read: the group and day once, then the metric, its interval and the baseline
+    assert re.fullmatch(
+        r"model_version=v4 2026-03-07: auroc 0\.\d+ \(95% interval 0\.\d+–0\.\d+\) is below "
+        r"its baseline 0\.\d+ \(the earlier windows\) - max_drop 0\.05 = 0\.\d+ \| side by "
+        r"side: .*", fail[0].message), fail[0].message
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -168,8 +191,7 @@ def test_too_few_labels_is_skipped_and_low_coverage_fails(kind: str, tmp_path: P
     assert reasons == {"LABEL_COVERAGE_LOW": Status.FAIL, "TOO_FEW_LABELS": Status.SKIPPED,
                        "BACKTEST_OK": Status.OK}
     (ok,) = [f for f in result.findings if f.group == v3 and f.reason == "BACKTEST_OK"]
-    assert "2026-03-06 00:00–2026-03-07 00:00 UTC (the newest window with 100 labels)" \
-        in ok.message
+    assert "2026-03-06 (the newest day with 100 labels)" in ok.message
     assert result.status is Status.FAIL
     assert "feedback pipeline" in result.summary
 
@@ -188,7 +210,17 @@ def test_while_labels_are_late_a_drop_in_the_newest_labelled_window_fails(
     assert fail == {("LABEL_COVERAGE_LOW", v3), ("LABEL_COVERAGE_LOW", v4),
                     ("METRIC_DROPPED", v4)}
     (drop,) = [f for f in result.findings if f.reason == "METRIC_DROPPED"]
-    assert "2026-03-06 00:00–2026-03-07 00:00 UTC (the newest window with" in drop.message
+    assert drop.message.startswith("model_version=v4 2026-03-06 (the newest day with 100 "
+                                   "labels): auroc ")
+    # one sentence per version, what broke first, the versions side by side once, last
+    v4 = result.summary[result.summary.index("model_version=v4 2026-03-06"):]
+    assert v4.index("auroc") < v4.index("have a label") < v4.index("side by side")
+    assert result.summary.count("side by side") == 2  # once per version
+    # the versions compared on the window judged, not on the one without labels
+    board = v4.split(" | side by side: ")[1]
+    assert re.fullmatch(r"model_version=v3 on 2026-03-06: auroc 0\.\d+ \([\d.]+–[\d.]+\) "
+                        r"\(n 2\d\d\); model_version=v4 on 2026-03-06: auroc 0\.\d+ "
+                        r"\([\d.]+–[\d.]+\) \(n 2\d\d\)", board), board
 
 
 @pytest.mark.parametrize(("extra", "message"), [
@@ -204,3 +236,20 @@ def test_config_errors_name_the_field(tmp_path: Path, extra: str, message: str) 
     with pytest.raises(ConfigError) as err:
         config(tmp_path, wh, "main", extra)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize(("window", "end", "shown"), [
+    ("1d", datetime(2026, 3, 8, tzinfo=UTC), "2026-03-07"),
+    ("1h", datetime(2026, 3, 8, tzinfo=UTC), "2026-03-07 23:00–00:00 UTC"),
+    ("15m", datetime(2026, 3, 7, 13, 15, tzinfo=UTC), "2026-03-07 13:00–13:15 UTC"),
+    ("2d", datetime(2026, 3, 8, tzinfo=UTC), "2026-03-06 00:00–2026-03-08 00:00 UTC"),
+])
+def test_a_window_is_named_as_read(window: str, end: datetime, shown: str) -> None:
+    from watchdog.checks.backtest.check import when
+    from watchdog.checks.backtest.params import BacktestParams
+
+    p = BacktestParams(id="bt", warehouse="w", window=window, feedback_delay="1d",
+                       predictions={"table": "p", "time_column": "t", "key": "id",
+                                    "score": "s"},
+                       labels={"table": "l", "key": "id", "label": "y"})
+    assert when(p, end) == shown

@@ -223,3 +223,30 @@ def test_estimates_of_miscalibrated_scores_are_reported_unreliable(
     assert ok.details["calibration_error"] > 0.05
     assert datetime.fromtimestamp(max(at for _, at in values(result, "estimated.")),
                                   UTC) == JUDGED + 3 * DAY
+
+
+def test_a_run_that_changed_no_estimate_stores_no_new_version(tmp_path: Path) -> None:
+    """The warehouse adds float sums in any order (DuckDB in parallel), so the same
+    estimates come back a few ulps apart from run to run: that is no change, no new
+    version of the document (which is never pruned)."""
+    with database("duckdb", tmp_path) as (engine, wh, schema):
+        write(engine, schema, 1.0, range(-6, 1))
+        run(tmp_path, wh, schema, NOW)
+        store = Store.open(f"sqlite:///{tmp_path}/state.db")
+        try:
+            version, _, payload = store.get_artifact(ESTIMATES_KIND, "churn_backtest")
+            nudged = {g: {at: {n: v * (1 + 1e-13) for n, v in m.items()}
+                          for at, m in windows.items()}
+                      for g, windows in payload["estimates"].items()}
+            assert store.put_artifact(ESTIMATES_KIND, "churn_backtest",
+                                      {**payload, "estimates": nudged}) == version + 1
+        finally:
+            store.close()
+        run(tmp_path, wh, schema, NOW)
+        store = Store.open(f"sqlite:///{tmp_path}/state.db")
+        try:
+            latest = store.get_artifact(ESTIMATES_KIND, "churn_backtest")
+        finally:
+            store.close()
+    assert latest is not None and latest[0] == version + 1
+    assert latest[2]["estimates"] == nudged

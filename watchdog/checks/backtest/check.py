@@ -23,8 +23,8 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from watchdog.checks.backtest import metrics as bm
@@ -78,7 +78,7 @@ class BacktestCheck(Check[BacktestParams]):
         table = str(ctx.warehouse.table(p.predictions.table))
         end, groups = read(ctx.warehouse, p, ctx.now)
         out = self.outcome(table)
-        span = f"{end - p.window:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC"
+        span = when(p, end)
         if not groups:
             out.add(Status.SKIPPED, "NO_PREDICTIONS", f"{table}: no predictions "
                     f"in the {p.lookback_windows} windows up to {span}", window_end=str(end))
@@ -93,39 +93,44 @@ class BacktestCheck(Check[BacktestParams]):
 
     def _judge(self, out: Outcome, p: BacktestParams, j: Judged, span: str, board: str,
                end: datetime) -> str:
-        """Metrics and findings of one group; its line for the summary."""
+        """Metrics and findings of one group; its line for the summary. The findings read
+        as one sentence per group: the quality first (what broke), then the labels'
+        coverage, the versions side by side once, at the end."""
         tagged = alert_group(p.group_by, j.group)
-        before, group = len(out.findings), j
+        first, judged, where = len(out.findings), j, span
         _emit(out, p, j, end)
-        coverage = bm.coverage(j.sums)
         if not j.sums.predictions:
             out.add_for(tagged, Status.SKIPPED, "NO_PREDICTIONS",
                         f"{j.label}: no predictions in {span}")
             return f"{j.label}: no predictions" + estimate_line(p, j)
-        _coverage(out, p, j, tagged, coverage or 0.0, span, board)
         if j.sums.labelled < p.min_labelled_rows:
-            out.add_for(tagged, Status.SKIPPED, "TOO_FEW_LABELS",
-                        f"{j.label}: {j.sums.labelled} labelled predictions in {span}, fewer "
-                        f"than min_labelled_rows {p.min_labelled_rows}: not judged",
-                        labelled=j.sums.labelled, predictions=j.sums.predictions)
             newest = newest_labelled(p, j)
-            if newest is None:
-                return f"{j.label}: too few labels ({j.sums.labelled})" + estimate_line(p, j)
-            at, j = newest
-            span = (f"{at - p.window:%Y-%m-%d %H:%M}–{at:%Y-%m-%d %H:%M} UTC (the newest "
-                    f"window with {p.min_labelled_rows} labels)")
-            before = len(out.findings)
-        for reason, name, text, details in degradations(p, j):
-            out.add_for(tagged, Status.FAIL, reason, f"{j.label} {span}: {text}{board}",
-                        metric=name, **details)
-        if len(out.findings) == before:
-            shown = ", ".join(f"{n} {_fmt(j.values.get(n))}" for n in headline(p))
-            notes = f" ({'; '.join(j.notes)})" if j.notes else ""
-            where = f" in {span}" if j is not group else ""
-            out.add_for(tagged, Status.OK, "BACKTEST_OK", f"{j.label}{where}: {shown}{notes}",
-                        **_estimate_details(group))
-        return f"{j.label}: " + ", ".join(f"{n} {_fmt(j.values.get(n))}"
-                                          for n in headline(p)) + estimate_line(p, group)
+            if newest is not None:
+                judged, where = newest[1], (f"{when(p, newest[0])} (the newest "
+                                            f"{_unit(p)} with {p.min_labelled_rows} labels)")
+            out.add_for(tagged, Status.SKIPPED, "TOO_FEW_LABELS",
+                        f"{j.label} {span}: {j.sums.labelled} labelled predictions, fewer than "
+                        f"min_labelled_rows {p.min_labelled_rows}: not judged"
+                        + (f"; judged instead: {where}" if newest else ""),
+                        labelled=j.sums.labelled, predictions=j.sums.predictions)
+        found = degradations(p, judged) if judged.sums.labelled >= p.min_labelled_rows else []
+        for k, (reason, name, text, details) in enumerate(found):
+            out.add_for(tagged, Status.FAIL, reason,
+                        (f"{j.label} {where}: " if k == 0 else "") + text, metric=name,
+                        **details)
+        broken = _coverage(out, p, j, tagged, bm.coverage(j.sums) or 0.0, span)
+        if not found and judged.sums.labelled >= p.min_labelled_rows and (
+                judged is not j or not broken):
+            shown = ", ".join(f"{n} {_fmt(judged.values.get(n))}" for n in headline(p))
+            notes = f" ({'; '.join(judged.notes)})" if judged.notes else ""
+            at = f" in {where}" if judged is not j else ""
+            out.add_for(tagged, Status.OK, "BACKTEST_OK", f"{j.label}{at}: {shown}{notes}",
+                        **_estimate_details(j))
+        _add_board(out, first, board)
+        if judged.sums.labelled < p.min_labelled_rows:
+            return f"{j.label}: too few labels ({j.sums.labelled})" + estimate_line(p, j)
+        return f"{j.label}: " + ", ".join(f"{n} {_fmt(judged.values.get(n))}"
+                                          for n in headline(p)) + estimate_line(p, j)
 
 
 def read(wh: Warehouse, p: BacktestParams, now: datetime) -> tuple[datetime, list[Judged]]:
@@ -188,6 +193,17 @@ def newest_labelled(p: BacktestParams, j: Judged) -> tuple[datetime, Judged] | N
     return None
 
 
+def when(p: BacktestParams, end: datetime) -> str:
+    """The window ending at ``end`` as read: ``2026-03-07`` (a day), ``2026-03-07
+    13:00–14:00 UTC`` (within a day), else its start and end."""
+    start = end - p.window
+    if p.window == timedelta(days=1):  # aligned to days since 1970 UTC: one calendar day
+        return f"{start:%Y-%m-%d}"
+    if start.date() == (end - timedelta(microseconds=1)).date():
+        return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC"
+    return f"{start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC"
+
+
 def judged_end(p: BacktestParams, now: datetime) -> datetime:
     """The end of the newest window that ended at least ``feedback_delay`` before ``now``
     (windows are aligned to multiples of their length since 1970 UTC)."""
@@ -210,8 +226,9 @@ def read_groups(found: Sequence[Any], p: BacktestParams, start: datetime) -> lis
 
 
 def _coverage(out: Outcome, p: BacktestParams, j: Judged, group: Group, coverage: float,
-              span: str, board: str) -> None:
-    """LABEL_COVERAGE_LOW below the declared floor, or far below the usual coverage."""
+              span: str) -> bool:
+    """LABEL_COVERAGE_LOW below the declared floor, or far below the usual coverage; True
+    when so."""
     usual_of = [c for c in (bm.coverage(s) for s in j.earlier) if c is not None]
     usual = statistics.median(usual_of) if len(usual_of) >= 2 else None
     floor, why = None, ""
@@ -219,20 +236,33 @@ def _coverage(out: Outcome, p: BacktestParams, j: Judged, group: Group, coverage
         floor, why = p.min_coverage, f"min_coverage {p.min_coverage:.0%}"
     elif usual is not None and p.coverage_drop is not None \
             and coverage < (1 - p.coverage_drop) * usual:
-        floor, why = (1 - p.coverage_drop) * usual, f"its usual {usual:.0%} less " \
-            f"coverage_drop {p.coverage_drop:.0%}"
+        floor = (1 - p.coverage_drop) * usual
+        why = f"{floor:.0%}: the usual less coverage_drop {p.coverage_drop:.0%}"
     if floor is None:
-        return
+        return False
+    was = f"usually {usual:.0%}, " if usual is not None else ""
     out.add_for(group, Status.FAIL, "LABEL_COVERAGE_LOW",
-                f"{j.label} {span}: only {coverage:.1%} of {j.sums.predictions} predictions "
-                f"have a label, below {why} (the feedback pipeline may be broken){board}",
+                f"{j.label} {span}: only {coverage:.1%} of {j.sums.predictions:,} predictions "
+                f"have a label ({was}fails below {why}): the feedback pipeline may be broken",
                 coverage=round(coverage, 6), usual=usual, floor=floor)
+    return True
+
+
+def _add_board(out: Outcome, first: int, board: str) -> None:
+    """The versions side by side, once per group: after its last problem finding."""
+    if not board:
+        return
+    for k in range(len(out.findings) - 1, first - 1, -1):
+        if out.findings[k].status.is_problem:
+            f = out.findings[k]
+            out.findings[k] = replace(f, message=f.message + board)
+            return
 
 
 def degradations(p: BacktestParams, j: Judged) -> list[tuple[str, str, str, dict[str, Any]]]:
     """``(reason, metric, message, details)`` of each threshold the window is past beyond
     its interval; thresholds crossed inside the interval become notes (suppressed)."""
-    found = []
+    found: list[tuple[str, str, str, dict[str, Any]]] = []
     for name, limit in p.thresholds.items():
         value, ci = j.values.get(name), j.intervals.get(name)
         if value is None:
@@ -241,13 +271,16 @@ def degradations(p: BacktestParams, j: Judged) -> list[tuple[str, str, str, dict
             crossed = value > bound if above else value < bound
             if not crossed:
                 continue
-            shown = f"[{ci[0]:.4g}, {ci[1]:.4g}]" if ci else "(no interval)"
+            shown = (f"({p.confidence:.0%} interval {ci[0]:.3g}–{ci[1]:.3g})" if ci
+                     else "(no interval)")
             if ci is not None and (ci[0] <= bound if above else ci[1] >= bound):
-                j.notes.append(f"{name} {value:.4g} past {what} but its {p.confidence:.0%} "
-                               f"interval {shown} includes it: noise, not judged")
+                j.notes.append(f"{name} {value:.3g} past {what} but its {shown[1:-1]} "
+                               f"includes it: noise, not judged")
                 continue
-            found.append((reason, name, f"{name} {value:.4g} {shown} is "
-                          f"{'above' if above else 'below'} {what}",
+            said = any(n == name for _, n, _, _ in found)
+            found.append((reason, name, (f"{name} is also " if said else
+                                         f"{name} {value:.3g} {shown} is ")
+                          + f"{'above' if above else 'below'} {what}",
                           {"value": value, "limit": bound, "interval": list(ci or ()),
                            "labelled": j.sums.labelled}))
     return found
@@ -265,14 +298,12 @@ def _limits(p: BacktestParams, j: Judged, name: str,
         base = baseline(p, j, name)
         if base is None:
             j.notes.append(f"{name}: no baseline yet for max_drop")
-        elif name in bm.LOWER_IS_BETTER:
-            out.append(("METRIC_DROPPED", base + limit.max_drop, True,
-                        f"its baseline {base:.4g} + max_drop {limit.max_drop:g}"
-                        f" = {base + limit.max_drop:.4g}"))
         else:
-            out.append(("METRIC_DROPPED", base - limit.max_drop, False,
-                        f"its baseline {base:.4g} - max_drop {limit.max_drop:g}"
-                        f" = {base - limit.max_drop:.4g}"))
+            sign = 1 if name in bm.LOWER_IS_BETTER else -1
+            origin = "declared" if name in p.baseline else "the earlier windows"
+            out.append(("METRIC_DROPPED", base + sign * limit.max_drop, sign > 0,
+                        f"its baseline {base:.3g} ({origin}) {'+' if sign > 0 else '-'} "
+                        f"max_drop {limit.max_drop:g} = {base + sign * limit.max_drop:.3g}"))
     return out
 
 
@@ -295,17 +326,23 @@ def headline(p: BacktestParams) -> list[str]:
 
 
 def side_by_side(p: BacktestParams, groups: Sequence[Judged]) -> str:
-    """`` | side by side: v3: auroc 0.71 [0.68, 0.74] (n 900); v4: ...`` with group_by."""
+    """`` | side by side: v3: auroc 0.71 (0.68–0.74) (n 900); v4: ...`` with group_by; a
+    group whose judged window has too few labels shows the window judged instead."""
     if not p.group_by or len(groups) < 2:
         return ""
     cells = []
     for j in groups:
+        at, newest = "", None
+        if j.sums.labelled < p.min_labelled_rows:
+            newest = newest_labelled(p, j)
+        if newest is not None:
+            at, j = f" on {when(p, newest[0])}", newest[1]
         parts = []
         for n in headline(p):
             ci = j.intervals.get(n)
             parts.append(f"{n} {_fmt(j.values.get(n))}"
-                         + (f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else ""))
-        cells.append(f"{j.label}: {', '.join(parts)} (n {j.sums.labelled})")
+                         + (f" ({ci[0]:.3g}–{ci[1]:.3g})" if ci else ""))
+        cells.append(f"{j.label}{at}: {', '.join(parts)} (n {j.sums.labelled})")
     return " | side by side: " + "; ".join(cells)
 
 
@@ -319,7 +356,8 @@ def _emit(out: Outcome, p: BacktestParams, j: Judged, end: datetime) -> None:
             if value is not None:
                 out.metric(name, float(value), *tags, timestamp=at.timestamp())
     period = BacktestSums.total([j.sums, *j.earlier])
-    for name, value in bm.metrics(period, p.task).items():
+    judged = period.labelled >= p.min_labelled_rows  # never a period of a handful of rows
+    for name, value in (bm.metrics(period, p.task) if judged else {}).items():
         if value is not None:
             out.metric(f"period.{name}", value, *tags, timestamp=end.timestamp())
     if j.calibration is not None:
@@ -374,11 +412,21 @@ def save_estimates(store: History | None, p: BacktestParams, stored: Estimates,
             merged.setdefault(j.label, {})[str(int(at.timestamp()))] = {
                 n: v for n, v in estimates.items() if v is not None and math.isfinite(v)}
     merged = {g: w for g, w in sorted(merged.items()) if w}
-    if merged == stored:
+    if same_estimates(merged, stored):
         return
     store.put_artifact(ESTIMATES_KIND, p.id, {
         "schema": ESTIMATES_SCHEMA, "window_seconds": p.window.total_seconds(),
         "threshold": p.threshold, "estimates": merged})
+
+
+def same_estimates(a: Estimates, b: Estimates) -> bool:
+    """Equal up to the rounding of the warehouse's float sums (which a parallel engine adds
+    in any order), so that a run that changed nothing writes no new version."""
+    return a.keys() == b.keys() and all(
+        a[g].keys() == b[g].keys() and all(
+            a[g][at].keys() == b[g][at].keys()
+            and all(math.isclose(v, b[g][at][n], rel_tol=1e-9, abs_tol=1e-12)
+                    for n, v in a[g][at].items()) for at in a[g]) for g in a)
 
 
 def estimate_line(p: BacktestParams, j: Judged) -> str:
@@ -408,7 +456,7 @@ def _values(p: BacktestParams, s: BacktestSums) -> dict[str, float | None]:
         **(bm.metrics(s, p.task) if judged else {}), "predictions": float(s.predictions),
         "labelled_rows": float(s.labelled), "label_coverage": bm.coverage(s),
         "label_delay_mean": s.delay_sum / s.labelled if p.labels.time_column and s.labelled
-        else None, "label_delay_max": s.delay_max,
+        else None,
         **{f"label_delay_seconds.{k}": bm.delay_quantile(s, q)
            for k, q in bm.DELAY_QUANTILES.items()},
         "label_delay_seconds.max": s.delay_max}
@@ -418,6 +466,11 @@ def _values(p: BacktestParams, s: BacktestSums) -> dict[str, float | None]:
     return values
 
 
+
+
+def _unit(p: BacktestParams) -> str:
+    """What a window is called: day, hour, or window."""
+    return {86400: "day", 3600: "hour"}.get(int(p.window.total_seconds()), "window")
 
 
 def _fmt(value: float | None) -> str:
