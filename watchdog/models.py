@@ -200,10 +200,18 @@ class Buckets:
             return parts[0]
         keys = np.concatenate([p.keys for p in parts])
         values = np.concatenate([p.values for p in parts])
-        unique, inverse = np.unique(keys, return_inverse=True)
-        summed = np.stack([np.bincount(inverse, weights=values[:, i], minlength=len(unique))
+        low, span = int(keys.min()), int(keys.max() - keys.min()) + 1
+        present: Any
+        if span <= 4 * len(keys) + 1024:  # dense keys (score buckets): no sort
+            where = keys - low
+            present = np.bincount(where, minlength=span) > 0
+            unique, size = np.flatnonzero(present) + low, span
+        else:
+            unique, where = np.unique(keys, return_inverse=True)
+            present, size = slice(None), len(unique)
+        summed = np.stack([np.bincount(where, weights=values[:, i], minlength=size)[present]
                            for i in range(values.shape[1])], axis=1)
-        return Buckets(keys=unique, values=summed.astype(values.dtype))
+        return Buckets(keys=unique.astype(np.int64), values=summed.astype(values.dtype))
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -1,22 +1,22 @@
 """The backtest query as a sqlglot tree (``SqlWarehouse.TREES``), rendered by each dialect.
 
-One scan of the predictions in ``[start, end)``, left-joined to their labels on the key:
-per window of prediction time (``Epoch``), group and (classification) fine score bucket,
-the counts and sums of ``models.BacktestSums``, which the check turns into metrics
-(``checks/backtest/metrics.py``). Only aggregates leave the warehouse. The inner select
-gives each prediction its window, its score and label (NULL unless both are there: a
-labelled prediction), the clipped score of the log loss and its label delay; the outer one
-aggregates them. The range is ``TimeRange`` (the bare time column against binds in its own
-type, as the volume and freshness queries compare it, so partitions prune); the window is
-found on ``Epoch(time)`` against a bound epoch, which reads the same in every dialect.
+One scan of the predictions in ``[start, end)``, left-joined to their labels on the key
+(the ``wd_rows`` CTE): each prediction's window of prediction time (``Epoch``), groups,
+score and label (NULL unless both are there: a labelled prediction), its log loss (of the
+clipped score) and Brier terms, its fine score bucket and its label delay. The range is
+``TimeRange`` (the bare time column against binds in its own type, as the volume and
+freshness queries compare it, so partitions prune); the window is found on
+``Epoch(time)`` against a bound epoch, which reads the same in every dialect.
 
-Classification also sums, over every scored prediction (labelled or not), the expected
-confusion counts of confidence-based estimation (``est_*``: the scores and one minus them,
-each side of the threshold), per score bucket. With a label time, a second branch of the
-same statement (``UNION ALL`` over the same rows) counts the labelled predictions per
-logarithmic bucket of their label delay (``wd_dbucket``: ``floor(ln(1 + delay) /
-ln(DELAY_BASE))``, delays of 0 or less in bucket 0), for its quantiles; the first branch's
-rows have it NULL.
+Off that scan, ``UNION ALL`` of narrow aggregates, ordered by window, group, part and
+bucket (``build_backtest``): per window and group one row of every sum of
+``models.BacktestSums`` (part 0: the confusion counts, log loss and Brier sums, the
+regression sums, and over every scored prediction, labelled or not, the expected
+confusion counts of confidence-based estimation ``est_*``); per score bucket only what
+AUROC, calibration and the estimated AUROC need (part 1); per logarithmic bucket of the
+label delay (``floor(ln(1 + delay) / ln(DELAY_BASE))``, delays of 0 or less in bucket 0)
+the labelled rows, for its quantiles (part 2). Only aggregates leave the warehouse; the
+ordered columns are folded with numpy (``_fold``), not row by row.
 """
 
 from __future__ import annotations
@@ -80,20 +80,13 @@ def _fourth(e: Agg) -> exp.Expr:
 
 
 def _classification(params: dict[str, Any]) -> list[tuple[str, exp.Expr]]:
-    s, y, p = _col("wd_s"), _col("wd_y"), _col("wd_p")
+    s, y, loss, brier = _col("wd_s"), _col("wd_y"), _col("wd_l"), _col("wd_b")
     threshold = bind(params, "threshold", 0.0)
     pos = exp.EQ(this=y.copy(), expression=_num(1))
     neg = exp.EQ(this=y.copy(), expression=_num(0))
 
     def hit() -> exp.Expr:
         return exp.GTE(this=s.copy(), expression=threshold.copy())
-
-    def loss() -> exp.Expr:
-        return _case(pos.copy(), exp.Ln(this=p.copy()),
-                     exp.Ln(this=exp.Sub(this=_num(1), expression=p.copy())))
-
-    def brier() -> exp.Expr:
-        return exp.Sub(this=s.copy(), expression=y.copy())
 
     miss = exp.LT(this=s.copy(), expression=threshold.copy())
     q = _col("wd_q")
@@ -111,9 +104,11 @@ def _classification(params: dict[str, Any]) -> list[tuple[str, exp.Expr]]:
         ("fp", exp.CountIf(this=exp.and_(hit(), neg.copy()))),
         ("fn", exp.CountIf(this=exp.and_(miss, pos.copy()))),
         ("positives", exp.CountIf(this=pos.copy())), ("score_sum", exp.Sum(this=s.copy())),
-        ("log_loss_sum", exp.Neg(this=exp.Sum(this=loss()))),
-        ("log_loss_sq", exp.Sum(this=_sq(loss))), ("brier_sum", exp.Sum(this=_sq(brier))),
-        ("brier_sq", exp.Sum(this=_fourth(brier))), *estimated,
+        ("log_loss_sum", exp.Sum(this=loss.copy())),
+        ("log_loss_sq", exp.Sum(this=exp.Mul(this=loss.copy(), expression=loss.copy()))),
+        ("brier_sum", exp.Sum(this=brier.copy())),
+        ("brier_sq", exp.Sum(this=exp.Mul(this=brier.copy(), expression=brier.copy()))),
+        *estimated,
     ]
 
 
@@ -179,7 +174,13 @@ def _inner(wh: SqlWarehouse, spec: BacktestSpec, params: dict[str, Any]) -> exp.
             default=score.copy())
         bucket = exp.cast(exp.Round(this=exp.Mul(this=score.copy(), expression=bind(
             params, "resolution", int(spec.resolution)))), "bigint")
-        fields += [exp.alias_(_case(labelled.copy(), clipped), "wd_p"),
+        one = exp.EQ(this=truth.copy(), expression=_num(1))
+        loss = exp.Neg(this=_case(one, exp.Ln(this=clipped.copy()), exp.Ln(
+            this=exp.Sub(this=_num(1), expression=clipped.copy()))))
+        gap = exp.paren(exp.Sub(this=score.copy(), expression=truth.copy()))
+        fields += [exp.alias_(_case(labelled.copy(), loss), "wd_l"),
+                   exp.alias_(_case(labelled.copy(), exp.Mul(this=gap, expression=gap.copy())),
+                              "wd_b"),
                    exp.alias_(_case(scored.copy(), bucket), "wd_bucket"),
                    exp.alias_(_case(scored.copy(), score.copy()), "wd_q")]
     else:
@@ -206,10 +207,10 @@ def _inner(wh: SqlWarehouse, spec: BacktestSpec, params: dict[str, Any]) -> exp.
                          start_epoch=exp.Placeholder(this="start_epoch"),
                          end_epoch=exp.Placeholder(this="end_epoch"))
     return (exp.select(*fields)
-            .from_(exp.alias_(tree_sql.table(wh, spec.predictions), "p", table=True))
+            .from_(exp.alias_(tree_sql.table(wh, spec.predictions), "p", table=True), copy=False)
             .join(exp.alias_(tree_sql.table(wh, spec.labels), "l", table=True), on=on,
-                  join_type="left")
-            .where(in_range))
+                  join_type="left", copy=False)
+            .where(in_range, copy=False))
 
 
 def _branch(groups: list[str], part: int, bucket: str | None, names: list[str],
@@ -220,11 +221,12 @@ def _branch(groups: list[str], part: int, bucket: str | None, names: list[str],
     fields = [*map(_col, groups), exp.alias_(_num(part), "wd_part"),
               exp.alias_(by, "wd_bucket"),
               *(exp.alias_(values.get(name, exp.Null()), name) for name in names)]
-    select = exp.select(*fields).from_("wd_rows")
+    select = exp.select(*fields).from_("wd_rows", copy=False)
     if bucket:
-        select = select.where(exp.not_(exp.Is(this=_col(bucket), expression=exp.Null())))
+        select = select.where(exp.not_(exp.Is(this=_col(bucket), expression=exp.Null())),
+                              copy=False)
     return select.group_by(*(_num(i + 1) for i in range(len(groups))),
-                           *([_num(len(groups) + 2)] if bucket else []))
+                           *([_num(len(groups) + 2)] if bucket else []), copy=False)
 
 
 def build_backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetime,
@@ -263,9 +265,9 @@ def build_backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: d
                                 {"labelled": exp.Count(this=exp.Star())}))
     tree: Any = branches[0]
     for more in branches[1:]:
-        tree = exp.union(tree, more, distinct=False)
-    tree = tree.order_by(*(_num(i + 1) for i in range(len(groups) + 2)))
-    return tree.with_("wd_rows", as_=inner), params
+        tree = exp.union(tree, more, distinct=False, copy=False)
+    tree = tree.order_by(*(_num(i + 1) for i in range(len(groups) + 2)), copy=False)
+    return tree.with_("wd_rows", as_=inner, copy=False), params
 
 
 _INTS = frozenset({"predictions", "labelled", "tp", "fp", "fn", "positives", "ape_rows",

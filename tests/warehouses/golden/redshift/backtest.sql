@@ -13,14 +13,40 @@ WITH "wd_rows" AS (
         OR CAST("p"."score" AS DOUBLE PRECISION) = CAST('NaN' AS DOUBLE PRECISION)
       )
       AND NOT "l"."churned" IS NULL
-      THEN CASE
-        WHEN CAST("p"."score" AS DOUBLE PRECISION) < :eps
-        THEN :eps
-        WHEN CAST("p"."score" AS DOUBLE PRECISION) > :one_minus_eps
-        THEN :one_minus_eps
-        ELSE CAST("p"."score" AS DOUBLE PRECISION)
+      THEN -CASE
+        WHEN CASE WHEN CAST("l"."churned" AS INTEGER) <> 0 THEN 1 ELSE 0 END = 1
+        THEN LN(
+          CASE
+            WHEN CAST("p"."score" AS DOUBLE PRECISION) < :eps
+            THEN :eps
+            WHEN CAST("p"."score" AS DOUBLE PRECISION) > :one_minus_eps
+            THEN :one_minus_eps
+            ELSE CAST("p"."score" AS DOUBLE PRECISION)
+          END
+        )
+        ELSE LN(
+          1 - CASE
+            WHEN CAST("p"."score" AS DOUBLE PRECISION) < :eps
+            THEN :eps
+            WHEN CAST("p"."score" AS DOUBLE PRECISION) > :one_minus_eps
+            THEN :one_minus_eps
+            ELSE CAST("p"."score" AS DOUBLE PRECISION)
+          END
+        )
       END
-    END AS "wd_p",
+    END AS "wd_l",
+    CASE
+      WHEN NOT (
+        CAST("p"."score" AS DOUBLE PRECISION) IS NULL
+        OR CAST("p"."score" AS DOUBLE PRECISION) = CAST('NaN' AS DOUBLE PRECISION)
+      )
+      AND NOT "l"."churned" IS NULL
+      THEN (
+        CAST("p"."score" AS DOUBLE PRECISION) - CASE WHEN CAST("l"."churned" AS INTEGER) <> 0 THEN 1 ELSE 0 END
+      ) * (
+        CAST("p"."score" AS DOUBLE PRECISION) - CASE WHEN CAST("l"."churned" AS INTEGER) <> 0 THEN 1 ELSE 0 END
+      )
+    END AS "wd_b",
     CASE
       WHEN NOT (
         CAST("p"."score" AS DOUBLE PRECISION) IS NULL
@@ -91,34 +117,10 @@ SELECT
   COUNT(CASE WHEN "wd_s" < :threshold AND "wd_y" = 1 THEN 1 END) AS "fn",
   COUNT(CASE WHEN "wd_y" = 1 THEN 1 END) AS "positives",
   SUM("wd_s") AS "score_sum",
-  -SUM(CASE WHEN "wd_y" = 1 THEN LN("wd_p") ELSE LN(1 - "wd_p") END) AS "log_loss_sum",
-  SUM(
-    (
-      CASE WHEN "wd_y" = 1 THEN LN("wd_p") ELSE LN(1 - "wd_p") END
-    ) * (
-      CASE WHEN "wd_y" = 1 THEN LN("wd_p") ELSE LN(1 - "wd_p") END
-    )
-  ) AS "log_loss_sq",
-  SUM((
-    "wd_s" - "wd_y"
-  ) * (
-    "wd_s" - "wd_y"
-  )) AS "brier_sum",
-  SUM(
-    (
-      (
-        "wd_s" - "wd_y"
-      ) * (
-        "wd_s" - "wd_y"
-      )
-    ) * (
-      (
-        "wd_s" - "wd_y"
-      ) * (
-        "wd_s" - "wd_y"
-      )
-    )
-  ) AS "brier_sq",
+  SUM("wd_l") AS "log_loss_sum",
+  SUM("wd_l" * "wd_l") AS "log_loss_sq",
+  SUM("wd_b") AS "brier_sum",
+  SUM("wd_b" * "wd_b") AS "brier_sq",
   COUNT("wd_q") AS "scored",
   SUM(CASE WHEN "wd_q" >= :threshold THEN "wd_q" END) AS "est_tp",
   SUM(CASE WHEN "wd_q" >= :threshold THEN 1 - "wd_q" END) AS "est_fp",
