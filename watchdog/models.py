@@ -10,7 +10,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from watchdog.lazy import lazy
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+else:
+    np = lazy("numpy")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,6 +155,82 @@ class WindowCount:
         return self.successes / self.total if self.total else None
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Buckets:
+    """Counts (or sums) per bucket: ``keys`` ascending and distinct (int64), ``values`` one
+    row per key (its columns, e.g. positives and negatives). Numpy arrays, so that a window
+    of 10,000 score buckets is folded, merged and scored without a Python loop; iterating
+    yields ``(key, *values)`` tuples. Equal when both arrays are."""
+
+    keys: NDArray[Any]
+    values: NDArray[Any]
+
+    @staticmethod
+    def of(rows: Sequence[Sequence[float]] | Buckets, width: int = 2) -> Buckets:
+        """From ``(key, *values)`` rows in any order (repeated keys added)."""
+        if isinstance(rows, Buckets):
+            return rows
+        if not len(rows):
+            return Buckets.empty(width)
+        table = np.asarray(rows, dtype=object).reshape(-1, width + 1)
+        keys = table[:, 0].astype(np.int64)
+        values = table[:, 1:]
+        kind = np.int64 if all(isinstance(v, int) for v in values.flat) else np.float64
+        return Buckets(keys=keys, values=values.astype(kind)).normalised()
+
+    @staticmethod
+    def empty(width: int = 2, kind: type = int) -> Buckets:
+        return Buckets(keys=np.zeros(0, np.int64),
+                       values=np.zeros((0, width), np.int64 if kind is int else np.float64))
+
+    def normalised(self) -> Buckets:
+        """Sorted by key, repeated keys added (a no-op when already so)."""
+        keys = self.keys
+        if len(keys) < 2 or bool(np.all(keys[1:] > keys[:-1])):
+            return self
+        return Buckets.total([self])
+
+    @staticmethod
+    def total(parts: Sequence[Buckets]) -> Buckets:
+        """The buckets of all ``parts`` added key by key."""
+        parts = [p for p in parts if len(p.keys)]
+        if not parts:
+            return Buckets.empty()
+        if len(parts) == 1 and bool(np.all(parts[0].keys[1:] > parts[0].keys[:-1])):
+            return parts[0]
+        keys = np.concatenate([p.keys for p in parts])
+        values = np.concatenate([p.values for p in parts])
+        low, span = int(keys.min()), int(keys.max() - keys.min()) + 1
+        present: Any
+        if span <= 4 * len(keys) + 1024:  # dense keys (score buckets): no sort
+            where = keys - low
+            present = np.bincount(where, minlength=span) > 0
+            unique, size = np.flatnonzero(present) + low, span
+        else:
+            unique, where = np.unique(keys, return_inverse=True)
+            present, size = slice(None), len(unique)
+        summed = np.stack([np.bincount(where, weights=values[:, i], minlength=size)[present]
+                           for i in range(values.shape[1])], axis=1)
+        return Buckets(keys=unique.astype(np.int64), values=summed.astype(values.dtype))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __iter__(self) -> Any:
+        return ((k, *v) for k, v in zip(self.keys.tolist(), self.values.tolist(), strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, tuple | list):
+            other = Buckets.of(other, self.values.shape[1]) if other else Buckets.empty(
+                self.values.shape[1])
+        if not isinstance(other, Buckets):
+            return NotImplemented
+        return bool(np.array_equal(self.keys, other.keys)
+                    and np.array_equal(self.values, other.values))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BacktestSums:
     """Additive aggregates of one window and group of a backtest (predictions joined to
@@ -165,7 +249,8 @@ class BacktestSums:
     (confidence-based estimation): ``scored`` rows, the expected confusion counts
     ``est_tp`` (the sum of the scores at or above the threshold), ``est_fp`` (of one minus
     them), ``est_fn`` and ``est_tn`` (the same below the threshold), and ``expected``:
-    ``(score bucket, sum of scores, sum of one minus the scores)`` per bucket.
+    ``(score bucket, sum of scores, sum of one minus the scores)`` per bucket. The
+    per-bucket fields are :class:`Buckets` (``(bucket, *counts)`` tuples are accepted).
     Sums of two groups or windows are their :meth:`merged` aggregates.
     """
 
@@ -180,7 +265,7 @@ class BacktestSums:
     log_loss_sq: float = 0.0
     brier_sum: float = 0.0
     brier_sq: float = 0.0
-    scores: tuple[tuple[int, int, int], ...] = ()
+    scores: Buckets = field(default_factory=Buckets.empty)
     error_sum: float = 0.0
     abs_error_sum: float = 0.0
     sq_error_sum: float = 0.0
@@ -192,13 +277,22 @@ class BacktestSums:
     ape_rows: int = 0
     delay_sum: float = 0.0
     delay_max: float | None = None
-    delays: tuple[tuple[int, int], ...] = ()
+    delays: Buckets = field(default_factory=lambda: Buckets.empty(1))
     scored: int = 0
     est_tp: float = 0.0
     est_fp: float = 0.0
     est_fn: float = 0.0
     est_tn: float = 0.0
-    expected: tuple[tuple[int, float, float], ...] = ()
+    expected: Buckets = field(default_factory=lambda: Buckets.empty(2, float))
+
+    def __post_init__(self) -> None:
+        # ``(bucket, *counts)`` tuples are accepted (tests, hand-built sums)
+        for name, width in (("scores", 2), ("expected", 2), ("delays", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, Buckets):
+                object.__setattr__(self, name, Buckets.of(value, width) if value
+                                   else Buckets.empty(width, float if name == "expected"
+                                                      else int))
 
     @property
     def tn(self) -> int:
@@ -210,23 +304,20 @@ class BacktestSums:
 
     @staticmethod
     def total(parts: Sequence[BacktestSums]) -> BacktestSums:
-        """The aggregates of all of ``parts`` at once (linear in their buckets)."""
+        """The aggregates of all of ``parts`` at once."""
+        if len(parts) == 1:
+            return parts[0]
         values: dict[str, Any] = {}
         for name in BacktestSums.__dataclass_fields__:
             found = [getattr(part, name) for part in parts]
             if name in ("scores", "expected", "delays"):
-                merged: dict[int, list[Any]] = {}
-                for cells in found:
-                    for bucket, *counts in cells:
-                        cell = merged.setdefault(bucket, [0] * len(counts))
-                        for i, c in enumerate(counts):
-                            cell[i] += c
-                values[name] = tuple((k, *c) for k, c in sorted(merged.items()))
+                values[name] = Buckets.total(found) if any(len(f) for f in found) \
+                    else found[0] if found else None
             elif name == "delay_max":
                 values[name] = max((v for v in found if v is not None), default=None)
             else:
                 values[name] = sum(found)
-        return BacktestSums(**values)
+        return BacktestSums(**{k: v for k, v in values.items() if v is not None})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

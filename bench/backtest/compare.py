@@ -11,9 +11,13 @@ medians of ``--runs``, the load, and the metrics compared number by number.
 Per size the data is generated once into ``bench/data/backtest_<rows>.duckdb`` (``data.py``,
 not timed). Per task and round, in turn: Evidently (``bench_evidently.py``), NannyML
 (``bench_nannyml.py``) and watchdog's check (``wd_run.py``, as the daemon runs it). Timed:
-the tool's step (the peers' after their data is in a frame) and the whole fresh process
-(start to exit, data loading included). Memory: the process's peak RSS (``VmHWM``) and its
-extra over the RSS after imports (the peers' extra includes their frame of the data). A run
+the tool's step (the peers' after their data is in a frame), the peers' load (the labelled
+predictions joined and read from the same DuckDB file into their frame: what a user of the
+peer must do too, and what the check's own query does), watchdog's floor (``data.FLOOR``:
+one hand-written query doing the join and the GROUP BY the check needs, in the check's
+process, after it) and the whole fresh process (start to exit, data loading included).
+Memory: the process's peak RSS (``VmHWM``) and its extra over the RSS after imports (the
+peers' extra includes their frame of the data). A run
 over ``--timeout`` seconds is killed and reported as such, and that tool is not run again
 for that size and task. Raw runs are appended to ``bench/backtest/results.jsonl``. """
 
@@ -106,29 +110,45 @@ def compare(rows: int, task: str, runs: int, peers: list[str], timeout: float,
             got[name].append(r)
             log.append(r)
             print(json.dumps({k: r.get(k) for k in ("tool", "task", "round", "seconds",
-                                                    "process_seconds", "peak_mb", "extra_mb",
-                                                    "timed_out", "load_before")}), flush=True)
+                                                    "load_seconds", "floor_seconds",
+                                                    "join_seconds", "process_seconds",
+                                                    "peak_mb", "extra_mb", "timed_out",
+                                                    "load_before")}), flush=True)
     done = {k: [r for r in v if not r.get("timed_out")] for k, v in got.items()}
     ours = next((rs[0]["metrics"] for k in ("watchdog check",)
                  if (rs := done[k])), {})
-    fastest_peer = min((statistics.median(r["seconds"] for r in done[p]) for p in peers
-                        if done[p]), default=None)
+
+    def median(rs: list[dict], key: str) -> float:
+        return statistics.median(r.get(key, 0.0) for r in rs)
+
+    fastest = min((median(done[p], "seconds") for p in peers if done[p]), default=None)
+    fastest_loaded = min((median(done[p], "seconds") + median(done[p], "load_seconds")
+                          for p in peers if done[p]), default=None)
     lines = []
     for name, rs in got.items():
         if not done[name]:
             limit = check_timeout if name == "watchdog check" else timeout
             lines.append(f"| {rows:,} | {task} | {name} | did not finish in {limit:.0f} s "
-                         f"(killed) | | | | | |")
+                         f"(killed) | | | | | | | | |")
             continue
         rs = done[name]
-        step = statistics.median(r["seconds"] for r in rs)
-        whole = statistics.median(r["process_seconds"] for r in rs)
-        ratio = f"{fastest_peer / step:.1f}×" if fastest_peer and name not in peers else ""
-        diffs = "" if name not in peers else ", ".join(
-            f"{k} {v:.1e}" if k != "cells" else f"{v} cells"
-            for k, v in differences(ours, rs[0]["metrics"], task).items())
-        lines.append(f"| {rows:,} | {task} | {name} | {step:.2f} | {whole:.2f} | {ratio} | "
-                     f"{max(r['peak_mb'] for r in rs):.0f} | "
+        step = median(rs, "seconds")
+        whole = median(rs, "process_seconds")
+        if name in peers:
+            load = median(rs, "load_seconds")
+            shown = f"{step:.2f} | {load:.2f} | {step + load:.2f}"
+            ratio, floor = "", ""
+            diffs = ", ".join(f"{k} {v:.1e}" if k != "cells" else f"{v} cells"
+                              for k, v in differences(ours, rs[0]["metrics"], task).items())
+        else:
+            shown = f"{step:.2f} | | "
+            ratio = (f"{fastest / step:.1f}× / {fastest_loaded / step:.1f}×"
+                     if fastest and fastest_loaded else "")
+            fl, join = median(rs, "floor_seconds"), median(rs, "join_seconds")
+            floor = f"{step / fl:.1f}× ({fl:.2f} s; join alone {join:.2f} s)" if fl else ""
+            diffs = ""
+        lines.append(f"| {rows:,} | {task} | {name} | {shown} | {whole:.2f} | {ratio} | "
+                     f"{floor} | {max(r['peak_mb'] for r in rs):.0f} | "
                      f"+{max(r['extra_mb'] for r in rs):.0f} | {diffs} |")
     return lines
 
@@ -163,9 +183,10 @@ def main() -> None:
         for r in log:
             f.write(json.dumps({k: v for k, v in r.items() if k != "metrics"}) + "\n")
     print(f"\nload at end: {load_avg()}\n")
-    print("| rows | task | tool | step s (median) | whole process s | fastest peer ÷ tool "
+    print("| rows | task | tool | step s (median) | load s | step + load s | whole process s "
+          "| fastest peer ÷ check (step / step + load) | check ÷ floor (floor s) "
           "| peak RSS MB | extra MB | max |watchdog − peer| per metric |\n"
-          "|---:|---|---|---:|---:|---:|---:|---:|---|")
+          "|---:|---|---|---:|---:|---:|---:|---:|---|---:|---:|---|")
     print("\n".join(lines))
 
 

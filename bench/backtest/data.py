@@ -9,7 +9,8 @@ as of ``NOW``), three model versions in turn (``v1``, ``v2``, ``v3``, each more 
 than the last). Classification: ``score`` is a probability, ``label`` 0/1. Regression:
 ``y_hat`` predicts ``y`` (about 100 ± 15, never 0, so that MAPE is defined everywhere).
 90 % of the predictions have a label, observed two days later. Also: the label-joined rows
-per version and window, as the peers read them (their frames, built before their clock).
+per version and window, as the peers read them (their frames), and the floor queries of
+the check (``FLOOR``).
 """
 
 from __future__ import annotations
@@ -74,8 +75,42 @@ def joined_sql() -> str:
         SELECT p.model_version, p.predicted_at,
                datediff('day', TIMESTAMP '2026-03-01', p.predicted_at) AS day,
                p.score, (p.score >= 0.5)::INTEGER AS y_pred, l.label, p.y_hat, l.y
-        FROM predictions p JOIN labels l USING (prediction_id)
-        ORDER BY p.prediction_id"""
+        FROM predictions p JOIN labels l USING (prediction_id)"""
+
+
+def _window() -> str:
+    return ("CAST(floor((epoch(p.predicted_at) - epoch(TIMESTAMP '2026-03-01')) / 86400) "
+            "AS BIGINT)")
+
+
+_JOIN = """FROM predictions p LEFT JOIN labels l USING (prediction_id)
+        WHERE p.predicted_at >= TIMESTAMP '2026-03-01'
+          AND p.predicted_at < TIMESTAMP '2026-03-10'"""
+
+#: The floor of the check, per task: one hand-written DuckDB query doing the join and the
+#: GROUP BY the check cannot do without (``wd_run.py --floor``). Classification: per window,
+#: version and score bucket the counts bucketed AUROC and CBPE need (rows, labelled,
+#: positives, sum of scores), nothing else; regression: per window and version its sums.
+#: ``join`` is the join alone (two counts), what any tool reading labelled predictions pays.
+FLOOR = {
+    "classification": f"""
+        SELECT {_window()} AS w, p.model_version AS v, CAST(round(p.score * 10000) AS BIGINT) AS b,
+               count(*) AS n, count(l.label) AS labelled, count_if(l.label = 1) AS positives,
+               sum(p.score) AS score_sum
+        {_JOIN}
+        GROUP BY ALL""",
+    "regression": f"""
+        SELECT {_window()} AS w, p.model_version AS v, count(*) AS n, count(l.y) AS labelled,
+               sum(p.y_hat - l.y) AS e, sum(abs(p.y_hat - l.y)) AS ae,
+               sum((p.y_hat - l.y) ^ 2) AS se, sum((p.y_hat - l.y) ^ 4) AS qe,
+               sum(l.y) AS y1, sum(l.y * l.y) AS y2, sum(abs(p.y_hat - l.y) / abs(l.y)) AS ape,
+               sum((abs(p.y_hat - l.y) / abs(l.y)) ^ 2) AS ape2, count_if(l.y <> 0) AS nz,
+               sum(epoch(l.observed_at) - epoch(p.predicted_at)) AS delay_sum,
+               max(epoch(l.observed_at) - epoch(p.predicted_at)) AS delay_max
+        {_JOIN}
+        GROUP BY ALL""",
+    "join": f"SELECT count(*), count(l.label) {_JOIN}",
+}
 
 
 def status_kb(field: str) -> int:

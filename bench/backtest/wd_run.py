@@ -7,10 +7,13 @@ As a user's ``watchdog run --once`` runs it: a config file (a DuckDB warehouse r
 one ``kind: backtest`` monitor grouped by ``model_version``, window 1d, feedback_delay 2d,
 the 7 windows of the data), loaded and validated, then the check through the runner
 (``Runner.check``: the daemon's own entry, with its deadline thread), as of ``data.NOW``.
-The timed step is that check (its query and every metric, interval and finding); the
-whole process is timed by the caller. Prints one JSON line: seconds, the process's peak
-RSS (``VmHWM``), the RSS before the check (interpreter, imports, config, state database),
-and the metrics per version and window (``v1/0`` … ``v3/6``, ``/period`` for the lookback).
+The timed step is that check (its query and every metric, interval and finding); the whole
+process is timed by the caller. Then, in the same process and on the adapter's own
+connection, the floor (``data.FLOOR``: one hand-written query doing the join and the GROUP
+BY the check cannot do without) and the join alone, medians of 3. Prints one JSON line:
+seconds, the process's peak RSS (``VmHWM``), the RSS before the check (interpreter,
+imports, config, state database), and the metrics per version and window (``v1/0`` …
+``v3/6``, ``/period`` for the lookback).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from data import NOW, status_kb
+from data import FLOOR, NOW, status_kb
 
 COLUMNS = {"classification": ("score", "label"), "regression": ("y_hat", "y")}
 
@@ -56,17 +59,39 @@ monitors:
 """
 
 
+def floor(wh: object, task: str, runs: int = 3) -> dict[str, float]:
+    """After the check, on the adapter's own DuckDB connection (its settings: memory_limit,
+    threads): the task's floor query (``data.FLOOR``) and the join alone, each fetched as
+    numpy, median of ``runs`` (the file's pages are warm by then, as they were for the
+    check's own query)."""
+    out: dict[str, float] = {}
+    with wh.executor.engine.connect() as conn:  # type: ignore[attr-defined]
+        raw = conn.connection.dbapi_connection
+        for name, sql in (("floor_seconds", FLOOR[task]), ("join_seconds", FLOOR["join"])):
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                raw.execute(sql).fetchnumpy()
+                times.append(time.perf_counter() - t0)
+            out[name] = round(sorted(times)[len(times) // 2], 3)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("path")
     ap.add_argument("--task", choices=tuple(COLUMNS), default="classification")
     ap.add_argument("--setting", action="append", default=[], help="adapter key=value")
+    ap.add_argument("--no-floor", dest="floor", action="store_false",
+                    help="skip timing the floor queries after the check")
     ap.add_argument("--cprofile", default="", metavar="FILE",
                     help="write a cProfile of the check step to FILE (its time then includes "
                          "the profiler's overhead); read it with python -m pstats FILE")
     args = ap.parse_args()
     # loaded before the clock, as the peers' libraries are: a daemon has them after its
     # first backtest (start-up is in the whole process's time, and in bench/startup/)
+    import numpy  # noqa: F401  (the fold's arrays)
+
     import watchdog.checks.backtest.check
     import watchdog.warehouses.backtest_sql
     import watchdog.warehouses.dialects  # noqa: F401  (sqlglot: the queries are trees)
@@ -99,6 +124,8 @@ def main() -> None:
             else:
                 result = runner.check(monitor)
             seconds = time.perf_counter() - t0
+            if args.floor:
+                timing = floor(wh, args.task)
         finally:
             runner.close()
     out = {"tool": "watchdog", "task": args.task, "settings": settings,

@@ -1,22 +1,22 @@
 """The backtest query as a sqlglot tree (``SqlWarehouse.TREES``), rendered by each dialect.
 
-One scan of the predictions in ``[start, end)``, left-joined to their labels on the key:
-per window of prediction time (``Epoch``), group and (classification) fine score bucket,
-the counts and sums of ``models.BacktestSums``, which the check turns into metrics
-(``checks/backtest/metrics.py``). Only aggregates leave the warehouse. The inner select
-gives each prediction its window, its score and label (NULL unless both are there: a
-labelled prediction), the clipped score of the log loss and its label delay; the outer one
-aggregates them. The range is ``TimeRange`` (the bare time column against binds in its own
-type, as the volume and freshness queries compare it, so partitions prune); the window is
-found on ``Epoch(time)`` against a bound epoch, which reads the same in every dialect.
+One scan of the predictions in ``[start, end)``, left-joined to their labels on the key
+(the ``wd_rows`` CTE): each prediction's window of prediction time (``Epoch``), groups,
+score and label (NULL unless both are there: a labelled prediction), its log loss (of the
+clipped score) and Brier terms, its fine score bucket and its label delay. The range is
+``TimeRange`` (the bare time column against binds in its own type, as the volume and
+freshness queries compare it, so partitions prune); the window is found on
+``Epoch(time)`` against a bound epoch, which reads the same in every dialect.
 
-Classification also sums, over every scored prediction (labelled or not), the expected
-confusion counts of confidence-based estimation (``est_*``: the scores and one minus them,
-each side of the threshold), per score bucket. With a label time, a second branch of the
-same statement (``UNION ALL`` over the same rows) counts the labelled predictions per
-logarithmic bucket of their label delay (``wd_dbucket``: ``floor(ln(1 + delay) /
-ln(DELAY_BASE))``, delays of 0 or less in bucket 0), for its quantiles; the first branch's
-rows have it NULL.
+Off that scan, ``UNION ALL`` of narrow aggregates, ordered by window, group, part and
+bucket (``build_backtest``): per window and group one row of every sum of
+``models.BacktestSums`` (part 0: the confusion counts, log loss and Brier sums, the
+regression sums, and over every scored prediction, labelled or not, the expected
+confusion counts of confidence-based estimation ``est_*``); per score bucket only what
+AUROC, calibration and the estimated AUROC need (part 1); per logarithmic bucket of the
+label delay (``floor(ln(1 + delay) / ln(DELAY_BASE))``, delays of 0 or less in bucket 0)
+the labelled rows, for its quantiles (part 2). Only aggregates leave the warehouse; the
+ordered columns are folded with numpy (``_fold``), not row by row.
 """
 
 from __future__ import annotations
@@ -27,17 +27,19 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from watchdog.lazy import lazy
-from watchdog.models import BacktestSpec, BacktestSums, BacktestWindow, TableRef
+from watchdog.models import BacktestSpec, BacktestSums, BacktestWindow, Buckets, TableRef
 from watchdog.warehouses import tree_sql
 from watchdog.warehouses.base import as_utc, buckets
 from watchdog.warehouses.tree_sql import Tree, bind
 
 if TYPE_CHECKING:
+    import numpy as np
     from sqlglot import exp
 
     from watchdog.warehouses.sqlbase import SqlWarehouse
 else:
     exp = lazy("sqlglot.expressions")
+    np = lazy("numpy")
 
 #: Scores are clipped to [eps, 1 - eps] in the log loss (``metrics.LOG_LOSS_EPS``).
 LOG_LOSS_EPS = 1e-15
@@ -78,20 +80,13 @@ def _fourth(e: Agg) -> exp.Expr:
 
 
 def _classification(params: dict[str, Any]) -> list[tuple[str, exp.Expr]]:
-    s, y, p = _col("wd_s"), _col("wd_y"), _col("wd_p")
+    s, y, loss, brier = _col("wd_s"), _col("wd_y"), _col("wd_l"), _col("wd_b")
     threshold = bind(params, "threshold", 0.0)
     pos = exp.EQ(this=y.copy(), expression=_num(1))
     neg = exp.EQ(this=y.copy(), expression=_num(0))
 
     def hit() -> exp.Expr:
         return exp.GTE(this=s.copy(), expression=threshold.copy())
-
-    def loss() -> exp.Expr:
-        return _case(pos.copy(), exp.Ln(this=p.copy()),
-                     exp.Ln(this=exp.Sub(this=_num(1), expression=p.copy())))
-
-    def brier() -> exp.Expr:
-        return exp.Sub(this=s.copy(), expression=y.copy())
 
     miss = exp.LT(this=s.copy(), expression=threshold.copy())
     q = _col("wd_q")
@@ -109,9 +104,11 @@ def _classification(params: dict[str, Any]) -> list[tuple[str, exp.Expr]]:
         ("fp", exp.CountIf(this=exp.and_(hit(), neg.copy()))),
         ("fn", exp.CountIf(this=exp.and_(miss, pos.copy()))),
         ("positives", exp.CountIf(this=pos.copy())), ("score_sum", exp.Sum(this=s.copy())),
-        ("log_loss_sum", exp.Neg(this=exp.Sum(this=loss()))),
-        ("log_loss_sq", exp.Sum(this=_sq(loss))), ("brier_sum", exp.Sum(this=_sq(brier))),
-        ("brier_sq", exp.Sum(this=_fourth(brier))), *estimated,
+        ("log_loss_sum", exp.Sum(this=loss.copy())),
+        ("log_loss_sq", exp.Sum(this=exp.Mul(this=loss.copy(), expression=loss.copy()))),
+        ("brier_sum", exp.Sum(this=brier.copy())),
+        ("brier_sq", exp.Sum(this=exp.Mul(this=brier.copy(), expression=brier.copy()))),
+        *estimated,
     ]
 
 
@@ -177,7 +174,13 @@ def _inner(wh: SqlWarehouse, spec: BacktestSpec, params: dict[str, Any]) -> exp.
             default=score.copy())
         bucket = exp.cast(exp.Round(this=exp.Mul(this=score.copy(), expression=bind(
             params, "resolution", int(spec.resolution)))), "bigint")
-        fields += [exp.alias_(_case(labelled.copy(), clipped), "wd_p"),
+        one = exp.EQ(this=truth.copy(), expression=_num(1))
+        loss = exp.Neg(this=_case(one, exp.Ln(this=clipped.copy()), exp.Ln(
+            this=exp.Sub(this=_num(1), expression=clipped.copy()))))
+        gap = exp.paren(exp.Sub(this=score.copy(), expression=truth.copy()))
+        fields += [exp.alias_(_case(labelled.copy(), loss), "wd_l"),
+                   exp.alias_(_case(labelled.copy(), exp.Mul(this=gap, expression=gap.copy())),
+                              "wd_b"),
                    exp.alias_(_case(scored.copy(), bucket), "wd_bucket"),
                    exp.alias_(_case(scored.copy(), score.copy()), "wd_q")]
     else:
@@ -204,19 +207,39 @@ def _inner(wh: SqlWarehouse, spec: BacktestSpec, params: dict[str, Any]) -> exp.
                          start_epoch=exp.Placeholder(this="start_epoch"),
                          end_epoch=exp.Placeholder(this="end_epoch"))
     return (exp.select(*fields)
-            .from_(exp.alias_(tree_sql.table(wh, spec.predictions), "p", table=True))
+            .from_(exp.alias_(tree_sql.table(wh, spec.predictions), "p", table=True), copy=False)
             .join(exp.alias_(tree_sql.table(wh, spec.labels), "l", table=True), on=on,
-                  join_type="left")
-            .where(in_range))
+                  join_type="left", copy=False)
+            .where(in_range, copy=False))
+
+
+def _branch(groups: list[str], part: int, bucket: str | None, names: list[str],
+            values: dict[str, exp.Expr]) -> exp.Select:
+    """One ``UNION ALL`` branch: per window and group (and ``bucket``, a column, whose NULLs
+    are left out), the ``values`` in the columns of the same names (the others NULL)."""
+    by = _col(bucket) if bucket else exp.cast(exp.Null(), "bigint")
+    fields = [*map(_col, groups), exp.alias_(_num(part), "wd_part"),
+              exp.alias_(by, "wd_bucket"),
+              *(exp.alias_(values.get(name, exp.Null()), name) for name in names)]
+    select = exp.select(*fields).from_("wd_rows", copy=False)
+    if bucket:
+        select = select.where(exp.not_(exp.Is(this=_col(bucket), expression=exp.Null())),
+                              copy=False)
+    return select.group_by(*(_num(i + 1) for i in range(len(groups))),
+                           *([_num(len(groups) + 2)] if bucket else []), copy=False)
 
 
 def build_backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetime,
                    window: timedelta, table: TableRef | None = None,
                    time_type: str | None = None) -> Tree:
-    """``(wd_window, wd_g0.., [wd_bucket,] <BacktestSums fields>)`` per window, group and
-    (classification) score bucket of the predictions made in ``[start, end)`` (``table``
-    is only the subject that errors name: the predictions; ``time_type`` the type family
-    of their time column, for binding the range in it)."""
+    """``(wd_window, wd_g0.., wd_part, wd_bucket, <BacktestSums fields>)`` rows for the
+    predictions made in ``[start, end)``, ordered by those columns: per window and group one
+    row of every sum (``wd_part`` 0); classification, per score bucket the labelled rows,
+    their positives, the scored rows and the sum of their scores (part 1, in ``labelled``,
+    ``positives``, ``scored`` and ``score_sum``); with a label time, per delay bucket the
+    labelled rows (part 2, in ``labelled``). ``table`` is only the subject that errors
+    name (the predictions); ``time_type`` the type family of their time column, for
+    binding the range in it."""
     if not spec.key or len(spec.key) != len(spec.label_key):
         raise ValueError("a backtest joins on a key of one or more columns, as many each side")
     start, end = as_utc(start), as_utc(end)
@@ -227,29 +250,24 @@ def build_backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: d
         "start": wh._range_bind(spec.predictions, column, start, time_type, ">="),
         "end": wh._range_bind(spec.predictions, column, end, time_type, "<")}
     inner = _inner(wh, spec, params)
-    keys = ["wd_window", *(f"wd_g{i}" for i in range(len(spec.group_by)))]
-    if spec.task == "classification":
-        keys.append("wd_bucket")
+    groups = ["wd_window", *(f"wd_g{i}" for i in range(len(spec.group_by)))]
     aggregates = _aggregates(spec, params)
-    fields = [*map(_col, keys), *(exp.alias_(e, name) for name, e in aggregates)]
-    if spec.label_time is None:
-        tree: Any = (exp.select(*fields).from_(inner.subquery("wd_rows"))
-                           .group_by(*(_num(i + 1) for i in range(len(keys)))))
-        return tree, params
-    # the delay histogram: same columns, the count of labelled rows in ``labelled``
-    fields.append(exp.alias_(exp.Null(), "wd_dbucket"))
-    scores = (exp.select(*fields).from_("wd_rows")
-              .group_by(*(_num(i + 1) for i in range(len(keys)))))
-    groups = keys[:1 + len(spec.group_by)]
-    blanks = [exp.Null() for _ in keys[len(groups):]]
-    counts = [exp.Count(this=exp.Star()) if name == "labelled" else exp.Null()
-              for name, _ in aggregates]
-    delays = (exp.select(*map(_col, groups), *blanks, *counts, _col("wd_dbucket"))
-              .from_("wd_rows").where(exp.not_(exp.Is(this=_col("wd_dbucket"),
-                                                      expression=exp.Null())))
-              .group_by(*(_num(i + 1) for i in range(len(groups))), _num(len(fields))))
-    tree = exp.union(scores, delays, distinct=False).with_("wd_rows", as_=inner)
-    return tree, params
+    names = [name for name, _ in aggregates]
+    branches = [_branch(groups, 0, None, names, dict(aggregates))]
+    if spec.task == "classification":
+        q, y = _col("wd_q"), _col("wd_y")
+        branches.append(_branch(groups, 1, "wd_bucket", names, {
+            "labelled": exp.Count(this=y.copy()),
+            "positives": exp.CountIf(this=exp.EQ(this=y.copy(), expression=_num(1))),
+            "scored": exp.Count(this=q.copy()), "score_sum": exp.Sum(this=q.copy())}))
+    if spec.label_time is not None:
+        branches.append(_branch(groups, 2, "wd_dbucket", names,
+                                {"labelled": exp.Count(this=exp.Star())}))
+    tree: Any = branches[0]
+    for more in branches[1:]:
+        tree = exp.union(tree, more, distinct=False, copy=False)
+    tree = tree.order_by(*(_num(i + 1) for i in range(len(groups) + 2)), copy=False)
+    return tree.with_("wd_rows", as_=inner, copy=False), params
 
 
 _INTS = frozenset({"predictions", "labelled", "tp", "fp", "fn", "positives", "ape_rows",
@@ -265,41 +283,77 @@ def backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetim
                      window=window, time_type=wh.time_type(spec.predictions, spec.time_column))
     k = len(spec.group_by)
     names = [n for n, _ in _aggregates(spec, {})]
-    cells: dict[tuple[tuple[Any, ...], int], list[BacktestSums]] = {}
-    for row in wh._rows(stmt):
-        if row[0] is None:
+    cols = wh._columns(stmt)
+    if not cols or not len(cols[0]):
+        return []
+    found = _fold(spec, names, k, cols)
+    out = []
+    for key, sums in found:
+        if key[0] is None:
             continue
-        index = min(max(int(row[0]), 0), len(spans) - 1)  # clamp float rounding
-        cells.setdefault((tuple(row[1:k + 1]), index), []).append(
-            _sums(spec, names, row[k + 1:]))
-    return [BacktestWindow(start=spans[i][0], end=spans[i][1], group=group,
-                           sums=BacktestSums.total(parts))
-            for (group, i), parts in sorted(cells.items(),
-                                            key=lambda kv: ([str(v) for v in kv[0][0]], kv[0][1]))]
+        index = min(max(int(key[0]), 0), len(spans) - 1)  # clamp float rounding
+        out.append(BacktestWindow(start=spans[index][0], end=spans[index][1],
+                                  group=tuple(key[1:]), sums=sums))
+    return sorted(out, key=lambda w: ([str(v) for v in w.group], w.start))
 
 
-def _sums(spec: BacktestSpec, names: list[str], rest: Sequence[Any]) -> BacktestSums:
-    """One row's aggregates: a score bucket's (or, classification without a score, the
-    unscored predictions'), or with a label time one delay bucket's count (last column)."""
-    bucket = None
+def _fold(spec: BacktestSpec, names: list[str], k: int,
+          cols: Sequence[Any]) -> list[tuple[tuple[Any, ...], BacktestSums]]:
+    """The statement's columns (ordered rows, ``build_backtest``) as one ``BacktestSums``
+    per window and group, vectorised: a part-0 row opens each cell, the bucket rows after
+    it (in bucket order) are sliced out of the columns."""
+    part = np.asarray(cols[k + 1], dtype=np.int64)
+    cell = np.cumsum(part == 0) - 1
+    heads = np.flatnonzero(part == 0)
+    bucket = cols[k + 2]
+    at = {name: i for i, name in enumerate(names, start=k + 3)}
+    extra: list[dict[str, Any]] = [{} for _ in heads]
     if spec.task == "classification":
-        bucket, rest = rest[0], rest[1:]
+        rows = np.flatnonzero(part == 1)
+        keys, where = _ints(bucket, rows), cell[rows]
+        labelled, positives = _ints(cols[at["labelled"]], rows), _ints(cols[at["positives"]], rows)
+        scored = _ints(cols[at["scored"]], rows)
+        total = np.asarray(cols[at["score_sum"]][rows], dtype=np.float64)
+        scores = np.stack([positives, labelled - positives], axis=1)
+        expected = np.stack([total, scored - total], axis=1)
+        has_labels = labelled > 0
+        for i, (a, b) in enumerate(_slices(where, len(heads))):
+            mine = slice(a, b)
+            lab = has_labels[mine]
+            extra[i]["scores"] = Buckets(keys=keys[mine][lab], values=scores[mine][lab])
+            extra[i]["expected"] = Buckets(keys=keys[mine], values=expected[mine])
     if spec.label_time is not None:
-        rest, dbucket = rest[:-1], rest[-1]
-        if dbucket is not None:  # the delay histogram's branch
-            return BacktestSums(delays=((int(dbucket), int(rest[names.index("labelled")])),))
+        rows = np.flatnonzero(part == 2)
+        keys, counts = _ints(bucket, rows), _ints(cols[at["labelled"]], rows)[:, None]
+        for i, (a, b) in enumerate(_slices(cell[rows], len(heads))):
+            extra[i]["delays"] = Buckets(keys=keys[a:b], values=counts[a:b])
+    # masked (NULL) values are None in tolist()
+    keys_of = list(zip(*(cols[j][heads].tolist() for j in range(k + 1)), strict=True))
+    values_of = {name: cols[i][heads].tolist() for name, i in at.items()}
+    return [(keys_of[i], BacktestSums(**_scalars(names, {n: v[i] for n, v in values_of.items()}),
+                                      **extra[i]))
+            for i in range(len(heads))]
+
+
+def _ints(col: Any, rows: Any) -> Any:
+    return np.asarray(np.asarray(col[rows], dtype=np.float64), dtype=np.int64)
+
+
+def _slices(cells: Any, n: int) -> list[tuple[int, int]]:
+    """``(first, end)`` of each cell's rows in ``cells`` (non-decreasing cell numbers)."""
+    edges = np.searchsorted(cells, np.arange(n + 1)).tolist()
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _scalars(names: list[str], row: dict[str, Any]) -> dict[str, Any]:
+    """One cell's sums as Python numbers (NULL sums of no rows: 0)."""
     values: dict[str, Any] = {}
-    for name, value in zip(names, rest, strict=True):
+    for name in names:
+        value = row[name]
         if name in _INTS:
             values[name] = int(value or 0)
         elif name == "delay_max":
             values[name] = None if value is None else float(value)
         else:
             values[name] = float(value or 0.0)
-    if bucket is not None:
-        if values["labelled"]:
-            values["scores"] = ((int(bucket), values["positives"],
-                                 values["labelled"] - values["positives"]),)
-        values["expected"] = ((int(bucket), values["est_tp"] + values["est_fn"],
-                               values["est_fp"] + values["est_tn"]),)
-    return BacktestSums(**values)
+    return values

@@ -120,8 +120,14 @@ class DuckDB(SqlWarehouse):
     executor: SqlAlchemyExecutor
 
     def _fetch(self, stmt: Statement) -> list[Any]:
+        return self._lifting_cap(super()._fetch, stmt)
+
+    def _columns(self, stmt: Statement) -> list[Any]:
+        return self._lifting_cap(super()._columns, stmt)
+
+    def _lifting_cap(self, run: Callable[[Statement], list[Any]], stmt: Statement) -> list[Any]:
         try:
-            return super()._fetch(stmt)
+            return run(stmt)
         except QueryError as exc:
             if "Out of Memory" not in str(exc) or "memory_limit" in self.settings.model_fields_set:
                 raise
@@ -129,7 +135,7 @@ class DuckDB(SqlWarehouse):
         # cap must never turn a working query into an error, so lift it for this statement
         self._set_memory_limit(None)
         try:
-            return super()._fetch(stmt)
+            return run(stmt)
         finally:
             self._set_memory_limit(self.settings.memory_limit)
 
@@ -144,7 +150,7 @@ class DuckDB(SqlWarehouse):
         # no statement timeout of its own; interrupt() stops the running query from
         # another thread: https://duckdb.org/docs/stable/clients/python/reference/index.html
         return SqlAlchemyExecutor(self.name, self._translate, self._create_engine,
-                                  canceller=_interrupt)
+                                  canceller=_interrupt, columns=_numpy_columns)
 
     def _create_engine(self) -> sa.Engine:
         path = self.settings.path
@@ -173,6 +179,12 @@ class DuckDB(SqlWarehouse):
         for key, value in config.items():
             literal = f"'{value}'" if isinstance(value, str) else str(value).lower()
             dbapi_connection.execute(f"SET {key} = {literal}")  # validated settings only
+
+
+def _numpy_columns(cursor: Any) -> list[Any]:
+    """The executed statement's result as numpy arrays, without a Python object per value:
+    https://duckdb.org/docs/stable/clients/python/conversion"""
+    return list(cursor.fetchnumpy().values())
 
 
 def _interrupt(dbapi_connection: Any) -> Callable[[], None] | None:

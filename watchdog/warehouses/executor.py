@@ -85,6 +85,22 @@ class Executor(abc.ABC):
             listener(stmt)
         return self._run(stmt)
 
+    def run_columns(self, stmt: Statement) -> list[Any]:
+        """Every row of ``stmt``, column by column: one numpy array per column (NULLs as
+        None in object arrays, or masked), ``[]`` when there are no rows. This default
+        transposes :meth:`run`; an executor whose driver returns columns overrides it."""
+        rows = self.run(stmt)
+        if not rows:
+            return []
+        import numpy as np
+
+        out = []
+        for values in zip(*rows, strict=True):
+            column = np.empty(len(values), dtype=object)
+            column[:] = values
+            out.append(column)
+        return out
+
     @abc.abstractmethod
     def _run(self, stmt: Statement) -> list[Any]:
         """:meth:`run`, without the listeners."""
@@ -101,15 +117,19 @@ class SqlAlchemyExecutor(Executor):
         self, name: str, translate: Translate, create_engine: Callable[[], sa.Engine], *,
         limit: Callable[[sa.Connection, float], None] | None = None,
         canceller: Callable[[Any], Callable[[], None] | None] | None = None,
+        columns: Callable[[Any], list[Any]] | None = None,
     ) -> None:
         """``create_engine()`` makes the engine on first use; ``limit(conn, seconds)`` has
         the warehouse cancel the next statement on ``conn`` itself (Postgres' SET LOCAL
         statement_timeout); ``canceller(dbapi_connection)`` is how to interrupt what runs
-        on a driver connection from another thread (DuckDB's and SQLite's interrupt)."""
+        on a driver connection from another thread (DuckDB's and SQLite's interrupt);
+        ``columns(dbapi_cursor)`` reads an executed statement's result column by column
+        (DuckDB's ``fetchnumpy``), for :meth:`run_columns`."""
         super().__init__(name, translate)
         self._create_engine = create_engine
         self._limit = limit
         self._canceller = canceller
+        self._columns = columns
         self._engine: sa.Engine | None = None
         self._lock = threading.Lock()
 
@@ -121,7 +141,20 @@ class SqlAlchemyExecutor(Executor):
                 self._engine = self._create_engine()
             return self._engine
 
+    def run_columns(self, stmt: Statement) -> list[Any]:
+        if self._columns is None:
+            return super().run_columns(stmt)
+        for listener in list(self._listeners):
+            listener(stmt)
+        read = self._columns
+        found: list[Any] = self._execute(stmt, lambda result: read(result.cursor))
+        return found if found and len(found[0]) else []
+
     def _run(self, stmt: Statement) -> list[Any]:
+        rows: list[Any] = self._execute(stmt, lambda result: list(result.fetchall()))
+        return rows
+
+    def _execute(self, stmt: Statement, fetch: Callable[[sa.CursorResult[Any]], Any]) -> Any:
         deadline = timeouts.current()
         left = deadline.check(self.name) if deadline is not None else None
         try:
@@ -133,13 +166,13 @@ class SqlAlchemyExecutor(Executor):
         try:
             with conn:
                 if deadline is None or left is None:
-                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)).fetchall())
+                    return fetch(conn.execute(sa.text(stmt.sql), dict(stmt.params)))
                 raw = conn.connection.dbapi_connection
                 if self._limit is not None:
                     self._limit(conn, left)
                 cancel = self._canceller(raw) if self._canceller is not None else None
                 with deadline.running(stmt.name, stmt.subject, cancel):
-                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)).fetchall())
+                    return fetch(conn.execute(sa.text(stmt.sql), dict(stmt.params)))
         except Exception as exc:
             if deadline is not None and deadline.overdue():
                 raise deadline.error(self.name) from exc

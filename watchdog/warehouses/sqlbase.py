@@ -175,6 +175,10 @@ class SqlWarehouse(Warehouse):
         driver errors leave as watchdog errors)."""
         return self.executor.run(stmt)
 
+    def _columns(self, stmt: Statement) -> list[Any]:
+        """:meth:`_fetch`, column by column (``Executor.run_columns``)."""
+        return self.executor.run_columns(stmt)
+
     def _rows(self, stmt: Statement) -> list[tuple[Any, ...]]:
         """:meth:`_fetch`, as plain tuples."""
         return [tuple(row) for row in self._fetch(stmt)]

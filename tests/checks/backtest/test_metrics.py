@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from sklearn import metrics as skm
 
 from tests.checks.backtest.oracle import classification_rows, regression_rows, sums_of
 from watchdog.checks.backtest import metrics as bm
-from watchdog.models import BacktestSums
+from watchdog.models import BacktestSums, Buckets
 
 
 def _arrays(rows: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -128,3 +129,21 @@ def test_intervals_cover_the_estimate_and_shrink_with_rows() -> None:
     for name, ci in bm.intervals(reg, "regression", 1.96).items():
         value = bm.regression(reg)[name]
         assert ci is not None and value is not None and ci[0] <= value <= ci[1], name
+
+
+@pytest.mark.parametrize("spread", [50, 10**12])
+def test_buckets_add_key_by_key_as_a_dict_would(spread: int) -> None:
+    """Merging buckets (dense keys: by bincount; far-apart keys: by sorting) gives the
+    per-key sums of every part, keys ascending, whatever order the parts came in."""
+    rng = random.Random(spread)
+    parts = [[(rng.randrange(-spread, spread), rng.randrange(5), rng.randrange(5))
+              for _ in range(40)] for _ in range(4)]
+    want: dict[int, list[int]] = {}
+    for part in parts:
+        for key, a, b in part:
+            cell = want.setdefault(key, [0, 0])
+            cell[0] += a
+            cell[1] += b
+    got = Buckets.total([Buckets.of(part) for part in parts])
+    assert list(got) == [(k, a, b) for k, (a, b) in sorted(want.items())]
+    assert got.values.dtype == np.int64

@@ -1,8 +1,9 @@
 """``backtest`` on BigQuery through the real client and the loopback stand-in.
 
 The stand-in cannot compute, so the recording (``recordings/backtest.json``) holds what
-BigQuery answers for the golden SQL on the synthetic rows below: their aggregates per
-window, group and score bucket, computed row by row in Python. The test then checks that
+BigQuery answers for the golden SQL on the synthetic rows below: their sums per window
+and group, and the narrow rows per score bucket and delay bucket, computed row by row in
+Python. The test then checks that
 the adapter parses them into metrics equal to scikit-learn's on the same rows. To rewrite
 the recording after changing the rows or the query: ``WATCHDOG_UPDATE_GOLDEN=1``.
 """
@@ -53,14 +54,21 @@ def synthetic() -> dict[Cell, list[tuple[float | None, float | None, float]]]:
     return cells
 
 
-def _row(window: int, version: str, bucket: int | None, s: BacktestSums,
-         scores: list[float], delays: list[float]) -> list[Any]:
+def _cell(window: int, version: str, s: BacktestSums, scores: list[float],
+          delays: list[float]) -> list[Any]:
+    """The window and version's row of every sum (part 0)."""
     t = SPEC.threshold
     est = [len(scores), sum(p for p in scores if p >= t), sum(1 - p for p in scores if p >= t),
            sum(p for p in scores if p < t), sum(1 - p for p in scores if p < t)]
     values = [getattr(s, f) for f in FIELDS[:11]] + est + [sum(delays) if delays else None,
                                                            max(delays, default=None)]
-    return [window, version, bucket, *values, None]
+    return [window, version, 0, None, *values]
+
+
+def _narrow(window: int, version: str, part: int, bucket: int,
+            values: dict[str, Any]) -> list[Any]:
+    """A score bucket's (part 1) or delay bucket's (part 2) row: only ``values`` set."""
+    return [window, version, part, bucket, *(values.get(f) for f in FIELDS)]
 
 
 def delay_bucket(delay: float) -> int:
@@ -68,35 +76,38 @@ def delay_bucket(delay: float) -> int:
 
 
 def answer() -> list[list[Any]]:
-    """What BigQuery returns: one row per window, version and score bucket (every row has
-    a score here), then the labelled rows counted per window, version and delay bucket."""
+    """What BigQuery returns, ordered by window, version, part and bucket: per window and
+    version its sums, then per score bucket its labelled rows, positives, scored rows and
+    their sum (every row has a score here), then per delay bucket its labelled rows."""
     out = []
     for (window, version), rows in sorted(synthetic().items()):
-        by_bucket: dict[int, list[tuple[float, float | None, float]]] = {}
-        for score, label, delay in rows:
+        labelled = [(a, b, d) for a, b, d in rows if a is not None and b is not None]
+        s = sums_of([(a, b) for a, b, _ in labelled], "classification", SPEC.threshold,
+                    predictions=len(rows))
+        out.append(_cell(window, version, s, [a for a, _, _ in rows if a is not None],
+                         [d for _, _, d in labelled]))
+        by_bucket: dict[int, list[tuple[float, float | None]]] = {}
+        for score, label, _ in rows:
             assert score is not None
-            by_bucket.setdefault(round(score * SPEC.resolution), []).append((score, label, delay))
+            by_bucket.setdefault(round(score * SPEC.resolution), []).append((score, label))
         for bucket, cell in sorted(by_bucket.items()):
-            labelled = [(a, b, d) for a, b, d in cell if b is not None]
-            s = sums_of([(a, b) for a, b, _ in labelled], "classification", SPEC.threshold,
-                        predictions=len(cell))
-            out.append(_row(window, version, bucket, s, [a for a, _, _ in cell],
-                            [d for _, _, d in labelled]))
-    for (window, version), rows in sorted(synthetic().items()):
+            ys = [b for _, b in cell if b is not None]
+            out.append(_narrow(window, version, 1, bucket, {
+                "labelled": len(ys), "positives": sum(1 for y in ys if y),
+                "scored": len(cell), "score_sum": sum(a for a, _ in cell)}))
         counts: dict[int, int] = {}
-        for _, label, delay in rows:
-            if label is not None:
-                counts[delay_bucket(delay)] = counts.get(delay_bucket(delay), 0) + 1
+        for _, _, delay in labelled:
+            counts[delay_bucket(delay)] = counts.get(delay_bucket(delay), 0) + 1
         for k, n in sorted(counts.items()):
-            out.append([window, version, None, None, n, *[None] * (len(FIELDS) - 2), k])
+            out.append(_narrow(window, version, 2, k, {"labelled": n}))
     return out
 
 
 def recording() -> dict[str, Any]:
     start = ARGS["backtest"]["start"]
-    types = ["INTEGER", "STRING", "INTEGER", *["INTEGER"] * 6, *["FLOAT"] * 5, "INTEGER",
-             *["FLOAT"] * 6, "INTEGER"]
-    names = ["wd_window", "wd_g0", "wd_bucket", *FIELDS, "wd_dbucket"]
+    types = ["INTEGER", "STRING", "INTEGER", "INTEGER", *["INTEGER"] * 6, *["FLOAT"] * 5,
+             "INTEGER", *["FLOAT"] * 6]
+    names = ["wd_window", "wd_g0", "wd_part", "wd_bucket", *FIELDS]
     return {
         "golden": "backtest",
         "params": {"start": ["TIMESTAMP", str(start)],  # the bare column's range: pruned

@@ -44,8 +44,16 @@ adding their sums. Conventions (tested against scikit-learn on the same rows):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from watchdog.models import BacktestSums
+from watchdog.lazy import lazy
+from watchdog.models import BacktestSums, Buckets
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy("numpy")
 
 #: Scores are clipped to [eps, 1 - eps] in log loss (as scikit-learn < 1.5's default).
 LOG_LOSS_EPS = 1e-15
@@ -73,30 +81,37 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den else None
 
 
-def auroc(scores: tuple[tuple[int, float, float], ...]) -> float | None:
+def _classes(scores: Buckets) -> tuple[float, float]:
+    """The positives and negatives (or their expected counts) of ``scores``."""
+    if not len(scores):
+        return 0, 0
+    pos, neg = scores.values.sum(axis=0).tolist()
+    return pos, neg
+
+
+def auroc(scores: Buckets | Sequence[tuple[int, float, float]]) -> float | None:
     """Area under the ROC curve from ``(bucket, positives, negatives)`` counts, ties half;
     None without both classes. Exact integer arithmetic until the last division (with
     integer counts; expected counts are floats)."""
-    pos = sum(p for _, p, _ in scores)
-    neg = sum(n for _, _, n in scores)
+    scores = Buckets.of(scores)
+    pos, neg = _classes(scores)
     if not pos or not neg:
         return None
-    below: float = 0
-    twice: float = 0
-    for _, p, n in sorted(scores):
-        twice += p * (2 * below + n)
-        below += n
-    return twice / (2 * pos * neg)
+    p, n = scores.values[:, 0], scores.values[:, 1]
+    below = np.cumsum(n) - n  # negatives in lower buckets
+    twice = (p * (2 * below + n)).sum().item()
+    return float(twice / (2 * pos * neg))
 
 
-def auroc_bound(scores: tuple[tuple[int, int, int], ...]) -> float | None:
+def auroc_bound(scores: Buckets | Sequence[tuple[int, float, float]]) -> float | None:
     """The largest error of :func:`auroc` from bucketing: half the share of pairs tied by a
     bucket (0 when each bucket holds one score value)."""
-    pos = sum(p for _, p, _ in scores)
-    neg = sum(n for _, _, n in scores)
+    scores = Buckets.of(scores)
+    pos, neg = _classes(scores)
     if not pos or not neg:
         return None
-    return sum(p * n for _, p, n in scores) / (2 * pos * neg)
+    tied = (scores.values[:, 0] * scores.values[:, 1]).sum().item()
+    return float(tied / (2 * pos * neg))
 
 
 def classification(s: BacktestSums) -> dict[str, float | None]:
@@ -142,29 +157,30 @@ def estimated(s: BacktestSums) -> dict[str, float | None]:
 def calibration_error(s: BacktestSums, resolution: int) -> float | None:
     """Expected calibration error of the labelled rows: ``Σ_bins |Σ (score - label)| / n``
     over ``CALIBRATION_BINS`` equal-width score bins, each score at its bucket's centre."""
-    if not s.scores:
+    if not len(s.scores):
         return None
-    gaps = [0.0] * CALIBRATION_BINS
-    n = 0
-    for bucket, pos, neg in s.scores:
-        k = min(max(bucket * CALIBRATION_BINS // resolution, 0), CALIBRATION_BINS - 1)
-        gaps[k] += (pos + neg) * bucket / resolution - pos
-        n += pos + neg
-    return sum(abs(g) for g in gaps) / n if n else None
+    keys, pos, neg = s.scores.keys, s.scores.values[:, 0], s.scores.values[:, 1]
+    n = (pos + neg).sum().item()
+    if not n:
+        return None
+    bins = np.clip(keys * CALIBRATION_BINS // resolution, 0, CALIBRATION_BINS - 1)
+    gaps = np.bincount(bins, weights=(pos + neg) * keys / resolution - pos,
+                       minlength=CALIBRATION_BINS)
+    return float(np.abs(gaps).sum() / n)
 
 
 def delay_quantile(s: BacktestSums, q: float) -> float | None:
     """The ``q`` quantile of the label delay in seconds (nearest rank), within a factor
     ``sqrt(DELAY_BASE)`` on ``1 + delay``; None without labelled rows."""
-    total = sum(c for _, c in s.delays)
+    if not len(s.delays):
+        return None
+    seen = np.cumsum(s.delays.values[:, 0])
+    total = seen[-1].item()
     if not total:
         return None
-    rank, seen = max(math.ceil(q * total), 1), 0
-    for bucket, count in sorted(s.delays):
-        seen += count
-        if seen >= rank:
-            return float(DELAY_BASE ** (bucket + 0.5) - 1)
-    return None  # pragma: no cover (seen reaches total)
+    rank = max(math.ceil(q * total), 1)
+    bucket = s.delays.keys[int(np.searchsorted(seen, rank))].item()
+    return float(DELAY_BASE ** (bucket + 0.5) - 1)
 
 
 def coverage(s: BacktestSums) -> float | None:
@@ -216,13 +232,12 @@ def intervals(s: BacktestSums, task: str, z: float) -> dict[str, Interval | None
             "mean_error": mean_interval(s.error_sum, s.sq_error_sum, n, z),
         }
     area = auroc(s.scores)
-    pos = sum(p for _, p, _ in s.scores)
-    neg = sum(q for _, _, q in s.scores)
+    pos, neg = _classes(s.scores)
     return {
         "accuracy": wilson(s.tp + s.tn, n, z), "precision": wilson(s.tp, s.tp + s.fp, z),
         "recall": wilson(s.tp, s.tp + s.fn, z),
         "f1": wilson(s.tp, s.tp + (s.fp + s.fn) / 2, z),
-        "auroc": hanley_mcneil(area, pos, neg, z) if area is not None else None,
+        "auroc": hanley_mcneil(area, int(pos), int(neg), z) if area is not None else None,
         "log_loss": mean_interval(s.log_loss_sum, s.log_loss_sq, n, z),
         "brier": mean_interval(s.brier_sum, s.brier_sq, n, z),
         "positive_rate": wilson(s.tp + s.fp, n, z), "label_rate": wilson(s.positives, n, z),

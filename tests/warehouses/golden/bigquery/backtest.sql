@@ -12,14 +12,39 @@ WITH `wd_rows` AS (
         CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
       )
       AND NOT `l`.`churned` IS NULL
-      THEN CASE
-        WHEN CAST(`p`.`score` AS FLOAT64) < @eps
-        THEN @eps
-        WHEN CAST(`p`.`score` AS FLOAT64) > @one_minus_eps
-        THEN @one_minus_eps
-        ELSE CAST(`p`.`score` AS FLOAT64)
+      THEN -CASE
+        WHEN CASE WHEN CAST(`l`.`churned` AS INT64) <> 0 THEN 1 ELSE 0 END = 1
+        THEN LN(
+          CASE
+            WHEN CAST(`p`.`score` AS FLOAT64) < @eps
+            THEN @eps
+            WHEN CAST(`p`.`score` AS FLOAT64) > @one_minus_eps
+            THEN @one_minus_eps
+            ELSE CAST(`p`.`score` AS FLOAT64)
+          END
+        )
+        ELSE LN(
+          1 - CASE
+            WHEN CAST(`p`.`score` AS FLOAT64) < @eps
+            THEN @eps
+            WHEN CAST(`p`.`score` AS FLOAT64) > @one_minus_eps
+            THEN @one_minus_eps
+            ELSE CAST(`p`.`score` AS FLOAT64)
+          END
+        )
       END
-    END AS `wd_p`,
+    END AS `wd_l`,
+    CASE
+      WHEN NOT (
+        CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
+      )
+      AND NOT `l`.`churned` IS NULL
+      THEN (
+        CAST(`p`.`score` AS FLOAT64) - CASE WHEN CAST(`l`.`churned` AS INT64) <> 0 THEN 1 ELSE 0 END
+      ) * (
+        CAST(`p`.`score` AS FLOAT64) - CASE WHEN CAST(`l`.`churned` AS INT64) <> 0 THEN 1 ELSE 0 END
+      )
+    END AS `wd_b`,
     CASE
       WHEN NOT (
         CAST(`p`.`score` AS FLOAT64) IS NULL OR IS_NAN(CAST(`p`.`score` AS FLOAT64))
@@ -77,7 +102,8 @@ WITH `wd_rows` AS (
 SELECT
   `wd_window`,
   `wd_g0`,
-  `wd_bucket`,
+  0 AS `wd_part`,
+  CAST(NULL AS INT64) AS `wd_bucket`,
   COUNT(*) AS `predictions`,
   COUNT(`wd_y`) AS `labelled`,
   COUNT(CASE WHEN `wd_s` >= @threshold AND `wd_y` = 1 THEN 1 END) AS `tp`,
@@ -85,75 +111,85 @@ SELECT
   COUNT(CASE WHEN `wd_s` < @threshold AND `wd_y` = 1 THEN 1 END) AS `fn`,
   COUNT(CASE WHEN `wd_y` = 1 THEN 1 END) AS `positives`,
   SUM(`wd_s`) AS `score_sum`,
-  -SUM(CASE WHEN `wd_y` = 1 THEN LN(`wd_p`) ELSE LN(1 - `wd_p`) END) AS `log_loss_sum`,
-  SUM(
-    (
-      CASE WHEN `wd_y` = 1 THEN LN(`wd_p`) ELSE LN(1 - `wd_p`) END
-    ) * (
-      CASE WHEN `wd_y` = 1 THEN LN(`wd_p`) ELSE LN(1 - `wd_p`) END
-    )
-  ) AS `log_loss_sq`,
-  SUM((
-    `wd_s` - `wd_y`
-  ) * (
-    `wd_s` - `wd_y`
-  )) AS `brier_sum`,
-  SUM(
-    (
-      (
-        `wd_s` - `wd_y`
-      ) * (
-        `wd_s` - `wd_y`
-      )
-    ) * (
-      (
-        `wd_s` - `wd_y`
-      ) * (
-        `wd_s` - `wd_y`
-      )
-    )
-  ) AS `brier_sq`,
+  SUM(`wd_l`) AS `log_loss_sum`,
+  SUM(`wd_l` * `wd_l`) AS `log_loss_sq`,
+  SUM(`wd_b`) AS `brier_sum`,
+  SUM(`wd_b` * `wd_b`) AS `brier_sq`,
   COUNT(`wd_q`) AS `scored`,
   SUM(CASE WHEN `wd_q` >= @threshold THEN `wd_q` END) AS `est_tp`,
   SUM(CASE WHEN `wd_q` >= @threshold THEN 1 - `wd_q` END) AS `est_fp`,
   SUM(CASE WHEN `wd_q` < @threshold THEN `wd_q` END) AS `est_fn`,
   SUM(CASE WHEN `wd_q` < @threshold THEN 1 - `wd_q` END) AS `est_tn`,
   SUM(`wd_delay`) AS `delay_sum`,
-  MAX(`wd_delay`) AS `delay_max`,
-  NULL AS `wd_dbucket`
+  MAX(`wd_delay`) AS `delay_max`
 FROM `wd_rows`
 GROUP BY
   1,
-  2,
-  3
+  2
 UNION ALL
 SELECT
   `wd_window`,
   `wd_g0`,
-  NULL,
-  NULL,
-  COUNT(*),
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  NULL,
-  `wd_dbucket`
+  1 AS `wd_part`,
+  `wd_bucket` AS `wd_bucket`,
+  NULL AS `predictions`,
+  COUNT(`wd_y`) AS `labelled`,
+  NULL AS `tp`,
+  NULL AS `fp`,
+  NULL AS `fn`,
+  COUNT(CASE WHEN `wd_y` = 1 THEN 1 END) AS `positives`,
+  SUM(`wd_q`) AS `score_sum`,
+  NULL AS `log_loss_sum`,
+  NULL AS `log_loss_sq`,
+  NULL AS `brier_sum`,
+  NULL AS `brier_sq`,
+  COUNT(`wd_q`) AS `scored`,
+  NULL AS `est_tp`,
+  NULL AS `est_fp`,
+  NULL AS `est_fn`,
+  NULL AS `est_tn`,
+  NULL AS `delay_sum`,
+  NULL AS `delay_max`
+FROM `wd_rows`
+WHERE
+  NOT `wd_bucket` IS NULL
+GROUP BY
+  1,
+  2,
+  4
+UNION ALL
+SELECT
+  `wd_window`,
+  `wd_g0`,
+  2 AS `wd_part`,
+  `wd_dbucket` AS `wd_bucket`,
+  NULL AS `predictions`,
+  COUNT(*) AS `labelled`,
+  NULL AS `tp`,
+  NULL AS `fp`,
+  NULL AS `fn`,
+  NULL AS `positives`,
+  NULL AS `score_sum`,
+  NULL AS `log_loss_sum`,
+  NULL AS `log_loss_sq`,
+  NULL AS `brier_sum`,
+  NULL AS `brier_sq`,
+  NULL AS `scored`,
+  NULL AS `est_tp`,
+  NULL AS `est_fp`,
+  NULL AS `est_fn`,
+  NULL AS `est_tn`,
+  NULL AS `delay_sum`,
+  NULL AS `delay_max`
 FROM `wd_rows`
 WHERE
   NOT `wd_dbucket` IS NULL
 GROUP BY
   1,
   2,
-  22
+  4
+ORDER BY
+  1,
+  2,
+  3,
+  4
