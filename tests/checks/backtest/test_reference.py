@@ -185,3 +185,18 @@ def test_a_stored_reference_of_another_query_is_not_used(tmp_path: Path) -> None
                 assert load(store, same, spec_of(warehouse, same)) is not None  # type: ignore[arg-type]
         finally:
             store.close()
+
+
+def test_reference_times_are_utc() -> None:
+    """A date is its midnight UTC; a time without a zone is UTC; one with a zone is
+    converted (the window is the same instants either way)."""
+    from datetime import UTC, date, datetime
+
+    from watchdog.checks.backtest.params import ReferenceConfig
+
+    ref = ReferenceConfig(start=date(2026, 11, 1), end="2026-11-08T02:00:00+02:00")
+    assert (ref.start, ref.end) == (datetime(2026, 11, 1, tzinfo=UTC),
+                                    datetime(2026, 11, 8, tzinfo=UTC))
+    ref = ReferenceConfig(start=datetime(2026, 11, 1, 5), end="2026-11-08 03:00")
+    assert (ref.start, ref.end) == (datetime(2026, 11, 1, 5, tzinfo=UTC),
+                                    datetime(2026, 11, 8, 3, tzinfo=UTC))

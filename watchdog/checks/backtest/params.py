@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from watchdog.checks.backtest.metrics import (
     AUROC_RESOLUTION,
@@ -62,16 +62,19 @@ class Limit(Strict):
         return self
 
 
-def _moment(value: Any) -> Any:
-    """A YAML date is that day's midnight, and a time without a zone is UTC."""
+def _midnight(value: Any) -> Any:
+    """A YAML date is that day's midnight UTC."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
     return value
 
 
-Moment = Annotated[datetime, BeforeValidator(_moment)]
+def _utc(value: datetime) -> datetime:
+    """A time without a zone is UTC; one with a zone is converted to UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Moment = Annotated[datetime, BeforeValidator(_midnight), AfterValidator(_utc)]
 
 
 class ReferenceConfig(Strict):
