@@ -408,3 +408,66 @@ def test_a_kill_while_a_backtest_sends_and_stages_estimates_loses_nothing(
     assert versions == 2, latest  # stored once per change: killed or not
     kept = latest["estimates"]["model_version=v1"]
     assert set(kept) == {str(int((day - 2 * DAY).timestamp())), str(int(day.timestamp()))}
+
+
+def reference_doc(url: str) -> tuple[int, dict[str, Any]]:
+    """(how many versions, the latest payload) of the backtest's reference document."""
+    from watchdog.state import Store
+
+    store = Store.open(url)
+    try:
+        found = store.get_artifact("backtest_reference", "bt")
+    finally:
+        store.close()
+    return (found[0], found[2]) if found else (0, {})
+
+
+@pytest.mark.parametrize("point", ["check.done", "commit.state", "commit.outbox",
+                                   "commit.done", "deliver.sent"])
+def test_a_kill_while_a_backtest_stores_its_reference_window_stores_it_once(
+        point: str, tmp_path: Path) -> None:
+    """The reference days (-8, -7) were well scored; the judged day (-2) has labels
+    opposite to its scores. The first run reads the reference and stages it with its
+    result; killed at ``point`` and run again: before the commit nothing of it was kept
+    and the restart reads it again, after it the restart uses the stored one; either way
+    one version is stored and one event names the reference window."""
+    fake = FakeDatadog()
+    server = serve(fake)
+    day = today()
+    rows = {i: day_rows(i, seed=60 + i) for i in (-8, -7, -4, -3, -2)}
+    flipped = [(pid, i, s, not y) for pid, i, s, y in rows[-2]]
+    start_, end_ = (day - 8 * DAY).date(), (day - 6 * DAY).date()
+    config = BACKTEST.replace("thresholds: {auroc: {min: 0.6}}",
+                              "thresholds: {auroc: {max_drop: 0.1}}\n"
+                              f"    reference: {{start: {start_}, end: {end_}}}")
+    with state_url(tmp_path, "sqlite") as url:
+        try:
+            warehouse = tmp_path / "w.duckdb"
+            every = [r for i in (-8, -7, -4, -3, -2) for r in rows[i]]
+            write_backtest(warehouse, day, every,
+                           rows[-8] + rows[-7] + rows[-4] + rows[-3] + flipped)
+            (tmp_path / "config.yaml").write_text(
+                "env: test\nwarehouses:\n"
+                f"  wh: {{type: duckdb, settings: {{path: '{warehouse}'}}}}\n"
+                f"state: {{url: '{url}'}}\n"
+                "sinks:\n  datadog: {transport: http, api_key: '${DD_API_KEY}', "
+                "api_url: '${DD_API_URL}'}\n"
+                "daemon: {workers: 1, heartbeat: 1h}\nmonitors:\n" + config)
+            killed, _ = run(tmp_path, fake, "run", "--once", crash=point)
+            kept_after_kill = reference_doc(url)[0]
+            code, err = run(tmp_path, fake, "run", "--once")
+            versions, latest = reference_doc(url)
+        finally:
+            server.shutdown()
+            server.server_close()
+    assert killed == -signal.SIGKILL, f"{point}: the process was not killed there"
+    # the points up to commit.outbox are inside the run's one transaction
+    assert kept_after_kill == (1 if point in ("commit.done", "deliver.sent") else 0)
+    assert code == 1 and "Traceback" not in err, err
+    assert versions == 1, latest
+    assert set(latest["groups"]) == {"model_version=v1"}
+    assert latest["groups"]["model_version=v1"]["labelled"] == 1200
+    fails = [r for r in events(fake) if r.body["title"].startswith("[FAIL] bt")]
+    assert len(fails) == 1 or (point in IN_FLIGHT and len(fails) == 2), [
+        r.body["title"] for r in events(fake)]
+    assert f"the reference window {start_}–{end_}" in fails[0].body["text"]

@@ -108,3 +108,29 @@ def test_without_a_declared_baseline_each_version_has_its_own_and_its_max_drop_e
                        auroc)
     assert len(edges) == 2 and edges[1][0] == COLOURS[1]  # v4, the second version
     assert float(edges[1][1]) == pytest.approx(dropped.details["limit"], abs=5e-5)
+
+
+def test_with_a_reference_window_the_baseline_is_the_references(tmp_path: Path) -> None:
+    """The edge drawn is the one the check failed past: the reference's metric - max_drop,
+    named as the reference window; the version absent from it has no baseline line."""
+    from tests.checks.backtest.test_check import run
+    from tests.checks.backtest.test_reference import DROP, PLAN, REF
+
+    with database("duckdb", tmp_path) as (engine, wh, schema):
+        write(engine, schema, PLAN)
+        engine.dispose()
+        result = run(tmp_path, wh, schema, f"{DROP}\n{REF}")
+        dropped = {f.details["metric"]: f.details["limit"] for f in result.findings
+                   if f.reason == "METRIC_DROPPED"}
+        out = tmp_path / "bt.html"
+        assert main(["backtest", "report", "churn_backtest", "-c",
+                     str(tmp_path / "config.yaml"), "-o", str(out),
+                     "--at", NOW.isoformat()]) == 0
+    page = out.read_text()
+    assert "Baseline of max_drop: the reference window 2026-02-01–2026-02-08" in page
+    auroc = page.split('data-metric="auroc"')[1].split("</svg>")[0]
+    edges = re.findall(r'class="drop-edge"[^>]*stroke="(#\w+)"[^>]*><title>baseline \(the '
+                       r"reference window 2026-02-01–2026-02-08\) [\d.]+ - max_drop 0\.05 = "
+                       r"([\d.]+): fails past it", auroc)
+    assert [colour for colour, _ in edges] == [COLOURS[0]]  # v3 only: v5 is not in it
+    assert float(edges[0][1]) == pytest.approx(dropped["auroc"], abs=5e-5)

@@ -13,7 +13,8 @@ def add_commands(sub: Any) -> None:
     bsub = b.add_subparsers(dest="backtest_command", required=True, metavar="SUBCOMMAND")
     rep = bsub.add_parser(
         "report", help="write a self-contained HTML chart of each metric per version",
-        description="Read the monitor's lookback as a run does (one query) and write one HTML "
+        description="Read the monitor's lookback as a run does (one query; a second over the "
+                    "reference window when the monitor has one) and write one HTML "
                     "file: each metric per window and group with its baseline and judged "
                     "band, and the label coverage. Nothing is changed in the state store.")
     rep.add_argument("monitor", help="id of a `kind: backtest` monitor")
@@ -27,8 +28,9 @@ def add_commands(sub: Any) -> None:
 
 def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:
     """Write the backtest report of one monitor as of ``now``; returns a one-line summary."""
-    from watchdog.checks.backtest.check import read
+    from watchdog.checks.backtest.check import read, spec_of
     from watchdog.checks.backtest.params import BacktestParams
+    from watchdog.checks.backtest.reference import attach
     from watchdog.commands import write_page
     from watchdog.errors import WatchdogError
     from watchdog.reports.backtest import render
@@ -40,6 +42,7 @@ def write_report(config: Any, monitor_id: str, output: str, now: Any) -> str:
     wh_config = config.warehouses[monitor.warehouse]
     with create(monitor.warehouse, wh_config.type, wh_config.settings) as wh:
         end, groups = read(wh, monitor, now)
+        attach(wh, monitor, spec_of(wh, monitor), None, groups, now)  # a second query
         table = str(wh.table(monitor.predictions.table))
     write_page(output, render(monitor, table, end, groups, now))
     return (f"{output}: {len(groups)} group(s), {len(monitor.metrics)} metric(s) over "

@@ -23,6 +23,7 @@ from html import escape
 from watchdog.checks.backtest import metrics as bm
 from watchdog.checks.backtest.check import Judged, baseline, newest_labelled
 from watchdog.checks.backtest.params import BacktestParams
+from watchdog.checks.backtest.reference import span
 from watchdog.models import BacktestSums
 
 _STYLE = """
@@ -46,6 +47,8 @@ def render(p: BacktestParams, table: str, end: datetime, groups: Sequence[Judged
         f"{escape(_span(p))}, the {p.lookback_windows} windows up to {end:%Y-%m-%d %H:%M} UTC "
         f"(the last is judged; written {now:%Y-%m-%d %H:%M} UTC). A window's metrics are "
         f"drawn once it has {p.min_labelled_rows} labels.</p>",
+        *([f"<p>Baseline of max_drop: {escape(span(p))} (per group; a declared baseline "
+           f"wins).</p>"] if p.reference else []),
         '<p class="legend">' + "".join(
             f'<span style="background:{COLOURS[i % len(COLOURS)]}"></span>{escape(j.label)}'
             for i, j in enumerate(groups)) + "</p>",
@@ -152,7 +155,8 @@ def reference_lines(p: BacktestParams, name: str, bases: Sequence[float | None]
     if declared is not None:
         drawn = [(declared, BASELINE, "declared baseline")]
     elif drop is not None:
-        drawn = [(b, COLOURS[i % len(COLOURS)], "baseline (the earlier windows)")
+        origin = span(p) if p.reference else "the earlier windows"
+        drawn = [(b, COLOURS[i % len(COLOURS)], f"baseline ({origin})")
                  for i, b in enumerate(bases) if b is not None]
     else:
         drawn = []

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from watchdog.checks.backtest import metrics as bm
+from watchdog.checks.backtest import reference as ref
 from watchdog.checks.backtest.params import BacktestParams, Limit
 from watchdog.checks.base import Check, CheckContext, History, Outcome
 from watchdog.checks.groups import alert_group, group_label
@@ -64,6 +65,8 @@ class Judged:
     calibration: float | None = None
     #: why the estimates are not to be trusted ("": they are)
     unreliable: str = ""
+    #: the sums of the fixed reference window (``reference``; None: not in it)
+    reference: BacktestSums | None = None
 
 
 class BacktestCheck(Check[BacktestParams]):
@@ -83,6 +86,7 @@ class BacktestCheck(Check[BacktestParams]):
             out.add(Status.SKIPPED, "NO_PREDICTIONS", f"{table}: no predictions "
                     f"in the {p.lookback_windows} windows up to {span}", window_end=str(end))
             return out.result("no predictions")
+        ref.attach(ctx.warehouse, p, spec_of(ctx.warehouse, p), ctx.history, groups, ctx.now)
         board = side_by_side(p, groups)
         stored = load_estimates(ctx.history, p)
         for j in groups:
@@ -137,12 +141,7 @@ def read(wh: Warehouse, p: BacktestParams, now: datetime) -> tuple[datetime, lis
     """One query over the lookback as of ``now``: the judged window's end, and per group
     its windows with the judged one's metrics and intervals (what a run and the report
     see)."""
-    spec = BacktestSpec(
-        predictions=wh.table(p.predictions.table), labels=wh.table(p.labels.table),
-        time_column=p.predictions.time_column, key=p.predictions.key,
-        label_key=p.labels.key, score=p.predictions.score, label=p.labels.label,
-        task=p.task, threshold=p.threshold, group_by=p.group_by,
-        label_time=p.labels.time_column, resolution=p.auroc_resolution)
+    spec = spec_of(wh, p)
     end = judged_end(p, now)
     start = end - p.lookback_windows * p.window
     # the windows that ended since (waiting for labels) are read in the same query
@@ -156,6 +155,16 @@ def read(wh: Warehouse, p: BacktestParams, now: datetime) -> tuple[datetime, lis
         if p.task == "classification":
             estimate(p, j, end)
     return end, groups
+
+
+def spec_of(wh: Warehouse, p: BacktestParams) -> BacktestSpec:
+    """What the warehouse joins and aggregates for this monitor."""
+    return BacktestSpec(
+        predictions=wh.table(p.predictions.table), labels=wh.table(p.labels.table),
+        time_column=p.predictions.time_column, key=p.predictions.key,
+        label_key=p.labels.key, score=p.predictions.score, label=p.labels.label,
+        task=p.task, threshold=p.threshold, group_by=p.group_by,
+        label_time=p.labels.time_column, resolution=p.auroc_resolution)
 
 
 def estimate(p: BacktestParams, j: Judged, end: datetime) -> None:
@@ -189,7 +198,7 @@ def newest_labelled(p: BacktestParams, j: Judged) -> tuple[datetime, Judged] | N
             return j.ends[k], Judged(
                 group=j.group, label=j.label, sums=j.earlier[k], earlier=j.earlier[:k],
                 ends=j.ends[:k], values=bm.metrics(j.earlier[k], p.task),
-                intervals=bm.intervals(j.earlier[k], p.task, z))
+                intervals=bm.intervals(j.earlier[k], p.task, z), reference=j.reference)
     return None
 
 
@@ -297,10 +306,12 @@ def _limits(p: BacktestParams, j: Judged, name: str,
     if limit.max_drop is not None:
         base = baseline(p, j, name)
         if base is None:
-            j.notes.append(f"{name}: no baseline yet for max_drop")
+            j.notes.append(ref.missing(p, j, name) if p.reference and name not in p.baseline
+                           else f"{name}: no baseline yet for max_drop")
         else:
             sign = 1 if name in bm.LOWER_IS_BETTER else -1
-            origin = "declared" if name in p.baseline else "the earlier windows"
+            origin = "declared" if name in p.baseline else \
+                ref.span(p) if p.reference else "the earlier windows"
             out.append(("METRIC_DROPPED", base + sign * limit.max_drop, sign > 0,
                         f"its baseline {base:.3g} ({origin}) {'+' if sign > 0 else '-'} "
                         f"max_drop {limit.max_drop:g} = {base + sign * limit.max_drop:.3g}"))
@@ -308,11 +319,13 @@ def _limits(p: BacktestParams, j: Judged, name: str,
 
 
 def baseline(p: BacktestParams, j: Judged, name: str) -> float | None:
-    """The declared value, else the metric over the earlier windows pooled (with at least
-    ``min_labelled_rows`` labels)."""
+    """The declared value, else the metric over the reference window, else over the earlier
+    windows pooled (either with at least ``min_labelled_rows`` labels)."""
     if name in p.baseline:
         return p.baseline[name]
-    pooled = BacktestSums.total(j.earlier)
+    pooled = BacktestSums.total(j.earlier) if p.reference is None else j.reference
+    if pooled is None:
+        return None
     if pooled.labelled < p.min_labelled_rows:
         return None
     return bm.metrics(pooled, p.task).get(name)
@@ -342,7 +355,8 @@ def side_by_side(p: BacktestParams, groups: Sequence[Judged]) -> str:
             ci = j.intervals.get(n)
             parts.append(f"{n} {_fmt(j.values.get(n))}"
                          + (f" ({ci[0]:.3g}–{ci[1]:.3g})" if ci else ""))
-        cells.append(f"{j.label}{at}: {', '.join(parts)} (n {j.sums.labelled})")
+        absent = " (not in the reference window)" if p.reference and j.reference is None else ""
+        cells.append(f"{j.label}{at}: {', '.join(parts)} (n {j.sums.labelled}){absent}")
     return " | side by side: " + "; ".join(cells)
 
 

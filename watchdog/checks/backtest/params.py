@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from watchdog.checks.backtest.metrics import (
     AUROC_RESOLUTION,
@@ -62,6 +62,38 @@ class Limit(Strict):
         return self
 
 
+def _midnight(value: Any) -> Any:
+    """A YAML date is that day's midnight UTC."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    """A time without a zone is UTC; one with a zone is converted to UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Moment = Annotated[datetime, BeforeValidator(_midnight), AfterValidator(_utc)]
+
+
+class ReferenceConfig(Strict):
+    """A fixed reference window of prediction time (the weeks after deploy, the validation
+    period in production): its metrics per group are the baseline of ``max_drop``."""
+
+    start: Moment = Field(description="First moment of the reference (a date: its midnight "
+                          "UTC).")
+    end: Moment = Field(description="End of the reference, excluded; it must have ended at "
+                        "least feedback_delay before a run (its labels have arrived).")
+
+    @pydantic.model_validator(mode="after")
+    def _ordered(self) -> ReferenceConfig:
+        if self.start >= self.end:
+            raise ValueError(f"reference: start {self.start:%Y-%m-%d %H:%M} must be before "
+                             f"end {self.end:%Y-%m-%d %H:%M}")
+        return self
+
+
 class BacktestParams(MonitorConfig):
     """``kind: backtest``: model quality per window and group, from labels that arrive later."""
 
@@ -88,7 +120,12 @@ class BacktestParams(MonitorConfig):
                                         "earlier windows; null: off.")
     baseline: dict[str, float] = Field(default_factory=dict, description="Declared metric "
                                        "values (validation at training time) for max_drop; "
-                                       "else the earlier windows of the lookback, pooled.")
+                                       "else the reference window; else the earlier windows "
+                                       "of the lookback, pooled.")
+    reference: ReferenceConfig | None = Field(None, description="A fixed reference window "
+                                              "({start, end}): the baseline of max_drop per "
+                                              "group for the metrics without a declared "
+                                              "baseline (a declared one wins).")
     thresholds: dict[str, Limit] = Field(default_factory=dict, description="metric → "
                                          "{min: x} / {max: x} / {max_drop: x}.")
     confidence: float = Field(0.95, gt=0.5, lt=1, description="Two-sided level of the "
