@@ -298,6 +298,23 @@ class BacktestSums:
     def tn(self) -> int:
         return self.labelled - self.tp - self.fp - self.fn
 
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values: per-bucket fields as ``[bucket, *counts]`` lists
+        (:meth:`from_json` reads them back)."""
+        out: dict[str, Any] = {}
+        for name in BacktestSums.__dataclass_fields__:
+            value = getattr(self, name)
+            out[name] = [[k, *row] for k, row in zip(value.keys.tolist(),
+                                                     value.values.tolist(), strict=True)] \
+                if isinstance(value, Buckets) else value
+        return out
+
+    @staticmethod
+    def from_json(doc: Mapping[str, Any]) -> BacktestSums:
+        kw: dict[str, Any] = {k: tuple(tuple(x) for x in v) if isinstance(v, list) else v
+                              for k, v in doc.items()}
+        return BacktestSums(**kw)
+
     def merged(self, other: BacktestSums) -> BacktestSums:
         """The aggregates of both (buckets added bucket by bucket)."""
         return BacktestSums.total((self, other))

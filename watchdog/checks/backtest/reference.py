@@ -42,7 +42,7 @@ def attach(wh: Warehouse, p: BacktestParams, spec: BacktestSpec, store: History 
         found = scan(wh, p, spec)
         if store is not None:
             store.put_artifact(KIND, p.id, {**fingerprint(p, spec), "groups": {
-                label: dataclasses.asdict(s) for label, s in sorted(found.items())}})
+                label: s.to_json() for label, s in sorted(found.items())}})
     for j in groups:
         j.reference = found.get(j.label)
 
@@ -88,14 +88,7 @@ def load(store: History | None, p: BacktestParams,
     payload = found[2]
     if any(payload.get(k) != v for k, v in fingerprint(p, spec).items()):
         return None
-    return {label: _sums(doc) for label, doc in payload.get("groups", {}).items()}
-
-
-def _sums(doc: dict[str, Any]) -> BacktestSums:
-    """A stored ``BacktestSums`` (JSON lists back to tuples of tuples)."""
-    kw: dict[str, Any] = {k: tuple(tuple(x) for x in v) if isinstance(v, list) else v
-                          for k, v in doc.items()}
-    return BacktestSums(**kw)
+    return {label: BacktestSums.from_json(doc) for label, doc in payload.get("groups", {}).items()}
 
 
 def span(p: BacktestParams) -> str:
