@@ -181,11 +181,10 @@ def tree_names(item: Parsed, default_schema: str) -> list[set[str] | None]:
             for tree in item.statements]
 
 
-def touched(item: Parsed, default_schema: str,
-            per_tree: Sequence[set[str] | None] | None = None, *,
+def touched(item: Parsed, default_schema: str, walked: Walk | None = None, *,
             logged_per_statement: bool = False) -> set[str]:
     """Tables (``schema.table`` or ``db.schema.table``, lower case) an event names, by its
-    log and its statements (``per_tree``: :func:`tree_names`, if known).
+    log and its statements (``walked``: the :class:`Walk` of its statements, if known).
 
     ``logged_per_statement``: the event's text is a script that the log holds once per
     statement in it (Postgres' ``current_query()``: a migration of 500 ``ALTER``s logs its
@@ -194,12 +193,15 @@ def touched(item: Parsed, default_schema: str,
     its own table (and the other names of its statement: a rename's new name), not every
     table of the script (each table's event list was the script's 500 statements)."""
     logged = {o.lower() for o in item.event.objects}
-    walked = tree_names(item, default_schema) if per_tree is None else per_tree
-    if logged_per_statement and logged:  # its own statement's names, if the text has it
-        walked = [found for found in walked if found and found & logged]
+    if walked is None:
+        walked = Walk(tree_names(item, default_schema))
     names = set(logged)
-    for found in walked:
-        names |= found or set()
+    # its own statement's names, if the text has it (found by look-up, not by a scan of
+    # the script per event: 10,000 events of 20 scripts were 690,000 set intersections)
+    mine = walked.naming(logged) if logged_per_statement and logged \
+        else range(len(walked.names))
+    for i in mine:
+        names |= walked.names[i] or set()
     return names
 
 
@@ -247,7 +249,7 @@ class AuditIndex:
             if key not in walks:
                 walks[key] = Walk(tree_names(item, default_schema))
             self._walks[i] = walks[key]
-            for name in touched(item, default_schema, walks[key].names,
+            for name in touched(item, default_schema, walks[key],
                                 logged_per_statement=shared[id(item.statements)] > 1):
                 self._by_table.setdefault(name, []).append(i)
         self._position = {id(item): i for i, item in enumerate(self.parsed)}
