@@ -127,28 +127,24 @@ class Postgres(SqlWarehouse):
     PRINCIPAL_CATALOG: ClassVar[tuple[str, str, str]] = ("pg_catalog", "pg_roles", "rolname")
     CATALOG: ClassVar[Catalog] = Catalog(
         schema="n.nspname", table="c.relname",
-        # pg_catalog is far cheaper than information_schema.columns (no privilege joins)
+        # pg_catalog is far cheaper than information_schema.columns (no privilege joins).
+        # One row per table, its columns' facts in three arrays: one row per column sorted
+        # 320,000 rows of 10,000 tables to disk with the default work_mem, and each row
+        # repeated its table's names on the wire and cost a Python row on the client
+        packed=True,
         columns=(
             "SELECT n.nspname AS table_schema, c.relname AS table_name,"
-            " a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS data_type,"
-            " NOT a.attnotnull AS nullable"
-            " FROM pg_catalog.pg_attribute AS a"
-            " JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid"
-            " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
-            " WHERE a.attnum > 0 AND NOT a.attisdropped"
-            " AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND :tables"
-            " ORDER BY n.nspname, c.relname, a.attnum"
-        ),
-        schema_columns=(
-            "SELECT n.nspname AS table_schema, c.relname AS table_name,"
-            " a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS data_type,"
-            " NOT a.attnotnull AS nullable"
+            " x.column_names, x.data_types, x.nullables"
             " FROM pg_catalog.pg_class AS c"
             " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace"
-            " JOIN pg_catalog.pg_attribute AS a"
-            " ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
-            " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND :tables"
-            " ORDER BY n.nspname, c.relname, a.attnum"
+            " CROSS JOIN LATERAL (SELECT array_agg(a.attname ORDER BY a.attnum) AS column_names,"
+            " array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum) AS data_types,"
+            " array_agg(NOT a.attnotnull ORDER BY a.attnum) AS nullables"
+            " FROM pg_catalog.pg_attribute AS a"
+            " WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS x"
+            " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND x.column_names IS NOT NULL"
+            " AND :tables"
+            " ORDER BY n.nspname, c.relname"
         ),
         # one row per table, hashed per table in a subquery: a GROUP BY over every column
         # would sort all of them (to disk at 10,000 tables with the default work_mem)
