@@ -164,8 +164,14 @@ class Postgres(SqlWarehouse):
     QUERIES: ClassVar[dict[str, str]] = {
         **SqlWarehouse.QUERIES,
         "schema_version": f"SELECT n FROM {pg_audit.SCHEMA}.ddl_version",
+        # a statement the row before holds too is sent once (``repeated``): a script of 500
+        # DDL statements is logged once per statement, its whole text each time (20 MB of
+        # the same 20 texts in a page of 5,000 rows)
         "audit_events": (
-            "SELECT seq, at, username, command_tag, object_type, object_identity, statement\n"
+            "SELECT seq, at, username, command_tag, object_type, object_identity,\n"
+            "CASE WHEN statement = lag(statement) OVER (ORDER BY seq) THEN NULL"
+            " ELSE statement END AS statement,\n"
+            "COALESCE(statement = lag(statement) OVER (ORDER BY seq), FALSE) AS repeated\n"
             f"FROM {pg_audit.SCHEMA}.ddl_log\nWHERE seq > :since\nORDER BY seq\nLIMIT :limit"
         ),
     }
@@ -249,9 +255,12 @@ class Postgres(SqlWarehouse):
         except TableNotFound as exc:
             raise UnsupportedFeature(self.name, "a DDL audit log before "
                                      f"`watchdog setup audit --warehouse {self.name}`") from exc
-        return [AuditEvent(seq=int(seq), at=as_utc(at), user=user, command=tag,
-                           statement=statement or "", objects=_objects(otype, ident))
-                for seq, at, user, tag, otype, ident, statement in rows]
+        events, text = [], ""
+        for seq, at, user, tag, otype, ident, statement, repeated in rows:
+            text = text if repeated else statement or ""  # repeated: the row before's
+            events.append(AuditEvent(seq=int(seq), at=as_utc(at), user=user, command=tag,
+                                     statement=text, objects=_objects(otype, ident)))
+        return events
 
     def recent_audit_events(self, limit: int = 5000) -> list[AuditEvent]:
         """The audit log's counter is its newest ``seq`` (``pg_audit.py``): read back from it."""
