@@ -106,9 +106,19 @@ def write_snapshots(
 ) -> None:
     """Insert one snapshot per table on ``conn`` (inside the caller's transaction)."""
     tokens = tokens or {}
-    rows = [{"monitor_id": monitor_id, "table_name": table, "taken_at": t.aware(taken_at),
-             "version_token": tokens.get(table), "columns": _plain_columns(columns)}
-            for table, columns in tables.items()]
+    # tables holding the very same Column objects (read once for many tables alike: one
+    # pipeline's tables, a tenant per schema) share one encoded text: encoding 10,000
+    # snapshots of 31 columns was half of saving them
+    encoded: dict[tuple[int, ...], t.Encoded] = {}
+    rows = []
+    for table, columns in tables.items():
+        key = tuple(map(id, columns))
+        text = encoded.get(key)
+        if text is None:
+            text = encoded[key] = t.Encoded(t.dumps(_plain_columns(columns)))
+        rows.append({"monitor_id": monitor_id, "table_name": table,
+                     "taken_at": t.aware(taken_at), "version_token": tokens.get(table),
+                     "columns": text})
     for start in range(0, len(rows), _CHUNK):
         conn.execute(sa.insert(t.schema_snapshots), rows[start : start + _CHUNK])
 
