@@ -9,6 +9,7 @@ same name, type and place) share one :class:`Column` when read: a migration touc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -91,12 +92,17 @@ class SnapshotMixin:
             list(tables[i : i + _CHUNK]) for i in range(0, len(tables), _CHUNK)]
         out: dict[str, list[Column]] = {}
         shared: dict[tuple[Any, ...], Column] = {}
+        # the stored text, decoded once per distinct text: tables alike store the same
+        decoded: dict[str, list[Column]] = {}
         with self._tx() as conn:
             for chunk in chunks:
-                query = sa.select(c.table_name, c.columns).where(
+                query = sa.select(c.table_name, sa.cast(c.columns, sa.Text)).where(
                     c.id.in_(self._newest_snapshots(monitor_id, chunk)))
-                for row in conn.execute(query):
-                    out[row.table_name] = _columns(row.columns, shared)
+                for table, text in conn.execute(query):
+                    columns = decoded.get(text)
+                    if columns is None:
+                        columns = decoded[text] = _columns(json.loads(text), shared)
+                    out[table] = list(columns)
         return out
 
 
