@@ -238,6 +238,29 @@ def test_snapshot_columns_are_stored_as_rows_of_every_column_field(
     assert got["main.p"][1] is got["main.q"][0]  # an equal column is built once per read
 
 
+def test_tables_holding_the_same_column_objects_store_the_same_rows(
+        store: Store, raw: sa.Engine) -> None:
+    """Tables alike share one encoded text when saved; each stored row is still its own
+    table's columns, equal or not to the others'."""
+    shared = [Column(name="id", position=1, data_type="int", type_family="integer",
+                     nullable=False), Column(name='q"1', position=2, data_type="text",
+                                             type_family="string", nullable=True)]
+    equal_copy = [Column(name=c.name, position=c.position, data_type=c.data_type,
+                         type_family=c.type_family, nullable=c.nullable) for c in shared]
+    other = [*shared[:1], Column(name="é", position=2, data_type="text",
+                                 type_family="string", nullable=True)]
+    tables = {"s.a": shared, "s.b": list(shared), "s.c": equal_copy, "s.d": other,
+              "s.e": []}
+    store.save_snapshots("m1", tables, T0)
+    with raw.connect() as conn:
+        stored = dict(conn.execute(sa.select(t.schema_snapshots.c.table_name,
+                                             t.schema_snapshots.c.columns)).all())
+    rows = [["id", 1, "int", "integer", False], ['q"1', 2, "text", "string", True]]
+    assert stored == {"s.a": rows, "s.b": rows, "s.c": rows,
+                      "s.d": [rows[0], ["é", 2, "text", "string", True]], "s.e": []}
+    assert store.latest_snapshots("m1") == tables
+
+
 def test_snapshots_written_as_one_object_per_column_are_still_read(
         store: Store, raw: sa.Engine) -> None:
     cols = [Column(name="id", position=1, data_type="BIGINT", type_family="integer",

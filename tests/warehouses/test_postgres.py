@@ -88,6 +88,29 @@ def test_sessions_are_utc_and_read_only(postgres_env: Seeder) -> None:
                 conn.execute(sa.text("CREATE TABLE wd_should_not_exist (a int)"))
 
 
+def test_columns_come_one_row_per_table_in_order_without_dropped_or_empty_tables(
+        postgres_env: Seeder) -> None:
+    """The packed catalog query (one row per table, its columns in arrays): positions count
+    the columns left after a DROP COLUMN, a table without columns is not listed (as when
+    each column was a row), and by name and by pattern agree."""
+    seed = postgres_env
+    seed.execute('CREATE TABLE {schema}."pk_Gap" (a integer NOT NULL, b text, c numeric(12,2))')
+    seed.execute('ALTER TABLE {schema}."pk_Gap" DROP COLUMN b')
+    seed.execute('ALTER TABLE {schema}."pk_Gap" ADD COLUMN "d e" varchar(40)')
+    seed.execute("CREATE TABLE {schema}.pk_empty ()")
+    seed.execute("CREATE TABLE {schema}.pk_dropped (x integer)")
+    seed.execute("ALTER TABLE {schema}.pk_dropped DROP COLUMN x")
+    with seed.connect() as wh:
+        by_pattern = wh.schema_columns([seed.table("pk_*")])
+        by_name = wh.columns([seed.table(t) for t in ("pk_Gap", "pk_empty", "pk_dropped")])
+    assert list(by_pattern) == [seed.table("pk_Gap")]
+    assert by_name == by_pattern
+    assert [(c.name, c.position, c.data_type, c.type_family, c.nullable)
+            for c in by_name[seed.table("pk_Gap")]] == [
+        ("a", 1, "integer", "integer", False), ("c", 2, "numeric(12,2)", "decimal", True),
+        ("d e", 3, "character varying(40)", "string", True)]
+
+
 def test_settings_validate_without_connecting_or_echoing_secrets() -> None:
     PostgresSettings(host="db.invalid")  # no network here, and none until first use
     create("pg", "postgres", {"url": "postgresql://u:p@db.invalid/x"})

@@ -9,6 +9,7 @@ same name, type and place) share one :class:`Column` when read: a migration touc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
@@ -62,11 +63,16 @@ class SnapshotMixin:
         with self._tx(write=True) as conn:
             write_snapshots(conn, monitor_id, tables, taken_at, tokens)
 
-    def _newest_snapshots(self, monitor_id: str) -> Any:
-        """Ids of the newest snapshot per table: the last saved (they are saved in time order)."""
+    def _newest_snapshots(self, monitor_id: str, tables: Sequence[str] | None = None) -> Any:
+        """Ids of the newest snapshot per table (of ``tables``, if given): the last saved
+        (they are saved in time order). The tables go inside the subquery: outside it,
+        SQLite grouped every table of the monitor again for each chunk of 500 (0.3-0.8 s
+        of reading 10,000 snapshots; inside, 0.03 s)."""
         c = t.schema_snapshots.c
-        return (sa.select(sa.func.max(c.id)).where(c.monitor_id == monitor_id)
-                .group_by(c.table_name).scalar_subquery())
+        stmt = sa.select(sa.func.max(c.id)).where(c.monitor_id == monitor_id)
+        if tables is not None:
+            stmt = stmt.where(c.table_name.in_(tables))
+        return stmt.group_by(c.table_name).scalar_subquery()
 
     def snapshot_tokens(self, monitor_id: str) -> dict[str, str | None]:
         """``{table: version_token}`` of the newest snapshot of every table, columns unread."""
@@ -82,17 +88,21 @@ class SnapshotMixin:
         """The newest snapshot of each of ``tables`` (every table ``monitor_id`` has seen
         when None), in one query per 500 tables."""
         c = t.schema_snapshots.c
-        stmt = sa.select(c.table_name, c.columns).where(
-            c.id.in_(self._newest_snapshots(monitor_id)))
         chunks = [None] if tables is None else [
             list(tables[i : i + _CHUNK]) for i in range(0, len(tables), _CHUNK)]
         out: dict[str, list[Column]] = {}
         shared: dict[tuple[Any, ...], Column] = {}
+        # the stored text, decoded once per distinct text: tables alike store the same
+        decoded: dict[str, list[Column]] = {}
         with self._tx() as conn:
             for chunk in chunks:
-                query = stmt if chunk is None else stmt.where(c.table_name.in_(chunk))
-                for row in conn.execute(query):
-                    out[row.table_name] = _columns(row.columns, shared)
+                query = sa.select(c.table_name, sa.cast(c.columns, sa.Text)).where(
+                    c.id.in_(self._newest_snapshots(monitor_id, chunk)))
+                for table, text in conn.execute(query):
+                    columns = decoded.get(text)
+                    if columns is None:
+                        columns = decoded[text] = _columns(json.loads(text), shared)
+                    out[table] = list(columns)
         return out
 
 
@@ -102,9 +112,19 @@ def write_snapshots(
 ) -> None:
     """Insert one snapshot per table on ``conn`` (inside the caller's transaction)."""
     tokens = tokens or {}
-    rows = [{"monitor_id": monitor_id, "table_name": table, "taken_at": t.aware(taken_at),
-             "version_token": tokens.get(table), "columns": _plain_columns(columns)}
-            for table, columns in tables.items()]
+    # tables holding the very same Column objects (read once for many tables alike: one
+    # pipeline's tables, a tenant per schema) share one encoded text: encoding 10,000
+    # snapshots of 31 columns was half of saving them
+    encoded: dict[tuple[int, ...], t.Encoded] = {}
+    rows = []
+    for table, columns in tables.items():
+        key = tuple(map(id, columns))
+        text = encoded.get(key)
+        if text is None:
+            text = encoded[key] = t.Encoded(t.dumps(_plain_columns(columns)))
+        rows.append({"monitor_id": monitor_id, "table_name": table,
+                     "taken_at": t.aware(taken_at), "version_token": tokens.get(table),
+                     "columns": text})
     for start in range(0, len(rows), _CHUNK):
         conn.execute(sa.insert(t.schema_snapshots), rows[start : start + _CHUNK])
 

@@ -252,13 +252,22 @@ def plain(obj: Any) -> Any:
     return str(obj)
 
 
+class Encoded(str):
+    """JSON text already written by :func:`dumps`: it is stored as it is."""
+
+    __slots__ = ()
+
+
 def dumps(obj: Any) -> str:
     """The engines' JSON serializer: strict JSON that every backend accepts.
 
     Plain data (what most rows hold: a snapshot's columns, a finding's fields) is written by
     the json module directly, anything else through :func:`plain`; a non-finite float, or a
     key json refuses, sends the whole value through :func:`plain` (walking every value in
-    Python was most of saving a 10,000-table migration's snapshots)."""
+    Python was most of saving a 10,000-table migration's snapshots). :class:`Encoded` text
+    was written by this function already."""
+    if type(obj) is Encoded:
+        return str(obj)
     try:
         return json.dumps(obj, allow_nan=False, default=plain)
     except (ValueError, TypeError):

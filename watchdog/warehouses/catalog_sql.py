@@ -61,6 +61,10 @@ class Catalog:
     like_escape: bool = True
     """``LIKE ... ESCAPE '\\'``; off where backslash is LIKE's default escape and a backslash
     literal is spelled differently by the warehouse and its stand-in (Redshift)."""
+    packed: bool = False
+    """``columns`` and ``schema_columns`` return one row per table, ``table_schema,
+    table_name, column_names, data_types, nullables``: three lists in column order (needs
+    array aggregates), not one row per column."""
 
 
 def like_pattern(glob: str) -> str:

@@ -344,13 +344,9 @@ class SqlWarehouse(Warehouse):
             return {}
         rows = self._rows(self.render("columns", tables=list(dict.fromkeys(tables))))
         found: dict[TableRef, list[Column]] = {}
-        for schema, table, name, data_type, nullable in rows:
+        for (schema, table), cols in schema_sql.table_columns(self, rows).items():
             for ref in wanted.get(self._name_key(schema, table), ()):
-                cols = found.setdefault(ref, [])
-                cols.append(Column(
-                    name=name, position=len(cols) + 1, data_type=data_type,
-                    type_family=self.type_family(data_type), nullable=bool(nullable),
-                ))
+                found[ref] = list(cols)
         return found
 
     def count_rows(

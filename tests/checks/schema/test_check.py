@@ -345,6 +345,36 @@ def test_ddl_from_before_the_first_poll_is_never_attributed_to_later_changes(
 
 
 @pytest.mark.postgres
+def test_a_script_logged_once_per_statement_reads_back_whole_on_every_row() -> None:
+    """Postgres logs a multi-statement script once per statement in it; the read sends a
+    text the row before holds only once, and every event still carries the whole text,
+    page by page as in one page (checked against the log's own rows)."""
+    from watchdog.warehouses import create
+
+    first = "CREATE TABLE a (x int); CREATE TABLE b (y int); ALTER TABLE a ADD COLUMN z int"
+    second = "CREATE TABLE c (w int)"
+    third = "ALTER TABLE b ADD COLUMN v int; ALTER TABLE c ADD COLUMN u int"
+    with _audited_postgres() as (engine, url):
+        adapter = create("wh", "postgres", {"url": url})
+        adapter.setup_audit()
+        for script in (first, second, third):
+            with engine.begin() as conn:
+                conn.exec_driver_sql(script)
+        with engine.connect() as conn:
+            logged = conn.execute(sa.text(
+                "SELECT seq, statement FROM watchdog_audit.ddl_log ORDER BY seq")).all()
+        whole = adapter.audit_events(0, limit=100)
+        pages, since = [], 0
+        while page := adapter.audit_events(since, limit=2):
+            pages += page
+            since = page[-1].seq
+        adapter.close()
+    assert [e.statement for e in whole] == [first] * 3 + [second] + [third] * 2
+    assert [(e.seq, e.statement) for e in whole] == [tuple(row) for row in logged]
+    assert pages == whole
+
+
+@pytest.mark.postgres
 def test_the_audit_read_pages_past_one_page_of_ddl(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """More DDL between two polls than one audit page holds: every statement is read (the

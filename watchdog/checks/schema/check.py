@@ -359,6 +359,8 @@ def _attribution(parsed: schema_audit.AuditIndex, names: Sequence[str], default:
     return Attribution(known=True, lines=tuple(lines), by=hits[-1].event.user, statement=text)
 
 
+#: An @-mention in an event's text (not inside an address or a quoted name).
+_HANDLE = re.compile(r"(?<![\w`])@[\w.@-]+")
 #: How long a schema change may explain other monitors' failures on its table.
 CAUSE_TTL = timedelta(hours=48)
 
@@ -369,7 +371,8 @@ def _cause(monitor_id: str, warehouse: str, table: str, changes: Sequence[Schema
     check erroring on a renamed column, a contract failing on a narrowed type)."""
     columns = dict.fromkeys(n for c in changes for n in (c.column, c.before, c.after)
                             if n and c.kind.startswith(("column", "type", "nullab")))
-    handles = tuple(dict.fromkeys(re.findall(r"(?<![\w`])@[\w.@-]+", event.text)))
+    # most events mention nobody: skip the regex's scan of their text (a migration's 10,000)
+    handles = tuple(dict.fromkeys(_HANDLE.findall(event.text))) if "@" in event.text else ()
     return Cause(kind="schema_change", monitor_id=monitor_id, warehouse=warehouse,
                  table=table, at=now, expires=now + CAUSE_TTL, title=event.title,
                  aggregation_key=event.aggregation_key, columns=tuple(columns), by=who.by,

@@ -56,12 +56,14 @@ class Late:
     def fresh(self, events: Sequence[AuditEvent], floor: int) -> list[AuditEvent]:
         """The events not read before; remembers them, forgets keys older than ``floor``."""
         known = {key for _, key in self.seen}
-        new = [e for e in events if _key(e) not in known]
+        digests: dict[str, str] = {}  # a script logged once per statement is hashed once
+        keyed = [(e, _key(e, digests)) for e in events]
+        new = [(e, key) for e, key in keyed if key not in known]
         kept = [[s, k] for s, k in self.seen if s >= floor]
-        kept += [[e.seq, _key(e)] for e in new]
+        kept += [[e.seq, key] for e, key in new]
         if kept != self.seen:
             self.seen, self.dirty = kept, True
-        return new
+        return [e for e, _ in new]
 
     def remember(self, table: str, names: Sequence[str], changes: Sequence[SchemaChange],
                  now: datetime) -> None:
@@ -80,8 +82,13 @@ class Late:
             self.changes, self.dirty = kept, True
 
 
-def _key(event: AuditEvent) -> str:
-    digest = hashlib.sha1(event.statement.encode(), usedforsecurity=False).hexdigest()[:16]
+def _key(event: AuditEvent, digests: dict[str, str] | None = None) -> str:
+    """The key an audit row is known by; ``digests`` keeps the statements' hashes."""
+    digest = digests.get(event.statement) if digests is not None else None
+    if digest is None:
+        digest = hashlib.sha1(event.statement.encode(), usedforsecurity=False).hexdigest()[:16]
+        if digests is not None:
+            digests[event.statement] = digest
     return f"{event.seq}:{event.user}:{event.command}:{digest}"
 
 
