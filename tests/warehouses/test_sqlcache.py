@@ -1,0 +1,185 @@
+"""The rendered-statement cache (``sqlcache.py``): a statement kept on disk is the one sqlglot
+renders for the same adapter and shape, its binds are the tree's, and no other identifier,
+filter form or adapter is ever served a kept statement."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from watchdog.errors import InvalidIdentifier
+from watchdog.models import Predicate, TableRef
+from watchdog.warehouses import available, create, get_class, sqlcache
+from watchdog.warehouses.facts_sql import PARTS
+from watchdog.warehouses.sqlbase import SqlWarehouse
+
+from .test_golden import OFFLINE_SETTINGS
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+TABLES = [TableRef(schema="analytics", name="events"),
+          TableRef(schema="analytics", name="Events"), TableRef(schema="ml", name="events"),
+          TableRef(database="other", schema="ml", name="events"),
+          TableRef(schema="analytics", name='ev"ents:x')]
+WHERES: list[list[Predicate]] = [
+    [],
+    [Predicate(column="status", op="=", value="ok")],
+    [Predicate(column="status", op="=", value="retry")],  # another value: the same SQL
+    [Predicate(column="status", op="!=", value="ok")],
+    [Predicate(column="Status", op="=", value="ok")],
+    [Predicate(column="status", op="in", value=["ok", "retry"])],
+    [Predicate(column="status", op="in", value=["ok", "retry", "late"])],
+    [Predicate(column="status", op="in", value=[])],
+    [Predicate(column="status", op="not in", value=["ok"])],
+    [Predicate(column="status", op="is null")],
+    [Predicate(column="status", op="is not null")],
+    [Predicate(column="status", op="=", value="ok"), Predicate(column="ts", op="<", value=START)],
+]
+TIMES = ["ts", "Ts", "created at"]
+
+
+def adapters() -> list[SqlWarehouse]:
+    out = []
+    for name in available():
+        if issubclass(get_class(name), SqlWarehouse) and name in OFFLINE_SETTINGS:
+            wh = create(name, name, OFFLINE_SETTINGS[name])
+            assert isinstance(wh, SqlWarehouse)
+            out.append(wh)
+    return out
+
+
+def variants(query: str) -> list[dict[str, Any]]:
+    """Arguments differing in every way a shape can (names, filters, times, groups)."""
+    out: list[dict[str, Any]] = []
+    for table, where, time_column in itertools.product(TABLES, WHERES, TIMES):
+        base = {"table": table, "time_column": time_column, "where": where}
+        if query == "newest":
+            out.append(base)
+            continue
+        window = {"start": START, "end": START + timedelta(days=1), "time_type": None}
+        if query == "count_rows":
+            out.append({**base, **window, "bucket": timedelta(hours=1)})
+            out.append({**base, **window, "bucket": timedelta(hours=6), "end": START,
+                        "time_type": "date"})
+        elif query == "count_successes":
+            for success, group_by in [
+                (where or [Predicate(column="ok", op="=", value=True)], []),
+                ([Predicate(column="ok", op="=", value=True)], ["model"]),
+                ([Predicate(column="ok", op="=", value=True)], ["model", "version"]),
+            ]:
+                out.append({**base, **window, "window": timedelta(hours=1),
+                            "success": success, "group_by": group_by})
+    return out
+
+
+def _cached_queries(wh: SqlWarehouse) -> list[str]:
+    return [q for q, build in wh.TREES.items() if build in PARTS]
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(sqlcache.ENV, str(tmp_path / "sql"))
+    return tmp_path / "sql"
+
+
+@pytest.mark.parametrize("wh", adapters(), ids=lambda wh: wh.NAME)
+def test_same_key_means_same_sql_and_the_parts_bind_what_the_tree_binds(
+        wh: SqlWarehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    from watchdog.warehouses import dialects
+
+    monkeypatch.setenv(sqlcache.ENV, "off")
+    queries = _cached_queries(wh)
+    assert {"newest", "count_rows", "count_successes"} <= set(queries)
+    for query in queries:
+        build, parts = wh.TREES[query], PARTS[wh.TREES[query]]
+        seen: dict[str, str] = {}
+        for args in variants(query):
+            shape, params = parts(wh, **args)
+            tree, binds = build(wh, **args)
+            assert params == binds, (query, args)
+            assert all(type(params[k]) is type(binds[k]) for k in binds)
+            sql = dialects.render(tree, wh.DIALECT, type(wh).dialect_overrides)
+            key = sqlcache.key(type(wh), query, shape)
+            assert key is not None
+            assert seen.setdefault(key, sql) == sql, (query, args)  # never another's SQL
+        # the variants render to many statements, each under a key of its own
+        assert len(seen) == len(set(seen.values())) > len(TABLES) * len(TIMES)
+
+
+def test_keys_differ_by_adapter_and_query() -> None:
+    whs = adapters()
+    shape = (("analytics", "events"), "ts", ())
+    keys = {sqlcache.key(type(wh), q, shape) for wh in whs for q in ("newest", "count_rows")}
+    assert len(keys) == 2 * len(whs)
+
+
+def test_a_kept_statement_is_the_rendered_one_and_needs_no_sqlglot(cache_dir: Path) -> None:
+    code = (
+        "import json, sys\n"
+        "from datetime import datetime, timezone\n"
+        "from watchdog.models import Predicate, TableRef\n"
+        "from watchdog.warehouses import create\n"
+        "wh = create('demo', 'duckdb', {})\n"
+        "stmt = wh.render('newest', table=TableRef(schema='main', name=sys.argv[1]),\n"
+        "                 time_column='ts', where=[Predicate(column='ts', op='<=',\n"
+        "                 value=datetime(2026, 1, int(sys.argv[2]), tzinfo=timezone.utc))])\n"
+        "print(json.dumps([stmt.sql, {k: str(v) for k, v in stmt.params.items()},\n"
+        "                  'sqlglot' in sys.modules]))\n")
+
+    def render(table: str, day: int) -> list[Any]:
+        out = subprocess.run([sys.executable, "-c", code, table, str(day)], check=True,
+                             capture_output=True, text=True)
+        return list(json.loads(out.stdout))
+
+    first = render("predictions", 1)
+    assert first[2] is True  # rendered by sqlglot, then kept
+    assert len(list(cache_dir.glob("*/*.sql"))) == 1
+    again = render("predictions", 2)  # another value, the same shape: kept SQL, new binds
+    assert again == [first[0], {"w0": "2026-01-02 00:00:00+00:00"}, False]
+    other = render("labels", 2)  # another table: rendered, never the kept statement
+    assert other[2] is True and other[0] != first[0] and '"labels"' in other[0]
+    assert len(list(cache_dir.glob("*/*.sql"))) == 2
+
+
+def test_a_bad_name_is_refused_on_a_cache_hit_too(cache_dir: Path) -> None:
+    wh = create("demo", "duckdb", {})
+    assert isinstance(wh, SqlWarehouse)
+    wh.render("newest", table=TableRef(schema="main", name="t"), time_column="ts")
+    assert list(cache_dir.glob("*/*.sql"))
+    with pytest.raises(InvalidIdentifier):
+        wh.render("newest", table=TableRef(schema="main", name="t"), time_column="")
+    with pytest.raises(InvalidIdentifier):
+        wh.render("newest", table=TableRef(schema="main", name="t"), time_column="ts",
+                  where=[Predicate(column="a\x00b", op="=", value=1)])
+
+
+def test_statements_of_older_code_are_removed(cache_dir: Path) -> None:
+    old = cache_dir / ("0" * 16)
+    old.mkdir(parents=True)
+    (old / "x.sql").write_text("SELECT 1")
+    keep = cache_dir / "notes"  # not a code fingerprint: left alone
+    keep.mkdir()
+    wh = create("demo", "duckdb", {})
+    assert isinstance(wh, SqlWarehouse)
+    wh.render("newest", table=TableRef(schema="main", name="t"), time_column="ts")
+    assert not old.exists() and keep.exists()
+    assert len(list(cache_dir.glob("*/*.sql"))) == 1
+
+
+def test_without_a_writable_folder_or_when_off_it_renders(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    args = {"table": TableRef(schema="main", name="t"), "time_column": "ts"}
+    for setting in (str(blocked / "sql"), "off"):
+        monkeypatch.setenv(sqlcache.ENV, setting)
+        wh = create("demo", "duckdb", {})
+        assert isinstance(wh, SqlWarehouse)
+        assert 'MAX("ts")' in wh.render("newest", **args).sql
+    assert list(tmp_path.iterdir()) == [blocked]
