@@ -18,6 +18,9 @@ is compiled (``compileall``), as ``pip install`` does: an editable checkout run 
 start. One uncounted run per code fills its rendered-statement cache (``WATCHDOG_SQL_CACHE``,
 a folder of this invocation), so the runs measure a start after the first, as a cron job or
 a restarted daemon has it; ``--cold`` empties the cache before every run instead.
+``--floor`` adds, alternating with the others, a process that only imports what every run
+needs (SQLAlchemy, DuckDB with duckdb-engine, pydantic, PyYAML) and sends the demo's first
+statement.
 """
 
 from __future__ import annotations
@@ -63,13 +66,37 @@ print("FIRST_QUERY " + json.dumps(seen), file=sys.stderr)
 """
 
 
+#: The floor: the libraries a run cannot start without (SQLAlchemy for the state store and,
+#: with duckdb-engine, the warehouse; DuckDB; pydantic and PyYAML for the config), then the
+#: same first statement, on a connection set up as the adapter sets it up; nothing else.
+FLOOR = r"""
+import json, os, sys
+import pydantic, yaml, duckdb
+import sqlalchemy as sa
+config = yaml.safe_load(open(os.environ["WD_CONFIG"]))
+path = next(iter(config["warehouses"].values()))["settings"]["path"]
+engine = sa.create_engine(sa.URL.create("duckdb", database=path))
+with engine.connect() as conn:
+    conn.exec_driver_sql("SET TimeZone = 'UTC'")
+    conn.execute(sa.text('SELECT MAX("predicted_at") AS "newest" FROM "main"."predictions" '
+                         'WHERE "status" = :w0'), {"w0": "success"}).fetchall()
+"""
+
+
 def one_run(code: str | None, args: list[str], cache: Path) -> dict[str, Any]:
     env = {**os.environ, "WD_ARGS": json.dumps(args), "WD_HEAVY": json.dumps(HEAVY),
            "WATCHDOG_SQL_CACHE": str(cache)}
+    child = CHILD
+    if code == "floor":
+        child = CHILD.replace('runpy.run_module("watchdog", run_name="__main__")',
+                              "exec(compile(" + repr(FLOOR) + ', "floor", "exec"))')
+        env["WD_CONFIG"] = (args[args.index("--config") + 1] if "--config" in args
+                            else "config.yaml")
+        code = None
     if code is not None:
         env["PYTHONPATH"] = os.pathsep.join(
             [code, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
-    out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
                          env=env)
     line = [x for x in out.stderr.splitlines() if x.startswith("FIRST_QUERY ")]
     got: dict[str, Any] = json.loads(line[-1].split(" ", 1)[1]) if line else {}
@@ -81,6 +108,8 @@ def one_run(code: str | None, args: list[str], cache: Path) -> dict[str, Any]:
 def compile_package(code: str | None) -> None:
     import watchdog
 
+    if code == "floor":
+        return
     root = Path(code) / "watchdog" if code else Path(watchdog.__file__).parent
     compileall.compile_dir(str(root), quiet=1)
 
@@ -90,11 +119,15 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--code", action="append", metavar="DIR",
                     help="a checkout to measure (repeatable: the runs alternate)")
+    ap.add_argument("--floor", action="store_true", help=(
+        "also measure the floor: the libraries every run needs and the same first statement"))
     ap.add_argument("--cold", action="store_true",
                     help="an empty rendered-statement cache for every run")
     ap.add_argument("args", nargs="*", default=["run", "--once"])
     args = ap.parse_args()
     codes: list[str | None] = list(args.code or [None])
+    if args.floor:
+        codes.append("floor")
     work = Path(tempfile.mkdtemp(prefix="wd-startup-"))
     caches = {i: work / f"cache{i}" for i in range(len(codes))}
     results: dict[int, list[dict[str, Any]]] = {i: [] for i in caches}
