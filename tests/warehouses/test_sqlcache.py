@@ -17,7 +17,7 @@ import pytest
 from watchdog.errors import InvalidIdentifier
 from watchdog.models import Predicate, TableRef
 from watchdog.warehouses import available, create, get_class, sqlcache
-from watchdog.warehouses.facts_sql import PARTS
+from watchdog.warehouses.distributions import KsGrid
 from watchdog.warehouses.sqlbase import SqlWarehouse
 
 from .test_golden import OFFLINE_SETTINGS
@@ -41,7 +41,7 @@ WHERES: list[list[Predicate]] = [
     [Predicate(column="status", op="is not null")],
     [Predicate(column="status", op="=", value="ok"), Predicate(column="ts", op="<", value=START)],
 ]
-TIMES = ["ts", "Ts", "created at"]
+TIMES = ["Ts", "created at"]
 
 
 def adapters() -> list[SqlWarehouse]:
@@ -54,8 +54,18 @@ def adapters() -> list[SqlWarehouse]:
     return out
 
 
+FACTS = ("newest", "count_rows", "count_successes")
+DRIFT = ("histogram", "histograms", "top_values", "value_counts", "ks_counts", "extremes",
+         "abs_means")
+
+
 def variants(query: str) -> list[dict[str, Any]]:
-    """Arguments differing in every way a shape can (names, filters, times, groups)."""
+    """Arguments differing in every way a shape can (names, filters, times, groups, and
+    how many edges, values or columns), and in values alone (the same SQL)."""
+    if query in DRIFT:
+        return [{"table": table, "where": where, **extra}
+                for table, where, column in itertools.product(TABLES[::2], WHERES[::3], TIMES)
+                for extra in _drift(query, column)]
     out: list[dict[str, Any]] = []
     for table, where, time_column in itertools.product(TABLES, WHERES, TIMES):
         base = {"table": table, "time_column": time_column, "where": where}
@@ -78,8 +88,27 @@ def variants(query: str) -> list[dict[str, Any]]:
     return out
 
 
+def _drift(query: str, column: str) -> list[dict[str, Any]]:
+    grid: KsGrid = (0.5, 2.0, 1000)
+    other: KsGrid = (-3.0, 0.25, 20000)
+    return {
+        "histogram": [{"column": column, "edges": e} for e in ([0, 1], [0, 2], [0, 1, 5])],
+        "histograms": [{"edges": e} for e in ({column: [0, 1]}, {column: [0.5, 3]},
+                                              {column: [0, 1, 2]},
+                                              {column: [0, 1], "other": [1, 2]})],
+        "top_values": [{"column": column, "limit": n} for n in (5, 10)],
+        "value_counts": [{"column": column, "values": v}
+                         for v in ([], ["a"], ["b"], ["a", "b"])],
+        "ks_counts": [{"grids": g, "moments": m} for g, m in (
+            ({column: grid}, False), ({column: other}, False), ({column: grid}, True),
+            ({column: grid, "other": other}, False))],
+        "extremes": [{"columns": c} for c in ([column], [column, "other"])],
+        "abs_means": [{"columns": c} for c in ([column], ["other", column])],
+    }[query]
+
+
 def _cached_queries(wh: SqlWarehouse) -> list[str]:
-    return [q for q, build in wh.TREES.items() if build in PARTS]
+    return [q for q, build in wh.TREES.items() if build in wh.PARTS]
 
 
 @pytest.fixture
@@ -95,9 +124,9 @@ def test_same_key_means_same_sql_and_the_parts_bind_what_the_tree_binds(
 
     monkeypatch.setenv(sqlcache.ENV, "off")
     queries = _cached_queries(wh)
-    assert {"newest", "count_rows", "count_successes"} <= set(queries)
+    assert set(FACTS) | set(DRIFT) <= set(queries)
     for query in queries:
-        build, parts = wh.TREES[query], PARTS[wh.TREES[query]]
+        build, parts = wh.TREES[query], wh.PARTS[wh.TREES[query]]
         seen: dict[str, str] = {}
         for args in variants(query):
             shape, params = parts(wh, **args)
@@ -109,7 +138,7 @@ def test_same_key_means_same_sql_and_the_parts_bind_what_the_tree_binds(
             assert key is not None
             assert seen.setdefault(key, sql) == sql, (query, args)  # never another's SQL
         # the variants render to many statements, each under a key of its own
-        assert len(seen) == len(set(seen.values())) > len(TABLES) * len(TIMES)
+        assert len(seen) == len(set(seen.values())) > 2 * len(TIMES)
 
 
 def test_keys_differ_by_adapter_and_query() -> None:

@@ -145,6 +145,10 @@ class SqlWarehouse(Warehouse):
         "ks_counts": drift_sql.build_ks_counts,
         "backtest": backtest_sql.build_backtest,
     }
+    #: The tree builders whose statements are kept rendered by shape (``sqlcache.py``), each
+    #: with its parts: ``parts(warehouse, **args) -> (shape, params)``, without sqlglot.
+    PARTS: ClassVar[Mapping[Callable[..., tree_sql.Tree], Callable[..., tree_sql.Parts]]] = {
+        **facts_sql.PARTS, **drift_sql.PARTS}
     #: Driver errors, most specific first; the first rule that matches decides the error.
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = ()
 
@@ -255,7 +259,7 @@ class SqlWarehouse(Warehouse):
         """A tree query's statement: its SQL kept from an earlier render of the same shape
         where the builder has parts (``sqlcache.py``), else rendered with sqlglot."""
         build = self.TREES[query]
-        parts = facts_sql.PARTS.get(build)
+        parts = self.PARTS.get(build)
         if parts is not None:
             shape, params = parts(self, **args)
             sql = sqlcache.get(type(self), query, shape)
