@@ -59,9 +59,20 @@ DRIFT = ("histogram", "histograms", "top_values", "value_counts", "ks_counts", "
          "abs_means")
 
 
+CATALOG = ("columns", "schema_columns", "schema_fingerprints")
+_A, _B = TableRef(schema="analytics", name="events"), TableRef(schema="analytics", name="users")
+_C, _D = TableRef(schema="ml", name="events"), TableRef(schema="Analytics", name="events")
+_P, _Q = TableRef(schema="analytics", name="feat_*"), TableRef(schema="ml", name="x*_y")
+#: Lists of tables: one, two in one schema, in two, interleaved, patterns among names.
+REFS = [[_A], [_B], [_D], [_A, _B], [_A, _C], [_C, _A], [_A, _C, _B], [_A, _B, _C], [_A, _D],
+        [_P], [_Q], [_A, _P], [_P, _A], [_P, _Q, _A, _B], []]
+
+
 def variants(query: str) -> list[dict[str, Any]]:
     """Arguments differing in every way a shape can (names, filters, times, groups, and
     how many edges, values or columns), and in values alone (the same SQL)."""
+    if query in CATALOG:
+        return [{"tables" if query == "columns" else "patterns": refs} for refs in REFS]
     if query in DRIFT:
         return [{"table": table, "where": where, **extra}
                 for table, where, column in itertools.product(TABLES[::2], WHERES[::3], TIMES)
@@ -129,8 +140,13 @@ def test_same_key_means_same_sql_and_the_parts_bind_what_the_tree_binds(
         build, parts = wh.TREES[query], wh.PARTS[wh.TREES[query]]
         seen: dict[str, str] = {}
         for args in variants(query):
+            try:
+                tree, binds = build(wh, **args)
+            except ValueError:  # e.g. no fingerprints query here: the parts refuse it too
+                with pytest.raises(ValueError):
+                    parts(wh, **args)
+                continue
             shape, params = parts(wh, **args)
-            tree, binds = build(wh, **args)
             assert params == binds, (query, args)
             assert all(type(params[k]) is type(binds[k]) for k in binds)
             sql = dialects.render(tree, wh.DIALECT, type(wh).dialect_overrides)
@@ -138,11 +154,13 @@ def test_same_key_means_same_sql_and_the_parts_bind_what_the_tree_binds(
             assert key is not None
             assert seen.setdefault(key, sql) == sql, (query, args)  # never another's SQL
         # the variants render to many statements, each under a key of its own
-        assert len(seen) == len(set(seen.values())) > 2 * len(TIMES)
+        assert len(seen) == len(set(seen.values())) > 2
 
 
 def test_keys_differ_by_adapter_and_query() -> None:
     whs = adapters()
+    # the shared catalog builders are kept too (adapters with their own render every time)
+    assert sum("columns" in _cached_queries(wh) for wh in whs) >= 3
     shape = (("analytics", "events"), "ts", ())
     keys = {sqlcache.key(type(wh), q, shape) for wh in whs for q in ("newest", "count_rows")}
     assert len(keys) == 2 * len(whs)

@@ -3,7 +3,8 @@ before (every run after the first, with the same config and code) sends them wit
 importing sqlglot, which costs ~0.1 s of start-up before the first query.
 
 Only queries whose builder has *parts* (``SqlWarehouse.PARTS``: the time facts in
-``facts_sql.py``, the drift counts in ``drift_sql.py``) are kept: a function that
+``facts_sql.py``, the drift counts in ``drift_sql.py``, the shared catalog queries in
+``catalog_sql.py``, whose table names are binds) are kept: a function that
 computes, without sqlglot, the query's shape (its identifiers, and each filter's column,
 operator and number of values) and its binds. The SQL is a function of the adapter class
 and the shape alone; every value is a bind, computed apart by the parts on every render
