@@ -230,3 +230,21 @@ def test_without_a_writable_folder_or_when_off_it_renders(tmp_path: Path,
         assert isinstance(wh, SqlWarehouse)
         assert 'MAX("ts")' in wh.render("newest", **args).sql
     assert list(tmp_path.iterdir()) == [blocked]
+
+
+def test_a_change_to_an_adapter_s_code_changes_every_key(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    source = tmp_path / "wd_plugin_adapter.py"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    shape = (("main", "t"), "ts", ())
+    keys = []
+    for body in ("", "# the same class, other code\n"):
+        source.write_text("from watchdog.warehouses.duckdb import DuckDB\n" + body +
+                          "class Plugin(DuckDB):\n    pass\n")
+        sys.modules.pop("wd_plugin_adapter", None)
+        keys.append(sqlcache.key(importlib.import_module("wd_plugin_adapter").Plugin,
+                                 "newest", shape))
+    assert None not in keys and keys[0] != keys[1]
+    sys.modules.pop("wd_plugin_adapter", None)

@@ -4,13 +4,13 @@ importing sqlglot, which costs ~0.1 s of start-up before the first query.
 
 Only queries whose builder has *parts* (``SqlWarehouse.PARTS``: the time facts in
 ``facts_sql.py``, the drift counts in ``drift_sql.py``, the shared catalog queries in
-``catalog_sql.py``, whose table names are binds) are kept: a function that
-computes, without sqlglot, the query's shape (its identifiers, and each filter's column,
-operator and number of values) and its binds. The SQL is a function of the adapter class
-and the shape alone; every value is a bind, computed apart by the parts on every render
-and never stored. A statement is found by a key that hashes the code that renders it
-(sqlglot's version, the ``watchdog.warehouses`` package and the adapter's module), the
-adapter class and its dialect, the query's name and its shape.
+``catalog_sql.py``, whose table names are binds) are kept: a function that computes,
+without sqlglot, the query's shape (its identifiers, and each filter's column, operator and
+number of values) and its binds. The SQL is a function of the adapter class and the shape
+alone; every value is a bind, computed apart by the parts on every render and never stored.
+A statement is found by a key that hashes the code that renders it (sqlglot's version, the
+``watchdog.warehouses`` package, the modules of the adapter and its parents), the adapter
+class and its dialect, the query's name and its shape.
 
 Folder: ``$WATCHDOG_SQL_CACHE``, else ``$XDG_CACHE_HOME/watchdog/sql``, else
 ``~/.cache/watchdog/sql``; ``WATCHDOG_SQL_CACHE=off`` turns the cache off. A file holds SQL
@@ -62,13 +62,19 @@ def fingerprint(adapter: type) -> str | None:
                 return None
             digest = hashlib.sha256()
             here = Path(__file__).parent
-            module = sys.modules[adapter.__module__].__file__
             sources = [Path(next(iter(spec.submodule_search_locations))) / "_version.py",
-                       *sorted(here.glob("*.py")), *([Path(module)] if module else [])]
+                       *sorted(here.glob("*.py")), *_class_files(adapter)]
             for path in sources:
                 digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
             found = _FINGERPRINTS[adapter] = digest.hexdigest()
         return found
+
+
+def _class_files(adapter: type) -> list[Path]:
+    """The source files of the adapter and of every class it inherits from (a plugin's
+    adapter may live outside this package, its parents in several modules)."""
+    files = {getattr(sys.modules.get(k.__module__), "__file__", None) for k in adapter.__mro__}
+    return sorted(Path(f) for f in files if f and f.endswith(".py"))
 
 
 def key(adapter: type, query: str, shape: tuple[Any, ...]) -> str | None:
