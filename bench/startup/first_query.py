@@ -151,13 +151,13 @@ def main() -> None:
 def report(code: str, runs: list[dict[str, Any]], n: int) -> None:
     times = [r["seconds"] for r in runs]
     cpus = [r["cpu"] for r in runs]
-    loaded = runs[-1]["loaded"]
+    loaded = sorted({m for r in runs for m in r["loaded"]})  # in any run
     print(f"{code}:")
     print(f"  first warehouse query after {statistics.median(times):.3f} s (median of "
           f"{n}: {', '.join(f'{t:.3f}' for t in times)})")
     print(f"  CPU time by then {statistics.median(cpus):.3f} s (median; steadier than the "
           f"wall time when other work shares the cores: {', '.join(f'{t:.2f}' for t in cpus)})")
-    print(f"  heavy libraries loaded by then: {', '.join(loaded or []) or 'none'}")
+    print(f"  heavy libraries loaded by then (in any run): {', '.join(loaded) or 'none'}")
 
 
 if __name__ == "__main__":
