@@ -18,7 +18,8 @@ COPY config.yaml /etc/watchdog/config.yaml
 COPY contracts /etc/watchdog/contracts
 ENV PATH=/opt/watchdog/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    WATCHDOG_STATE_URL=sqlite:////var/lib/watchdog/state.db
+    WATCHDOG_STATE_URL=sqlite:////var/lib/watchdog/state.db \
+    WATCHDOG_SQL_CACHE=/var/lib/watchdog/sql-cache
 USER watchdog
 WORKDIR /var/lib/watchdog
 VOLUME ["/var/lib/watchdog"]

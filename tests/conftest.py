@@ -32,6 +32,19 @@ def postgres_problem() -> str | None:
     return None
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _sql_cache_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Rendered statements are kept in a folder of this session (inherited by the commands
+    tests start), never in the user's own cache."""
+    before = os.environ.get("WATCHDOG_SQL_CACHE")
+    os.environ["WATCHDOG_SQL_CACHE"] = str(tmp_path_factory.mktemp("sql-cache"))
+    yield
+    if before is None:
+        os.environ.pop("WATCHDOG_SQL_CACHE", None)
+    else:
+        os.environ["WATCHDOG_SQL_CACHE"] = before
+
+
 @pytest.fixture(autouse=True)
 def _no_secrets_from_other_tests() -> Iterator[None]:
     """The secrets registry is process-wide: each test starts with none registered, so a

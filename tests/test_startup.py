@@ -55,3 +55,66 @@ def test_validating_a_config_imports_no_check_module() -> None:
     kinds, checks = json.loads(out.stdout)
     assert len(kinds) >= 5
     assert checks == []
+
+
+#: Run ``watchdog run --once`` and print what was imported when the first statement reached
+#: the warehouse (the state store's SQLite excepted).
+FIRST_QUERY = r"""
+import json, runpy, sys
+import sqlalchemy
+seen = []
+def first(conn, *rest):
+    if not seen and conn.engine.url.get_backend_name() != "sqlite":
+        seen.append(sorted(sys.modules))
+sqlalchemy.event.listen(sqlalchemy.Engine, "before_cursor_execute", first)
+sys.argv = ["watchdog", "run", "--once"]
+try:
+    runpy.run_module("watchdog", run_name="__main__")
+except SystemExit:
+    pass
+print(json.dumps(seen[0]))
+"""
+CONFIG = """
+warehouses:
+  wh: {type: duckdb, settings: {path: wh.duckdb}}
+state: {url: "sqlite:///state.db"}
+sinks: {jsonl: {path: emitted.jsonl}}
+daemon: {workers: 1}
+monitors:
+  - {id: fresh, kind: freshness, warehouse: wh, table: main.predictions,
+     time_column: predicted_at, where: [{column: status, op: "=", value: success}],
+     max_age: 3h}
+  - {id: score_drift, kind: drift, warehouse: wh, table: main.predictions,
+     time_column: predicted_at, window: 1d, features: [], prediction_columns: [score],
+     reference: {table: main.predictions, time_column: predicted_at, start_ago: 5w,
+                 end_ago: 1w}}
+"""
+
+
+def _first_query_modules(folder: Path) -> list[str]:
+    out = subprocess.run([sys.executable, "-c", FIRST_QUERY], capture_output=True, text=True,
+                         cwd=folder, check=True)
+    modules: list[str] = json.loads(out.stdout.splitlines()[-1])
+    return modules
+
+
+def test_nothing_heavy_is_imported_before_the_first_query(tmp_path: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "wh.duckdb")) as conn:
+        conn.execute("CREATE TABLE predictions AS SELECT TIMESTAMP '2026-01-01' + i * "
+                     "INTERVAL 1 HOUR AS predicted_at, CASE WHEN i % 5 = 0 THEN 'error' ELSE "
+                     "'success' END AS status, i / 100.0 AS score FROM range(200) t(i)")
+    (tmp_path / "config.yaml").write_text(CONFIG)
+    first = _first_query_modules(tmp_path)  # renders the freshness query, and keeps it
+    again = _first_query_modules(tmp_path)  # a later run: the query is kept rendered
+    for modules in (first, again):
+        tops = {m.split(".")[0] for m in modules}
+        assert tops.isdisjoint(["scipy", "numpy", "pandas", "pandera", "datadog",
+                                "datadog_api_client"]), tops
+        # the drift monitor has not started: its settings are loaded, not its check
+        assert "watchdog.checks.drift.params" in modules
+        assert not [m for m in modules if m.startswith("watchdog.checks.drift.")
+                    and m != "watchdog.checks.drift.params"]
+    assert "sqlglot" in first
+    assert "sqlglot" not in again

@@ -1,7 +1,7 @@
 """Start-up: how long ``watchdog run --once`` takes before its first warehouse query, and
 which heavy libraries are loaded by then.
 
-    .venv/bin/python bench/startup/first_query.py [--runs 5] -- run --once --config config.yaml
+    .venv/bin/python bench/startup/first_query.py [--runs 5] [--code DIR ...] -- run --once
 
 Each run is a fresh process that starts the CLI as ``python -m watchdog`` does, with a hook
 on SQLAlchemy's ``before_cursor_execute`` that notes the time (from the process's start, as
@@ -9,16 +9,33 @@ the kernel counts it) of the first statement sent to a warehouse (not the state 
 process's CPU time by then (every thread; steadier than wall time on a loaded machine), and
 the heavy modules then in ``sys.modules``. Prints the median and each run; the import
 profile itself is ``python -X importtime -m watchdog run --once``.
+
+``--code DIR`` (repeatable) puts DIR first on ``PYTHONPATH`` (a checkout whose ``watchdog``
+package is measured); with several, the runs alternate between them, one run of each per
+round, and every round prints the machine's load. Before measuring, each package's bytecode
+is compiled (``compileall``), as ``pip install`` does: an editable checkout run with
+``PYTHONDONTWRITEBYTECODE=1`` would otherwise compile every module from source on every
+start. One uncounted run per code fills its rendered-statement cache (``WATCHDOG_SQL_CACHE``,
+a folder of this invocation), so the runs measure a start after the first, as a cron job or
+a restarted daemon has it; ``--cold`` empties the cache before every run instead.
+``--floor`` adds, alternating with the others, a process that only imports what every run
+needs (SQLAlchemy, DuckDB with duckdb-engine, pydantic, PyYAML) and sends the demo's first
+statement.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
+from typing import Any
 
 HEAVY = ("scipy", "pandas", "pandera", "numpy", "datadog", "datadog_api_client", "sqlglot",
          "apscheduler", "duckdb", "sqlalchemy", "pydantic")
@@ -49,29 +66,98 @@ print("FIRST_QUERY " + json.dumps(seen), file=sys.stderr)
 """
 
 
+#: The floor: the libraries a run cannot start without (SQLAlchemy for the state store and,
+#: with duckdb-engine, the warehouse; DuckDB; pydantic and PyYAML for the config), then the
+#: same first statement, on a connection set up as the adapter sets it up; nothing else.
+FLOOR = r"""
+import json, os, sys
+import pydantic, yaml, duckdb
+import sqlalchemy as sa
+config = yaml.safe_load(open(os.environ["WD_CONFIG"]))
+path = next(iter(config["warehouses"].values()))["settings"]["path"]
+engine = sa.create_engine(sa.URL.create("duckdb", database=path))
+with engine.connect() as conn:
+    conn.exec_driver_sql("SET TimeZone = 'UTC'")
+    conn.execute(sa.text('SELECT MAX("predicted_at") AS "newest" FROM "main"."predictions" '
+                         'WHERE "status" = :w0'), {"w0": "success"}).fetchall()
+"""
+
+
+def one_run(code: str | None, args: list[str], cache: Path) -> dict[str, Any]:
+    env = {**os.environ, "WD_ARGS": json.dumps(args), "WD_HEAVY": json.dumps(HEAVY),
+           "WATCHDOG_SQL_CACHE": str(cache)}
+    child = CHILD
+    if code == "floor":
+        child = CHILD.replace('runpy.run_module("watchdog", run_name="__main__")',
+                              "exec(compile(" + repr(FLOOR) + ', "floor", "exec"))')
+        env["WD_CONFIG"] = (args[args.index("--config") + 1] if "--config" in args
+                            else "config.yaml")
+        code = None
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [code, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                         env=env)
+    line = [x for x in out.stderr.splitlines() if x.startswith("FIRST_QUERY ")]
+    got: dict[str, Any] = json.loads(line[-1].split(" ", 1)[1]) if line else {}
+    if "seconds" not in got:
+        sys.exit(f"no warehouse query seen:\n{out.stderr[-2000:]}")
+    return got
+
+
+def compile_package(code: str | None) -> None:
+    import watchdog
+
+    if code == "floor":
+        return
+    root = Path(code) / "watchdog" if code else Path(watchdog.__file__).parent
+    compileall.compile_dir(str(root), quiet=1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--code", action="append", metavar="DIR",
+                    help="a checkout to measure (repeatable: the runs alternate)")
+    ap.add_argument("--floor", action="store_true", help=(
+        "also measure the floor: the libraries every run needs and the same first statement"))
+    ap.add_argument("--cold", action="store_true",
+                    help="an empty rendered-statement cache for every run")
     ap.add_argument("args", nargs="*", default=["run", "--once"])
     args = ap.parse_args()
-    times, cpus, loaded = [], [], None
-    for _ in range(args.runs):
-        out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
-                             env={**os.environ, "WD_ARGS": json.dumps(args.args),
-                                  "WD_HEAVY": json.dumps(HEAVY)})
-        line = [x for x in out.stderr.splitlines() if x.startswith("FIRST_QUERY ")]
-        got = json.loads(line[-1].split(" ", 1)[1]) if line else {}
-        if "seconds" not in got:
-            sys.exit(f"no warehouse query seen:\n{out.stderr[-2000:]}")
-        times.append(got["seconds"])
-        cpus.append(got["cpu"])
-        loaded = got["loaded"]
-    print(f"load: {os.getloadavg()}")
-    print(f"first warehouse query after {statistics.median(times):.3f} s (median of "
-          f"{args.runs}: {', '.join(f'{t:.3f}' for t in times)})")
-    print(f"CPU time by then {statistics.median(cpus):.3f} s (median; steadier than the wall "
-          f"time when other work shares the cores: {', '.join(f'{t:.2f}' for t in cpus)})")
-    print(f"heavy libraries loaded by then: {', '.join(loaded or []) or 'none'}")
+    codes: list[str | None] = list(args.code or [None])
+    if args.floor:
+        codes.append("floor")
+    work = Path(tempfile.mkdtemp(prefix="wd-startup-"))
+    caches = {i: work / f"cache{i}" for i in range(len(codes))}
+    results: dict[int, list[dict[str, Any]]] = {i: [] for i in caches}
+    try:
+        for i, code in enumerate(codes):
+            compile_package(code)
+            one_run(code, args.args, caches[i])  # fills the cache; not counted
+        for r in range(args.runs):
+            print(f"round {r + 1}: load {os.getloadavg()}", flush=True)
+            for i, code in enumerate(codes):
+                if args.cold:
+                    shutil.rmtree(caches[i], ignore_errors=True)
+                results[i].append(one_run(code, args.args, caches[i]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"load at the end: {os.getloadavg()}")
+    for i, code in enumerate(codes):
+        report(code or "(installed)", results[i], args.runs)
+
+
+def report(code: str, runs: list[dict[str, Any]], n: int) -> None:
+    times = [r["seconds"] for r in runs]
+    cpus = [r["cpu"] for r in runs]
+    loaded = sorted({m for r in runs for m in r["loaded"]})  # in any run
+    print(f"{code}:")
+    print(f"  first warehouse query after {statistics.median(times):.3f} s (median of "
+          f"{n}: {', '.join(f'{t:.3f}' for t in times)})")
+    print(f"  CPU time by then {statistics.median(cpus):.3f} s (median; steadier than the "
+          f"wall time when other work shares the cores: {', '.join(f'{t:.2f}' for t in cpus)})")
+    print(f"  heavy libraries loaded by then (in any run): {', '.join(loaded) or 'none'}")
 
 
 if __name__ == "__main__":

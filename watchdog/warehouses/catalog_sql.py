@@ -17,13 +17,13 @@ sqlglot is imported on first use, so that start-up does not pay for it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from watchdog.lazy import lazy
 from watchdog.models import TableRef
-from watchdog.warehouses.tree_sql import Tree, bind
+from watchdog.warehouses.tree_sql import Parts, Tree, bind
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -196,3 +196,45 @@ def build_schema_fingerprints(wh: SqlWarehouse, patterns: Sequence[TableRef]) ->
     params: dict[str, Any] = {}
     sql = wh.CATALOG.fingerprints
     return matching(wh, sql, enumerate(patterns), params, by_pattern=True), params
+
+
+def _parts(refs: Sequence[TableRef], by_pattern: bool) -> Parts:
+    """What :func:`condition` makes of ``refs``, without sqlglot: the shape (the refs'
+    numbers, grouped by schema as the conditions group them, then the patterns') and the
+    binds. Names are binds here, never part of the SQL."""
+    named: dict[str | None, list[int]] = {}
+    patterns: list[int] = []
+    params: dict[str, Any] = {}
+    for i, ref in enumerate(refs):
+        if by_pattern and "*" in ref.name:
+            patterns.append(i)
+            params[f"table_{i}"], params[f"schema_{i}"] = like_pattern(ref.name), ref.schema
+        else:
+            named.setdefault(ref.schema, []).append(i)
+            params[f"table_{i}"] = ref.name
+    for schema, numbers in named.items():
+        params[f"schema_{numbers[0]}"] = schema
+    return (tuple(tuple(n) for n in named.values()), tuple(patterns)), params
+
+
+def columns_parts(wh: SqlWarehouse, tables: Sequence[TableRef]) -> Parts:
+    return _parts(tables, by_pattern=False)
+
+
+def schema_columns_parts(wh: SqlWarehouse, patterns: Sequence[TableRef]) -> Parts:
+    return _parts(patterns, by_pattern=True)
+
+
+def schema_fingerprints_parts(wh: SqlWarehouse, patterns: Sequence[TableRef]) -> Parts:
+    if not wh.CATALOG.fingerprints:
+        raise ValueError(f"{wh.NAME} has no schema_fingerprints query")
+    return _parts(patterns, by_pattern=True)
+
+
+#: Each builder's parts (``sqlcache.py``); the adapters' own catalog builders (Snowflake's,
+#: BigQuery's) have none, and render every time.
+PARTS: dict[Callable[..., Tree], Callable[..., Parts]] = {
+    build_columns: columns_parts,
+    build_schema_columns: schema_columns_parts,
+    build_schema_fingerprints: schema_fingerprints_parts,
+}

@@ -13,14 +13,14 @@ the builder asks the adapter's capability flag (``GROUPED_VALUE_COUNTS``,
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from watchdog.lazy import lazy
 from watchdog.models import Predicate, TableRef
 from watchdog.warehouses import tree_sql
 from watchdog.warehouses.distributions import KsGrid
-from watchdog.warehouses.tree_sql import Tree, bind, conditions, missing
+from watchdog.warehouses.tree_sql import Parts, Tree, bind, condition_parts, conditions, missing
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -188,3 +188,70 @@ def _packed(fine: exp.Select | exp.Union, moments: bool) -> exp.Select:
                                          expression=present.copy()), f) for f in ("s1", "s2")]
     return (exp.select(*fields, copy=False).from_(fine.subquery("fine", copy=False), copy=False)
             .group_by(exp.column("feature"), copy=False))
+
+
+# -- parts: each query's shape and binds without sqlglot (``sqlcache.py``) --------------------
+
+def _base(wh: SqlWarehouse, table: TableRef, where: Sequence[Predicate]
+          ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    shape, params = condition_parts(wh, where)
+    return (tree_sql.table_shape(wh, table), shape), params
+
+
+def histogram_parts(wh: SqlWarehouse, table: TableRef, column: str, edges: Sequence[float],
+                    where: Sequence[Predicate] = ()) -> Parts:
+    base, params = _base(wh, table, where)
+    params.update({f"edge_{i}": float(x) for i, x in enumerate(edges)})
+    return (*base, tree_sql.name(wh, column), len(edges)), params
+
+
+def histograms_parts(wh: SqlWarehouse, table: TableRef, edges: Mapping[str, Sequence[float]],
+                     where: Sequence[Predicate] = ()) -> Parts:
+    base, params = _base(wh, table, where)
+    for j, col_edges in enumerate(edges.values()):
+        params.update({f"c{j}_e{i}": float(edge) for i, edge in enumerate(col_edges)})
+    return (*base, tuple((tree_sql.name(wh, n), len(e)) for n, e in edges.items())), params
+
+
+def top_values_parts(wh: SqlWarehouse, table: TableRef, column: str, limit: int,
+                     where: Sequence[Predicate] = ()) -> Parts:
+    base, params = _base(wh, table, where)
+    params["limit"] = int(limit) + 1
+    return (*base, tree_sql.name(wh, column)), params
+
+
+def value_counts_parts(wh: SqlWarehouse, table: TableRef, column: str, values: Sequence[str],
+                       where: Sequence[Predicate] = ()) -> Parts:
+    base, params = _base(wh, table, where)
+    params.update({f"v{i}": str(v) for i, v in enumerate(values)})
+    return (*base, tree_sql.name(wh, column), len(values)), params
+
+
+def ks_counts_parts(wh: SqlWarehouse, table: TableRef, grids: Mapping[str, KsGrid],
+                    where: Sequence[Predicate] = (), moments: bool = False) -> Parts:
+    if not grids:
+        raise ValueError("ks_counts needs at least one column")
+    base, params = _base(wh, table, where)
+    for j, (center, scale, resolution) in enumerate(grids.values()):
+        params.update({f"k{j}_c": float(center), f"k{j}_s": float(scale),
+                       f"k{j}_m": resolution / math.pi, f"k{j}_h": resolution / 2})
+    return (*base, tuple(tree_sql.name(wh, n) for n in grids), bool(moments)), params
+
+
+def columns_parts(wh: SqlWarehouse, table: TableRef, columns: Sequence[str],
+                  where: Sequence[Predicate] = ()) -> Parts:
+    """``extremes``' and ``abs_means``' shape and binds."""
+    base, params = _base(wh, table, where)
+    return (*base, tuple(tree_sql.name(wh, c) for c in columns)), params
+
+
+#: Each builder's parts (``sqlcache.py``).
+PARTS: dict[Callable[..., Tree], Callable[..., Parts]] = {
+    build_histogram: histogram_parts,
+    build_histograms: histograms_parts,
+    build_top_values: top_values_parts,
+    build_value_counts: value_counts_parts,
+    build_ks_counts: ks_counts_parts,
+    tree_sql.build_extremes: columns_parts,
+    tree_sql.build_abs_means: columns_parts,
+}

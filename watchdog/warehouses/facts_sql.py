@@ -12,7 +12,7 @@ column's own type where ``TYPED_TIME_BINDS``, as BigQuery ``TimeBind`` s there.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from watchdog.lazy import lazy
 from watchdog.models import Predicate, TableRef
 from watchdog.warehouses import tree_sql
 from watchdog.warehouses.base import as_utc
-from watchdog.warehouses.tree_sql import Tree, bind, conditions
+from watchdog.warehouses.tree_sql import Parts, Tree, conditions
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -32,27 +32,71 @@ else:
     dialects = lazy("watchdog.warehouses.dialects")
 
 
+def _window_parts(
+    wh: SqlWarehouse, table: TableRef, time_column: str, start: datetime, end: datetime,
+    width: timedelta, where: Sequence[Predicate], time_type: str | None,
+) -> Parts:
+    """The shape and binds of rows bucketed over ``[start, end)`` (:func:`_windows`)."""
+    shape, params = tree_sql.condition_parts(wh, where)
+    start, end = as_utc(start), as_utc(end)
+    params.update(
+        start_epoch=start.timestamp(), bucket_seconds=width.total_seconds(),
+        start=wh._range_bind(table, time_column, start, time_type, ">="),
+        end=wh._range_bind(table, time_column, end, time_type, "<"),
+        end_epoch=end.timestamp())
+    return (tree_sql.table_shape(wh, table), tree_sql.name(wh, time_column), shape), params
+
+
 def _windows(
     wh: SqlWarehouse, table: TableRef, time_column: str, start: datetime, end: datetime,
     width: timedelta, where: Sequence[Predicate], time_type: str | None,
 ) -> tuple[exp.Expression, list[exp.Expression], dict[str, Any]]:
-    """The bucket index of a row, and the conditions (time range first, then the filters)."""
+    """The bucket index of a row, and the conditions (time range first, then the filters);
+    the binds are :func:`_window_parts`'."""
     col = tree_sql.column(wh, time_column)
-    conds, params = conditions(wh, where)
-    start, end = as_utc(start), as_utc(end)
-    start_epoch = bind(params, "start_epoch", start.timestamp())
-    offset = exp.Sub(this=dialects.Epoch(this=col.copy()), expression=start_epoch)
-    width_bind = bind(params, "bucket_seconds", width.total_seconds())
+    conds, _ = conditions(wh, where)
+    _, params = _window_parts(wh, table, time_column, start, end, width, where, time_type)
+    offset = exp.Sub(this=dialects.Epoch(this=col.copy()), expression=_bind("start_epoch"))
     # typed: the dialect's own ``/`` (the epoch is fractional already), no cast added
-    quotient = exp.Div(this=exp.paren(offset), expression=width_bind, typed=True)
+    quotient = exp.Div(this=exp.paren(offset), expression=_bind("bucket_seconds"), typed=True)
     index = dialects.BucketIndex(this=quotient)
-    in_range = dialects.TimeRange(
-        this=col,
-        start=bind(params, "start", wh._range_bind(table, time_column, start, time_type, ">=")),
-        end=bind(params, "end", wh._range_bind(table, time_column, end, time_type, "<")),
-        start_epoch=start_epoch.copy(),
-        end_epoch=bind(params, "end_epoch", end.timestamp()))
+    in_range = dialects.TimeRange(this=col, start=_bind("start"), end=_bind("end"),
+                                  start_epoch=_bind("start_epoch"), end_epoch=_bind("end_epoch"))
     return index, [in_range, *conds], params
+
+
+def _bind(name: str) -> exp.Placeholder:
+    return exp.Placeholder(this=name)
+
+
+def count_rows_parts(
+    wh: SqlWarehouse, table: TableRef, time_column: str, start: datetime, end: datetime,
+    bucket: timedelta, where: Sequence[Predicate] = (), time_type: str | None = None,
+) -> Parts:
+    """``count_rows``' shape and binds (its SQL depends on nothing else)."""
+    return _window_parts(wh, table, time_column, start, end, bucket, where, time_type)
+
+
+def newest_parts(wh: SqlWarehouse, table: TableRef, time_column: str,
+                 where: Sequence[Predicate] = ()) -> Parts:
+    """``newest``'s shape and binds."""
+    shape, params = tree_sql.condition_parts(wh, where)
+    return (tree_sql.table_shape(wh, table), tree_sql.name(wh, time_column), shape), params
+
+
+def count_successes_parts(
+    wh: SqlWarehouse, table: TableRef, time_column: str, start: datetime, end: datetime,
+    window: timedelta, success: Sequence[Predicate], group_by: Sequence[str] = (),
+    where: Sequence[Predicate] = (), time_type: str | None = None,
+) -> Parts:
+    """``count_successes``' shape and binds."""
+    if not success:
+        raise ValueError("count_successes needs at least one success predicate")
+    shape, params = _window_parts(wh, table, time_column, start, end, window, where,
+                                  time_type)
+    tests, success_params = tree_sql.condition_parts(wh, success, prefix="s")
+    params.update(success_params)
+    return (*shape, tests, tuple(tree_sql.name(wh, g) for g in group_by)), params
 
 
 def build_count_rows(
@@ -108,3 +152,11 @@ def build_count_successes(
         .from_(tree_sql.table(wh, table)).where(exp.and_(*conds))
         .group_by(*(exp.Literal.number(i) for i in range(1, len(groups) + 2))))
     return tree, params
+
+
+#: Each builder's parts: its shape and binds without sqlglot (``sqlcache.py``).
+PARTS: dict[Callable[..., Tree], Callable[..., Parts]] = {
+    build_count_rows: count_rows_parts,
+    build_newest: newest_parts,
+    build_count_successes: count_successes_parts,
+}

@@ -49,6 +49,7 @@ from watchdog.warehouses import (
     regex,
     rulesql,
     schema_sql,
+    sqlcache,
     table_sql,
     tree_sql,
     volume_sql,
@@ -144,6 +145,10 @@ class SqlWarehouse(Warehouse):
         "ks_counts": drift_sql.build_ks_counts,
         "backtest": backtest_sql.build_backtest,
     }
+    #: The tree builders whose statements are kept rendered by shape (``sqlcache.py``), each
+    #: with its parts: ``parts(warehouse, **args) -> (shape, params)``, without sqlglot.
+    PARTS: ClassVar[Mapping[Callable[..., tree_sql.Tree], Callable[..., tree_sql.Parts]]] = {
+        **facts_sql.PARTS, **drift_sql.PARTS, **catalog_sql.PARTS}
     #: Driver errors, most specific first; the first rule that matches decides the error.
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = ()
 
@@ -241,11 +246,7 @@ class SqlWarehouse(Warehouse):
         else:
             subject = ", ".join(str(t) for t in args.get("tables", ()))
         if query in self.TREES:
-            from watchdog.warehouses import dialects  # imports sqlglot: not at start-up
-
-            tree, binds = self.TREES[query](self, **args)
-            sql = dialects.render(tree, self.DIALECT, type(self).dialect_overrides)
-            return Statement(name=query, sql=sql, params=binds, subject=subject)
+            return self._render_tree(query, subject, args)
         if query not in self.QUERIES:
             raise ValueError(f"{self.NAME} has no query {query!r}: {self.queries()}")
         build = self.BUILDERS.get(query)
@@ -257,6 +258,24 @@ class SqlWarehouse(Warehouse):
             raise TypeError(f"{self.NAME} query {query!r} takes no arguments")
         sql = self.QUERIES[query].format(**fragments)
         return Statement(name=query, sql=sql, params=params, subject=subject)
+
+    def _render_tree(self, query: str, subject: str, args: dict[str, Any]) -> Statement:
+        """A tree query's statement: its SQL kept from an earlier render of the same shape
+        where the builder has parts (``sqlcache.py``), else rendered with sqlglot."""
+        build = self.TREES[query]
+        parts = self.PARTS.get(build)
+        if parts is not None:
+            shape, params = parts(self, **args)
+            sql = sqlcache.get(type(self), query, shape)
+            if sql is not None:
+                return Statement(name=query, sql=sql, params=params, subject=subject)
+        from watchdog.warehouses import dialects  # imports sqlglot: not at start-up
+
+        tree, binds = build(self, **args)
+        sql = dialects.render(tree, self.DIALECT, type(self).dialect_overrides)
+        if parts is not None:
+            sqlcache.put(type(self), query, shape, sql)
+        return Statement(name=query, sql=sql, params=binds, subject=subject)
 
     def _predicates(
         self, where: Iterable[Predicate], prefix: str = "w"

@@ -24,6 +24,11 @@ else:
     exp = lazy("sqlglot.expressions")
 
 Tree = tuple["exp.Expression", dict[str, Any]]
+#: What a query's SQL depends on besides the adapter: its names and the filters' form,
+#: never a bound value (``sqlcache.py``).
+Shape = tuple[Any, ...]
+#: A query's parts: its shape and its binds, computed without sqlglot.
+Parts = tuple[Shape, dict[str, Any]]
 
 
 def ident(wh: SqlWarehouse, name: str) -> exp.Identifier:
@@ -48,32 +53,62 @@ def bind(params: dict[str, Any], name: str, value: Any) -> exp.Placeholder:
     return exp.Placeholder(this=name)
 
 
-def conditions(wh: SqlWarehouse, where: Iterable[Predicate], prefix: str = "w"
-               ) -> tuple[list[exp.Expression], dict[str, Any]]:
-    """The filters as conditions, their values as binds ``:<prefix><i>[_<j>]`` (the names
-    ``SqlWarehouse._predicates`` gives them)."""
-    conds: list[exp.Expression] = []
+def name(wh: SqlWarehouse, text: str) -> str:
+    """``text``, refused as ``SqlWarehouse.quote`` refuses a name (no sqlglot needed)."""
+    wh.quote(text)
+    return text
+
+
+def table_shape(wh: SqlWarehouse, ref: TableRef) -> tuple[str, ...]:
+    """The names ``table`` renders, checked as ``ident`` checks them."""
+    return tuple(name(wh, part) for part in wh.table_parts(ref))
+
+
+def condition_parts(wh: SqlWarehouse, where: Iterable[Predicate], prefix: str = "w"
+                    ) -> Parts:
+    """The filters' shape (column, operator and, for a list, how many values) and their
+    binds ``:<prefix><i>[_<j>]``, without sqlglot: what :func:`conditions` renders and binds
+    (a query's parts, ``sqlcache.py``)."""
+    shape: list[tuple[Any, ...]] = []
     params: dict[str, Any] = {}
     for i, p in enumerate(where):
-        col = column(wh, p.column)
-        if p.op in ("is null", "is not null"):
-            test: exp.Expression = exp.Is(this=col, expression=exp.Null())
-            conds.append(test if p.op == "is null" else exp.not_(test))
+        name(wh, p.column)
+        if p.op in ("is null", "is not null") or p.op in _COMPARE:
+            shape.append((p.column, p.op))
+            if p.op in _COMPARE:
+                params[f"{prefix}{i}"] = wh._bind_value(p.value)
         elif p.op in ("in", "not in"):
             if isinstance(p.value, str | bytes) or not isinstance(p.value, Iterable):
                 raise ValueError(f"filter {p.column} {p.op} needs a list of values")
-            binds = [bind(params, f"{prefix}{i}_{j}", wh._bind_value(v))
-                     for j, v in enumerate(p.value)]
-            if not binds:
-                conds.append(exp.false() if p.op == "in" else exp.true())
-                continue
-            found = exp.In(this=col, expressions=binds)
-            conds.append(found if p.op == "in" else exp.not_(found))
-        elif p.op in _COMPARE:
-            value = bind(params, f"{prefix}{i}", wh._bind_value(p.value))
-            conds.append(getattr(exp, _COMPARE[p.op])(this=col, expression=value))
+            values = list(p.value)
+            params.update({f"{prefix}{i}_{j}": wh._bind_value(v) for j, v in enumerate(values)})
+            shape.append((p.column, p.op, len(values)))
         else:
             raise ValueError(f"unsupported filter operator {p.op!r}")
+    return tuple(shape), params
+
+
+def conditions(wh: SqlWarehouse, where: Iterable[Predicate], prefix: str = "w"
+               ) -> tuple[list[exp.Expression], dict[str, Any]]:
+    """The filters as conditions, their values as binds ``:<prefix><i>[_<j>]`` (the names
+    ``SqlWarehouse._predicates`` gives them; the values :func:`condition_parts` binds)."""
+    shape, params = condition_parts(wh, where, prefix)
+    conds: list[exp.Expression] = []
+    for i, (column_name, op, *count) in enumerate(shape):
+        col = column(wh, column_name)
+        if op in ("is null", "is not null"):
+            test: exp.Expression = exp.Is(this=col, expression=exp.Null())
+            conds.append(test if op == "is null" else exp.not_(test))
+        elif op in ("in", "not in"):
+            binds = [exp.Placeholder(this=f"{prefix}{i}_{j}") for j in range(count[0])]
+            if not binds:
+                conds.append(exp.false() if op == "in" else exp.true())
+                continue
+            found = exp.In(this=col, expressions=binds)
+            conds.append(found if op == "in" else exp.not_(found))
+        else:
+            value = exp.Placeholder(this=f"{prefix}{i}")
+            conds.append(getattr(exp, _COMPARE[op])(this=col, expression=value))
     return conds, params
 
 
