@@ -122,10 +122,11 @@ def ks_counts(
 def _unpack(rows: Sequence[tuple[Any, ...]], features: int
             ) -> dict[int, tuple[NDArray[np.int64], NDArray[np.int64], float, float]]:
     """``{feature: (buckets, counts, sum, sum of squares)}`` from ``(feature, bucket, count[,
-    s1, s2])`` rows or from ``(feature, [bucket * 2**40 + count, ...][, s1, s2])`` rows (the
-    sums of the missing bucket, -1, are left out)."""
+    s1, s2])`` rows or from ``(feature, [bucket * 2**40 + count, ...][, s1, s2])`` rows, the
+    list as a Python list or a numpy array (the sums of the missing bucket, -1, are left
+    out)."""
     out = {}
-    if rows and isinstance(rows[0][1], list):
+    if rows and isinstance(rows[0][1], list | np.ndarray):
         for r in rows:
             v = np.asarray(r[1], dtype=np.int64)
             out[int(r[0])] = (v >> 40, v & (2**40 - 1), *_sums(r[2:]))
@@ -146,7 +147,12 @@ def _unpack(rows: Sequence[tuple[Any, ...]], features: int
 def _sums(values: Sequence[Any]) -> tuple[float, float]:
     if len(values) < 2:
         return 0.0, 0.0
-    return float(values[0] or 0.0), float(values[1] or 0.0)
+    return _number(values[0]), _number(values[1])
+
+
+def _number(value: Any) -> float:
+    """A sum as a float, 0 for a NULL (None, or numpy's masked value from an array fetch)."""
+    return 0.0 if value is None or value is np.ma.masked else float(value)
 
 
 def extremes(

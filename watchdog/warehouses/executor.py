@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 Translate = Callable[[Exception, "Statement", type[WarehouseError]], WarehouseError]
 #: Called with every statement an executor is about to send (tests count them).
 Listener = Callable[["Statement"], None]
+#: ``fetch(result, stmt)``: the rows of an executed statement (default: ``fetchall()``).
+Fetch = Callable[[sa.CursorResult[Any], "Statement"], list[Any]]
 
 
 #: How a driver takes bind parameters: ``named`` ``:name`` (PEP 249; the driver skips
@@ -101,15 +103,19 @@ class SqlAlchemyExecutor(Executor):
         self, name: str, translate: Translate, create_engine: Callable[[], sa.Engine], *,
         limit: Callable[[sa.Connection, float], None] | None = None,
         canceller: Callable[[Any], Callable[[], None] | None] | None = None,
+        fetch: Fetch | None = None,
     ) -> None:
         """``create_engine()`` makes the engine on first use; ``limit(conn, seconds)`` has
         the warehouse cancel the next statement on ``conn`` itself (Postgres' SET LOCAL
         statement_timeout); ``canceller(dbapi_connection)`` is how to interrupt what runs
-        on a driver connection from another thread (DuckDB's and SQLite's interrupt)."""
+        on a driver connection from another thread (DuckDB's and SQLite's interrupt);
+        ``fetch(result, stmt)`` reads the rows where the driver has a faster way for some
+        statements (DuckDB's numpy arrays)."""
         super().__init__(name, translate)
         self._create_engine = create_engine
         self._limit = limit
         self._canceller = canceller
+        self._fetch = fetch or _fetchall
         self._engine: sa.Engine | None = None
         self._lock = threading.Lock()
 
@@ -133,13 +139,13 @@ class SqlAlchemyExecutor(Executor):
         try:
             with conn:
                 if deadline is None or left is None:
-                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)).fetchall())
+                    return self._fetch(conn.execute(sa.text(stmt.sql), dict(stmt.params)), stmt)
                 raw = conn.connection.dbapi_connection
                 if self._limit is not None:
                     self._limit(conn, left)
                 cancel = self._canceller(raw) if self._canceller is not None else None
                 with deadline.running(stmt.name, stmt.subject, cancel):
-                    return list(conn.execute(sa.text(stmt.sql), dict(stmt.params)).fetchall())
+                    return self._fetch(conn.execute(sa.text(stmt.sql), dict(stmt.params)), stmt)
         except Exception as exc:
             if deadline is not None and deadline.overdue():
                 raise deadline.error(self.name) from exc
@@ -150,3 +156,7 @@ class SqlAlchemyExecutor(Executor):
             if self._engine is not None:
                 self._engine.dispose()
                 self._engine = None
+
+
+def _fetchall(result: sa.CursorResult[Any], stmt: Statement) -> list[Any]:
+    return list(result.fetchall())
