@@ -2,9 +2,10 @@
 
 These are methods of :class:`~watchdog.warehouses.sqlbase.SqlWarehouse` (bound there by
 name, to keep that module small): every numeric column's bins in one scan, top-K category
-counts with the rest folded into "other", mean absolute values (for attribution columns),
-extremes, and fine buckets for KS. Their queries are sqlglot trees (``drift_sql.py``,
-``tree_sql.py``), rendered by each adapter's dialect; this module reads the rows.
+counts with the rest folded into "other", the counts of known values of several columns in
+one statement, mean absolute values (for attribution columns), extremes, and fine buckets
+for KS. Their queries are sqlglot trees (``drift_sql.py``, ``tree_sql.py``), rendered by
+each adapter's dialect; this module reads the rows.
 """
 
 from __future__ import annotations
@@ -173,31 +174,43 @@ def extremes(
 
 
 def category_counts(
-    self: SqlWarehouse, table: TableRef, column: str, *, values: Sequence[str] | None = None,
-    limit: int = 50, where: Sequence[Predicate] = (),
+    self: SqlWarehouse, table: TableRef, column: str, *, limit: int = 50,
+    where: Sequence[Predicate] = (),
 ) -> CategoryCounts:
-    """Counts of a column's values (as text), one scan; see :class:`CategoryCounts`."""
-    if values is None:
-        stmt = self.render("top_values", table=table, column=column, limit=limit, where=where)
-        rows = self._rows(stmt)
-        total = int(rows[0][2]) if rows else 0
-        missing = sum(int(n) for v, n, _ in rows if v is None)
-        top = [(str(v), int(n)) for v, n, _ in rows if v is not None][:limit]
-        other = total - missing - sum(n for _, n in top)
-        return CategoryCounts(counts=tuple(top), other=other, missing=missing)
-    values = [str(v) for v in values]
-    stmt = self.render("value_counts", table=table, column=column, values=values, where=where)
-    tally: dict[str, int] = {}
-    other = missing = 0
-    for slot, value, n in self._rows(stmt):
+    """The ``limit`` most frequent values (as text) and the rest, one scan; see
+    :class:`CategoryCounts`."""
+    stmt = self.render("top_values", table=table, column=column, limit=limit, where=where)
+    rows = self._rows(stmt)
+    total = int(rows[0][2]) if rows else 0
+    missing = sum(int(n) for v, n, _ in rows if v is None)
+    top = [(str(v), int(n)) for v, n, _ in rows if v is not None][:limit]
+    other = total - missing - sum(n for _, n in top)
+    return CategoryCounts(counts=tuple(top), other=other, missing=missing)
+
+
+def value_counts(
+    self: SqlWarehouse, table: TableRef, values: Mapping[str, Sequence[str]],
+    where: Sequence[Predicate] = (),
+) -> dict[str, CategoryCounts]:
+    """Counts of known values of several columns (compared as text), one statement."""
+    known = {column: [str(v) for v in vs] for column, vs in values.items()}
+    if not known:
+        return {}
+    names = list(known)
+    tally: list[dict[str, int]] = [{} for _ in names]
+    other, missing = [0] * len(names), [0] * len(names)
+    stmt = self.render("value_counts", table=table, values=known, where=where)
+    for feature, slot, value, n in self._rows(stmt):
+        j, n = int(feature), int(n)
         if int(slot) == -1:
-            missing += int(n)
+            missing[j] += n
         elif int(slot) == 1:
-            other += int(n)
+            other[j] += n
         else:
-            tally[str(value)] = tally.get(str(value), 0) + int(n)
-    counts = tuple((v, tally.get(v, 0)) for v in values)
-    return CategoryCounts(counts=counts, other=other, missing=missing)
+            tally[j][str(value)] = tally[j].get(str(value), 0) + n
+    return {column: CategoryCounts(counts=tuple((v, tally[j].get(v, 0)) for v in known[column]),
+                                   other=other[j], missing=missing[j])
+            for j, column in enumerate(names)}
 
 
 def abs_means(

@@ -3,10 +3,10 @@
 Every numeric column's bins in one scan (cumulative conditional counts, ``exp.CountIf``,
 which every dialect runs vectorised and which need no GROUP BY per column), one column's
 bins by GROUP BY, top-K category counts (the rest folded into "other" by the caller),
-counts of known values, and fine buckets for KS (one GROUP BY per column, all in one
-statement). Spellings are the dialect's (``dialects.py``: ``count_if`` or ``COUNT(CASE
-...)``, the text type, the NaN test); where a warehouse runs a query faster in another shape,
-the builder asks the adapter's capability flag (``GROUPED_VALUE_COUNTS``,
+counts of known values and fine buckets for KS (each: one GROUP BY per column, all the
+columns in one statement). Spellings are the dialect's (``dialects.py``: ``count_if`` or
+``COUNT(CASE ...)``, the text type, the NaN test); where a warehouse runs a query faster in
+another shape, the builder asks the adapter's capability flag (``GROUPED_VALUE_COUNTS``,
 ``PACKED_KS_COUNTS``), never its name.
 """
 
@@ -117,30 +117,39 @@ def build_top_values(wh: SqlWarehouse, table: TableRef, column: str, limit: int,
     return tree, params
 
 
-def build_value_counts(wh: SqlWarehouse, table: TableRef, column: str, values: Sequence[str],
+def build_value_counts(wh: SqlWarehouse, table: TableRef, values: Mapping[str, Sequence[str]],
                        where: Sequence[Predicate] = ()) -> Tree:
-    """``(slot, value, rows)``: slot -1 the NULLs, 0 a known value (as text), 1 the rest.
-    With ``GROUPED_VALUE_COUNTS`` the rows are grouped by value first, and only the groups
-    are classified."""
-    col = tree_sql.column(wh, column)
+    """``(feature, slot, value, rows)`` of several columns in one statement (one GROUP BY
+    per column, in one UNION ALL; ``feature`` is the column's position in ``values``): slot
+    -1 the NULLs, 0 a known value (as text), 1 the rest. With ``GROUPED_VALUE_COUNTS`` the
+    rows are grouped by value first, and only the groups are classified."""
     params: dict[str, Any] = {}
-    names = [bind(params, f"v{i}", str(v)) for i, v in enumerate(values)]
-    if not wh.GROUPED_VALUE_COUNTS:
-        text: exp.Expr = _text(col)
-        rows: exp.Expr = _count()
-        source, binds = _select(wh, table, [], where)
-    else:
-        text, rows = col, exp.Sum(this=exp.column("wd_rows"))
-        grouped, binds = _select(wh, table, [exp.alias_(_text(col), tree_sql.ident(wh, column)),
-                                             exp.alias_(_count(), "wd_rows")], where)
-        source = exp.select().from_(grouped.group_by(_num(1)).subquery("grouped"))
-    known = (exp.In(this=text.copy(), expressions=names) if names else exp.false())
-    slot = _case((exp.Is(this=col.copy(), expression=exp.Null()), _num(-1)), (known, _num(0)),
-                 default=_num(1))
-    tree = source.select(exp.alias_(slot, "slot"),
-                         exp.alias_(_case((known.copy(), text.copy())), "value"),
-                         exp.alias_(rows, "row_count"), copy=False)
-    return tree.group_by(_num(1), _num(2)), {**binds, **params}
+    selects = []
+    for j, (column, known_values) in enumerate(values.items()):
+        col = tree_sql.column(wh, column)
+        names = [bind(params, f"v{j}_{i}", str(v)) for i, v in enumerate(known_values)]
+        if not wh.GROUPED_VALUE_COUNTS:
+            text: exp.Expr = _text(col)
+            rows: exp.Expr = _count()
+            source, binds = _select(wh, table, [], where)
+        else:
+            text, rows = col, exp.Sum(this=exp.column("wd_rows"))
+            grouped, binds = _select(wh, table, [
+                exp.alias_(_text(col), tree_sql.ident(wh, column)),
+                exp.alias_(_count(), "wd_rows")], where)
+            source = exp.select().from_(grouped.group_by(_num(1)).subquery("grouped"))
+        known = (exp.In(this=text.copy(), expressions=names) if names else exp.false())
+        slot = _case((exp.Is(this=col.copy(), expression=exp.Null()), _num(-1)),
+                     (known, _num(0)), default=_num(1))
+        select = source.select(exp.alias_(_num(j), "feature"), exp.alias_(slot, "slot"),
+                               exp.alias_(_case((known.copy(), text.copy())), "value"),
+                               exp.alias_(rows, "row_count"), copy=False)
+        selects.append(select.group_by(_num(2), _num(3), copy=False))
+        params.update(binds)  # the same filter binds each time
+    if not selects:
+        raise ValueError("value_counts needs at least one column")
+    tree = exp.union(*selects, distinct=False, copy=False) if len(selects) > 1 else selects[0]
+    return tree, params
 
 
 def build_ks_counts(wh: SqlWarehouse, table: TableRef, grids: Mapping[str, KsGrid],

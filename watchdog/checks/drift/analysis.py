@@ -135,6 +135,8 @@ def _analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: in
     bounds = _current_extremes(wh, table, fine, where)
     samples = column_samples(wh, table, numeric, p.sample_size, where) \
         if p.mode == "sample" else {}
+    categories = wh.value_counts(table, {n: f["categories"] for n, f in feats.items()
+                                         if f["type"] != "numeric"}, where)
     out = []
     for name, ref in feats.items():
         if ref["type"] == "numeric":
@@ -146,7 +148,7 @@ def _analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: in
             _numeric_stats(fd, ref, sample if sample is not None and len(sample) else None,
                            fine.get(name), bounds.get(name))
         else:
-            cc = wh.category_counts(table, name, values=ref["categories"], where=where)
+            cc = categories[name]
             cur = [n for _, n in cc.counts] + [cc.other]
             labels = [*ref["categories"], "(other)"]
             fd = _feature(name, ref, labels, [*ref["counts"], ref["other"]], cur,
