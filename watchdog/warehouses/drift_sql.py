@@ -41,7 +41,7 @@ def _count() -> exp.Count:
     return exp.Count(this=exp.Star())
 
 
-def _as(expression: exp.Expr, name: str | exp.Identifier) -> exp.Alias:
+def _as(expression: exp.Expr, name: str | exp.Identifier) -> exp.Expr:
     """``expression AS name``; the expression is used as it is (sqlglot's ``alias_`` would
     copy it, and every expression here is built for its one place)."""
     return exp.alias_(expression, name, copy=False)
