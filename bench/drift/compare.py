@@ -83,8 +83,8 @@ def compare(rows: int, cols: int, runs: int, log: list[dict], peer: bool = True)
                 r.pop("psi", None), r.pop("scores", None), r.pop("wasserstein", None)
                 got[name].append(r)
                 log.append(r)
-                print(json.dumps({k: r.get(k) for k in ("tool", "round", "seconds", "peak_mb",
-                                                        "extra_mb", "load_before")}),
+                print(json.dumps({k: r.get(k) for k in ("tool", "round", "seconds", "cpu_seconds",
+                                                        "peak_mb", "extra_mb", "load_before")}),
                       flush=True)
     summary = {}
     ev = got.get("evidently")
