@@ -139,6 +139,18 @@ def test_ks_counts_with_moments_give_the_exact_mean_and_variance(warehouse: Env,
         assert std == pytest.approx(float(np.std(x)), rel=1e-7)
 
 
+def test_ks_counts_of_a_column_with_only_missing_values(warehouse: Env) -> None:
+    """Every value NULL or NaN: all in the missing count, and the sums (SQL NULLs, a masked
+    value where rows come as arrays) are 0."""
+    wh, seed = warehouse
+    rows = events_rows()
+    gone = [r["id"] for r in rows if r["amount"] is None or math.isnan(r["amount"])][:3]
+    got = wh.ks_counts(seed.table("events"), {"amount": (40.0, 25.0, 100)},
+                       [P(column="id", op="in", value=gone)], moments=True)["amount"]
+    assert got.counts.tolist() == [0] * 101 and got.missing == len(gone) == 3
+    assert (got.sum, got.sum_sq) == (0.0, 0.0)
+
+
 def test_extremes_ignore_null_and_nan(warehouse: Env) -> None:
     wh, seed = warehouse
     rows = selected(events_rows(), WINDOW)
