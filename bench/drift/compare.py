@@ -4,6 +4,7 @@ invocation, alternating, each run a fresh process; medians of ``--runs`` and the
     bench/drift/setup.sh                                   # once: bench/.venv-evidently
     PYTHONPATH=. .venv/bin/python bench/drift/compare.py --sizes 100000x20,1000000x100 --runs 3
     PYTHONPATH=. .venv/bin/python bench/drift/compare.py --big 100000000 --runs 3
+    PYTHONPATH=. .venv/bin/python bench/drift/compare.py --sizes 1000000x100 --runs 1 --no-peer
 
 Per size: the data is loaded into ``bench/data/drift_<rows>x<cols>.duckdb`` once (not timed;
 Evidently builds the same frames from the same seeds in its own process, before its clock).
@@ -58,7 +59,7 @@ def ensure_data(rows: int, cols: int) -> Path:
     return path
 
 
-def compare(rows: int, cols: int, runs: int, log: list[dict]) -> dict:
+def compare(rows: int, cols: int, runs: int, log: list[dict], peer: bool = True) -> dict:
     path = ensure_data(rows, cols)
     wd = [sys.executable, str(HERE / "wd_run.py"), str(path), "--cols", str(cols)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,6 +71,8 @@ def compare(rows: int, cols: int, runs: int, log: list[dict]) -> dict:
             "watchdog profile+check": [*wd, "--step", "both"],
             "watchdog check": [*wd, "--step", "check", "--profile-json", stored],
         }
+        if not peer:  # watchdog alone (Evidently takes ~7 min a run at 1M x 100)
+            del steps["evidently"]
         got: dict[str, list[dict]] = {k: [] for k in steps}
         for i in range(runs):
             for name, cmd in steps.items():
@@ -80,17 +83,18 @@ def compare(rows: int, cols: int, runs: int, log: list[dict]) -> dict:
                 r.pop("psi", None), r.pop("scores", None), r.pop("wasserstein", None)
                 got[name].append(r)
                 log.append(r)
-                print(json.dumps({k: r.get(k) for k in ("tool", "round", "seconds", "peak_mb",
-                                                        "extra_mb", "load_before")}),
+                print(json.dumps({k: r.get(k) for k in ("tool", "round", "seconds", "cpu_seconds",
+                                                        "peak_mb", "extra_mb", "load_before")}),
                       flush=True)
     summary = {}
-    ev = got["evidently"]
+    ev = got.get("evidently")
     for name, rs in got.items():
-        ratios = [e["seconds"] / r["seconds"] for e, r in zip(ev, rs, strict=True)]
+        ratios = [e["seconds"] / r["seconds"] for e, r in zip(ev, rs, strict=True)] if ev else []
         drifted = {r.get("drifted_ok", r.get("drifted") == r.get("planted")) for r in rs}
         summary[name] = {
             "seconds": statistics.median(r["seconds"] for r in rs),
-            "ratio": statistics.median(ratios), "ratios": [round(x, 1) for x in ratios],
+            "ratio": statistics.median(ratios) if ratios else None,
+            "ratios": [round(x, 1) for x in ratios],
             "peak_mb": max(r["peak_mb"] for r in rs), "extra_mb": max(r["extra_mb"] for r in rs),
             "drifted_right": drifted == {True},
         }
@@ -144,6 +148,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000x20,1000000x100")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--no-peer", action="store_true",
+                    help="watchdog only: no Evidently runs, no ratios")
     ap.add_argument("--big", type=int, default=0,
                     help="instead: watchdog alone on a current table of this many rows")
     args = ap.parse_args()
@@ -152,17 +158,18 @@ def main() -> None:
         big(args.big, args.runs)
         print(f"load at end: {load_avg()}")
         return
-    if not EVIDENTLY.exists():
+    if not EVIDENTLY.exists() and not args.no_peer:
         sys.exit("run bench/drift/setup.sh first (bench/.venv-evidently)")
     log: list[dict] = []
     print(f"load at start: {load_avg()}", flush=True)
     tables = []
     for size in args.sizes.split(","):
         rows, cols = (int(x) for x in size.split("x"))
-        summary = compare(rows, cols, args.runs, log)
+        summary = compare(rows, cols, args.runs, log, peer=not args.no_peer)
         for name, s in summary.items():
-            tables.append(f"| {rows:,} × {cols} | {name} | {s['seconds']:.3f} | "
-                          f"{s['ratio']:.1f}× ({', '.join(map(str, s['ratios']))}) | "
+            ratio = (f"{s['ratio']:.1f}× ({', '.join(map(str, s['ratios']))})"
+                     if s["ratio"] is not None else "—")
+            tables.append(f"| {rows:,} × {cols} | {name} | {s['seconds']:.3f} | {ratio} | "
                           f"{s['peak_mb']:.0f} | +{s['extra_mb']:.0f} | "
                           f"{'right' if s['drifted_right'] else 'WRONG'} |")
     with (HERE / "results.jsonl").open("a") as f:

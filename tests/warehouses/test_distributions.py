@@ -1,4 +1,5 @@
-"""Conformance of the drift facts (histograms, category_counts, abs_means) on every adapter."""
+"""Conformance of the drift facts (histograms, category_counts, value_counts, abs_means, fine
+KS counts, extremes) on every adapter."""
 
 from __future__ import annotations
 
@@ -64,15 +65,30 @@ def test_category_counts_top_k_plus_other_and_missing(warehouse: Env) -> None:
     assert got.total == len(rows)
 
 
-def test_category_counts_of_known_values_put_unseen_ones_in_other(warehouse: Env) -> None:
+@pytest.mark.parametrize("where", [(), WINDOW])
+def test_value_counts_of_several_columns_put_unseen_ones_in_other(warehouse: Env, where) -> None:
     wh, seed = warehouse
-    rows = events_rows()
+    rows = selected(events_rows(), where)
     tally = Counter(r["category"] for r in rows)
-    got = wh.category_counts(seed.table("events"), "category", values=["b", "zz", "a"])
-    assert got.counts == (("b", tally["b"]), ("zz", 0), ("a", tally["a"]))
-    assert got.other == tally["c"] and got.missing == tally[None]
-    none = wh.category_counts(seed.table("events"), "category", values=[])
-    assert none.counts == () and none.other == len(rows) - tally[None]
+    one, two = rows[0]["id"], rows[1]["id"]
+    sent: list[str] = []
+    stop = wh.executor.listen(lambda stmt: sent.append(stmt.name))  # type: ignore[attr-defined]
+    got = wh.value_counts(seed.table("events"), {"category": ["b", "zz", "a"],
+                                                 "id": [str(one), str(two)], "price": []},
+                         where)
+    stop()
+    assert sent == ["value_counts"]  # every column in one statement
+    assert list(got) == ["category", "id", "price"]
+    category = got["category"]
+    assert category.counts == (("b", tally["b"]), ("zz", 0), ("a", tally["a"]))
+    assert category.other == tally["c"] and category.missing == tally[None]
+    # an integer column compares as text; the rest of its values are "other"
+    assert got["id"].counts == ((str(one), 1), (str(two), 1))
+    assert got["id"].other == len(rows) - 2 and got["id"].missing == 0
+    prices = sum(r["price"] is not None for r in rows)
+    assert got["price"].counts == () and got["price"].other == prices
+    assert got["price"].missing == len(rows) - prices
+    assert wh.value_counts(seed.table("events"), {}) == {}
 
 
 def test_abs_means_ignore_null_and_nan(warehouse: Env) -> None:
@@ -121,6 +137,18 @@ def test_ks_counts_with_moments_give_the_exact_mean_and_variance(warehouse: Env,
         std = math.sqrt(f.sum_sq / f.present - (f.sum / f.present) ** 2)
         assert mean == pytest.approx(float(np.mean(x)), rel=1e-9)
         assert std == pytest.approx(float(np.std(x)), rel=1e-7)
+
+
+def test_ks_counts_of_a_column_with_only_missing_values(warehouse: Env) -> None:
+    """Every value NULL or NaN: all in the missing count, and the sums (SQL NULLs, a masked
+    value where rows come as arrays) are 0."""
+    wh, seed = warehouse
+    rows = events_rows()
+    gone = [r["id"] for r in rows if r["amount"] is None or math.isnan(r["amount"])][:3]
+    got = wh.ks_counts(seed.table("events"), {"amount": (40.0, 25.0, 100)},
+                       [P(column="id", op="in", value=gone)], moments=True)["amount"]
+    assert got.counts.tolist() == [0] * 101 and got.missing == len(gone) == 3
+    assert (got.sum, got.sum_sq) == (0.0, 0.0)
 
 
 def test_extremes_ignore_null_and_nan(warehouse: Env) -> None:

@@ -94,7 +94,7 @@ ARGS: dict[str, dict[str, Any]] = {
                    "where": [Predicate(column="ts", op=">=", value=START)]},
     "top_values": {"table": EVENTS, "column": "plan", "limit": 20,
                    "where": [Predicate(column="ts", op=">=", value=START)]},
-    "value_counts": {"table": EVENTS, "column": "plan", "values": ["basic", "pro"],
+    "value_counts": {"table": EVENTS, "values": {"plan": ["basic", "pro"], "status": ["ok"]},
                      "where": [Predicate(column="ts", op=">=", value=START)]},
     "abs_means": {"table": EVENTS, "columns": ["shap_age", "shap_plan"],
                   "where": [Predicate(column="ts", op=">=", value=START)]},

@@ -181,28 +181,40 @@ def wasserstein_bounds(ref_counts: ArrayLike, cur_counts: ArrayLike, boundaries:
     distance to either end of that interval. With a fine grid it is ~ the mean bucket width
     (2π·scale/resolution for normal data).
     """
-    r, c = shares(ref_counts), shares(cur_counts)
-    if not r.any() or not c.any():
+    r = np.asarray(ref_counts, dtype=np.float64)
+    c = np.asarray(cur_counts, dtype=np.float64)
+    r_total, c_total = float(r.sum()), float(c.sum())
+    if r_total <= 0 or c_total <= 0:
         return None
-    x = np.asarray(boundaries, dtype=np.float64)
-    used = np.nonzero((r + c) > 0)[0]
-    span = (np.arange(len(r)) >= used[0]) & (np.arange(len(r)) <= used[-1])
-    starts = np.maximum(np.concatenate([[-np.inf], x]), -np.inf if lo is None else lo)
-    ends = np.minimum(np.concatenate([x, [np.inf]]), np.inf if hi is None else hi)
+    # only the buckets from the first to the last that holds values count (the others have
+    # no width here), so the arithmetic runs on that span alone
+    used = np.flatnonzero(r + c)
+    first, stop = int(used[0]), int(used[-1]) + 1
+    r, c = r[first:stop] / r_total, c[first:stop] / c_total
+    x = np.concatenate([[-np.inf], np.asarray(boundaries, dtype=np.float64), [np.inf]])
+    starts, ends = x[first:stop], x[first + 1:stop + 1]
+    if lo is not None:
+        starts = np.maximum(starts, lo)
+    if hi is not None:
+        ends = np.minimum(ends, hi)
     with np.errstate(invalid="ignore"):
-        width = np.where(span, np.maximum(ends - starts, 0.0), 0.0)
-    if not np.all(np.isfinite(width)):
+        width = np.maximum(ends - starts, 0.0)
+    if not np.isfinite(width).all():
         return None
-    after = np.cumsum(r - c)
-    before = after - (r - c)
-    a, b = np.abs(before - c), np.abs(before + r)
+    step = r - c
+    after = np.cumsum(step)
+    before = after - step
+    low_gap, high_gap = before - c, before + r  # the gap's range inside each bucket
+    a, b = np.abs(low_gap), np.abs(high_gap)
+    # sums as np.sum(width * v): a BLAS dot product (``@``) may start threads for this
     upper = float(np.sum(width * np.maximum(a, b)))
-    inside = (before - c <= 0) & (before + r >= 0)
-    lower = float(np.sum(width * np.where(inside, 0.0, np.minimum(a, b))))
+    closest = np.minimum(a, b)
+    closest[(low_gap <= 0) & (high_gap >= 0)] = 0.0  # the gap crosses 0 inside the bucket
+    lower = float(np.sum(width * closest))
     g0, g1 = np.abs(before), np.abs(after)
-    same = before * after >= 0
-    denom = np.where(g0 + g1 > 0, g0 + g1, 1.0)
-    area = np.where(same, (g0 + g1) / 2, (g0 * g0 + g1 * g1) / (2 * denom))
+    both = g0 + g1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        area = np.where(before * after < 0, (g0 * g0 + g1 * g1) / (2 * both), both / 2)
     estimate = float(np.sum(width * area))
     return estimate, max(estimate - lower, upper - estimate, 0.0)
 

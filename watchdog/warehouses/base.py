@@ -246,15 +246,20 @@ class Warehouse(abc.ABC):
 
     @abc.abstractmethod
     def category_counts(
-        self, table: TableRef, column: str, *, values: Sequence[str] | None = None,
-        limit: int = 50, where: Sequence[Predicate] = (),
+        self, table: TableRef, column: str, *, limit: int = 50,
+        where: Sequence[Predicate] = (),
     ) -> CategoryCounts:
-        """Counts of a column's values compared as text, in one scan, bounded output.
+        """The ``limit`` most frequent values of a column compared as text (ties by value)
+        and the rest in ``other``, in one scan; NULL counts as ``missing``."""
 
-        With ``values``: the count of each of them (in that order, zeros included) and
-        every other non-NULL value in ``other``. Without: the ``limit`` most frequent values
-        (ties by value) and the rest in ``other``. NULL counts as ``missing``.
-        """
+    @abc.abstractmethod
+    def value_counts(
+        self, table: TableRef, values: Mapping[str, Sequence[str]],
+        where: Sequence[Predicate] = (),
+    ) -> dict[str, CategoryCounts]:
+        """Counts of known values of several columns compared as text, in one statement:
+        per column the count of each of its ``values`` (in that order, zeros included),
+        every other non-NULL value in ``other`` and NULL in ``missing``."""
 
     @abc.abstractmethod
     def abs_means(

@@ -3,10 +3,10 @@
 Every numeric column's bins in one scan (cumulative conditional counts, ``exp.CountIf``,
 which every dialect runs vectorised and which need no GROUP BY per column), one column's
 bins by GROUP BY, top-K category counts (the rest folded into "other" by the caller),
-counts of known values, and fine buckets for KS (one GROUP BY per column, all in one
-statement). Spellings are the dialect's (``dialects.py``: ``count_if`` or ``COUNT(CASE
-...)``, the text type, the NaN test); where a warehouse runs a query faster in another shape,
-the builder asks the adapter's capability flag (``GROUPED_VALUE_COUNTS``,
+counts of known values and fine buckets for KS (each: one GROUP BY per column, all the
+columns in one statement). Spellings are the dialect's (``dialects.py``: ``count_if`` or
+``COUNT(CASE ...)``, the text type, the NaN test); where a warehouse runs a query faster in
+another shape, the builder asks the adapter's capability flag (``GROUPED_VALUE_COUNTS``,
 ``PACKED_KS_COUNTS``), never its name.
 """
 
@@ -41,13 +41,19 @@ def _count() -> exp.Count:
     return exp.Count(this=exp.Star())
 
 
+def _as(expression: exp.Expr, name: str | exp.Identifier) -> exp.Expr:
+    """``expression AS name``; the expression is used as it is (sqlglot's ``alias_`` would
+    copy it, and every expression here is built for its one place)."""
+    return exp.alias_(expression, name, copy=False)
+
+
 def _case(*whens: tuple[exp.Expr, exp.Expr], default: exp.Expr | None = None) -> exp.Case:
     return exp.Case(ifs=[exp.If(this=c, true=t) for c, t in whens], default=default)
 
 
 def _text(col: exp.Expr) -> exp.Cast:
     """The value as text (TEXT, or the dialect's name for it: STRING on BigQuery)."""
-    return exp.cast(col.copy(), "text")
+    return exp.cast(col.copy(), exp.DataType.Type.TEXT, copy=False)
 
 
 def _select(wh: SqlWarehouse, ref: TableRef, columns: Sequence[exp.Expr],
@@ -71,8 +77,8 @@ def build_histogram(wh: SqlWarehouse, table: TableRef, column: str, edges: Seque
     whens = [(missing(col), _num(-2)), (exp.LT(this=col.copy(), expression=e[0]), _num(-1))]
     whens += [(exp.LT(this=col.copy(), expression=e[i + 1]), _num(i)) for i in range(k - 1)]
     whens.append((exp.LTE(this=col.copy(), expression=e[k]), _num(k - 1)))
-    tree, binds = _select(wh, table, [exp.alias_(_case(*whens, default=_num(k)), "bin"),
-                                      exp.alias_(_count(), "row_count")], where)
+    tree, binds = _select(wh, table, [_as(_case(*whens, default=_num(k)), "bin"),
+                                      _as(_count(), "row_count")], where)
     return tree.group_by(_num(1)), {**binds, **params}
 
 
@@ -81,7 +87,7 @@ def build_histograms(wh: SqlWarehouse, table: TableRef, edges: Mapping[str, Sequ
     """Rows, then per column its missing count and the rows below each edge (``<=`` the
     last), in one scan."""
     params: dict[str, Any] = {}
-    counts: list[exp.Expr] = [exp.alias_(_count(), "row_count")]
+    counts: list[exp.Expr] = [_as(_count(), "row_count")]
     for j, (name, col_edges) in enumerate(edges.items()):
         col = tree_sql.column(wh, name)
         counts.append(exp.CountIf(this=missing(col)))
@@ -106,9 +112,9 @@ def build_top_values(wh: SqlWarehouse, table: TableRef, column: str, limit: int,
                                default=_num(1)), nulls_first=True),
         exp.Ordered(this=_count(), desc=True), exp.Ordered(this=_text(col), nulls_first=True)]))
     ranked, params = _select(wh, table, [
-        exp.alias_(_text(col), "value"), exp.alias_(_count(), "row_count"),
-        exp.alias_(exp.Window(this=exp.Sum(this=_count()), over="OVER"), "total_rows"),
-        exp.alias_(rank, "position")], where)
+        _as(_text(col), "value"), _as(_count(), "row_count"),
+        _as(exp.Window(this=exp.Sum(this=_count()), over="OVER"), "total_rows"),
+        _as(rank, "position")], where)
     position = exp.column("position")
     tree = (exp.select(*map(exp.column, ("value", "row_count", "total_rows")))
             .from_(ranked.group_by(col.copy()).subquery("ranked"))
@@ -117,30 +123,40 @@ def build_top_values(wh: SqlWarehouse, table: TableRef, column: str, limit: int,
     return tree, params
 
 
-def build_value_counts(wh: SqlWarehouse, table: TableRef, column: str, values: Sequence[str],
+def build_value_counts(wh: SqlWarehouse, table: TableRef, values: Mapping[str, Sequence[str]],
                        where: Sequence[Predicate] = ()) -> Tree:
-    """``(slot, value, rows)``: slot -1 the NULLs, 0 a known value (as text), 1 the rest.
-    With ``GROUPED_VALUE_COUNTS`` the rows are grouped by value first, and only the groups
-    are classified."""
-    col = tree_sql.column(wh, column)
+    """``(feature, slot, value, rows)`` of several columns in one statement (one GROUP BY
+    per column, in one UNION ALL; ``feature`` is the column's position in ``values``): slot
+    -1 the NULLs, 0 a known value (as text), 1 the rest. With ``GROUPED_VALUE_COUNTS`` the
+    rows are grouped by value first, and only the groups are classified."""
     params: dict[str, Any] = {}
-    names = [bind(params, f"v{i}", str(v)) for i, v in enumerate(values)]
-    if not wh.GROUPED_VALUE_COUNTS:
-        text: exp.Expr = _text(col)
-        rows: exp.Expr = _count()
-        source, binds = _select(wh, table, [], where)
-    else:
-        text, rows = col, exp.Sum(this=exp.column("wd_rows"))
-        grouped, binds = _select(wh, table, [exp.alias_(_text(col), tree_sql.ident(wh, column)),
-                                             exp.alias_(_count(), "wd_rows")], where)
-        source = exp.select().from_(grouped.group_by(_num(1)).subquery("grouped"))
-    known = (exp.In(this=text.copy(), expressions=names) if names else exp.false())
-    slot = _case((exp.Is(this=col.copy(), expression=exp.Null()), _num(-1)), (known, _num(0)),
-                 default=_num(1))
-    tree = source.select(exp.alias_(slot, "slot"),
-                         exp.alias_(_case((known.copy(), text.copy())), "value"),
-                         exp.alias_(rows, "row_count"), copy=False)
-    return tree.group_by(_num(1), _num(2)), {**binds, **params}
+    selects = []
+    for j, (column, known_values) in enumerate(values.items()):
+        col = tree_sql.column(wh, column)
+        names = [bind(params, f"v{j}_{i}", str(v)) for i, v in enumerate(known_values)]
+        if not wh.GROUPED_VALUE_COUNTS:
+            text: exp.Expr = _text(col)
+            rows: exp.Expr = _count()
+            source, binds = _select(wh, table, [], where)
+        else:
+            text, rows = col, exp.Sum(this=exp.column("wd_rows"))
+            grouped, binds = _select(wh, table, [
+                _as(_text(col), tree_sql.ident(wh, column)),
+                _as(_count(), "wd_rows")], where)
+            source = exp.select().from_(grouped.group_by(_num(1), copy=False).subquery(
+                "grouped", copy=False), copy=False)
+        known = (exp.In(this=text.copy(), expressions=names) if names else exp.false())
+        slot = _case((exp.Is(this=col.copy(), expression=exp.Null()), _num(-1)),
+                     (known, _num(0)), default=_num(1))
+        select = source.select(_as(_num(j), "feature"), _as(slot, "slot"),
+                               _as(_case((known.copy(), text.copy())), "value"),
+                               _as(rows, "row_count"), copy=False)
+        selects.append(select.group_by(_num(2), _num(3), copy=False))
+        params.update(binds)  # the same filter binds each time
+    if not selects:
+        raise ValueError("value_counts needs at least one column")
+    tree = exp.union(*selects, distinct=False, copy=False) if len(selects) > 1 else selects[0]
+    return tree, params
 
 
 def build_ks_counts(wh: SqlWarehouse, table: TableRef, grids: Mapping[str, KsGrid],
@@ -157,15 +173,18 @@ def build_ks_counts(wh: SqlWarehouse, table: TableRef, grids: Mapping[str, KsGri
             ("c", float(center)), ("s", float(scale)), ("m", resolution / math.pi),
             ("h", resolution / 2)))
         offset = exp.Sub(this=col.copy(), expression=c)
-        angle = exp.Atan(this=exp.Div(this=exp.paren(offset), expression=s, typed=True))
+        angle = exp.Atan(this=exp.Div(this=exp.paren(offset, copy=False), expression=s,
+                                      typed=True))
         bucket = exp.cast(exp.Floor(this=exp.Add(this=exp.Mul(this=m, expression=angle),
-                                                 expression=h)), "int")
-        fields = [exp.alias_(_num(j), "feature"),
-                  exp.alias_(_case((missing(col), _num(-1)), default=bucket), "bucket"),
-                  exp.alias_(_count(), "row_count")]
+                                                 expression=h)),
+                          exp.DataType.Type.INT, copy=False)
+        fields = [_as(_num(j), "feature"),
+                  _as(_case((missing(col), _num(-1)), default=bucket), "bucket"),
+                  _as(_count(), "row_count")]
         if moments:
-            fields += [exp.alias_(exp.Sum(this=offset.copy()), "s1"), exp.alias_(exp.Sum(
-                this=exp.Mul(this=exp.paren(offset.copy()), expression=exp.paren(offset.copy()))),
+            fields += [_as(exp.Sum(this=offset.copy()), "s1"), _as(exp.Sum(
+                this=exp.Mul(this=exp.paren(offset.copy(), copy=False),
+                             expression=exp.paren(offset.copy(), copy=False))),
                 "s2")]
         select, binds = _select(wh, table, fields, where)  # the same filter binds each time
         selects.append(select.group_by(_num(2), copy=False))
@@ -181,10 +200,10 @@ def _packed(fine: exp.Select | exp.Union, moments: bool) -> exp.Select:
     s1, s2])``, the sums over the buckets that are not missing."""
     pack = exp.Add(this=exp.Mul(this=exp.column("bucket"), expression=_num(PACK)),
                    expression=exp.column("row_count"))
-    fields: list[exp.Expr] = [exp.column("feature"), exp.alias_(exp.ArrayAgg(this=pack), "packed")]
+    fields: list[exp.Expr] = [exp.column("feature"), _as(exp.ArrayAgg(this=pack), "packed")]
     if moments:
         present = exp.Where(this=exp.GTE(this=exp.column("bucket"), expression=_num(0)))
-        fields += [exp.alias_(exp.Filter(this=exp.Sum(this=exp.column(f)),
+        fields += [_as(exp.Filter(this=exp.Sum(this=exp.column(f)),
                                          expression=present.copy()), f) for f in ("s1", "s2")]
     return (exp.select(*fields, copy=False).from_(fine.subquery("fine", copy=False), copy=False)
             .group_by(exp.column("feature"), copy=False))

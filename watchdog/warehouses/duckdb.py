@@ -189,3 +189,4 @@ def _numpy_columns(cursor: Any) -> list[Any]:
 
 def _interrupt(dbapi_connection: Any) -> Callable[[], None] | None:
     return getattr(dbapi_connection, "interrupt", None)
+

@@ -418,12 +418,13 @@ class SqlWarehouse(Warehouse):
                    where: Sequence[Predicate] = ()) -> dict[str, Histogram]:
         return distributions.histograms(self, table, edges, where)
 
-    def category_counts(
-        self, table: TableRef, column: str, *, values: Sequence[str] | None = None,
-        limit: int = 50, where: Sequence[Predicate] = (),
-    ) -> CategoryCounts:
-        return distributions.category_counts(self, table, column, values=values, limit=limit,
-                                             where=where)
+    def category_counts(self, table: TableRef, column: str, *, limit: int = 50,
+                        where: Sequence[Predicate] = ()) -> CategoryCounts:
+        return distributions.category_counts(self, table, column, limit=limit, where=where)
+
+    def value_counts(self, table: TableRef, values: Mapping[str, Sequence[str]],
+                     where: Sequence[Predicate] = ()) -> dict[str, CategoryCounts]:
+        return distributions.value_counts(self, table, values, where)
 
     def abs_means(self, table: TableRef, columns: Sequence[str],
                   where: Sequence[Predicate] = ()) -> dict[str, float | None]:

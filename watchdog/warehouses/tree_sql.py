@@ -117,9 +117,11 @@ _COMPARE = {"=": "EQ", "!=": "NEQ", "<": "LT", "<=": "LTE", ">": "GT", ">=": "GT
 
 
 def missing(col: exp.Expression) -> exp.Condition:
-    """``col`` holds no number: NULL, or NaN (the dialect says how NaN is found)."""
+    """``col`` holds no number: NULL, or NaN (the dialect says how NaN is found). Types are
+    given as ``DataType.Type`` members: a type name would be parsed on every call."""
     return exp.or_(exp.Is(this=col.copy(), expression=exp.Null()),
-                   exp.IsNan(this=exp.cast(col.copy(), "double")))
+                   exp.IsNan(this=exp.cast(col.copy(), exp.DataType.Type.DOUBLE, copy=False)),
+                   copy=False)
 
 
 def _present(col: exp.Expression, then: exp.Expression) -> exp.Expression:

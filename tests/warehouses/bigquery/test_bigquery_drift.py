@@ -102,11 +102,12 @@ def test_drift_through_the_runner(fake: Fake, tmp_path: Path) -> None:
            [["value", "STRING"], ["row_count", "INTEGER"], ["total_rows", "INTEGER"]],
            [[v, n, 100] for v, n in ref_plan.items()], {"limit": ["INT64", "51"]})
     cur_plan = {"basic": 10, "pro": 60}
-    record(server, wh.render("value_counts", table=EVENTS, column="plan",
-                             values=list(ref_plan), where=where).sql,
-           [["slot", "INTEGER"], ["value", "STRING"], ["row_count", "INTEGER"]],
-           [[0, v, n] for v, n in cur_plan.items()] + [[1, None, 30]],
-           {**WINDOW, "v0": ["STRING", "basic"], "v1": ["STRING", "pro"]})
+    record(server, wh.render("value_counts", table=EVENTS, values={"plan": list(ref_plan)},
+                             where=where).sql,
+           [["feature", "INTEGER"], ["slot", "INTEGER"], ["value", "STRING"],
+            ["row_count", "INTEGER"]],
+           [[0, 0, v, n] for v, n in cur_plan.items()] + [[0, 1, None, 30]],
+           {**WINDOW, "v0_0": ["STRING", "basic"], "v0_1": ["STRING", "pro"]})
     reads = {q: sql for q, sql in zip(
         ["sample", "ref_histograms", "top_values"],
         [ref_sample, wh.render("histograms", table=REFERENCE, edges={"a": edges}).sql,

@@ -135,6 +135,8 @@ def _analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: in
     bounds = _current_extremes(wh, table, fine, where)
     samples = column_samples(wh, table, numeric, p.sample_size, where) \
         if p.mode == "sample" else {}
+    categories = wh.value_counts(table, {n: f["categories"] for n, f in feats.items()
+                                         if f["type"] != "numeric"}, where)
     out = []
     for name, ref in feats.items():
         if ref["type"] == "numeric":
@@ -146,7 +148,7 @@ def _analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: in
             _numeric_stats(fd, ref, sample if sample is not None and len(sample) else None,
                            fine.get(name), bounds.get(name))
         else:
-            cc = wh.category_counts(table, name, values=ref["categories"], where=where)
+            cc = categories[name]
             cur = [n for _, n in cc.counts] + [cc.other]
             labels = [*ref["categories"], "(other)"]
             fd = _feature(name, ref, labels, [*ref["counts"], ref["other"]], cur,
@@ -274,19 +276,19 @@ def _current_extremes(wh: Warehouse, table: TableRef, fine: dict[str, FineCounts
     return wh.extremes(table, tails, where) if tails else {}
 
 
-def _bins_ks(fd: FeatureDrift, ref: dict[str, Any], fine: np.ndarray | None
+def _bins_ks(fd: FeatureDrift, ref_fine: np.ndarray | None, fine: np.ndarray | None
              ) -> tuple[float, float]:
     """KS and its error bound from the PSI bins, narrowed by the fine grid when there is one:
     the exact value lies in both intervals."""
     d, err = stats.ks_bounds(fd.ref_counts, fd.cur_counts)
-    if fine is None or not ref.get("ks"):
+    if fine is None or ref_fine is None:
         return d, err
-    fine_d, fine_err = stats.ks_bounds(unpack_counts(ref["ks"]["counts"]), fine)
+    fine_d, fine_err = stats.ks_bounds(ref_fine, fine)
     low, high = max(d, fine_d), min(d + err, fine_d + fine_err)
     return low, max(high - low, 0.0)
 
 
-def _bins_wasserstein(ref: dict[str, Any], fine: np.ndarray,
+def _bins_wasserstein(ref: dict[str, Any], ref_fine: np.ndarray, fine: np.ndarray,
                       cur_bounds: tuple[float, float] | None) -> tuple[float, float] | None:
     """Normed Wasserstein from the fine grids (``stats.wasserstein_bounds``) divided by the
     reference's exact standard deviation, with its error bound; None when an unbounded end
@@ -296,8 +298,7 @@ def _bins_wasserstein(ref: dict[str, Any], fine: np.ndarray,
     ends += [cur_bounds] if cur_bounds is not None else []
     lo = min((e[0] for e in ends), default=None)
     hi = max((e[1] for e in ends), default=None)
-    got = stats.wasserstein_bounds(unpack_counts(ks["counts"]), fine,
-                                   stats.grid_boundaries(*_grid(ref)), lo, hi)
+    got = stats.wasserstein_bounds(ref_fine, fine, stats.grid_boundaries(*_grid(ref)), lo, hi)
     if got is None or ref.get("std") is None:
         return None
     std = max(float(ref["std"]), stats.STD_FLOOR)
@@ -312,9 +313,14 @@ def _numeric_stats(fd: FeatureDrift, ref: dict[str, Any], sample: np.ndarray | N
     s["psi"] = stats.psi(r, c)
     s["jensen_shannon"] = stats.jensen_shannon(r, c)
     if sample is None:
-        s["ks_statistic"], fd.ks_error = _bins_ks(fd, ref, fine.counts if fine else None)
+        cur_fine = fine.counts if fine is not None else None
+        # the reference's fine counts, decoded once for KS and Wasserstein
+        ref_fine = (unpack_counts(ref["ks"]["counts"]) if cur_fine is not None and ref.get("ks")
+                    else None)
+        s["ks_statistic"], fd.ks_error = _bins_ks(fd, ref_fine, cur_fine)
         s["ks_pvalue"] = stats.ks_pvalue(s["ks_statistic"], sum(r), sum(c))
-        w = _bins_wasserstein(ref, fine.counts, cur_bounds) if fine is not None else None
+        w = (_bins_wasserstein(ref, ref_fine, cur_fine, cur_bounds)
+             if ref_fine is not None and cur_fine is not None else None)
         if w is not None:
             s["wasserstein"], fd.wasserstein_error = w
     else:
