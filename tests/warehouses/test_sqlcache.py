@@ -108,8 +108,10 @@ def _drift(query: str, column: str) -> list[dict[str, Any]]:
                                               {column: [0, 1, 2]},
                                               {column: [0, 1], "other": [1, 2]})],
         "top_values": [{"column": column, "limit": n} for n in (5, 10)],
-        "value_counts": [{"column": column, "values": v}
-                         for v in ([], ["a"], ["b"], ["a", "b"])],
+        "value_counts": [{"values": v} for v in (
+            {column: []}, {column: ["a"]}, {column: ["b"]}, {column: ["a", "b"]},
+            {column: ["a"], "other": ["a"]}, {column: ["a"], "other": ["a", "b"]},
+            {"other": ["a"], column: ["a"]})],
         "ks_counts": [{"grids": g, "moments": m} for g, m in (
             ({column: grid}, False), ({column: other}, False), ({column: grid}, True),
             ({column: grid, "other": other}, False))],

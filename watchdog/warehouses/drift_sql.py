@@ -239,11 +239,15 @@ def top_values_parts(wh: SqlWarehouse, table: TableRef, column: str, limit: int,
     return (*base, tree_sql.name(wh, column)), params
 
 
-def value_counts_parts(wh: SqlWarehouse, table: TableRef, column: str, values: Sequence[str],
+def value_counts_parts(wh: SqlWarehouse, table: TableRef,
+                       values: Mapping[str, Sequence[str]],
                        where: Sequence[Predicate] = ()) -> Parts:
+    if not values:
+        raise ValueError("value_counts needs at least one column")
     base, params = _base(wh, table, where)
-    params.update({f"v{i}": str(v) for i, v in enumerate(values)})
-    return (*base, tree_sql.name(wh, column), len(values)), params
+    for j, known in enumerate(values.values()):
+        params.update({f"v{j}_{i}": str(v) for i, v in enumerate(known)})
+    return (*base, tuple((tree_sql.name(wh, c), len(v)) for c, v in values.items())), params
 
 
 def ks_counts_parts(wh: SqlWarehouse, table: TableRef, grids: Mapping[str, KsGrid],

@@ -59,7 +59,8 @@ def table_columns(wh: SqlWarehouse, rows: Iterable[Sequence[Any]],
                                        type_family=family, nullable=nullable)
         return col
 
-    if wh.CATALOG.packed:
+    # BigQuery and Snowflake build their own catalog queries (no CATALOG): a row per column
+    if getattr(wh, "CATALOG", None) is not None and wh.CATALOG.packed:
         for schema, table, names, types, nullables in rows:
             by_name[(schema, table)] = [
                 column(name, i, data_type, bool(nullable)) for i, (name, data_type, nullable)
