@@ -272,23 +272,23 @@ class Runner:
     def _writer_runs(self, result: CheckResult) -> list[PipelineRun]:
         """The latest runs of the jobs that write this result's table, as its pipeline
         monitor last saw them (none without one)."""
-        if result.kind not in events.NAMES_WRITER or not result.subject or not result.warehouse:
-            return []
-        stored = self.store.get_artifact(WRITER_RUNS,
-                                         writer_runs_key(result.warehouse, result.subject))
-        return [PipelineRun.from_json(r) for r in stored[2].get("runs", ())] if stored else []
+        kept = self._kept_for_table(WRITER_RUNS, result)
+        return [PipelineRun.from_json(r) for r in kept.get("runs", ())]
 
     def _writer_access(self, result: CheckResult) -> list[AccessLoss]:
         """The write privileges principals lost on this result's table, as its access
         monitors last saw them (none without one)."""
-        if result.kind not in events.NAMES_WRITER or not result.subject or not result.warehouse:
-            return []
-        stored = self.store.get_artifact(ACCESS_LOSSES,
-                                         writer_runs_key(result.warehouse, result.subject))
-        if stored is None:
-            return []
-        return [AccessLoss.from_json(loss) for _, losses in sorted(stored[2].items())
+        kept = self._kept_for_table(ACCESS_LOSSES, result)
+        return [AccessLoss.from_json(loss) for _, losses in sorted(kept.items())
                 for loss in losses]
+
+    def _kept_for_table(self, kind: str, result: CheckResult) -> dict[str, Any]:
+        """What another monitor kept about this result's table (``writer_runs_key``) for
+        the events that name its writer ({} for other kinds, or when nothing was kept)."""
+        if result.kind not in events.NAMES_WRITER or not result.subject or not result.warehouse:
+            return {}
+        stored = self.store.get_artifact(kind, writer_runs_key(result.warehouse, result.subject))
+        return dict(stored[2]) if stored else {}
 
     def _outbox(self, emission: Emission) -> dict[str, list[dict[str, Any]]]:
         from watchdog.sinks.outbox import outbox_records
