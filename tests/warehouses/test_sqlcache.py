@@ -8,6 +8,7 @@ import itertools
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from watchdog.errors import InvalidIdentifier
-from watchdog.models import Predicate, TableRef
+from watchdog.models import BacktestSpec, Predicate, TableRef
 from watchdog.warehouses import available, create, get_class, sqlcache
 from watchdog.warehouses.distributions import KsGrid
 from watchdog.warehouses.sqlbase import SqlWarehouse
@@ -59,6 +60,7 @@ DRIFT = ("histogram", "histograms", "top_values", "value_counts", "ks_counts", "
          "abs_means")
 
 
+BACKTEST = ("backtest",)
 CATALOG = ("columns", "schema_columns", "schema_fingerprints")
 _A, _B = TableRef(schema="analytics", name="events"), TableRef(schema="analytics", name="users")
 _C, _D = TableRef(schema="ml", name="events"), TableRef(schema="Analytics", name="events")
@@ -73,6 +75,8 @@ def variants(query: str) -> list[dict[str, Any]]:
     how many edges, values or columns), and in values alone (the same SQL)."""
     if query in CATALOG:
         return [{"tables" if query == "columns" else "patterns": refs} for refs in REFS]
+    if query in BACKTEST:
+        return _backtests()
     if query in DRIFT:
         return [{"table": table, "where": where, **extra}
                 for table, where, column in itertools.product(TABLES[::2], WHERES[::3], TIMES)
@@ -96,6 +100,33 @@ def variants(query: str) -> list[dict[str, Any]]:
             ]:
                 out.append({**base, **window, "window": timedelta(hours=1),
                             "success": success, "group_by": group_by})
+    return out
+
+
+def _backtests() -> list[dict[str, Any]]:
+    """Backtests differing in each name, the task, the label time, how many key and group
+    columns (the same names split another way), and in values alone (the same SQL)."""
+    base = BacktestSpec(predictions=TABLES[0], labels=TableRef(schema="analytics", name="labels"),
+                        time_column="ts", key=("id",), label_key=("id",), score="score",
+                        label="label")
+    specs = [
+        base, replace(base, threshold=0.3, resolution=100),  # values alone
+        replace(base, predictions=TABLES[1]), replace(base, labels=TABLES[3]),
+        replace(base, time_column="Ts"), replace(base, score="p"), replace(base, label="y"),
+        replace(base, key=("ID",)), replace(base, label_key=("id2",)),
+        replace(base, key=("id", "day"), label_key=("id", "day")),
+        replace(base, group_by=("day",)), replace(base, group_by=("day", "model")),
+        replace(base, key=("id", "day"), label_key=("id", "model")),  # names split differently
+        replace(base, key=("id",), label_key=("id",), group_by=("day", "id", "model")),
+        replace(base, label_time="seen"), replace(base, task="regression"),
+        replace(base, task="regression", label_time="seen", group_by=("day",)),
+        replace(base, key=(), label_key=()),  # refused by both
+    ]
+    out: list[dict[str, Any]] = []
+    for spec in specs:
+        for window, time_type in ((timedelta(days=1), None), (timedelta(hours=6), "date")):
+            out.append({"spec": spec, "start": START, "end": START + timedelta(days=7),
+                        "window": window, "table": spec.predictions, "time_type": time_type})
     return out
 
 
@@ -137,7 +168,7 @@ def test_same_key_means_same_sql_and_the_parts_bind_what_the_tree_binds(
 
     monkeypatch.setenv(sqlcache.ENV, "off")
     queries = _cached_queries(wh)
-    assert set(FACTS) | set(DRIFT) <= set(queries)
+    assert set(FACTS) | set(DRIFT) | set(BACKTEST) <= set(queries)
     for query in queries:
         build, parts = wh.TREES[query], wh.PARTS[wh.TREES[query]]
         seen: dict[str, str] = {}
@@ -172,7 +203,7 @@ def test_a_kept_statement_is_the_rendered_one_and_needs_no_sqlglot(cache_dir: Pa
     code = (
         "import json, sys\n"
         "from datetime import datetime, timezone\n"
-        "from watchdog.models import Predicate, TableRef\n"
+        "from watchdog.models import BacktestSpec, Predicate, TableRef\n"
         "from watchdog.warehouses import create\n"
         "wh = create('demo', 'duckdb', {})\n"
         "stmt = wh.render('newest', table=TableRef(schema='main', name=sys.argv[1]),\n"

@@ -30,7 +30,7 @@ from watchdog.lazy import lazy
 from watchdog.models import BacktestSpec, BacktestSums, BacktestWindow, Buckets, TableRef
 from watchdog.warehouses import tree_sql
 from watchdog.warehouses.base import as_utc, buckets
-from watchdog.warehouses.tree_sql import Tree, bind
+from watchdog.warehouses.tree_sql import Parts, Tree, bind
 
 if TYPE_CHECKING:
     import numpy as np
@@ -240,15 +240,7 @@ def build_backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: d
     labelled rows (part 2, in ``labelled``). ``table`` is only the subject that errors
     name (the predictions); ``time_type`` the type family of their time column, for
     binding the range in it."""
-    if not spec.key or len(spec.key) != len(spec.label_key):
-        raise ValueError("a backtest joins on a key of one or more columns, as many each side")
-    start, end = as_utc(start), as_utc(end)
-    column = spec.time_column
-    params: dict[str, Any] = {
-        "start_epoch": start.timestamp(), "end_epoch": end.timestamp(),
-        "window_seconds": window.total_seconds(),
-        "start": wh._range_bind(spec.predictions, column, start, time_type, ">="),
-        "end": wh._range_bind(spec.predictions, column, end, time_type, "<")}
+    params = _range_params(wh, spec, start, end, window, time_type)
     inner = _inner(wh, spec, params)
     groups = ["wd_window", *(f"wd_g{i}" for i in range(len(spec.group_by)))]
     aggregates = _aggregates(spec, params)
@@ -269,6 +261,41 @@ def build_backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: d
     tree = tree.order_by(*(_num(i + 1) for i in range(len(groups) + 2)), copy=False)
     return tree.with_("wd_rows", as_=inner, copy=False), params
 
+
+def _range_params(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetime,
+                  window: timedelta, time_type: str | None) -> dict[str, Any]:
+    """The binds of the range and the windows (the key checked first)."""
+    if not spec.key or len(spec.key) != len(spec.label_key):
+        raise ValueError("a backtest joins on a key of one or more columns, as many each side")
+    start, end = as_utc(start), as_utc(end)
+    column = spec.time_column
+    return {"start_epoch": start.timestamp(), "end_epoch": end.timestamp(),
+            "window_seconds": window.total_seconds(),
+            "start": wh._range_bind(spec.predictions, column, start, time_type, ">="),
+            "end": wh._range_bind(spec.predictions, column, end, time_type, "<")}
+
+
+def backtest_parts(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetime,
+                   window: timedelta, table: TableRef | None = None,
+                   time_type: str | None = None) -> Parts:
+    """``backtest``'s shape (its names, task and whether it has a label time) and binds,
+    without sqlglot (``sqlcache.py``): what :func:`build_backtest` renders and binds."""
+    params = _range_params(wh, spec, start, end, window, time_type)
+    if spec.task == "classification":
+        params.update(eps=LOG_LOSS_EPS, one_minus_eps=1 - LOG_LOSS_EPS,
+                      resolution=int(spec.resolution), threshold=float(spec.threshold))
+    if spec.label_time is not None:
+        params["delay_scale"] = 1 / math.log(DELAY_BASE)
+    names = [tree_sql.name(wh, n) for n in (
+        spec.time_column, spec.score, spec.label, *spec.key, *spec.label_key, *spec.group_by,
+        *([spec.label_time] if spec.label_time is not None else []))]
+    shape = (tree_sql.table_shape(wh, spec.predictions), tree_sql.table_shape(wh, spec.labels),
+             spec.task, len(spec.key), len(spec.group_by), spec.label_time is not None, names)
+    return shape, params
+
+
+#: The builder's parts: its shape and binds without sqlglot (``sqlcache.py``).
+PARTS: dict[Callable[..., Tree], Callable[..., Parts]] = {build_backtest: backtest_parts}
 
 _INTS = frozenset({"predictions", "labelled", "tp", "fp", "fn", "positives", "ape_rows",
                    "scored"})
