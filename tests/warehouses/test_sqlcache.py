@@ -203,7 +203,7 @@ def test_a_kept_statement_is_the_rendered_one_and_needs_no_sqlglot(cache_dir: Pa
     code = (
         "import json, sys\n"
         "from datetime import datetime, timezone\n"
-        "from watchdog.models import BacktestSpec, Predicate, TableRef\n"
+        "from watchdog.models import Predicate, TableRef\n"
         "from watchdog.warehouses import create\n"
         "wh = create('demo', 'duckdb', {})\n"
         "stmt = wh.render('newest', table=TableRef(schema='main', name=sys.argv[1]),\n"
@@ -226,6 +226,51 @@ def test_a_kept_statement_is_the_rendered_one_and_needs_no_sqlglot(cache_dir: Pa
     other = render("labels", 2)  # another table: rendered, never the kept statement
     assert other[2] is True and other[0] != first[0] and '"labels"' in other[0]
     assert len(list(cache_dir.glob("*/*.sql"))) == 2
+
+
+def test_a_backtest_run_again_sends_its_kept_statement_without_sqlglot(
+        cache_dir: Path, tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "bt.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE p AS SELECT i AS id, TIMESTAMP '2026-03-01' + i * INTERVAL 1 HOUR"
+                    " AS ts, i / 48.0 AS score, CASE WHEN i % 3 = 0 THEN NULL ELSE 'v' || (i % 2)"
+                    " END AS g FROM range(48) t(i)")
+        con.execute("CREATE TABLE l AS SELECT id, CAST(id % 2 AS INT) AS y FROM p WHERE id < 40")
+    code = (
+        "import json, sys\n"
+        "from datetime import datetime, timedelta, timezone\n"
+        "from watchdog.models import BacktestSpec, TableRef\n"
+        "from watchdog.warehouses import create\n"
+        "wh = create('demo', 'duckdb', {'path': sys.argv[1], 'read_only': True})\n"
+        "spec = BacktestSpec(predictions=TableRef(schema='main', name='p'),\n"
+        "                    labels=TableRef(schema='main', name='l'), time_column='ts',\n"
+        "                    key=('id',), label_key=('id',), score='score', label='y',\n"
+        "                    group_by=('g',))\n"
+        "start = datetime(2026, 3, 1, tzinfo=timezone.utc)\n"
+        "found = wh.backtest(spec, start, start + timedelta(days=2), timedelta(days=1))\n"
+        "print(json.dumps([[str(w.start), list(w.group), w.sums.predictions, w.sums.tp]\n"
+        "                  for w in found] + ['sqlglot' in sys.modules]))\n")
+
+    def run() -> list[Any]:
+        out = subprocess.run([sys.executable, "-c", code, str(path)], check=True,
+                             capture_output=True, text=True)
+        return list(json.loads(out.stdout))
+
+    first = run()
+    assert first[-1] is True and len(first) == 7  # two days by groups v0, v1 and NULL
+    assert any('"wd_rows"' in f.read_text() for f in cache_dir.glob("*/*.sql"))
+    assert run() == [*first[:-1], False]  # the same sums, from the kept statement
+
+
+def test_a_backtest_reads_its_columns_in_the_order_it_renders_them() -> None:
+    from watchdog.warehouses import backtest_sql
+
+    for args in _backtests():
+        spec = args["spec"]
+        rendered = [name for name, _ in backtest_sql._aggregates(spec, {})]
+        assert backtest_sql.sums_names(spec) == rendered, spec
 
 
 def test_a_bad_name_is_refused_on_a_cache_hit_too(cache_dir: Path) -> None:

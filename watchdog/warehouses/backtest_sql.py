@@ -150,6 +150,21 @@ def _aggregates(spec: BacktestSpec, params: dict[str, Any]) -> list[tuple[str, e
     return out
 
 
+def sums_names(spec: BacktestSpec) -> list[str]:
+    """The names of :func:`_aggregates`, in order, without sqlglot (a kept statement is run
+    without importing it)."""
+    out = ["predictions", "labelled"]
+    if spec.task == "classification":
+        out += ["tp", "fp", "fn", "positives", "score_sum", "log_loss_sum", "log_loss_sq",
+                "brier_sum", "brier_sq", "scored", "est_tp", "est_fp", "est_fn", "est_tn"]
+    else:
+        out += ["error_sum", "abs_error_sum", "sq_error_sum", "quartic_error_sum", "label_sum",
+                "label_sq_sum", "ape_sum", "ape_sq_sum", "ape_rows"]
+    if spec.label_time is not None:
+        out += ["delay_sum", "delay_max"]
+    return out
+
+
 def _inner(wh: SqlWarehouse, spec: BacktestSpec, params: dict[str, Any]) -> exp.Select:
     """Each prediction in the range: its window, groups, and (when labelled) score, label,
     clipped score, score bucket and label delay."""
@@ -244,7 +259,7 @@ def build_backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: d
     inner = _inner(wh, spec, params)
     groups = ["wd_window", *(f"wd_g{i}" for i in range(len(spec.group_by)))]
     aggregates = _aggregates(spec, params)
-    names = [name for name, _ in aggregates]
+    names = sums_names(spec)
     branches = [_branch(groups, 0, None, names, dict(aggregates))]
     if spec.task == "classification":
         q, y = _col("wd_q"), _col("wd_y")
@@ -309,7 +324,7 @@ def backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetim
     stmt = wh.render("backtest", table=spec.predictions, spec=spec, start=start, end=end,
                      window=window, time_type=wh.time_type(spec.predictions, spec.time_column))
     k = len(spec.group_by)
-    names = [n for n, _ in _aggregates(spec, {})]
+    names = sums_names(spec)
     cols = wh._columns(stmt)
     if not cols or not len(cols[0]):
         return []
