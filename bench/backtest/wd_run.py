@@ -1,7 +1,7 @@
 """One fresh-process watchdog backtest on a generated DuckDB file (run by ``compare.py``).
 
     python bench/backtest/wd_run.py FILE.duckdb --task classification|regression \
-        [--setting key=value ...] [--cprofile OUT.prof]
+        [--setting key=value ...] [--cprofile OUT.prof] [--cold-floor]
 
 As a user's ``watchdog run --once`` runs it: a config file (a DuckDB warehouse read-only,
 one ``kind: backtest`` monitor grouped by ``model_version``, window 1d, feedback_delay 2d,
@@ -13,7 +13,8 @@ connection, the floor (``data.FLOOR``: one hand-written query doing the join and
 BY the check cannot do without) and the join alone, medians of 3. Prints one JSON line:
 seconds, the process's peak RSS (``VmHWM``), the RSS before the check (interpreter,
 imports, config, state database), and the metrics per version and window (``v1/0`` …
-``v3/6``, ``/period`` for the lookback).
+``v3/6``, ``/period`` for the lookback). ``--cold-floor``: no check; the floor query once
+as the process's first read of the file, then once warm (one JSON line of both).
 """
 
 from __future__ import annotations
@@ -77,6 +78,19 @@ def floor(wh: object, task: str, runs: int = 3) -> dict[str, float]:
     return out
 
 
+def cold_floor(wh: object, task: str) -> dict[str, float]:
+    """The task's floor query as the first read of the file in this process, on the
+    adapter's connection, then once warm (what :func:`floor` times)."""
+    out: dict[str, float] = {}
+    with wh.executor.engine.connect() as conn:  # type: ignore[attr-defined]
+        raw = conn.connection.dbapi_connection
+        for name in ("cold_floor_seconds", "warm_floor_seconds"):
+            t0 = time.perf_counter()
+            raw.execute(FLOOR[task]).fetchnumpy()
+            out[name] = round(time.perf_counter() - t0, 3)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("path")
@@ -84,6 +98,9 @@ def main() -> None:
     ap.add_argument("--setting", action="append", default=[], help="adapter key=value")
     ap.add_argument("--no-floor", dest="floor", action="store_false",
                     help="skip timing the floor queries after the check")
+    ap.add_argument("--cold-floor", action="store_true",
+                    help="no check: time the task's floor query once as this process's first "
+                         "read of the file (as the check's own query is), then warm")
     ap.add_argument("--cprofile", default="", metavar="FILE",
                     help="write a cProfile of the check step to FILE (its time then includes "
                          "the profiler's overhead); read it with python -m pstats FILE")
@@ -109,6 +126,9 @@ def main() -> None:
             monitor = cfg.monitor("bench_backtest")
             wh = runner.warehouse("b")
             wh.ping()
+            if args.cold_floor:
+                print(json.dumps({"task": args.task, **cold_floor(wh, args.task)}))
+                return
             before = status_kb("VmRSS")
             timing: dict[str, float] = {}
             t0 = time.perf_counter()

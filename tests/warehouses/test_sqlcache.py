@@ -8,6 +8,7 @@ import itertools
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from watchdog.errors import InvalidIdentifier
-from watchdog.models import Predicate, TableRef
+from watchdog.models import BacktestSpec, Predicate, TableRef
 from watchdog.warehouses import available, create, get_class, sqlcache
 from watchdog.warehouses.distributions import KsGrid
 from watchdog.warehouses.sqlbase import SqlWarehouse
@@ -59,6 +60,7 @@ DRIFT = ("histogram", "histograms", "top_values", "value_counts", "ks_counts", "
          "abs_means")
 
 
+BACKTEST = ("backtest",)
 CATALOG = ("columns", "schema_columns", "schema_fingerprints")
 _A, _B = TableRef(schema="analytics", name="events"), TableRef(schema="analytics", name="users")
 _C, _D = TableRef(schema="ml", name="events"), TableRef(schema="Analytics", name="events")
@@ -73,6 +75,8 @@ def variants(query: str) -> list[dict[str, Any]]:
     how many edges, values or columns), and in values alone (the same SQL)."""
     if query in CATALOG:
         return [{"tables" if query == "columns" else "patterns": refs} for refs in REFS]
+    if query in BACKTEST:
+        return _backtests()
     if query in DRIFT:
         return [{"table": table, "where": where, **extra}
                 for table, where, column in itertools.product(TABLES[::2], WHERES[::3], TIMES)
@@ -96,6 +100,33 @@ def variants(query: str) -> list[dict[str, Any]]:
             ]:
                 out.append({**base, **window, "window": timedelta(hours=1),
                             "success": success, "group_by": group_by})
+    return out
+
+
+def _backtests() -> list[dict[str, Any]]:
+    """Backtests differing in each name, the task, the label time, how many key and group
+    columns (the same names split another way), and in values alone (the same SQL)."""
+    base = BacktestSpec(predictions=TABLES[0], labels=TableRef(schema="analytics", name="labels"),
+                        time_column="ts", key=("id",), label_key=("id",), score="score",
+                        label="label")
+    specs = [
+        base, replace(base, threshold=0.3, resolution=100),  # values alone
+        replace(base, predictions=TABLES[1]), replace(base, labels=TABLES[3]),
+        replace(base, time_column="Ts"), replace(base, score="p"), replace(base, label="y"),
+        replace(base, key=("ID",)), replace(base, label_key=("id2",)),
+        replace(base, key=("id", "day"), label_key=("id", "day")),
+        replace(base, group_by=("day",)), replace(base, group_by=("day", "model")),
+        replace(base, key=("id", "day"), label_key=("id", "model")),  # names split differently
+        replace(base, key=("id",), label_key=("id",), group_by=("day", "id", "model")),
+        replace(base, label_time="seen"), replace(base, task="regression"),
+        replace(base, task="regression", label_time="seen", group_by=("day",)),
+        replace(base, key=(), label_key=()),  # refused by both
+    ]
+    out: list[dict[str, Any]] = []
+    for spec in specs:
+        for window, time_type in ((timedelta(days=1), None), (timedelta(hours=6), "date")):
+            out.append({"spec": spec, "start": START, "end": START + timedelta(days=7),
+                        "window": window, "table": spec.predictions, "time_type": time_type})
     return out
 
 
@@ -137,7 +168,7 @@ def test_same_key_means_same_sql_and_the_parts_bind_what_the_tree_binds(
 
     monkeypatch.setenv(sqlcache.ENV, "off")
     queries = _cached_queries(wh)
-    assert set(FACTS) | set(DRIFT) <= set(queries)
+    assert set(FACTS) | set(DRIFT) | set(BACKTEST) <= set(queries)
     for query in queries:
         build, parts = wh.TREES[query], wh.PARTS[wh.TREES[query]]
         seen: dict[str, str] = {}
@@ -195,6 +226,51 @@ def test_a_kept_statement_is_the_rendered_one_and_needs_no_sqlglot(cache_dir: Pa
     other = render("labels", 2)  # another table: rendered, never the kept statement
     assert other[2] is True and other[0] != first[0] and '"labels"' in other[0]
     assert len(list(cache_dir.glob("*/*.sql"))) == 2
+
+
+def test_a_backtest_run_again_sends_its_kept_statement_without_sqlglot(
+        cache_dir: Path, tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "bt.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE p AS SELECT i AS id, TIMESTAMP '2026-03-01' + i * INTERVAL 1 HOUR"
+                    " AS ts, i / 48.0 AS score, CASE WHEN i % 3 = 0 THEN NULL ELSE 'v' || (i % 2)"
+                    " END AS g FROM range(48) t(i)")
+        con.execute("CREATE TABLE l AS SELECT id, CAST(id % 2 AS INT) AS y FROM p WHERE id < 40")
+    code = (
+        "import json, sys\n"
+        "from datetime import datetime, timedelta, timezone\n"
+        "from watchdog.models import BacktestSpec, TableRef\n"
+        "from watchdog.warehouses import create\n"
+        "wh = create('demo', 'duckdb', {'path': sys.argv[1], 'read_only': True})\n"
+        "spec = BacktestSpec(predictions=TableRef(schema='main', name='p'),\n"
+        "                    labels=TableRef(schema='main', name='l'), time_column='ts',\n"
+        "                    key=('id',), label_key=('id',), score='score', label='y',\n"
+        "                    group_by=('g',))\n"
+        "start = datetime(2026, 3, 1, tzinfo=timezone.utc)\n"
+        "found = wh.backtest(spec, start, start + timedelta(days=2), timedelta(days=1))\n"
+        "print(json.dumps([[str(w.start), list(w.group), w.sums.predictions, w.sums.tp]\n"
+        "                  for w in found] + ['sqlglot' in sys.modules]))\n")
+
+    def run() -> list[Any]:
+        out = subprocess.run([sys.executable, "-c", code, str(path)], check=True,
+                             capture_output=True, text=True)
+        return list(json.loads(out.stdout))
+
+    first = run()
+    assert first[-1] is True and len(first) == 7  # two days by groups v0, v1 and NULL
+    assert any('"wd_rows"' in f.read_text() for f in cache_dir.glob("*/*.sql"))
+    assert run() == [*first[:-1], False]  # the same sums, from the kept statement
+
+
+def test_a_backtest_reads_its_columns_in_the_order_it_renders_them() -> None:
+    from watchdog.warehouses import backtest_sql
+
+    for args in _backtests():
+        spec = args["spec"]
+        rendered = [name for name, _ in backtest_sql._aggregates(spec, {})]
+        assert backtest_sql.sums_names(spec) == rendered, spec
 
 
 def test_a_bad_name_is_refused_on_a_cache_hit_too(cache_dir: Path) -> None:

@@ -30,7 +30,7 @@ from watchdog.lazy import lazy
 from watchdog.models import BacktestSpec, BacktestSums, BacktestWindow, Buckets, TableRef
 from watchdog.warehouses import tree_sql
 from watchdog.warehouses.base import as_utc, buckets
-from watchdog.warehouses.tree_sql import Tree, bind
+from watchdog.warehouses.tree_sql import Parts, Tree, bind
 
 if TYPE_CHECKING:
     import numpy as np
@@ -150,6 +150,21 @@ def _aggregates(spec: BacktestSpec, params: dict[str, Any]) -> list[tuple[str, e
     return out
 
 
+def sums_names(spec: BacktestSpec) -> list[str]:
+    """The names of :func:`_aggregates`, in order, without sqlglot (a kept statement is run
+    without importing it)."""
+    out = ["predictions", "labelled"]
+    if spec.task == "classification":
+        out += ["tp", "fp", "fn", "positives", "score_sum", "log_loss_sum", "log_loss_sq",
+                "brier_sum", "brier_sq", "scored", "est_tp", "est_fp", "est_fn", "est_tn"]
+    else:
+        out += ["error_sum", "abs_error_sum", "sq_error_sum", "quartic_error_sum", "label_sum",
+                "label_sq_sum", "ape_sum", "ape_sq_sum", "ape_rows"]
+    if spec.label_time is not None:
+        out += ["delay_sum", "delay_max"]
+    return out
+
+
 def _inner(wh: SqlWarehouse, spec: BacktestSpec, params: dict[str, Any]) -> exp.Select:
     """Each prediction in the range: its window, groups, and (when labelled) score, label,
     clipped score, score bucket and label delay."""
@@ -240,19 +255,11 @@ def build_backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: d
     labelled rows (part 2, in ``labelled``). ``table`` is only the subject that errors
     name (the predictions); ``time_type`` the type family of their time column, for
     binding the range in it."""
-    if not spec.key or len(spec.key) != len(spec.label_key):
-        raise ValueError("a backtest joins on a key of one or more columns, as many each side")
-    start, end = as_utc(start), as_utc(end)
-    column = spec.time_column
-    params: dict[str, Any] = {
-        "start_epoch": start.timestamp(), "end_epoch": end.timestamp(),
-        "window_seconds": window.total_seconds(),
-        "start": wh._range_bind(spec.predictions, column, start, time_type, ">="),
-        "end": wh._range_bind(spec.predictions, column, end, time_type, "<")}
+    params = _range_params(wh, spec, start, end, window, time_type)
     inner = _inner(wh, spec, params)
     groups = ["wd_window", *(f"wd_g{i}" for i in range(len(spec.group_by)))]
     aggregates = _aggregates(spec, params)
-    names = [name for name, _ in aggregates]
+    names = sums_names(spec)
     branches = [_branch(groups, 0, None, names, dict(aggregates))]
     if spec.task == "classification":
         q, y = _col("wd_q"), _col("wd_y")
@@ -270,6 +277,41 @@ def build_backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: d
     return tree.with_("wd_rows", as_=inner, copy=False), params
 
 
+def _range_params(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetime,
+                  window: timedelta, time_type: str | None) -> dict[str, Any]:
+    """The binds of the range and the windows (the key checked first)."""
+    if not spec.key or len(spec.key) != len(spec.label_key):
+        raise ValueError("a backtest joins on a key of one or more columns, as many each side")
+    start, end = as_utc(start), as_utc(end)
+    column = spec.time_column
+    return {"start_epoch": start.timestamp(), "end_epoch": end.timestamp(),
+            "window_seconds": window.total_seconds(),
+            "start": wh._range_bind(spec.predictions, column, start, time_type, ">="),
+            "end": wh._range_bind(spec.predictions, column, end, time_type, "<")}
+
+
+def backtest_parts(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetime,
+                   window: timedelta, table: TableRef | None = None,
+                   time_type: str | None = None) -> Parts:
+    """``backtest``'s shape (its names, task and whether it has a label time) and binds,
+    without sqlglot (``sqlcache.py``): what :func:`build_backtest` renders and binds."""
+    params = _range_params(wh, spec, start, end, window, time_type)
+    if spec.task == "classification":
+        params.update(eps=LOG_LOSS_EPS, one_minus_eps=1 - LOG_LOSS_EPS,
+                      resolution=int(spec.resolution), threshold=float(spec.threshold))
+    if spec.label_time is not None:
+        params["delay_scale"] = 1 / math.log(DELAY_BASE)
+    names = [tree_sql.name(wh, n) for n in (
+        spec.time_column, spec.score, spec.label, *spec.key, *spec.label_key, *spec.group_by,
+        *([spec.label_time] if spec.label_time is not None else []))]
+    shape = (tree_sql.table_shape(wh, spec.predictions), tree_sql.table_shape(wh, spec.labels),
+             spec.task, len(spec.key), len(spec.group_by), spec.label_time is not None, names)
+    return shape, params
+
+
+#: The builder's parts: its shape and binds without sqlglot (``sqlcache.py``).
+PARTS: dict[Callable[..., Tree], Callable[..., Parts]] = {build_backtest: backtest_parts}
+
 _INTS = frozenset({"predictions", "labelled", "tp", "fp", "fn", "positives", "ape_rows",
                    "scored"})
 
@@ -282,7 +324,7 @@ def backtest(wh: SqlWarehouse, spec: BacktestSpec, start: datetime, end: datetim
     stmt = wh.render("backtest", table=spec.predictions, spec=spec, start=start, end=end,
                      window=window, time_type=wh.time_type(spec.predictions, spec.time_column))
     k = len(spec.group_by)
-    names = [n for n, _ in _aggregates(spec, {})]
+    names = sums_names(spec)
     cols = wh._columns(stmt)
     if not cols or not len(cols[0]):
         return []
