@@ -57,11 +57,9 @@ def revoked_from(principal: str, grantee: str) -> bool:
     """Whether a REVOKE's grantee (``"serviceAccount:a@b"`` as the statement spells it, read
     lower case) names ``principal``: the same e-mail, and the same kind where the principal
     names one."""
-    kind, _, email = grantee.rpartition(":")
     if ":" in principal:
-        want, _, address = principal.partition(":")
-        return want.lower() == kind.lower() and address.lower() == email.lower()
-    return principal.lower() == email.lower()
+        return principal.lower() == grantee.lower()
+    return principal.lower() == _email(grantee)
 
 
 #: ``_ROLES`` as a REVOKE names them (lower case), for ``Warehouse.ROLE_PRIVILEGES``.

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from watchdog.warehouses.sqlbase import SqlWarehouse
+    from watchdog.warehouses.sqlbase import SqlWarehouse, Statement
 else:
     np = lazy("numpy")
 
@@ -107,7 +107,7 @@ def ks_counts(
     for start in range(0, len(names), KS_BATCH):
         batch = {n: grids[n] for n in names[start:start + KS_BATCH]}
         stmt = self.render("ks_counts", table=table, grids=batch, where=where, moments=moments)
-        for j, (buckets, n, s1, s2) in _unpack(_rows_of(self._columns(stmt)), len(batch)).items():
+        for j, (buckets, n, s1, s2) in _unpack(_read(self, stmt), len(batch)).items():
             name = names[start + j]
             missing[name] += int(n[buckets < 0].sum())
             present = buckets >= 0
@@ -120,11 +120,15 @@ def ks_counts(
                           sum_sq=sums[n][1] if moments else None) for n in names}
 
 
-def _rows_of(columns: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Rows from the columns ``_columns`` reads: DuckDB hands each packed list over as one
-    numpy array (``fetchnumpy``), where ``fetchall`` builds a Python int per element (~250,000
-    for a 100k-row x 16-column check, ~20 ms, and as long again to turn them into arrays)."""
-    return list(zip(*columns, strict=True))
+def _read(self: SqlWarehouse, stmt: Statement) -> list[tuple[Any, ...]]:
+    """The fine counts' rows. Packed (one row per feature), read column by column: DuckDB
+    hands each list over as one numpy array (``fetchnumpy``), where ``fetchall`` builds a
+    Python int per element (~250,000 for a 100k-row x 16-column check, ~20 ms, and as long
+    again to turn them into arrays). Unpacked rows (one per bucket) are read as rows: through
+    columns they would be transposed twice."""
+    if not self.PACKED_KS_COUNTS:
+        return self._rows(stmt)
+    return list(zip(*self._columns(stmt), strict=True))
 
 
 def _unpack(rows: Sequence[tuple[Any, ...]], features: int
