@@ -16,13 +16,12 @@ after loading, and the metrics per ``version/window``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from data import joined_sql, status_kb
+from data import load_frame, report
 
 #: Evidently metric type (the end of its config type) → watchdog's name
 NAMES = {"Accuracy": "accuracy", "Precision": "precision", "Recall": "recall",
@@ -53,16 +52,10 @@ def main() -> None:
     ap.add_argument("--task", choices=("classification", "regression"),
                     default="classification")
     args = ap.parse_args()
-    import duckdb
     from evidently import BinaryClassification, DataDefinition, Dataset, Regression, Report
     from evidently.presets import ClassificationPreset, RegressionPreset
 
-    start_kb = status_kb("VmRSS")
-    t_load = time.perf_counter()  # what a user must also do: the labelled rows into a frame
-    with duckdb.connect(args.path, read_only=True) as con:
-        frame = con.sql(joined_sql()).df()
-    load_seconds = time.perf_counter() - t_load
-    loaded_kb = status_kb("VmRSS")
+    frame, loaded = load_frame(args.path)
     if args.task == "classification":
         columns = ["label", "y_pred", "score"]
         definition = DataDefinition(classification=[BinaryClassification(
@@ -81,12 +74,7 @@ def main() -> None:
                                        data_definition=definition)
             metrics[where] = metrics_of(Report([preset()]).run(data, None).dict())
     seconds = time.perf_counter() - t0
-    print(json.dumps({"tool": "evidently", "task": args.task, "rows": len(frame),
-                      "seconds": round(seconds, 3),
-                      "load_seconds": round(load_seconds, 3),
-                      "peak_mb": round(status_kb("VmHWM") / 1024, 1),
-                      "start_mb": round(start_kb / 1024, 1),
-                      "loaded_mb": round(loaded_kb / 1024, 1), "metrics": metrics}))
+    report("evidently", args.task, len(frame), seconds, loaded, metrics)
 
 
 if __name__ == "__main__":

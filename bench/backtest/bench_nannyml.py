@@ -17,7 +17,6 @@ the data), after loading, and the metrics per ``version/window``.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -26,7 +25,7 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from data import joined_sql, status_kb
+from data import load_frame, report
 
 #: NannyML metric → watchdog's name
 NAMES = {"roc_auc": "auroc", "f1": "f1", "precision": "precision", "recall": "recall",
@@ -42,15 +41,9 @@ def main() -> None:
     os.environ["NML_DISABLE_USAGE_LOGGING"] = "1"  # no analytics calls (no network)
     logging.disable(logging.WARNING)
     warnings.simplefilter("ignore")
-    import duckdb
     import nannyml as nml
 
-    start_kb = status_kb("VmRSS")
-    t_load = time.perf_counter()  # what a user must also do: the labelled rows into a frame
-    with duckdb.connect(args.path, read_only=True) as con:
-        frame = con.sql(joined_sql()).df()
-    load_seconds = time.perf_counter() - t_load
-    loaded_kb = status_kb("VmRSS")
+    frame, loaded = load_frame(args.path)
     if args.task == "classification":
         kwargs = {"y_pred_proba": "score", "y_pred": "y_pred", "y_true": "label",
                   "problem_type": "classification_binary",
@@ -71,12 +64,7 @@ def main() -> None:
             metrics[f"{version}/{day}"] = {NAMES[m]: float(row[(m, "value")])
                                            for m in kwargs["metrics"]}
     seconds = time.perf_counter() - t0
-    print(json.dumps({"tool": "nannyml", "task": args.task, "rows": len(frame),
-                      "seconds": round(seconds, 3),
-                      "load_seconds": round(load_seconds, 3),
-                      "peak_mb": round(status_kb("VmHWM") / 1024, 1),
-                      "start_mb": round(start_kb / 1024, 1),
-                      "loaded_mb": round(loaded_kb / 1024, 1), "metrics": metrics}))
+    report("nannyml", args.task, len(frame), seconds, loaded, metrics)
 
 
 if __name__ == "__main__":

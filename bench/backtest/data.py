@@ -15,7 +15,10 @@ the check (``FLOOR``).
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
+from typing import Any
 
 #: the check runs as of this instant: window 1d, feedback_delay 2d, 7 windows → Mar 1-7
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
@@ -120,3 +123,27 @@ def status_kb(field: str) -> int:
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def load_frame(path: str) -> tuple[Any, dict[str, float]]:
+    """A peer's labelled rows read into one pandas frame (what its user must also do, timed
+    apart from its step), with the RSS before and after: ``(frame, loaded)``."""
+    import duckdb
+
+    start_kb = status_kb("VmRSS")
+    t_load = time.perf_counter()
+    with duckdb.connect(path, read_only=True) as con:
+        frame = con.sql(joined_sql()).df()
+    return frame, {"load_seconds": round(time.perf_counter() - t_load, 3),
+                   "start_mb": round(start_kb / 1024, 1),
+                   "loaded_mb": round(status_kb("VmRSS") / 1024, 1)}
+
+
+def report(tool: str, task: str, rows: int, seconds: float, loaded: dict[str, float],
+           metrics: dict[str, dict[str, float]]) -> None:
+    """A peer run's one JSON line, as ``compare.py`` reads it."""
+    print(json.dumps({"tool": tool, "task": task, "rows": rows, "seconds": round(seconds, 3),
+                      "load_seconds": loaded["load_seconds"],
+                      "peak_mb": round(status_kb("VmHWM") / 1024, 1),
+                      "start_mb": loaded["start_mb"], "loaded_mb": loaded["loaded_mb"],
+                      "metrics": metrics}))
