@@ -291,3 +291,15 @@ def test_gcs_errors_say_which_of_bucket_object_access(tmp_path: Path,
 def test_targets_are_checked(settings: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         DbtSource.model_validate({"type": "dbt", **settings})
+
+
+def test_http_errors_never_show_a_password_in_the_target(
+        tmp_path: Path, http_site: tuple[str, list[tuple[str, str | None, int]]]) -> None:
+    """A target written with a user and password: whatever the read's failure, the error
+    names the host and path, never the password."""
+    url, _ = http_site
+    with_password = url.replace("http://", "http://etl:S3KRET-pw@") + "/gone"
+    with reader(with_password, tmp_path) as read, pytest.raises(Exception) as failed:
+        read.writes()
+    message = str(failed.value)
+    assert "S3KRET-pw" not in message and "/gone/manifest.json" in message, message
