@@ -17,12 +17,23 @@ from watchdog.config.models import Config
 from watchdog.load import load_config
 
 
+def duckdb_engine(path: Path | str) -> sa.Engine:
+    """A SQLAlchemy engine on a DuckDB file, for seeding it, over the plain ``duckdb.connect``
+    that watchdog's adapter uses: duckdb-engine's own connect adds a user-agent option, and
+    DuckDB refuses a second connection to a file open in the process with other options."""
+    import duckdb
+    from duckdb_engine import ConnectionWrapper
+
+    return sa.create_engine("duckdb://",
+                            creator=lambda: ConnectionWrapper(duckdb.connect(str(path))))
+
+
 @contextmanager
 def database(kind: str, tmp_path: Path) -> Iterator[tuple[sa.Engine, dict[str, Any], str]]:
     """A real empty database: (engine for seeding, warehouse config block, schema name)."""
     if kind == "duckdb":
         path = tmp_path / "w.duckdb"
-        engine = sa.create_engine(f"duckdb:///{path}")
+        engine = duckdb_engine(path)
         yield engine, {"type": "duckdb", "settings": {"path": str(path)}}, "main"
         engine.dispose()
     elif kind == "sqlite":

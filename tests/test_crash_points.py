@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sklearn.metrics import accuracy_score
 
 from tests.conftest import POSTGRES_URL
-from tests.helpers import database, make_events, yaml_block
+from tests.helpers import database, duckdb_engine, make_events, yaml_block
 from tests.sinks.sink_fakes import FakeDatadog, Request, serve
 from watchdog.crashpoints import POINTS
 
@@ -205,7 +205,7 @@ def failed_writer(tmp_path: Path) -> Iterator[FakeDatadog]:
 
     fake = FakeDatadog()
     server = serve(fake)
-    engine = sa.create_engine(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    engine = duckdb_engine(tmp_path / "w.duckdb")
     make_events(engine, "main", [datetime.now(UTC) - timedelta(days=2)], table="ground_truth")
     engine.dispose()
     write_dbt_artifacts(tmp_path / "target", "w", datetime.now(UTC))
@@ -291,7 +291,7 @@ def today() -> datetime:
 def write_backtest(path: Path, day: datetime, predictions: Rows, labels: Rows) -> None:
     """The prediction log and its labels in a DuckDB file, rewritten whole; window ``i``
     is the day ``[day + i, day + i + 1)``."""
-    engine = sa.create_engine(f"duckdb:///{path}")
+    engine = duckdb_engine(path)
     with engine.begin() as con:
         con.execute(sa.text("CREATE OR REPLACE TABLE predictions (prediction_id INTEGER, "
                             "predicted_at TIMESTAMP, score DOUBLE, model_version VARCHAR)"))

@@ -57,16 +57,20 @@ def test_validating_a_config_imports_no_check_module() -> None:
     assert checks == []
 
 
-#: Run ``watchdog run --once`` and print what was imported when the first statement reached
-#: the warehouse (the state store's SQLite excepted).
+#: Run ``watchdog run --once`` and print what was imported when the first statement was about
+#: to be sent to the warehouse (a listener on every executor; the state store has none).
 FIRST_QUERY = r"""
 import json, runpy, sys
-import sqlalchemy
+import watchdog.warehouses.executor as wx
 seen = []
-def first(conn, *rest):
-    if not seen and conn.engine.url.get_backend_name() != "sqlite":
+def first(*_):
+    if not seen:
         seen.append(sorted(sys.modules))
-sqlalchemy.event.listen(sqlalchemy.Engine, "before_cursor_execute", first)
+init = wx.Executor.__init__
+def hooked(self, *a, **k):
+    init(self, *a, **k)
+    self.listen(first)
+wx.Executor.__init__ = hooked
 sys.argv = ["watchdog", "run", "--once"]
 try:
     runpy.run_module("watchdog", run_name="__main__")
@@ -111,7 +115,7 @@ def test_nothing_heavy_is_imported_before_the_first_query(tmp_path: Path) -> Non
     for modules in (first, again):
         tops = {m.split(".")[0] for m in modules}
         assert tops.isdisjoint(["scipy", "numpy", "pandas", "pandera", "datadog",
-                                "datadog_api_client"]), tops
+                                "datadog_api_client", "duckdb_engine"]), tops
         # the drift monitor has not started: its settings are loaded, not its check
         assert "watchdog.checks.drift.params" in modules
         assert not [m for m in modules if m.startswith("watchdog.checks.drift.")

@@ -48,55 +48,61 @@ def since_start():
 def cpu():  # user + system time of the whole process (every thread) so far
     t = os.times()
     return t.user + t.system
-import sqlalchemy as _sa_probe  # noqa: the hook needs it; its import time counts below
+HEAVY = json.loads(os.environ["WD_HEAVY"])
 seen = {}
-def first(conn, cursor, statement, *rest):
-    if "seconds" not in seen and conn.engine.url.get_backend_name() != "sqlite":
+def mark(*_):
+    if "seconds" not in seen:
         seen["seconds"] = since_start()
         seen["cpu"] = cpu()
         seen["loaded"] = sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))
-_sa_probe.event.listen(_sa_probe.Engine, "before_cursor_execute", first)
-HEAVY = json.loads(os.environ["WD_HEAVY"])
 sys.argv = ["watchdog", *json.loads(os.environ["WD_ARGS"])]
-try:
-    runpy.run_module("watchdog", run_name="__main__")
-except SystemExit:
-    pass
+if "WD_FLOOR" in os.environ:
+    exec(compile(os.environ["WD_FLOOR"], "floor", "exec"))
+else:
+    # every run imports the executors before its first warehouse statement; each new
+    # executor gets a listener, called as a statement is about to be sent
+    import watchdog.warehouses.executor as _wx
+    _init = _wx.Executor.__init__
+    def _hooked(self, *a, **k):
+        _init(self, *a, **k)
+        self.listen(mark)
+    _wx.Executor.__init__ = _hooked
+    try:
+        runpy.run_module("watchdog", run_name="__main__")
+    except SystemExit:
+        pass
 print("FIRST_QUERY " + json.dumps(seen), file=sys.stderr)
 """
 
 
-#: The floor: the libraries a run cannot start without (SQLAlchemy for the state store and,
-#: with duckdb-engine, the warehouse; DuckDB; pydantic and PyYAML for the config), then the
-#: same first statement, on a connection set up as the adapter sets it up; nothing else.
+#: The floor: the libraries a run cannot start without (SQLAlchemy for the state store,
+#: DuckDB, pydantic and PyYAML for the config), then the same first statement, on a
+#: connection set up as the adapter sets it up; nothing else.
 FLOOR = r"""
-import json, os, sys
 import pydantic, yaml, duckdb
 import sqlalchemy as sa
 config = yaml.safe_load(open(os.environ["WD_CONFIG"]))
 path = next(iter(config["warehouses"].values()))["settings"]["path"]
-engine = sa.create_engine(sa.URL.create("duckdb", database=path))
-with engine.connect() as conn:
-    conn.exec_driver_sql("SET TimeZone = 'UTC'")
-    conn.execute(sa.text('SELECT MAX("predicted_at") AS "newest" FROM "main"."predictions" '
-                         'WHERE "status" = :w0'), {"w0": "success"}).fetchall()
+mark()
+conn = duckdb.connect(path)
+conn.execute("SET TimeZone = 'UTC'")
+conn.execute('SELECT MAX("predicted_at") AS "newest" FROM "main"."predictions" '
+             'WHERE "status" = $w0', {"w0": "success"}).fetchall()
 """
 
 
 def one_run(code: str | None, args: list[str], cache: Path) -> dict[str, Any]:
     env = {**os.environ, "WD_ARGS": json.dumps(args), "WD_HEAVY": json.dumps(HEAVY),
            "WATCHDOG_SQL_CACHE": str(cache)}
-    child = CHILD
     if code == "floor":
-        child = CHILD.replace('runpy.run_module("watchdog", run_name="__main__")',
-                              "exec(compile(" + repr(FLOOR) + ', "floor", "exec"))')
+        env["WD_FLOOR"] = FLOOR
         env["WD_CONFIG"] = (args[args.index("--config") + 1] if "--config" in args
                             else "config.yaml")
         code = None
     if code is not None:
         env["PYTHONPATH"] = os.pathsep.join(
             [code, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
-    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
                          env=env)
     line = [x for x in out.stderr.splitlines() if x.startswith("FIRST_QUERY ")]
     got: dict[str, Any] = json.loads(line[-1].split(" ", 1)[1]) if line else {}

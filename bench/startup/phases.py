@@ -40,11 +40,16 @@ def timed_open(config):
     marks.append(("open state store, sinks", cpu()))
     return out
 cli.load_config, runner.open_runner = timed_load, timed_open
-def first(conn, *rest):
-    if conn.engine.url.get_backend_name() != "sqlite" and marks[-1][0] != "first query":
+def first(*_):
+    if marks[-1][0] != "first query":
         marks.append(("first query", cpu()))
         print("PHASES " + json.dumps(marks), file=sys.stderr)
-sa.event.listen(sa.Engine, "before_cursor_execute", first)
+import watchdog.warehouses.executor as wx  # a listener on every executor: a warehouse's
+_init = wx.Executor.__init__               # statement about to be sent
+def _hooked(self, *a, **k):
+    _init(self, *a, **k)
+    self.listen(first)
+wx.Executor.__init__ = _hooked
 sys.argv = ["watchdog", "run", "--once", "--config", os.environ["WD_CONFIG"]]
 try:
     runpy.run_module("watchdog", run_name="__main__")

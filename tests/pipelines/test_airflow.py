@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import make_events
+from tests.helpers import duckdb_engine, make_events
 from tests.pipelines.airflow_fake import FakeAirflow, serve
 from watchdog.config.models import AirflowSource
 from watchdog.daemon.runner import Runner
@@ -155,10 +155,8 @@ def metric(emission: Emission, name: str) -> tuple[float, tuple[str, ...]]:
 
 def test_a_failed_run_alerts_the_readers_and_names_itself_in_the_stale_event(
         tmp_path: Path) -> None:
-    import sqlalchemy as sa
-
     db = tmp_path / "w.duckdb"
-    engine = sa.create_engine(f"duckdb:///{db}")
+    engine = duckdb_engine(db)
     make_events(engine, "main", [NOW - timedelta(hours=9)], table="features")
     engine.dispose()
     fake = FakeAirflow(dags={DAG: daily(6)})

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlglot import exp
 
 from tests.conftest import POSTGRES_URL
+from tests.helpers import duckdb_engine
 from watchdog.models import TableRef
 from watchdog.warehouses import Warehouse, create
 
@@ -169,7 +170,7 @@ def seed_dataset(seed: Seeder) -> None:
 @contextmanager
 def _duckdb(tmp: Path) -> Iterator[Seeder]:
     path = tmp / "warehouse.duckdb"
-    engine = sa.create_engine(sa.URL.create("duckdb", database=str(path)))
+    engine = duckdb_engine(path)
     yield Seeder("duckdb", {"path": str(path)}, "main", engine,
                  unreachable={"path": str(tmp / "missing" / "nothing.duckdb")})
     engine.dispose()

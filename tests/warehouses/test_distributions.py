@@ -169,8 +169,7 @@ def test_duckdb_memory_limit_and_threads_are_applied(tmp_path) -> None:
 
     wh = create("d", "duckdb", {"memory_limit": "64MB", "threads": 1})
     stmt = "SELECT current_setting('memory_limit'), current_setting('threads')"
-    with wh.executor.engine.connect() as conn:  # type: ignore[attr-defined]
-        limit, threads = conn.exec_driver_sql(stmt).one()
+    limit, threads = wh.executor.connection().execute(stmt).fetchone()  # type: ignore[attr-defined]
     assert limit.startswith("61") and int(threads) == 1  # 64 MB, shown in MiB
     for bad in ({"memory_limit": "lots"}, {"threads": 0}):
         with pytest.raises(Exception, match="memory_limit|threads"):
@@ -204,17 +203,25 @@ def test_duckdb_caps_its_memory_by_default_and_lifts_the_cap_only_for_a_statemen
 
 def test_duckdb_settings_do_not_clash_with_a_connection_already_open_in_the_process(
         tmp_path) -> None:
+    import duckdb
     import sqlalchemy as sa
 
+    from watchdog.errors import WarehouseUnavailable
     from watchdog.warehouses import create
     from watchdog.warehouses.sqlbase import Statement
 
     path = str(tmp_path / "shared.duckdb")
-    other = sa.create_engine(f"duckdb:///{path}")  # e.g. a loader, with DuckDB's defaults
-    with other.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE t AS SELECT 1 AS x")
-    with other.connect():  # the file stays open in this process
-        wh = create("d", "duckdb", {"path": path, "threads": 1})
-        assert wh._fetch(Statement(name="s", sql="SELECT x FROM t"))[0][0] == 1  # type: ignore[attr-defined]
-        wh.close()
-    other.dispose()
+    other = duckdb.connect(path)  # e.g. a loader, with DuckDB's defaults
+    other.execute("CREATE TABLE t AS SELECT 1 AS x")
+    wh = create("d", "duckdb", {"path": path, "threads": 1})
+    assert wh._fetch(Statement(name="s", sql="SELECT x FROM t"))[0][0] == 1  # type: ignore[attr-defined]
+    wh.close()
+    other.close()
+    # duckdb-engine's own connect adds an option DuckDB counts as another configuration:
+    # the error says so in one line, with what to do
+    engine = sa.create_engine(f"duckdb:///{path}")
+    with engine.connect():
+        wh = create("d", "duckdb", {"path": path})
+        with pytest.raises(WarehouseUnavailable, match="other options.*duckdb.connect"):
+            wh._fetch(Statement(name="s", sql="SELECT x FROM t"))  # type: ignore[attr-defined]
+    engine.dispose()

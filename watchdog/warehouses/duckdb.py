@@ -1,20 +1,31 @@
-"""DuckDB, the embedded default: a file (or in-memory) database opened in-process."""
+"""DuckDB, the embedded default: a file (or in-memory) database opened in-process, through
+DuckDB's own Python connection (no SQLAlchemy dialect: a run's first query does not wait for
+SQLAlchemy's import)."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-import duckdb  # noqa: F401  (fail at lookup, naming the package, if it is missing)
+import duckdb
 import pydantic
-import sqlalchemy as sa
 
-from watchdog.errors import QueryError, TableNotFound, WarehouseAuthError, WarehouseUnavailable
+from watchdog import timeouts
+from watchdog.errors import (
+    QueryError,
+    TableNotFound,
+    WarehouseAuthError,
+    WarehouseError,
+    WarehouseUnavailable,
+)
 from watchdog.warehouses import rulesql
 from watchdog.warehouses.base import WarehouseSettings
 from watchdog.warehouses.catalog_sql import Catalog
-from watchdog.warehouses.executor import SqlAlchemyExecutor
+from watchdog.warehouses.dbapi import Row
+from watchdog.warehouses.executor import Executor, Translate, driver_params, driver_sql
 from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse, Statement
 from watchdog.warehouses.tree_sql import Tree
 
@@ -25,11 +36,14 @@ MEMORY_SIZE = r"^\s*\d+(\.\d+)?\s*([KMGT]i?B|B)\s*$"
 #: and a buffer pool that keeps every block it read (+0.6 GB at 1M rows x 100 columns). The
 #: drift, volume and contract scans stream, so they run as fast within 100 MB (bench/README).
 DEFAULT_MEMORY_LIMIT = "100MB"
-#: Settings applied to every database opened (``preserve_insertion_order`` off lets scans
-#: stream without keeping order, as DuckDB's out-of-memory guide advises; a perfect hash
-#: table for up to 2**16 groups makes the 20,001-bucket fine KS grids about 25 % faster):
+#: Settings applied to the database when opened (``preserve_insertion_order`` off lets scans
+#: stream without keeping order, as DuckDB's out-of-memory guide advises):
 #: https://duckdb.org/docs/stable/configuration/overview
-DEFAULT_CONFIG: dict[str, Any] = {"preserve_insertion_order": False, "perfect_ht_threshold": 16}
+DEFAULT_CONFIG: dict[str, Any] = {"preserve_insertion_order": False}
+#: Settings of each connection (DuckDB keeps these per connection, so per cursor): naive
+#: columns are UTC to us, and DuckDB's zone defaults to the process's local one; a perfect
+#: hash table for up to 2**16 groups makes the 20,001-bucket fine KS grids about 25 % faster.
+SESSION = "SET TimeZone = 'UTC'; SET perfect_ht_threshold = 16"
 
 
 class DuckDBSettings(WarehouseSettings):
@@ -59,7 +73,7 @@ class DuckDBSettings(WarehouseSettings):
 
 
 class DuckDB(SqlWarehouse):
-    """DuckDB through duckdb-engine; metadata from ``information_schema.columns``."""
+    """DuckDB through its own Python connection; metadata from ``information_schema.columns``."""
 
     NAME: ClassVar[str] = "duckdb"
     Settings: ClassVar[type[WarehouseSettings]] = DuckDBSettings
@@ -113,11 +127,14 @@ class DuckDB(SqlWarehouse):
          r"Schema with name .* does not exist", TableNotFound, NAMES_HINT),
         (r"Could not set lock|Conflicting lock", WarehouseUnavailable,
          "another process holds the database file; open it with read_only: true"),
+        (r"different configuration", WarehouseUnavailable,
+         "this process already has the file open with other options (duckdb-engine adds"
+         " one): open it there with plain duckdb.connect(path), or close it first"),
         (r"Permission denied", WarehouseAuthError, "check the database file's permissions"),
         (r"IOException|Cannot open", WarehouseUnavailable, "check settings.path"),
     )
 
-    executor: SqlAlchemyExecutor
+    executor: DuckDBExecutor
 
     def _fetch(self, stmt: Statement) -> list[Any]:
         return self._lifting_cap(super()._fetch, stmt)
@@ -140,53 +157,114 @@ class DuckDB(SqlWarehouse):
             self._set_memory_limit(self.settings.memory_limit)
 
     def _set_memory_limit(self, limit: str | None) -> None:
-        with self.executor.engine.connect() as conn:
-            if limit is None:
-                conn.exec_driver_sql("RESET memory_limit")
-            else:
-                conn.exec_driver_sql(f"SET memory_limit = '{limit}'")  # validated: MEMORY_SIZE
+        conn = self.executor.connection()
+        if limit is None:
+            conn.execute("RESET memory_limit")
+        else:
+            conn.execute(f"SET memory_limit = '{limit}'")  # validated: MEMORY_SIZE
 
-    def _executor(self) -> SqlAlchemyExecutor:
-        # no statement timeout of its own; interrupt() stops the running query from
-        # another thread: https://duckdb.org/docs/stable/clients/python/reference/index.html
-        return SqlAlchemyExecutor(self.name, self._translate, self._create_engine,
-                                  canceller=_interrupt, columns=_numpy_columns)
+    def _executor(self) -> DuckDBExecutor:
+        return DuckDBExecutor(self.name, self._translate, self._connect)
 
-    def _create_engine(self) -> sa.Engine:
+    def _connect(self) -> duckdb.DuckDBPyConnection:
         path = self.settings.path
-        options: dict[str, Any] = {"connect_args": {"read_only": self.settings.read_only}}
-        if path == MEMORY:
-            # every connection to :memory: is a new database: share one
-            options["poolclass"] = sa.pool.StaticPool
-        elif not Path(path).exists():
+        if path != MEMORY and not Path(path).exists():
             # DuckDB would create an empty database, and every table would look missing
             raise WarehouseUnavailable(
                 self.name, f"database file {path} does not exist", hint="check settings.path"
             )
-        engine = sa.create_engine(sa.URL.create("duckdb", database=path), **options)
-        sa.event.listen(engine, "connect", self._session)
-        return engine
-
-    def _session(self, dbapi_connection: Any, _record: Any) -> None:
-        # DuckDB's TimeZone defaults to the process's local zone; naive columns are UTC to us.
-        dbapi_connection.execute("SET TimeZone = 'UTC'")
+        conn = duckdb.connect(path, read_only=self.settings.read_only)
         # settings are SET, not passed to connect(): DuckDB refuses a second connection to a
         # file already open in this process with another configuration (they apply to the
-        # shared database instance)
+        # shared database instance, so to every cursor of this connection too)
         config = {**DEFAULT_CONFIG, **{
             k: v for k, v in (("memory_limit", self.settings.memory_limit),
                               ("threads", self.settings.threads)) if v is not None}}
         for key, value in config.items():
             literal = f"'{value}'" if isinstance(value, str) else str(value).lower()
-            dbapi_connection.execute(f"SET {key} = {literal}")  # validated settings only
+            conn.execute(f"SET {key} = {literal}")  # validated settings only
+        return conn
+
+
+class DuckDBExecutor(Executor):
+    """Statements on DuckDB's own connection: one database connection, opened on first use;
+    each statement on a cursor of its own (DuckDB's cursors are connections to the same
+    database, so checks on several threads do not share one), which ``interrupt()`` stops
+    from another thread when the check's deadline passes:
+    https://duckdb.org/docs/stable/clients/python/reference/index.html"""
+
+    def __init__(self, name: str, translate: Translate,
+                 connect: Callable[[], duckdb.DuckDBPyConnection]) -> None:
+        """``connect()`` opens the database with its settings applied."""
+        super().__init__(name, translate)
+        self._connect = connect
+        self._conn: duckdb.DuckDBPyConnection | None = None
+        self._lock = threading.Lock()
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The database connection, opened now if needed (driver errors propagate)."""
+        with self._lock:
+            if self._conn is None:
+                self._conn = self._connect()
+            return self._conn
+
+    def _run(self, stmt: Statement) -> list[Any]:
+        def rows(cursor: duckdb.DuckDBPyConnection) -> list[Any]:
+            found = cursor.fetchall()
+            fields = tuple(d[0] for d in cursor.description or ())
+            return [Row.make(fields, values) for values in found]
+
+        found: list[Any] = self._execute(stmt, rows)
+        return found
+
+    def run_columns(self, stmt: Statement) -> list[Any]:
+        for listener in list(self._listeners):
+            listener(stmt)
+        found: list[Any] = self._execute(stmt, _numpy_columns)
+        return found if found and len(found[0]) else []
+
+    def _execute(self, stmt: Statement, fetch: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        # binds as ``$name``: https://duckdb.org/docs/stable/sql/query_syntax/prepared_statements
+        sql = driver_sql(stmt.sql, "dollar")
+        params = driver_params(stmt.sql, stmt.params) or None
+        deadline = timeouts.current()
+        left = deadline.check(self.name) if deadline is not None else None
+        try:
+            cursor = self._cursor()
+            cursor.execute(SESSION)
+        except WarehouseError:
+            raise
+        except Exception as exc:  # the driver boundary: nothing below escapes untranslated
+            raise self.translate(exc, stmt, WarehouseUnavailable) from exc
+        try:
+            with cursor:
+                if deadline is None or left is None:
+                    cursor.execute(sql, params)
+                    return fetch(cursor)
+                with deadline.running(stmt.name, stmt.subject, cursor.interrupt):
+                    cursor.execute(sql, params)
+                    return fetch(cursor)
+        except Exception as exc:
+            if deadline is not None and deadline.overdue():
+                raise deadline.error(self.name) from exc
+            raise self.translate(exc, stmt, QueryError) from exc
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:  # cursor() on a connection other threads use too
+            if self._conn is None:
+                self._conn = self._connect()
+            return self._conn.cursor()
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # a broken connection must not fail a close
+                conn.close()
 
 
 def _numpy_columns(cursor: Any) -> list[Any]:
     """The executed statement's result as numpy arrays, without a Python object per value:
     https://duckdb.org/docs/stable/clients/python/conversion"""
     return list(cursor.fetchnumpy().values())
-
-
-def _interrupt(dbapi_connection: Any) -> Callable[[], None] | None:
-    return getattr(dbapi_connection, "interrupt", None)
 

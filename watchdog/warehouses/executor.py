@@ -4,7 +4,8 @@ An adapter is a renderer (its templates and dialect, ``sqlbase.py``) plus an exe
 by composition, as an httpx client holds its transport: the adapter builds a
 :class:`~watchdog.warehouses.sqlbase.Statement` and hands it to ``self.executor.run``. An
 executor owns the connection (a SQLAlchemy engine here, a DB-API connection in
-``dbapi.py``, the BigQuery client in ``bigquery.py``), runs each statement within the
+``dbapi.py``, DuckDB's own connection in ``duckdb.py``, the BigQuery client in
+``bigquery.py``), runs each statement within the
 check's deadline (:mod:`watchdog.timeouts`) and raises only watchdog errors. Adapters pass
 their quirks in as functions (how to translate a driver error, how the warehouse cancels a
 statement after some seconds, how to interrupt one from another thread).
@@ -18,12 +19,12 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-import sqlalchemy as sa
-
 from watchdog import timeouts
 from watchdog.errors import QueryError, WarehouseError, WarehouseUnavailable
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from watchdog.warehouses.sqlbase import Statement
 
 #: ``translate(exc, stmt, default)``: a driver exception as a one-line watchdog error,
@@ -35,8 +36,8 @@ Listener = Callable[["Statement"], None]
 
 #: How a driver takes bind parameters: ``named`` ``:name`` (PEP 249; the driver skips
 #: quoted text itself), ``pyformat`` ``%(name)s`` (PEP 249; a literal ``%`` doubled), ``at``
-#: ``@name`` (BigQuery's GoogleSQL named parameters).
-Paramstyle = Literal["named", "pyformat", "at"]
+#: ``@name`` (BigQuery's GoogleSQL named parameters), ``dollar`` ``$name`` (DuckDB's).
+Paramstyle = Literal["named", "pyformat", "at", "dollar"]
 #: A ``:name`` bind of SQLAlchemy ``text()`` form, as SQLAlchemy finds it (not ``\\:``, a
 #: literal colon, nor ``::``, a cast).
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
@@ -55,6 +56,8 @@ def driver_sql(sql: str, paramstyle: Paramstyle) -> str:
         sql = _BIND.sub(r"%(\1)s", sql.replace("%", "%%"))
     elif paramstyle == "at":
         sql = _BIND.sub(r"@\1", sql)
+    elif paramstyle == "dollar":
+        sql = _BIND.sub(r"$\1", sql)
     return sql.replace("\\:", ":")
 
 
@@ -155,6 +158,8 @@ class SqlAlchemyExecutor(Executor):
         return rows
 
     def _execute(self, stmt: Statement, fetch: Callable[[sa.CursorResult[Any]], Any]) -> Any:
+        import sqlalchemy as sa  # imported with the engine already; bound here for text()
+
         deadline = timeouts.current()
         left = deadline.check(self.name) if deadline is not None else None
         try:
