@@ -160,7 +160,7 @@ def numeric_profile(wh: Warehouse, table: Any, samples: Mapping[str, np.ndarray]
     for name, f in fine.items():
         center, scale, resolution = grids[name]
         cuts = snap_edges(stats.quantile_edges(samples[name], p.bins), grids[name])
-        h = fine_histogram(f.counts, cuts, grids[name], f.missing)
+        h = fine_histogram(f.counts, cuts, stats.grid_boundaries(*grids[name]), f.missing)
         out[name] = {**_histogram(h), "edge_buckets": cuts, **_moments(samples[name]),
                      **exact_moments(f, center), "sample": [float(x) for x in samples[name]],
                      "ks": {"center": center, "scale": scale, "resolution": resolution,
@@ -206,13 +206,13 @@ def snap_edges(edges: Sequence[float], grid: tuple[float, float, int]) -> list[i
     return cuts
 
 
-def fine_histogram(counts: np.ndarray, cuts: Sequence[int], grid: tuple[float, float, int],
+def fine_histogram(counts: np.ndarray, cuts: Sequence[int], bounds: np.ndarray,
                    missing: int) -> Histogram:
     """The bins between the fine buckets ``cuts`` (bin i: buckets ``cuts[i]`` to
-    ``cuts[i+1] - 1``), as a :class:`Histogram` whose edges are the grid's boundaries."""
+    ``cuts[i+1] - 1``), as a :class:`Histogram` whose edges are the grid's boundaries
+    (``bounds``, ``stats.grid_boundaries``)."""
     cum = np.concatenate([[0], np.cumsum(counts)])
     at = cum[np.asarray(cuts)]
-    bounds = stats.grid_boundaries(*grid)
     return Histogram(edges=tuple(float(bounds[b - 1]) for b in cuts),
                      counts=tuple(int(x) for x in np.diff(at)), below=int(at[0]),
                      above=int(cum[-1] - at[-1]), missing=int(missing))
