@@ -211,11 +211,11 @@ def fine_histogram(counts: np.ndarray, cuts: Sequence[int], bounds: np.ndarray,
     """The bins between the fine buckets ``cuts`` (bin i: buckets ``cuts[i]`` to
     ``cuts[i+1] - 1``), as a :class:`Histogram` whose edges are the grid's boundaries
     (``bounds``, ``stats.grid_boundaries``)."""
-    cum = np.concatenate([[0], np.cumsum(counts)])
-    at = cum[np.asarray(cuts)]
+    # the sums between [0, *cuts] (``snap_edges``: ascending, distinct, from 1), one pass
+    sums = np.add.reduceat(counts, [0, *cuts]).tolist()
     return Histogram(edges=tuple(float(bounds[b - 1]) for b in cuts),
-                     counts=tuple(int(x) for x in np.diff(at)), below=int(at[0]),
-                     above=int(cum[-1] - at[-1]), missing=int(missing))
+                     counts=tuple(sums[1:-1]), below=sums[0], above=sums[-1],
+                     missing=int(missing))
 
 
 def exact_moments(f: FineCounts, center: float) -> dict[str, Any]:
