@@ -17,7 +17,7 @@ Conventions (and where they differ from Evidently 0.7, see README "kind: drift")
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from watchdog.lazy import lazy
 
@@ -143,13 +143,51 @@ def ks_bounds(ref_counts: ArrayLike, cur_counts: ArrayLike) -> tuple[float, floa
     the largest reference share of a bucket. Values repeated exactly (atoms) make it
     conservative.
     """
-    r, c = shares(ref_counts), shares(cur_counts)
-    if not len(r):
-        return 0.0, 0.0
-    after = np.cumsum(r - c)
-    before = after - (r - c)
-    d = float(np.max(np.abs(after)))
-    upper = float(np.max(np.maximum(before + r, c - before)))
+    gaps = _gaps(ref_counts, cur_counts)
+    return (0.0, 0.0) if gaps is None else _ks(gaps)
+
+
+class _Gaps(NamedTuple):
+    """The gap ``F_ref - F_cur`` of counts over the same ordered buckets, on the span from
+    the first to the last bucket that holds values (outside it the gap is 0 before and its
+    last value after, so nothing else is needed)."""
+
+    first: int
+    stop: int
+    buckets: int  # all of them, the span's and the others
+    totals: tuple[float, float]
+    r: Floats  # the span's shares
+    c: Floats
+    before: Floats  # the gap where each bucket starts
+    after: Floats  # and where it ends
+    upper: Floats  # the largest |gap| inside each bucket: max(before + r, c - before)
+
+
+def _gaps(ref_counts: ArrayLike, cur_counts: ArrayLike) -> _Gaps | None:
+    """The gaps of two count vectors (None when no bucket holds a value). The values are
+    those of the whole vectors to the last bit: numpy's cumsum adds in order, and the
+    empty buckets before the span add 0.0."""
+    r = np.asarray(ref_counts, dtype=np.float64)
+    c = np.asarray(cur_counts, dtype=np.float64)
+    used = np.flatnonzero(r + c)
+    if not len(used):
+        return None
+    first, stop = int(used[0]), int(used[-1]) + 1
+    r_total, c_total = r.sum(), c.sum()
+    rs = r[first:stop] / r_total if r_total > 0 else np.zeros(stop - first)
+    cs = c[first:stop] / c_total if c_total > 0 else np.zeros(stop - first)
+    step = rs - cs
+    after = np.cumsum(step)
+    before = after - step
+    return _Gaps(first, stop, len(r), (float(r_total), float(c_total)), rs, cs, before, after,
+                 np.maximum(before + rs, cs - before))
+
+
+def _ks(g: _Gaps) -> tuple[float, float]:
+    d = float(np.max(np.abs(g.after)))
+    upper = float(np.max(g.upper))
+    if g.stop < g.buckets:  # the buckets after the span: max(last + 0, 0 - last)
+        upper = max(upper, abs(float(g.after[-1])))
     return d, max(upper - d, 0.0)
 
 
@@ -181,16 +219,28 @@ def wasserstein_bounds(ref_counts: ArrayLike, cur_counts: ArrayLike, boundaries:
     distance to either end of that interval. With a fine grid it is ~ the mean bucket width
     (2π·scale/resolution for normal data).
     """
-    r = np.asarray(ref_counts, dtype=np.float64)
-    c = np.asarray(cur_counts, dtype=np.float64)
-    r_total, c_total = float(r.sum()), float(c.sum())
-    if r_total <= 0 or c_total <= 0:
+    gaps = _gaps(ref_counts, cur_counts)
+    return None if gaps is None else _wasserstein(gaps, boundaries, lo, hi)
+
+
+def fine_bounds(ref_counts: ArrayLike, cur_counts: ArrayLike, boundaries: ArrayLike,
+                lo: float | None = None, hi: float | None = None
+                ) -> tuple[tuple[float, float], tuple[float, float] | None]:
+    """:func:`ks_bounds` and :func:`wasserstein_bounds` of the same counts, from one
+    computation of their gaps (the same values as the two calls)."""
+    gaps = _gaps(ref_counts, cur_counts)
+    if gaps is None:
+        return (0.0, 0.0), None
+    return _ks(gaps), _wasserstein(gaps, boundaries, lo, hi)
+
+
+def _wasserstein(g: _Gaps, boundaries: ArrayLike, lo: float | None, hi: float | None
+                 ) -> tuple[float, float] | None:
+    if g.totals[0] <= 0 or g.totals[1] <= 0:
         return None
     # only the buckets from the first to the last that holds values count (the others have
     # no width here), so the arithmetic runs on that span alone
-    used = np.flatnonzero(r + c)
-    first, stop = int(used[0]), int(used[-1]) + 1
-    r, c = r[first:stop] / r_total, c[first:stop] / c_total
+    first, stop = g.first, g.stop
     x = np.concatenate([[-np.inf], np.asarray(boundaries, dtype=np.float64), [np.inf]])
     starts, ends = x[first:stop], x[first + 1:stop + 1]
     if lo is not None:
@@ -201,20 +251,23 @@ def wasserstein_bounds(ref_counts: ArrayLike, cur_counts: ArrayLike, boundaries:
         width = np.maximum(ends - starts, 0.0)
     if not np.isfinite(width).all():
         return None
-    step = r - c
-    after = np.cumsum(step)
-    before = after - step
-    low_gap, high_gap = before - c, before + r  # the gap's range inside each bucket
-    a, b = np.abs(low_gap), np.abs(high_gap)
+    before, after = g.before, g.after
+    # the gap's range inside each bucket is [before - c, before + r]: the largest |gap| is
+    # max(before + r, c - before) (``g.upper``), the smallest 0 where the range holds 0, else
+    # before - c (above 0) or -(before + r) (below 0)
     # sums as np.sum(width * v): a BLAS dot product (``@``) may start threads for this
-    upper = float(np.sum(width * np.maximum(a, b)))
-    closest = np.minimum(a, b)
-    closest[(low_gap <= 0) & (high_gap >= 0)] = 0.0  # the gap crosses 0 inside the bucket
+    upper = float(np.sum(width * g.upper))
+    closest = np.maximum(np.maximum(before - g.c, -(before + g.r)), 0.0)
     lower = float(np.sum(width * closest))
     g0, g1 = np.abs(before), np.abs(after)
-    both = g0 + g1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        area = np.where(before * after < 0, (g0 * g0 + g1 * g1) / (2 * both), both / 2)
+    area = g0 + g1
+    crossing = np.flatnonzero(before * after < 0)  # the gap crosses 0 inside the bucket
+    if len(crossing):
+        a0, a1, both = g0[crossing], g1[crossing], area[crossing]
+        area /= 2
+        area[crossing] = (a0 * a0 + a1 * a1) / (2 * both)
+    else:
+        area /= 2
     estimate = float(np.sum(width * area))
     return estimate, max(estimate - lower, upper - estimate, 0.0)
 

@@ -3,6 +3,8 @@ normed Wasserstein distance within 1e-3, each with a bound that holds."""
 
 from __future__ import annotations
 
+import base64
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -92,7 +94,13 @@ def test_without_the_fine_grid_the_bins_only_bound_the_statistic(tables: Tables)
     assert any(misses)  # 10 quantile bins alone miss 1e-4: the fine grid is what closes it
 
 
-def test_fine_counts_survive_the_json_profile() -> None:
-    counts = np.array([0, 5, 2**40 + 3, 0, 7], dtype=np.int64)
+@pytest.mark.parametrize(("top", "width"), [(0, 1), (255, 1), (256, 2), (70_000, 4),
+                                            (2**40 + 3, 8)])
+def test_fine_counts_survive_the_json_profile(top: int, width: int) -> None:
+    counts = np.array([0, 5, top, 0, 7], dtype=np.int64)
     text = pack_counts(counts)
-    assert isinstance(text, str) and unpack_counts(text).tolist() == counts.tolist()
+    assert isinstance(text, str) and text.startswith(f"u{width}:")
+    assert unpack_counts(text).tolist() == counts.tolist()
+    # a profile stored before the width prefix: 8-byte counts, no prefix
+    old = base64.b64encode(zlib.compress(counts.astype("<u8").tobytes())).decode("ascii")
+    assert unpack_counts(old).tolist() == counts.tolist()

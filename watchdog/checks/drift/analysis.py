@@ -129,9 +129,10 @@ def _analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: in
     fine = _current_fine(wh, table, feats, where)
     edges = {n: feats[n]["edges"] for n in numeric if n not in fine}
     hists = wh.histograms(table, edges, where) if edges else {}
+    # each fine grid's boundaries, for its bins' edges and for Wasserstein
+    boundaries = {n: stats.grid_boundaries(*_grid(feats[n])) for n in fine}
     for n, f in fine.items():
-        hists[n] = fine_histogram(f.counts, feats[n]["edge_buckets"], _grid(feats[n]),
-                                  f.missing)
+        hists[n] = fine_histogram(f.counts, feats[n]["edge_buckets"], boundaries[n], f.missing)
     bounds = _current_extremes(wh, table, fine, where)
     samples = column_samples(wh, table, numeric, p.sample_size, where) \
         if p.mode == "sample" else {}
@@ -146,7 +147,7 @@ def _analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: in
                           h.missing, h.total)
             sample = samples.get(name)
             _numeric_stats(fd, ref, sample if sample is not None and len(sample) else None,
-                           fine.get(name), bounds.get(name))
+                           fine.get(name), bounds.get(name), boundaries.get(name))
         else:
             cc = categories[name]
             cur = [n for _, n in cc.counts] + [cc.other]
@@ -276,51 +277,51 @@ def _current_extremes(wh: Warehouse, table: TableRef, fine: dict[str, FineCounts
     return wh.extremes(table, tails, where) if tails else {}
 
 
-def _bins_ks(fd: FeatureDrift, ref_fine: np.ndarray | None, fine: np.ndarray | None
-             ) -> tuple[float, float]:
-    """KS and its error bound from the PSI bins, narrowed by the fine grid when there is one:
-    the exact value lies in both intervals."""
+def _bins_ks(fd: FeatureDrift, fine: tuple[float, float] | None) -> tuple[float, float]:
+    """KS and its error bound from the PSI bins, narrowed by the fine grid's (``fine``) when
+    there is one: the exact value lies in both intervals."""
     d, err = stats.ks_bounds(fd.ref_counts, fd.cur_counts)
-    if fine is None or ref_fine is None:
+    if fine is None:
         return d, err
-    fine_d, fine_err = stats.ks_bounds(ref_fine, fine)
+    fine_d, fine_err = fine
     low, high = max(d, fine_d), min(d + err, fine_d + fine_err)
     return low, max(high - low, 0.0)
 
 
-def _bins_wasserstein(ref: dict[str, Any], ref_fine: np.ndarray, fine: np.ndarray,
-                      cur_bounds: tuple[float, float] | None) -> tuple[float, float] | None:
-    """Normed Wasserstein from the fine grids (``stats.wasserstein_bounds``) divided by the
-    reference's exact standard deviation, with its error bound; None when an unbounded end
-    bucket holds values whose extent is unknown."""
+def _fine_bounds(ref: dict[str, Any], ref_fine: np.ndarray, fine: np.ndarray,
+                 cur_bounds: tuple[float, float] | None, boundaries: np.ndarray
+                 ) -> tuple[tuple[float, float], tuple[float, float] | None]:
+    """KS from the fine grids with its error bound, and the normed Wasserstein distance
+    (``stats.fine_bounds``, divided by the reference's exact standard deviation) with its
+    error bound; None for Wasserstein when an unbounded end bucket holds values whose
+    extent is unknown."""
     ks = ref["ks"]
     ends = [(ks["min"], ks["max"])] if "min" in ks else []
     ends += [cur_bounds] if cur_bounds is not None else []
     lo = min((e[0] for e in ends), default=None)
     hi = max((e[1] for e in ends), default=None)
-    got = stats.wasserstein_bounds(ref_fine, fine, stats.grid_boundaries(*_grid(ref)), lo, hi)
+    ks_got, got = stats.fine_bounds(ref_fine, fine, boundaries, lo, hi)
     if got is None or ref.get("std") is None:
-        return None
+        return ks_got, None
     std = max(float(ref["std"]), stats.STD_FLOOR)
-    return got[0] / std, got[1] / std
+    return ks_got, (got[0] / std, got[1] / std)
 
 
 def _numeric_stats(fd: FeatureDrift, ref: dict[str, Any], sample: np.ndarray | None,
                    fine: FineCounts | None = None,
-                   cur_bounds: tuple[float, float] | None = None) -> None:
+                   cur_bounds: tuple[float, float] | None = None,
+                   boundaries: np.ndarray | None = None) -> None:
     r, c = fd.ref_counts, fd.cur_counts
     s = fd.statistics
     s["psi"] = stats.psi(r, c)
     s["jensen_shannon"] = stats.jensen_shannon(r, c)
     if sample is None:
-        cur_fine = fine.counts if fine is not None else None
-        # the reference's fine counts, decoded once for KS and Wasserstein
-        ref_fine = (unpack_counts(ref["ks"]["counts"]) if cur_fine is not None and ref.get("ks")
-                    else None)
-        s["ks_statistic"], fd.ks_error = _bins_ks(fd, ref_fine, cur_fine)
+        fine_ks, w = None, None
+        if fine is not None and boundaries is not None and ref.get("ks"):
+            fine_ks, w = _fine_bounds(ref, unpack_counts(ref["ks"]["counts"]), fine.counts,
+                                      cur_bounds, boundaries)
+        s["ks_statistic"], fd.ks_error = _bins_ks(fd, fine_ks)
         s["ks_pvalue"] = stats.ks_pvalue(s["ks_statistic"], sum(r), sum(c))
-        w = (_bins_wasserstein(ref, ref_fine, cur_fine, cur_bounds)
-             if ref_fine is not None and cur_fine is not None else None)
         if w is not None:
             s["wasserstein"], fd.wasserstein_error = w
     else:

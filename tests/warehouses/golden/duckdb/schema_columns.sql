@@ -4,10 +4,20 @@ SELECT
   table_name,
   column_name,
   data_type,
-  is_nullable = 'YES' AS nullable
-FROM information_schema.columns
+  nullable
+FROM (
+  SELECT
+    database_name,
+    schema_name AS table_schema,
+    table_name,
+    column_name,
+    data_type,
+    is_nullable AS nullable,
+    column_index
+  FROM DUCKDB_COLUMNS()
+) AS c
 WHERE
-  table_catalog = CURRENT_DATABASE()
+  database_name = CURRENT_DATABASE()
   AND (
     (
       LOWER(table_schema) = LOWER(:schema_0) AND LOWER(table_name) = LOWER(:table_0)
@@ -20,4 +30,4 @@ WHERE
 ORDER BY
   table_schema,
   table_name,
-  ordinal_position
+  column_index
