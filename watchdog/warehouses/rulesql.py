@@ -265,6 +265,58 @@ def build_contract_scan(
     return tree, params
 
 
+def _examples_query(wh: SqlWarehouse, rule: Rule, n: int, table: TableRef,
+                    conds: Sequence[exp.Expr], fails: exp.Expr | None) -> exp.Select:
+    """Up to ``n`` failing values of ``rule`` as text, in a query that stops early: a value
+    rule's first ``n`` in scan order (``LIMIT`` ends the scan there), a uniqueness rule's
+    ``n`` smallest repeated values (its groups come sorted, so the ``LIMIT`` ends the
+    grouping there too; only the sort holds every value, and it spills to disk)."""
+    cols = [column(wh, c) for c in rule.columns]
+    value = exp.alias_(_as_text(cols), "value")
+    if fails is None:
+        found = _select(wh, table, [value], [_present(rule, cols), *conds]).group_by(
+            *(c.copy() for c in cols)).having(
+            exp.GT(this=exp.Count(this=exp.Star()), expression=_number(1))).order_by(
+            *(c.copy() for c in cols))
+    else:
+        found = _select(wh, table, [value], [fails.copy(), *conds])
+    return found.limit(_number(n))
+
+
+def build_contract_scan_lazy(
+    wh: SqlWarehouse, table: TableRef, rules: Sequence[Rule], examples: Sequence[int],
+    where: Sequence[Predicate] = (),
+) -> Tree:
+    """Postgres: the counts of ``contract_failures`` and up to ``examples[i]`` failing values
+    per rule in one statement, without a bounded top-n aggregate (DuckDB's ``min(x, n)``).
+
+    ``SELECT *, CASE WHEN f<i> > 0 THEN ARRAY(<examples query>) END AS x<i> FROM (<counts>)``:
+    each examples query (:func:`_examples_query`) is an uncorrelated subquery, which Postgres
+    runs as an InitPlan on first use only, so a rule that passes reads nothing more, and a
+    failing one reads only until its ``n``-th failure (a uniqueness rule: its sort). The
+    counts are the same aggregates, with the same binds, as ``contract_failures``.
+    """
+    conds, params = conditions(wh, where)
+    aggregates: list[exp.Expr] = [_row_count()]
+    extra: list[exp.Expr] = []
+    for i, rule in enumerate(rules):
+        bind = _Binds(wh, i, params)
+        n = int(examples[i]) if i < len(examples) else 0
+        fails = None
+        if rule.check in _UNIQUE or rule.check == "not_null":
+            aggregates.append(exp.alias_(aggregate(wh, rule, bind), f"f{i}"))
+        else:
+            fails = _fails(wh, rule, column(wh, rule.columns[0]), bind)
+            aggregates.append(exp.alias_(_count_when(fails), f"f{i}"))
+        if n > 0 and rule.check != "not_null":
+            failing = exp.GT(this=exp.column(f"f{i}", table="scan", quoted=True),
+                             expression=_number(0))
+            found = exp.Array(expressions=[_examples_query(wh, rule, n, table, conds, fails)])
+            extra.append(exp.alias_(_case(failing, found), f"x{i}"))
+    counts = _select(wh, table, aggregates, conds).subquery("scan")
+    return exp.select(exp.Star(), *extra).from_(counts), params
+
+
 def contract_failures(
     wh: SqlWarehouse, table: TableRef, rules: Sequence[Rule], where: Sequence[Predicate] = (),
     examples: Sequence[int] = (),
