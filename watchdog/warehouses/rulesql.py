@@ -13,14 +13,14 @@ leave the warehouse. What each warehouse spells its own way is the dialect's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from watchdog.errors import UnsupportedFeature
 from watchdog.lazy import lazy
 from watchdog.models import Predicate, Rule, RuleCounts, TableRef
 from watchdog.warehouses import tree_sql
-from watchdog.warehouses.tree_sql import Tree, column, conditions
+from watchdog.warehouses.tree_sql import Parts, Tree, column, condition_parts, conditions
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -348,3 +348,92 @@ def failure_examples(
     for index, value in wh._rows(stmt):
         out[int(index)].append(str(value))
     return out
+
+
+# -- parts: each query's shape and binds without sqlglot (``sqlcache.py``) ---------------
+
+
+def _rule_values(wh: SqlWarehouse, rule: Rule) -> tuple[tuple[Any, ...], list[Any]]:
+    """The form of a rule's condition (what its SQL depends on besides names) and the values
+    :func:`passes` binds, in its order; raises where :func:`passes` raises."""
+    a = rule.args
+    if rule.check in ("not_null", *_UNIQUE):
+        return (), []
+    if rule.check in COMPARE:
+        return (), [a["value"]]
+    if rule.check == "in_range":
+        return ((bool(a.get("include_min", True)), bool(a.get("include_max", True))),
+                [a["min_value"], a["max_value"]])
+    if rule.check in ("isin", "notin"):
+        return (len(a["values"]),), list(a["values"])
+    if rule.check == "str_matches":
+        if not wh.pushes_regex(a["pattern"]):
+            raise UnsupportedFeature(wh.name, f"the regular expression {a['pattern']!r} "
+                                     "in the database (str_matches runs on the sample)")
+        from watchdog.warehouses import dialects as regex_dialects  # a regex: sqlglot
+
+        return (), [regex_dialects.anchored_regex(a["pattern"], wh.DIALECT)]
+    if rule.check == "str_length":
+        given = [a.get(k) for k in ("min_value", "max_value")]
+        return tuple(v is not None for v in given), [v for v in given if v is not None]
+    raise ValueError(f"no SQL for contract check {rule.check!r}")
+
+
+def _rule_parts(wh: SqlWarehouse, index: int, rule: Rule, params: dict[str, Any],
+                times: int = 1) -> tuple[Any, ...]:
+    """A rule's shape, its values bound ``times`` times as :class:`_Binds` names them."""
+    names = tuple(tree_sql.name(wh, c) for c in rule.columns)
+    form, values = _rule_values(wh, rule)
+    bound = [wh._bind_value(v) for v in values] * times
+    params.update({f"r{index}_{n}": v for n, v in enumerate(bound)})
+    return rule.check, names, rule.family in _NAN_FAMILIES, form
+
+
+def _wanted(rules: Sequence[Rule], examples: Sequence[int]) -> list[int]:
+    """The examples each rule's SQL asks for (none for ``not_null``)."""
+    return [int(examples[i]) if i < len(examples) and r.check != "not_null" else 0
+            for i, r in enumerate(rules)]
+
+
+def contract_failures_parts(wh: SqlWarehouse, table: TableRef, rules: Sequence[Rule],
+                            where: Sequence[Predicate] = ()) -> Parts:
+    conds, params = condition_parts(wh, where)
+    shape = tuple(_rule_parts(wh, i, r, params) for i, r in enumerate(rules))
+    return (tree_sql.table_shape(wh, table), conds, shape), params
+
+
+def contract_scan_parts(wh: SqlWarehouse, table: TableRef, rules: Sequence[Rule],
+                        examples: Sequence[int], where: Sequence[Predicate] = ()) -> Parts:
+    """:func:`build_contract_scan_lazy`'s parts: the counts' binds, used again by the
+    examples' subqueries."""
+    base, params = contract_failures_parts(wh, table, rules, where)
+    return (*base, tuple(_wanted(rules, examples))), params
+
+
+def duckdb_contract_scan_parts(wh: SqlWarehouse, table: TableRef, rules: Sequence[Rule],
+                               examples: Sequence[int], where: Sequence[Predicate] = ()
+                               ) -> Parts:
+    """:func:`build_contract_scan`'s parts: a value rule with examples binds its values
+    twice (its count, then its ``min(x, n) FILTER``)."""
+    conds, params = condition_parts(wh, where)
+    wanted = _wanted(rules, examples)
+    shape = tuple(_rule_parts(wh, i, r, params, 2 if n and r.check not in _UNIQUE else 1)
+                  for i, (r, n) in enumerate(zip(rules, wanted, strict=True)))
+    return (tree_sql.table_shape(wh, table), conds, shape, tuple(wanted)), params
+
+
+def failure_examples_parts(wh: SqlWarehouse, table: TableRef, rules: Sequence[Rule],
+                           limit: int, where: Sequence[Predicate] = ()) -> Parts:
+    """:func:`build_failure_examples`'s parts (``not_null`` rules have no branch)."""
+    conds, params = condition_parts(wh, where)
+    shape = tuple(("not_null",) if r.check == "not_null" else _rule_parts(wh, i, r, params)
+                  for i, r in enumerate(rules))
+    return (tree_sql.table_shape(wh, table), conds, shape, int(limit)), params
+
+
+PARTS: dict[Callable[..., Tree], Callable[..., Parts]] = {
+    build_contract_failures: contract_failures_parts,
+    build_contract_scan_lazy: contract_scan_parts,
+    build_contract_scan: duckdb_contract_scan_parts,
+    build_failure_examples: failure_examples_parts,
+}
