@@ -1,6 +1,9 @@
 """Contract checks compiled into sqlglot trees: one aggregate scan for the counts, one
-bounded query for example failing values. Used by
-:class:`~watchdog.warehouses.sqlbase.SqlWarehouse` (``TREES``).
+bounded query for example failing values, or both in one statement where the warehouse
+can (``contract_scan``: DuckDB's :func:`build_contract_scan`, Postgres'
+:func:`build_contract_scan_lazy`). Used by
+:class:`~watchdog.warehouses.sqlbase.SqlWarehouse` (``TREES``); each builder's parts
+(shape and binds without sqlglot, ``PARTS``) let ``sqlcache.py`` keep its SQL.
 
 Each rule (see :class:`~watchdog.models.Rule`) becomes one ``COUNT(CASE WHEN <fails> THEN 1
 END)`` beside ``COUNT(*)``, so a contract costs a single pass over the table and only counts
