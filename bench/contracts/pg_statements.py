@@ -2,7 +2,7 @@
 counts then ``failure_examples`` (two statements), and ``contract_scan`` (one), with
 examples for every rule or for the value rules only; alternating, on one connection.
 
-    .venv/bin/python bench/contracts/pg_statements.py [--rows 1000000] [--repeat 9]
+    .venv/bin/python bench/contracts/pg_statements.py [--rows 1000000] [--repeat 9] [--jit-off]
 
 Prints the median wall time and the median CPU time of the Postgres server (every
 ``postgres`` process on this machine: the backend and its parallel workers, from /proc;
@@ -48,6 +48,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--jit-off", action="store_true",
+                    help="also run each set in a session with jit = off")
     a = ap.parse_args()
     import psycopg
 
@@ -87,9 +89,13 @@ def main() -> None:
         "contract_scan, value examples only": [stmt("contract_scan", rules=rules,
                                                     examples=values)],
     }
-    with psycopg.connect(tools.PG_DSN) as con:
+    if a.jit_off:  # the same statements again, in a session with JIT off
+        sets.update({f"{k} (jit off)": v for k, v in list(sets.items()) if k != "counts"})
+    with psycopg.connect(tools.PG_DSN) as con, psycopg.connect(
+            tools.PG_DSN, options="-c jit=off") as off:
         def run(name: str) -> Callable[[], None]:
-            return lambda: [con.execute(sql, params).fetchall() for sql, params in sets[name]]
+            use = off if name.endswith("(jit off)") else con
+            return lambda: [use.execute(sql, params).fetchall() for sql, params in sets[name]]
 
         for name in sets:  # once untimed (plans, buffers)
             run(name)()

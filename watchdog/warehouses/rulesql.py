@@ -134,6 +134,11 @@ def aggregate(wh: SqlWarehouse, rule: Rule, bind: _Binds) -> exp.Expr:
     cols = [column(wh, c) for c in rule.columns]
     if rule.check == "not_null":
         return _count_when(missing(rule, cols[0]))
+    if rule.check in _UNIQUE and len(cols) == 1 and rule.family not in _NAN_FAMILIES:
+        # NULL is its only missing value, which COUNT skips: no CASE to evaluate per row
+        # (5-10% of the contract's scan on Postgres, bench/contracts/pg_statements.py)
+        return exp.Sub(this=exp.Count(this=cols[0].copy()),
+                       expression=exp.Count(this=exp.Distinct(expressions=[cols[0].copy()])))
     if rule.check in _UNIQUE:
         value = cols[0] if len(cols) == 1 else dialects.RowValue(expressions=cols)
         # rows beyond the first of each value: pandas' duplicated(keep="first")
