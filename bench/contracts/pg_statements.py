@@ -3,6 +3,7 @@ counts then ``failure_examples`` (two statements), and ``contract_scan`` (one), 
 examples for every rule or for the value rules only; alternating, on one connection.
 
     .venv/bin/python bench/contracts/pg_statements.py [--rows 1000000] [--repeat 9] [--jit-off]
+        [--tried]
 
 Prints the median wall time and the median CPU time of the Postgres server (every
 ``postgres`` process on this machine: the backend and its parallel workers, from /proc;
@@ -44,10 +45,34 @@ def server_cpu() -> float:
     return total / TICK
 
 
+#: Ways tried to count the repeated ids and name them without a second sort; none beat
+#: the floor's COUNT(DISTINCT) plus a separate sorted GROUP BY (bench/README.md).
+TRIED = {
+    "tried: COUNT(id) - COUNT(DISTINCT id) alone":
+        "SELECT COUNT(id) - COUNT(DISTINCT id) FROM {t}",
+    "tried: repeated ids by lag() over the sorted ids":
+        "SELECT COUNT(*) FILTER (WHERE id = p) FROM (SELECT id, lag(id) OVER (ORDER BY id)"
+        " AS p FROM {t} WHERE id IS NOT NULL) AS s",
+    "tried: sorted GROUP BY id of every id, count + examples from a CTE":
+        "WITH d AS MATERIALIZED (SELECT o.k, COUNT(*) AS n FROM (SELECT id AS k FROM {t}"
+        " WHERE id IS NOT NULL ORDER BY id) AS o GROUP BY o.k HAVING COUNT(*) > 1)"
+        " SELECT (SELECT COALESCE(SUM(n - 1), 0) FROM d),"
+        " ARRAY(SELECT CAST(d.k AS TEXT) FROM d ORDER BY d.k LIMIT 5)",
+    "tried: hashed SELECT DISTINCT id, counted":
+        "SELECT COUNT(*) FROM (SELECT DISTINCT id FROM {t} WHERE id IS NOT NULL) AS d",
+}
+
+
+def tried(table: str) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    return {name: [(sql.format(t=table), {})] for name, sql in TRIED.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--tried", action="store_true",
+                    help="also the ways tried to find repeated ids from one sort (TRIED)")
     ap.add_argument("--jit-off", action="store_true",
                     help="also run each set in a session with jit = off")
     a = ap.parse_args()
@@ -89,6 +114,14 @@ def main() -> None:
         "contract_scan, value examples only": [stmt("contract_scan", rules=rules,
                                                     examples=values)],
     }
+    if a.tried:
+        sets.update(tried(args.target))
+        # the sorted GROUP BY's CTE beside the other rules' counts: one statement, one sort
+        others, binds = stmt("contract_failures", rules=[r for r in rules if r.check != "unique"])
+        cte = TRIED["tried: sorted GROUP BY id of every id, count + examples from a CTE"]
+        with_cte, select = cte.format(t=args.target).split(" SELECT ", 1)
+        sets["tried: the same CTE beside the other rules' counts"] = [
+            (f"{with_cte} SELECT s.*, {select} FROM ({others}) AS s", binds)]
     if a.jit_off:  # the same statements again, in a session with JIT off
         sets.update({f"{k} (jit off)": v for k, v in list(sets.items()) if k != "counts"})
     with psycopg.connect(tools.PG_DSN) as con, psycopg.connect(
