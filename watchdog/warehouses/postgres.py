@@ -22,7 +22,7 @@ from watchdog.errors import (
     WarehouseUnavailable,
 )
 from watchdog.models import AccessGrant, AuditEvent, TableRef
-from watchdog.warehouses import access_sql, pg_audit
+from watchdog.warehouses import access_sql, pg_audit, rulesql
 from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.catalog_sql import Catalog
 from watchdog.warehouses.executor import Executor, SqlAlchemyExecutor
@@ -180,7 +180,9 @@ class Postgres(SqlWarehouse):
     TREES: ClassVar[Mapping[str, Callable[..., Tree]]] = {
         **SqlWarehouse.TREES,
         "own_access": access_sql.build_own_access, "access": access_sql.build_access,
-        "inherited_roles": access_sql.build_inherited_roles}
+        "inherited_roles": access_sql.build_inherited_roles,
+        # examples in the counts' statement, by subqueries run only for failing rules
+        "contract_scan": rulesql.build_contract_scan_lazy}
     # SQLSTATEs: https://www.postgresql.org/docs/current/errcodes-appendix.html
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = (
         (r"\b(42P01|42703|3F000)\b", TableNotFound, NAMES_HINT),

@@ -148,7 +148,8 @@ class SqlWarehouse(Warehouse):
     #: The tree builders whose statements are kept rendered by shape (``sqlcache.py``), each
     #: with its parts: ``parts(warehouse, **args) -> (shape, params)``, without sqlglot.
     PARTS: ClassVar[Mapping[Callable[..., tree_sql.Tree], Callable[..., tree_sql.Parts]]] = {
-        **facts_sql.PARTS, **drift_sql.PARTS, **catalog_sql.PARTS, **backtest_sql.PARTS}
+        **facts_sql.PARTS, **drift_sql.PARTS, **catalog_sql.PARTS, **backtest_sql.PARTS,
+        **rulesql.PARTS}
     #: Driver errors, most specific first; the first rule that matches decides the error.
     ERRORS: ClassVar[tuple[ErrorRule, ...]] = ()
 

@@ -4,9 +4,10 @@ importing sqlglot, which costs ~0.1 s of start-up before the first query.
 
 Only queries whose builder has *parts* (``SqlWarehouse.PARTS``: the time facts in
 ``facts_sql.py``, the drift counts in ``drift_sql.py``, the shared catalog queries in
-``catalog_sql.py``, whose table names are binds, the backtest in ``backtest_sql.py``) are
-kept: a function that computes, without sqlglot, the query's shape (its identifiers, and
-each filter's column, operator and number of values) and its binds. The SQL is a function
+``catalog_sql.py``, whose table names are binds, the backtest in ``backtest_sql.py``, the
+contract queries in ``rulesql.py``) are kept: a function that computes, without sqlglot,
+the query's shape (its identifiers, and each filter's column, operator and number of
+values) and its binds. The SQL is a function
 of the adapter class and the shape alone; every value is a bind, computed apart by the parts
 on every render and never stored.
 A statement is found by a key that hashes the code that renders it (sqlglot's version, the

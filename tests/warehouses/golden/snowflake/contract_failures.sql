@@ -39,11 +39,7 @@ SELECT
       THEN 1
     END
   ) AS "f3",
-  COUNT(CASE WHEN NOT (
-    "id" IS NULL
-  ) THEN 1 END) - COUNT(DISTINCT CASE WHEN NOT (
-    "id" IS NULL
-  ) THEN "id" END) AS "f4",
+  COUNT("id") - COUNT(DISTINCT "id") AS "f4",
   COUNT(CASE WHEN NOT (
     "model" IS NULL
   ) AND NOT (
