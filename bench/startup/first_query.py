@@ -3,8 +3,8 @@ which heavy libraries are loaded by then.
 
     .venv/bin/python bench/startup/first_query.py [--runs 5] [--code DIR ...] -- run --once
 
-Each run is a fresh process that starts the CLI as ``python -m watchdog`` does, with a hook
-on SQLAlchemy's ``before_cursor_execute`` that notes the time (from the process's start, as
+Each run is a fresh process that starts the CLI as ``python -m watchdog`` does, with a
+listener on every warehouse executor that notes the time (from the process's start, as
 the kernel counts it) of the first statement sent to a warehouse (not the state store), the
 process's CPU time by then (every thread; steadier than wall time on a loaded machine), and
 the heavy modules then in ``sys.modules``. Prints the median and each run; the import
@@ -19,8 +19,8 @@ start. One uncounted run per code fills its rendered-statement cache (``WATCHDOG
 a folder of this invocation), so the runs measure a start after the first, as a cron job or
 a restarted daemon has it; ``--cold`` empties the cache before every run instead.
 ``--floor`` adds, alternating with the others, a process that only imports what every run
-needs (SQLAlchemy, DuckDB with duckdb-engine, pydantic, PyYAML) and sends the demo's first
-statement.
+needs (SQLAlchemy for the state store, DuckDB, pydantic, PyYAML) and sends the demo's first
+statement on a plain DuckDB connection.
 """
 
 from __future__ import annotations
