@@ -120,19 +120,15 @@ class SqlAlchemyExecutor(Executor):
         self, name: str, translate: Translate, create_engine: Callable[[], sa.Engine], *,
         limit: Callable[[sa.Connection, float], None] | None = None,
         canceller: Callable[[Any], Callable[[], None] | None] | None = None,
-        columns: Callable[[Any], list[Any]] | None = None,
     ) -> None:
         """``create_engine()`` makes the engine on first use; ``limit(conn, seconds)`` has
         the warehouse cancel the next statement on ``conn`` itself (Postgres' SET LOCAL
         statement_timeout); ``canceller(dbapi_connection)`` is how to interrupt what runs
-        on a driver connection from another thread (DuckDB's and SQLite's interrupt);
-        ``columns(dbapi_cursor)`` reads an executed statement's result column by column
-        (DuckDB's ``fetchnumpy``), for :meth:`run_columns`."""
+        on a driver connection from another thread (SQLite's interrupt)."""
         super().__init__(name, translate)
         self._create_engine = create_engine
         self._limit = limit
         self._canceller = canceller
-        self._columns = columns
         self._engine: sa.Engine | None = None
         self._lock = threading.Lock()
 
@@ -143,15 +139,6 @@ class SqlAlchemyExecutor(Executor):
             if self._engine is None:
                 self._engine = self._create_engine()
             return self._engine
-
-    def run_columns(self, stmt: Statement) -> list[Any]:
-        if self._columns is None:
-            return super().run_columns(stmt)
-        for listener in list(self._listeners):
-            listener(stmt)
-        read = self._columns
-        found: list[Any] = self._execute(stmt, lambda result: read(result.cursor))
-        return found if found and len(found[0]) else []
 
     def _run(self, stmt: Statement) -> list[Any]:
         rows: list[Any] = self._execute(stmt, lambda result: list(result.fetchall()))
