@@ -111,7 +111,7 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     assert backtest["status"] == "FAIL"
     assert {"LABEL_COVERAGE_LOW", "METRIC_DROPPED"} <= set(backtest["reasons"])
     assert "feedback pipeline" in backtest["summary"]
-    assert re.search(r"model_version=v4 \d{4}-\d\d-\d\d \(the newest day with 500 labels\): "
+    assert re.search(r"model_version=v4 \d{4}-\d\d-\d\d \(the newest day with 1500 labels\): "
                      r"auroc 0\.[45]\d* \(95% interval [\d.]+–[\d.]+\) is below its min 0\.6; "
                      r"auroc is also below its baseline 0\.\d+ \(the earlier windows\) - "
                      r"max_drop 0\.05", backtest["summary"]), backtest["summary"]

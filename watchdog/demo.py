@@ -21,8 +21,11 @@ failed at its last run; the stale-labels event names that run.
 Planted volume drop: in the last three hours 70 % of predictions failed, so successful
 predictions fell to about 30 % of the same hours in earlier weeks.
 Planted quality drop: the labels follow the scores (a churn with probability the score:
-calibrated) until six days ago; since then they no longer do (v4 lost its signal), which
+calibrated) until seven days ago; since then they no longer do (v4 lost its signal), which
 the backtest catches on the newest day that has labels (AUROC near 0.5, from about 0.75).
+The labelled days after the drop span 48 hours, so whatever the hour, a whole calendar day
+of them (~2,500 labels) is there to judge: a day cut short by the clock holds too few
+labels for a confident verdict (the config asks for 1,500).
 
 Deterministic (hash-based randomness) and idempotent: it is rebuilt only when the data
 would otherwise be out of date (its anchor is the current hour) or the layout changed.
@@ -37,7 +40,7 @@ from pathlib import Path
 
 import duckdb
 
-VERSION = 6
+VERSION = 7
 WEEKS = 6
 CUSTOMERS = 2000
 
@@ -123,13 +126,13 @@ FROM rows
 """
 
 # Labels arrive two days after the prediction; the label job stopped three days ago.
-# Churn follows the score (calibrated) until the planted quality drop six days ago, after
+# Churn follows the score (calibrated) until the planted quality drop seven days ago, after
 # which it follows another draw of the same distribution (the score lost its signal).
 _GROUND_TRUTH = """
 CREATE OR REPLACE TABLE ground_truth AS
 SELECT prediction_id, customer_id,
        u(prediction_id, 'truth') < CASE
-           WHEN predicted_at >= $anchor - INTERVAL 6 DAY
+           WHEN predicted_at >= $anchor - INTERVAL 7 DAY
            THEN 1 / (1 + exp(-(z(prediction_id, 'drop') - 1.5)))
            ELSE score END AS churned,
        predicted_at + INTERVAL 2 DAY AS observed_at
