@@ -176,13 +176,56 @@ def test_ks_pvalue_uses_the_limiting_law_for_large_samples() -> None:
     assert stats.ks_pvalue(d, n, n) == pytest.approx(sps.kstwo.sf(d, n / 2), abs=2e-3)
 
 
-def _fine(x: np.ndarray, center: float, scale: float, resolution: int) -> np.ndarray:
-    bucket = np.floor(resolution / np.pi * np.arctan((x - center) / scale) + resolution / 2)
-    return np.bincount(bucket.astype(int), minlength=resolution + 1)
+def _bucket(x: np.ndarray, center: float, scale: float, resolution: int, how: str
+            ) -> np.ndarray:
+    """The fine grid's bucket of each value, from its definition (``models.FineGrid``)."""
+    t = (x - center) / scale
+    g = t / (1 + np.abs(t)) if how == "softsign" else 2 * np.arctan(t) / np.pi
+    return np.floor(resolution * (g + 1) / 2).astype(int)
 
 
+def _fine(x: np.ndarray, center: float, scale: float, resolution: int,
+          how: str = "softsign") -> np.ndarray:
+    return np.bincount(_bucket(x, center, scale, resolution, how), minlength=resolution + 1)
+
+
+@pytest.mark.parametrize("how", ["softsign", "atan"])
+def test_grid_boundaries_start_the_buckets_that_the_definition_gives(how: str) -> None:
+    """Each boundary x_b is the first value of bucket b: within a few ulps, values just
+    above it are in b and just below in b - 1; the boundaries ascend, the last is +inf."""
+    center, scale, resolution = 3.0, 0.5, 2000
+    bounds = stats.grid_boundaries(center, scale, resolution, how)
+    assert len(bounds) == resolution and bounds[-1] == np.inf
+    assert np.all(np.diff(bounds[:-1]) > 0)
+    inner = bounds[:-1]
+    b = np.arange(1, resolution)
+    gap = 1e-9 * np.maximum(1.0, np.abs(inner))
+    assert np.array_equal(_bucket(inner + gap, center, scale, resolution, how), b)
+    assert np.array_equal(_bucket(inner - gap, center, scale, resolution, how), b - 1)
+    pos = stats.grid_position(inner, center, scale, resolution, how)
+    assert np.allclose(pos, b, rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown fine grid map"):
+        stats.grid_boundaries(center, scale, resolution, "tanh")
+
+
+def test_softsign_grid_of_1_28_r_buckets_holds_no_more_of_a_normal_law_than_atan_of_r() -> None:
+    """The profile's grid (1.28 x ks_resolution softsign buckets) keeps the largest share
+    of a normal reference, the KS error bound, at what the atan grid of ks_resolution gave."""
+    r = 20_000
+
+    def largest(how: str, buckets: int) -> float:
+        edges = np.concatenate([[-np.inf], stats.grid_boundaries(0.0, 1.0, buckets, how)])
+        return float(np.max(np.diff(sps.norm.cdf(edges))))
+
+    soft, atan = largest("softsign", math.ceil(1.28 * r)), largest("atan", r)
+    assert soft <= atan * 1.0 and soft <= 1.52 / r
+    assert largest("softsign", r) > 1.9 / r  # the same count of softsign buckets: coarser
+
+
+@pytest.mark.parametrize("how", ["softsign", "atan"])
 @pytest.mark.parametrize("shape", ["normal", "lognormal", "uniform", "discrete"])
-def test_wasserstein_from_fine_counts_brackets_scipy_on_the_raw_values(shape: str) -> None:
+def test_wasserstein_from_fine_counts_brackets_scipy_on_the_raw_values(shape: str,
+                                                                       how: str) -> None:
     rng = np.random.default_rng(11)
     a, b = {
         "normal": (rng.normal(0, 1, 50_000), rng.normal(0.3, 1.1, 40_000)),
@@ -191,10 +234,10 @@ def test_wasserstein_from_fine_counts_brackets_scipy_on_the_raw_values(shape: st
         "discrete": (rng.poisson(4, 50_000) * 1.0, rng.poisson(4.5, 40_000) * 1.0),
     }[shape]
     center, scale, resolution = float(np.median(a)), float(np.std(a)), 20_000
-    bounds = stats.grid_boundaries(center, scale, resolution)
+    bounds = stats.grid_boundaries(center, scale, resolution, how)
     lo, hi = float(min(a.min(), b.min())), float(max(a.max(), b.max()))
-    got = stats.wasserstein_bounds(_fine(a, center, scale, resolution),
-                                   _fine(b, center, scale, resolution), bounds, lo, hi)
+    got = stats.wasserstein_bounds(_fine(a, center, scale, resolution, how),
+                                   _fine(b, center, scale, resolution, how), bounds, lo, hi)
     assert got is not None
     w, err = got
     exact = sps.wasserstein_distance(a, b)

@@ -13,6 +13,7 @@ import pytest
 from tests.warehouses.seeding import T0, Seeder, events_rows
 from tests.warehouses.test_conformance import selected
 from watchdog.checks import stats
+from watchdog.models import FineGrid
 from watchdog.models import Predicate as P
 from watchdog.warehouses import Warehouse
 
@@ -101,18 +102,31 @@ def test_abs_means_ignore_null_and_nan(warehouse: Env) -> None:
     assert empty == {"id": None}
 
 
+def _buckets(x: np.ndarray, grid: FineGrid) -> np.ndarray:
+    """Each value's bucket, computed as the ks_counts SQL writes it for the grid's map."""
+    center, scale, resolution, how = grid
+    d = x - center
+    if how == "atan":
+        return np.floor(resolution / np.pi * np.arctan(d / scale) + resolution / 2)
+    squashed = np.sign(d) - np.sign(d) * scale / (scale + np.abs(d))
+    return np.floor(resolution / 2 * squashed + resolution / 2)
+
+
+@pytest.mark.parametrize("how", ["softsign", "atan"])
 @pytest.mark.parametrize("where", [(), WINDOW])
-def test_ks_counts_match_numpy_on_the_same_fine_grid(warehouse: Env, where) -> None:
+def test_ks_counts_match_numpy_on_the_same_fine_grid(warehouse: Env, where, how: str) -> None:
     wh, seed = warehouse
     rows = selected(events_rows(), where)
-    grids = {"amount": (40.0, 25.0, 2000), "id": (100.0, 30.0, 50), "price": (10.0, 5.0, 7)}
+    grids = {"amount": FineGrid(40.0, 25.0, 2000, how), "id": FineGrid(100.0, 30.0, 50, how),
+             "price": FineGrid(10.0, 5.0, 7, how)}
     got = wh.ks_counts(seed.table("events"), grids, where)
     assert list(got) == list(grids)
-    for column, (center, scale, resolution) in grids.items():
+    for column, grid in grids.items():
+        resolution = grid.resolution
         x = _numbers(rows, column)
         missing = int(np.isnan(x).sum())
         x = x[~np.isnan(x)]
-        bucket = np.floor(resolution / np.pi * np.arctan((x - center) / scale) + resolution / 2)
+        bucket = _buckets(x, grid)
         expected = np.bincount(np.clip(bucket.astype(int), 0, resolution),
                                minlength=resolution + 1)
         assert got[column].counts.tolist() == expected.tolist(), column
@@ -225,3 +239,20 @@ def test_duckdb_settings_do_not_clash_with_a_connection_already_open_in_the_proc
         with pytest.raises(WarehouseUnavailable, match="other options.*duckdb.connect"):
             wh._fetch(Statement(name="s", sql="SELECT x FROM t"))  # type: ignore[attr-defined]
     engine.dispose()
+
+
+@pytest.mark.parametrize("how", ["softsign", "atan"])
+def test_ks_counts_put_infinities_and_huge_values_in_the_end_buckets(warehouse: Env,
+                                                                      how: str) -> None:
+    """+-inf and finite values far out land in the unbounded end buckets (the softsign SQL
+    is written so that inf / inf never happens), NaN and NULL in the missing count."""
+    wh, seed = warehouse
+    if "far" not in seed.tables:
+        values = [-math.inf, -1e300, -3.0, 0.0, 2.5, 1e300, math.inf, math.nan, None]
+        seed.create_table("far", {"x": "float"}, [{"x": v} for v in values])
+    resolution = 1000
+    got = wh.ks_counts(seed.table("far"), {"x": FineGrid(0.0, 1.0, resolution, how)})["x"]
+    expected = _buckets(np.array([-3.0, 0.0, 2.5]), FineGrid(0.0, 1.0, resolution, how))
+    assert got.counts[0] == 2 and got.counts[resolution] == 2
+    assert sorted(int(b) for b in np.flatnonzero(got.counts)[1:-1]) == sorted(expected)
+    assert got.missing == 2 and got.total == 9

@@ -26,6 +26,7 @@ from watchdog.models import (
     Column,
     DdlStamp,
     FineCounts,
+    FineGrid,
     Histogram,
     Predicate,
     Rule,
@@ -268,7 +269,7 @@ class Warehouse(abc.ABC):
         """Mean absolute value of each numeric column (NULL and NaN ignored), one scan."""
 
     def ks_counts(
-        self, table: TableRef, grids: Mapping[str, tuple[float, float, int]],
+        self, table: TableRef, grids: Mapping[str, FineGrid | tuple[float, float, int]],
         where: Sequence[Predicate] = (), moments: bool = False,
     ) -> dict[str, FineCounts]:
         """Fine bucket counts of numeric columns (one pass over each): ``resolution + 1``

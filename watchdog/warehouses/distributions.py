@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from watchdog.lazy import lazy
-from watchdog.models import CategoryCounts, FineCounts, Histogram, Predicate, TableRef
+from watchdog.models import CategoryCounts, FineCounts, FineGrid, Histogram, Predicate, TableRef
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 else:
     np = lazy("numpy")
 
-#: A fine KS grid: ``(center, scale, resolution)``, see :func:`ks_counts`.
-KsGrid = tuple[float, float, int]
+#: A fine KS grid: a ``models.FineGrid``, or ``(center, scale, resolution)`` for its
+#: default map (see :func:`ks_counts`).
+KsGrid = FineGrid | tuple[float, float, int]
 
 #: Features per fine-KS statement: bounds the rows held in Python (and the database's
 #: hash tables) to about 16 × resolution.
@@ -89,10 +90,10 @@ def ks_counts(
     """Counts of several numeric columns over fine monotone buckets, one statement per
     :data:`KS_BATCH` columns, one GROUP BY (one pass over the column) each.
 
-    A grid ``(center, scale, resolution)`` puts x in bucket
-    ``floor(resolution * (atan((x - center) / scale) / pi + 1/2))``, 0 … resolution: equal
-    shares of a Cauchy law fitted to the column, so each bucket holds a small share of data
-    shaped like the reference. Returns ``{column: FineCounts}``: ``resolution + 1`` counts,
+    A grid (``models.FineGrid``) puts x in bucket
+    ``floor(R * (g((x - center) / scale) + 1) / 2)``, 0 … R, ``g(t) = t / (1 + |t|)`` (or
+    ``2 atan(t) / pi``), so each bucket holds a small share (~2/R at most) of data shaped
+    like the reference. Returns ``{column: FineCounts}``: ``resolution + 1`` counts,
     the missing count (NULL and NaN), and with ``moments`` the sums of ``x - center`` and of
     its square. Used for KS and Wasserstein with bounded errors (``stats.ks_bounds``,
     ``stats.wasserstein_bounds``) and, summed over the buckets between the bins' edges, for

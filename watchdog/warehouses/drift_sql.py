@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from watchdog.lazy import lazy
-from watchdog.models import Predicate, TableRef
+from watchdog.models import FineGrid, Predicate, TableRef
 from watchdog.warehouses import tree_sql
 from watchdog.warehouses.distributions import KsGrid
 from watchdog.warehouses.tree_sql import Parts, Tree, bind, condition_parts, conditions, missing
@@ -167,17 +167,16 @@ def build_ks_counts(wh: SqlWarehouse, table: TableRef, grids: Mapping[str, KsGri
     buckets that are not missing."""
     params: dict[str, Any] = {}
     selects = []
-    for j, (name, (center, scale, resolution)) in enumerate(grids.items()):
+    for j, (name, grid) in enumerate(grids.items()):
         col = tree_sql.column(wh, name)
+        center, scale, resolution, how = FineGrid(*grid)
         c, s, m, h = (bind(params, f"k{j}_{k}", v) for k, v in (
-            ("c", float(center)), ("s", float(scale)), ("m", resolution / math.pi),
+            ("c", float(center)), ("s", float(scale)), ("m", _slope(resolution, how)),
             ("h", resolution / 2)))
         offset = exp.Sub(this=col.copy(), expression=c)
-        angle = exp.Atan(this=exp.Div(this=exp.paren(offset, copy=False), expression=s,
-                                      typed=True))
-        bucket = exp.cast(exp.Floor(this=exp.Add(this=exp.Mul(this=m, expression=angle),
-                                                 expression=h)),
-                          exp.DataType.Type.INT, copy=False)
+        bucket = exp.cast(exp.Floor(this=exp.Add(
+            this=exp.Mul(this=m, expression=_squashed(offset, s, how)), expression=h)),
+            exp.DataType.Type.INT, copy=False)
         fields = [_as(_num(j), "feature"),
                   _as(_case((missing(col), _num(-1)), default=bucket), "bucket"),
                   _as(_count(), "row_count")]
@@ -193,6 +192,28 @@ def build_ks_counts(wh: SqlWarehouse, table: TableRef, grids: Mapping[str, KsGri
         raise ValueError("ks_counts needs at least one column")
     fine = exp.union(*selects, distinct=False, copy=False) if len(selects) > 1 else selects[0]
     return (_packed(fine, moments) if wh.PACKED_KS_COUNTS else fine), params
+
+
+def _slope(resolution: int, how: str) -> float:
+    """``m`` of bucket ``floor(m * g + R/2)``: R/2 for softsign (g in (-1, 1)), R/pi for
+    atan (g = atan(t), in (-pi/2, pi/2))."""
+    return resolution / math.pi if how == "atan" else resolution / 2
+
+
+def _squashed(offset: exp.Expr, s: exp.Expr, how: str) -> exp.Expr:
+    """The grid's map of ``t = offset / s`` (``models.FineGrid``): ``atan(t)``, or
+    ``t / (1 + |t|)`` as ``sign(offset) - sign(offset) * s / (s + |offset|)``, so that
+    +-inf give +-1 (not inf / inf) with arithmetic only."""
+    if how == "atan":
+        return exp.Atan(this=exp.Div(this=exp.paren(offset.copy(), copy=False),
+                                     expression=s.copy(), typed=True))
+    if how != "softsign":
+        raise ValueError(f"unknown fine grid map {how!r}")
+    sign = exp.Sign(this=offset.copy())
+    return exp.paren(exp.Sub(this=sign, expression=exp.Div(
+        this=exp.Mul(this=sign.copy(), expression=s.copy()),
+        expression=exp.paren(exp.Add(this=s.copy(), expression=exp.Abs(this=offset.copy())),
+                             copy=False), typed=True)), copy=False)
 
 
 def _packed(fine: exp.Select | exp.Union, moments: bool) -> exp.Select:
@@ -255,10 +276,14 @@ def ks_counts_parts(wh: SqlWarehouse, table: TableRef, grids: Mapping[str, KsGri
     if not grids:
         raise ValueError("ks_counts needs at least one column")
     base, params = _base(wh, table, where)
-    for j, (center, scale, resolution) in enumerate(grids.values()):
+    maps = []
+    for j, grid in enumerate(grids.values()):
+        center, scale, resolution, how = FineGrid(*grid)
         params.update({f"k{j}_c": float(center), f"k{j}_s": float(scale),
-                       f"k{j}_m": resolution / math.pi, f"k{j}_h": resolution / 2})
-    return (*base, tuple(tree_sql.name(wh, n) for n in grids), bool(moments)), params
+                       f"k{j}_m": _slope(resolution, how), f"k{j}_h": resolution / 2})
+        maps.append(how)
+    return (*base, tuple(tree_sql.name(wh, n) for n in grids), bool(moments),
+            tuple(maps)), params
 
 
 def columns_parts(wh: SqlWarehouse, table: TableRef, columns: Sequence[str],

@@ -33,6 +33,7 @@ from watchdog.models import (
     CategoryCounts,
     Column,
     FineCounts,
+    FineGrid,
     Histogram,
     Predicate,
     Rule,
@@ -431,7 +432,7 @@ class SqlWarehouse(Warehouse):
                   where: Sequence[Predicate] = ()) -> dict[str, float | None]:
         return distributions.abs_means(self, table, columns, where)
 
-    def ks_counts(self, table: TableRef, grids: Mapping[str, tuple[float, float, int]],
+    def ks_counts(self, table: TableRef, grids: Mapping[str, FineGrid | tuple[float, float, int]],
                   where: Sequence[Predicate] = (), moments: bool = False,
                   ) -> dict[str, FineCounts]:
         return distributions.ks_counts(self, table, grids, where, moments)

@@ -4,6 +4,7 @@ normed Wasserstein distance within 1e-3, each with a bound that holds."""
 from __future__ import annotations
 
 import base64
+import copy
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,9 +15,20 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
+from watchdog.checks import stats
 from watchdog.checks.drift.analysis import DriftAnalysis, analyse
 from watchdog.checks.drift.params import DriftParams
-from watchdog.checks.drift.profile import build_profile, pack_counts, unpack_counts
+from watchdog.checks.drift.profile import (
+    KIND,
+    build_profile,
+    fine_histogram,
+    load_profile,
+    pack_counts,
+    snap_edges,
+    unpack_counts,
+)
+from watchdog.models import FineGrid
+from watchdog.state import Store
 from watchdog.warehouses import create
 
 NOW = datetime(2026, 3, 4, tzinfo=UTC)
@@ -104,3 +116,56 @@ def test_fine_counts_survive_the_json_profile(top: int, width: int) -> None:
     # a profile stored before the width prefix: 8-byte counts, no prefix
     old = base64.b64encode(zlib.compress(counts.astype("<u8").tobytes())).decode("ascii")
     assert unpack_counts(old).tolist() == counts.tolist()
+
+
+def _as_layout_3(wh: Any, profile: dict[str, Any], p: DriftParams) -> dict[str, Any]:
+    """``profile`` as a watchdog before layout 4 stored it: every fine grid an atan grid of
+    ``ks_resolution`` buckets (no ``map``), its counts, bins and edge buckets from that grid."""
+    old = copy.deepcopy(profile)
+    old["schema"] = 3
+    table = wh.table("main.ref")
+    for name, f in old["features"].items():
+        ks = f.get("ks")
+        if not ks:
+            continue
+        grid = FineGrid(ks["center"], ks["scale"], p.ks_resolution, "atan")
+        fine = wh.ks_counts(table, {name: grid}, moments=True)[name]
+        cuts = snap_edges(stats.quantile_edges(np.asarray(f["sample"]), p.bins), grid)
+        h = fine_histogram(fine.counts, cuts, stats.grid_boundaries(*grid), fine.missing)
+        f.update(edges=list(h.edges), counts=list(h.counts), below=h.below, above=h.above,
+                 missing=h.missing, total=h.total, edge_buckets=cuts)
+        del ks["map"]
+        ks.update(resolution=grid.resolution, counts=pack_counts(fine.counts))
+    return old
+
+
+def test_a_profile_of_layout_3_is_read_with_its_atan_grid_not_rebuilt(
+        tables: Tables, tmp_path: Path) -> None:
+    """Profiles stored before the softsign grid keep working as they are: the check asks
+    the warehouse for atan buckets and its KS and Wasserstein still bracket scipy's."""
+    path, data = tables
+    p = DriftParams(id="ks", warehouse="w", table="main.cur", time_column="ts", window="100w",
+                    reference={"table": "main.ref"})
+    wh = create("w", "duckdb", {"path": path, "read_only": True})
+    sent: list[str] = []
+    try:
+        old = _as_layout_3(wh, build_profile(wh, p, NOW), p)
+        store = Store.open(f"sqlite:///{tmp_path}/state.db")
+        try:
+            version = store.put_artifact(KIND, p.id, old)
+            assert load_profile(store, p) == (version, old)  # kept: not rebuilt
+        finally:
+            store.close()
+        wh.executor.listen(lambda stmt: sent.append(stmt.sql))  # type: ignore[attr-defined]
+        analysis = analyse(wh, p, old, version, NOW)
+    finally:
+        wh.close()
+    assert any("ATAN(" in sql for sql in sent) and not any("SIGN(" in sql for sql in sent)
+    for f in analysis.features:
+        ref, cur = data["ref"][f.name], data["cur"][f.name]
+        exact = sps.ks_2samp(ref, cur).statistic
+        d, err = f.statistics["ks_statistic"], f.ks_error
+        assert err is not None and d - 1e-12 <= exact <= d + err + 1e-12, f.name
+        assert abs(d - exact) <= TOL and err <= TOL, (f.name, d, exact, err)
+        w = sps.wasserstein_distance(ref, cur) / np.std(ref)
+        assert abs(f.statistics["wasserstein"] - w) <= f.wasserstein_error + 1e-12, f.name

@@ -8,7 +8,6 @@ the monitor reports against scipy and numpy on those rows.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,7 +145,7 @@ def test_drift_through_the_runner(fake: Fake, tmp_path: Path) -> None:
 # -- KS over the fine grid, and attributions ------------------------------------------------
 
 FEATURES = ("a", "b", "c")
-RESOLUTION = 20_000  # the default ks_resolution
+RESOLUTION = 25_600  # the grid's buckets at the default ks_resolution (1.28 x 20,000)
 KS_DRIFT = """\
 - id: drift_ks
   kind: drift
@@ -175,9 +174,11 @@ def grid(x: np.ndarray) -> tuple[float, float]:
 
 
 def fine_buckets(x: np.ndarray, center: float, scale: float) -> np.ndarray:
-    """``floor(R/pi * atan((x - c) / s) + R/2)``: what the ks_counts SQL computes per row."""
-    m, h = RESOLUTION / math.pi, RESOLUTION / 2
-    return np.floor(m * np.arctan((x - center) / scale) + h).astype(np.int64)
+    """``floor(R/2 * (sign(d) - sign(d) * s / (s + |d|)) + R/2)``, ``d = x - c``: the softsign
+    bucket as the ks_counts SQL computes it per row."""
+    m, h, d = RESOLUTION / 2, RESOLUTION / 2, x - center
+    return np.floor(m * (np.sign(d) - np.sign(d) * scale / (scale + np.abs(d))) + h
+                    ).astype(np.int64)
 
 
 def ks_rows(data: dict[str, np.ndarray], grids: dict[str, tuple[float, float]],
@@ -201,7 +202,7 @@ def ks_params(grids: dict[str, tuple[float, float]]) -> dict[str, list[Any]]:
     for j, name in enumerate(FEATURES):
         center, scale = grids[name]
         out |= {f"k{j}_c": ["FLOAT64", center], f"k{j}_s": ["FLOAT64", scale],
-                f"k{j}_m": ["FLOAT64", RESOLUTION / math.pi],
+                f"k{j}_m": ["FLOAT64", RESOLUTION / 2],
                 f"k{j}_h": ["FLOAT64", RESOLUTION / 2]}
     return out
 

@@ -24,7 +24,7 @@ from watchdog.checks.drift.profile import (
 )
 from watchdog.errors import QueryError
 from watchdog.lazy import lazy
-from watchdog.models import FineCounts, Predicate, TableRef
+from watchdog.models import FineCounts, FineGrid, Predicate, TableRef
 from watchdog.warehouses.base import Warehouse
 
 if TYPE_CHECKING:
@@ -256,9 +256,11 @@ def _numeric_labels(edges: Sequence[float]) -> list[str]:
     return [f"< {edges[0]:.4g}", *inner, f"> {edges[-1]:.4g}"]
 
 
-def _grid(ref: dict[str, Any]) -> tuple[float, float, int]:
+def _grid(ref: dict[str, Any]) -> FineGrid:
+    """The feature's fine grid; profiles of layout 3 hold no map: theirs is ``atan``."""
     ks = ref["ks"]
-    return float(ks["center"]), float(ks["scale"]), int(ks["resolution"])
+    return FineGrid(float(ks["center"]), float(ks["scale"]), int(ks["resolution"]),
+                    ks.get("map", "atan"))
 
 
 def _current_fine(wh: Warehouse, table: TableRef, feats: dict[str, Any],

@@ -79,8 +79,9 @@ class DriftParams(MonitorConfig):
         "bins", description="bins: buckets only; sample: also exact KS/Wasserstein on a sample.")
     bins: int = Field(10, ge=2, le=100, description="Quantile bins of numeric features.")
     ks_resolution: int = Field(
-        20_000, ge=0, le=100_000, description="Fine buckets per numeric feature for KS in "
-        "bins mode (error at most ~1.5/ks_resolution for normal data); 0: from the PSI bins.")
+        20_000, ge=0, le=100_000, description="Precision of the fine grid per numeric feature "
+        "for KS and Wasserstein in bins mode: 1.28 x ks_resolution buckets, none holding more "
+        "than ~1.5/ks_resolution of normal data (the KS error); 0: from the PSI bins.")
     max_categories: int = Field(50, ge=1, le=1000, description="Top-K categories kept.")
     sample_size: int = Field(5000, ge=100, le=100_000, description="Bounded sample size.")
     thresholds: Thresholds = Field(default_factory=Thresholds)

@@ -1,4 +1,4 @@
--- params: k0_c=0.5, k0_h=10000.0, k0_m=6366.197723675814, k0_s=0.25, k1_c=40.0, k1_h=50.0, k1_m=31.830988618379067, k1_s=12.0, w0=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
+-- params: k0_c=0.5, k0_h=10000.0, k0_m=10000.0, k0_s=0.25, k1_c=40.0, k1_h=50.0, k1_m=50.0, k1_s=12.0, w0=datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
 SELECT
   "feature",
   ARRAY_AGG("bucket" * 1099511627776 + "row_count") AS "packed",
@@ -12,9 +12,13 @@ FROM (
     CASE
       WHEN "score" IS NULL OR ISNAN(CAST("score" AS DOUBLE))
       THEN -1
-      ELSE CAST(FLOOR(:k0_m * ATAN((
-        "score" - :k0_c
-      ) / :k0_s) + :k0_h) AS INT)
+      ELSE CAST(FLOOR(
+        :k0_m * (
+          SIGN("score" - :k0_c) - SIGN("score" - :k0_c) * :k0_s / (
+            :k0_s + ABS("score" - :k0_c)
+          )
+        ) + :k0_h
+      ) AS INT)
     END AS "bucket",
     COUNT(*) AS "row_count",
     SUM("score" - :k0_c) AS "s1",
@@ -34,9 +38,13 @@ FROM (
     CASE
       WHEN "age" IS NULL OR ISNAN(CAST("age" AS DOUBLE))
       THEN -1
-      ELSE CAST(FLOOR(:k1_m * ATAN((
-        "age" - :k1_c
-      ) / :k1_s) + :k1_h) AS INT)
+      ELSE CAST(FLOOR(
+        :k1_m * (
+          SIGN("age" - :k1_c) - SIGN("age" - :k1_c) * :k1_s / (
+            :k1_s + ABS("age" - :k1_c)
+          )
+        ) + :k1_h
+      ) AS INT)
     END AS "bucket",
     COUNT(*) AS "row_count",
     SUM("age" - :k1_c) AS "s1",

@@ -1,12 +1,16 @@
--- params: k0_c=0.5, k0_h=10000.0, k0_m=6366.197723675814, k0_s=0.25, k1_c=40.0, k1_h=50.0, k1_m=31.830988618379067, k1_s=12.0, w0='2026-03-01 00:00:00+00:00'
+-- params: k0_c=0.5, k0_h=10000.0, k0_m=10000.0, k0_s=0.25, k1_c=40.0, k1_h=50.0, k1_m=50.0, k1_s=12.0, w0='2026-03-01 00:00:00+00:00'
 SELECT
   0 AS "feature",
   CASE
     WHEN "score" IS NULL OR CAST("score" AS DOUBLE) = CAST('NaN' AS DOUBLE)
     THEN -1
-    ELSE CAST(FLOOR(:k0_m * ATAN((
-      "score" - :k0_c
-    ) / :k0_s) + :k0_h) AS INT)
+    ELSE CAST(FLOOR(
+      :k0_m * (
+        SIGN("score" - :k0_c) - SIGN("score" - :k0_c) * :k0_s / (
+          :k0_s + ABS("score" - :k0_c)
+        )
+      ) + :k0_h
+    ) AS INT)
   END AS "bucket",
   COUNT(*) AS "row_count",
   SUM("score" - :k0_c) AS "s1",
@@ -26,9 +30,13 @@ SELECT
   CASE
     WHEN "age" IS NULL OR CAST("age" AS DOUBLE) = CAST('NaN' AS DOUBLE)
     THEN -1
-    ELSE CAST(FLOOR(:k1_m * ATAN((
-      "age" - :k1_c
-    ) / :k1_s) + :k1_h) AS INT)
+    ELSE CAST(FLOOR(
+      :k1_m * (
+        SIGN("age" - :k1_c) - SIGN("age" - :k1_c) * :k1_s / (
+          :k1_s + ABS("age" - :k1_c)
+        )
+      ) + :k1_h
+    ) AS INT)
   END AS "bucket",
   COUNT(*) AS "row_count",
   SUM("age" - :k1_c) AS "s1",
