@@ -4,11 +4,14 @@ which heavy libraries are loaded by then.
     .venv/bin/python bench/startup/first_query.py [--runs 5] [--code DIR ...] -- run --once
 
 Each run is a fresh process that starts the CLI as ``python -m watchdog`` does, with a
-listener on every warehouse executor that notes the time (from the process's start, as
-the kernel counts it) of the first statement sent to a warehouse (not the state store), the
-process's CPU time by then (every thread; steadier than wall time on a loaded machine), and
-the heavy modules then in ``sys.modules``. Prints the median and each run; the import
-profile itself is ``python -X importtime -m watchdog run --once``.
+listener on every warehouse executor that notes the time (the monotonic clock, from the
+moment this script spawns it: the interpreter's start included) of the first statement sent
+to a warehouse (not the state store), the process's CPU time by then (every thread;
+steadier than wall time on a loaded machine), and the heavy modules then in
+``sys.modules``. (Until 2026-12-06 the time came from the kernel's 10 ms ticks, and the
+child's working folder, first on ``sys.path`` under ``-c``, shadowed ``--code``: every
+``--code`` run measured the checkout the script ran from.) Prints the median and each
+run; the import profile itself is ``python -X importtime -m watchdog run --once``.
 
 ``--code DIR`` (repeatable) puts DIR first on ``PYTHONPATH`` (a checkout whose ``watchdog``
 package is measured); with several, the runs alternate between them, one run of each per
@@ -34,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,20 +45,20 @@ HEAVY = ("scipy", "pandas", "pandera", "numpy", "datadog", "datadog_api_client",
          "apscheduler", "duckdb", "sqlalchemy", "pydantic")
 CHILD = r"""
 import json, os, sys, time, runpy
-def since_start():
-    ticks = int(open(f"/proc/{os.getpid()}/stat").read().rsplit(")", 1)[1].split()[19])
-    uptime = float(open("/proc/uptime").read().split()[0])
-    return uptime - ticks / os.sysconf("SC_CLK_TCK")
-def cpu():  # user + system time of the whole process (every thread) so far
-    t = os.times()
-    return t.user + t.system
+# ``-c`` puts the working folder first on sys.path, where it would shadow the code on
+# PYTHONPATH (``--code``): every run then measured the checkout it was started from
+if sys.path and sys.path[0] == "":
+    del sys.path[0]
+def cpu():  # CPU time of the whole process (every thread) so far, in nanoseconds' steps
+    return time.process_time()
 HEAVY = json.loads(os.environ["WD_HEAVY"])
 seen = {}
 def mark(*_):
-    if "seconds" not in seen:
-        seen["seconds"] = since_start()
+    if "monotonic" not in seen:
+        seen["monotonic"] = time.monotonic()  # the parent subtracts when it started us
         seen["cpu"] = cpu()
         seen["loaded"] = sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))
+        seen["watchdog"] = getattr(sys.modules.get("watchdog"), "__file__", None)
 sys.argv = ["watchdog", *json.loads(os.environ["WD_ARGS"])]
 if "WD_FLOOR" in os.environ:
     exec(compile(os.environ["WD_FLOOR"], "floor", "exec"))
@@ -102,12 +106,16 @@ def one_run(code: str | None, args: list[str], cache: Path) -> dict[str, Any]:
     if code is not None:
         env["PYTHONPATH"] = os.pathsep.join(
             [code, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
+    started = time.monotonic()
     out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
                          env=env)
     line = [x for x in out.stderr.splitlines() if x.startswith("FIRST_QUERY ")]
     got: dict[str, Any] = json.loads(line[-1].split(" ", 1)[1]) if line else {}
-    if "seconds" not in got:
+    if "monotonic" not in got:
         sys.exit(f"no warehouse query seen:\n{out.stderr[-2000:]}")
+    got["seconds"] = got["monotonic"] - started  # from the spawn: the interpreter included
+    if code is not None and not str(got.get("watchdog")).startswith(str(Path(code).resolve())):
+        sys.exit(f"measured {got.get('watchdog')}, not the code in {code}")
     return got
 
 
@@ -162,7 +170,7 @@ def report(code: str, runs: list[dict[str, Any]], n: int) -> None:
     print(f"  first warehouse query after {statistics.median(times):.3f} s (median of "
           f"{n}: {', '.join(f'{t:.3f}' for t in times)})")
     print(f"  CPU time by then {statistics.median(cpus):.3f} s (median; steadier than the "
-          f"wall time when other work shares the cores: {', '.join(f'{t:.2f}' for t in cpus)})")
+          f"wall time when other work shares the cores: {', '.join(f'{t:.3f}' for t in cpus)})")
     print(f"  heavy libraries loaded by then (in any run): {', '.join(loaded) or 'none'}")
 
 
