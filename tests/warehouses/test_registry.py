@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import inspect
 import sys
+import textwrap
 from typing import Any
 
 import pydantic
@@ -13,6 +16,7 @@ from tests.warehouses.seeding import BACKENDS
 from watchdog.errors import ConfigError, MissingExtra, UnknownName
 from watchdog.models import TableRef
 from watchdog.warehouses import WAREHOUSES, Warehouse, available, create, get_class
+from watchdog.warehouses.base import WarehouseSettings
 
 
 def test_unknown_type_suggests_the_closest_name() -> None:
@@ -51,14 +55,32 @@ def test_every_available_adapter_is_in_the_conformance_suite() -> None:
     assert not missing, "add a backend in tests/warehouses/seeding.py"
 
 
+def _documented_fields(settings: type) -> set[str]:
+    """The fields of ``settings`` (and of its settings bases) written with a docstring right
+    below them, read from the source."""
+    out: set[str] = set()
+    for klass in settings.__mro__:
+        if not (isinstance(klass, type) and issubclass(klass, WarehouseSettings)):
+            continue
+        body = ast.parse(textwrap.dedent(inspect.getsource(klass))).body[0]
+        assert isinstance(body, ast.ClassDef)
+        for field, after in zip(body.body, body.body[1:], strict=False):
+            if (isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
+                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                    and isinstance(after.value.value, str) and after.value.value.strip()):
+                out.add(field.target.id)
+    return out
+
+
 @pytest.mark.parametrize("type_name", sorted(BACKENDS))
 def test_adapter_classes_are_complete(type_name: str) -> None:
     cls = get_class(type_name)
     assert issubclass(cls, Warehouse) and type_name == cls.NAME
     assert get_class(type_name.upper()) is cls
     assert cls.__doc__ and cls.Settings.__doc__
-    for name, info in cls.Settings.model_fields.items():
-        assert info.description, f"{cls.Settings.__name__}.{name} needs a docstring"
+    documented = _documented_fields(cls.Settings)
+    for name in cls.Settings.model_fields:
+        assert name in documented, f"{cls.Settings.__name__}.{name} needs a docstring"
     flags = [n for n in dir(cls) if n.startswith("SUPPORTS_")]
     assert {"SUPPORTS_AUDIT_LOG", "SUPPORTS_TABLESAMPLE", "SUPPORTS_SCHEMA_VERSION"} <= set(flags)
     assert cls.table("events") == TableRef(schema=cls.DEFAULT_SCHEMA, name="events")
