@@ -404,9 +404,8 @@ class FineGrid(NamedTuple):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FineCounts:
-    """Counts of a numeric column over a fine monotone grid (:class:`FineGrid`; bucket 0 …
-    resolution),
-    from one GROUP BY in the warehouse: ``counts`` (a numpy int64 array of
+    """Counts of a numeric column over a fine monotone grid (:class:`FineGrid`; buckets 0 …
+    resolution), from one GROUP BY in the warehouse: ``counts`` (a numpy int64 array of
     ``resolution + 1``), ``missing`` (NULL and NaN), and with ``moments`` asked for, the sums
     of ``x - center`` and of its square over the present values (exact mean and variance)."""
 

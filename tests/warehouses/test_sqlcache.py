@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from watchdog.errors import InvalidIdentifier
-from watchdog.models import BacktestSpec, Predicate, Rule, TableRef
+from watchdog.models import BacktestSpec, FineGrid, Predicate, Rule, TableRef
 from watchdog.warehouses import available, create, get_class, sqlcache
 from watchdog.warehouses.distributions import KsGrid
 from watchdog.warehouses.sqlbase import SqlWarehouse
@@ -177,6 +177,7 @@ def _backtests() -> list[dict[str, Any]]:
 def _drift(query: str, column: str) -> list[dict[str, Any]]:
     grid: KsGrid = (0.5, 2.0, 1000)
     other: KsGrid = (-3.0, 0.25, 20000)
+    atan: KsGrid = FineGrid(0.5, 2.0, 1000, "atan")  # a profile of layout 3: other SQL
     return {
         "histogram": [{"column": column, "edges": e} for e in ([0, 1], [0, 2], [0, 1, 5])],
         "histograms": [{"edges": e} for e in ({column: [0, 1]}, {column: [0.5, 3]},
@@ -189,7 +190,8 @@ def _drift(query: str, column: str) -> list[dict[str, Any]]:
             {"other": ["a"], column: ["a"]})],
         "ks_counts": [{"grids": g, "moments": m} for g, m in (
             ({column: grid}, False), ({column: other}, False), ({column: grid}, True),
-            ({column: grid, "other": other}, False))],
+            ({column: grid, "other": other}, False), ({column: atan}, False),
+            ({column: grid, "other": atan}, True))],
         "extremes": [{"columns": c} for c in ([column], [column, "other"])],
         "abs_means": [{"columns": c} for c in ([column], ["other", column])],
     }[query]

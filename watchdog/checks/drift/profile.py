@@ -165,13 +165,12 @@ def numeric_profile(wh: Warehouse, table: Any, samples: Mapping[str, np.ndarray]
     out: dict[str, dict[str, Any]] = {}
     for name, f in fine.items():
         grid = grids[name]
-        center = grid.center
         cuts = snap_edges(stats.quantile_edges(samples[name], p.bins), grid)
-        h = fine_histogram(f.counts, cuts, stats.grid_boundaries(*grid),
-                           f.missing)
+        h = fine_histogram(f.counts, cuts, stats.grid_boundaries(*grid), f.missing)
         out[name] = {**_histogram(h), "edge_buckets": cuts, **_moments(samples[name]),
-                     **exact_moments(f, center), "sample": [float(x) for x in samples[name]],
-                     "ks": {"center": center, "scale": grid.scale,
+                     **exact_moments(f, grid.center),
+                     "sample": [float(x) for x in samples[name]],
+                     "ks": {"center": grid.center, "scale": grid.scale,
                             "resolution": grid.resolution, "map": grid.map,
                             "counts": pack_counts(f.counts),
                             **_extremes(bounds.get(name))}}
