@@ -42,7 +42,7 @@ class WarehouseSettings(pydantic.BaseModel):
     Unknown keys are rejected, instances are frozen, and validation errors never echo the
     input (it may hold a password). Each field has a docstring (``tests/warehouses/
     test_registry.py`` checks); pydantic does not read them (``use_attribute_docstrings``
-    parses the module's source as each class is defined: ~18 ms of every start, for
+    parses the module's source as each class is defined: ~20 ms of every start, for
     descriptions nothing read).
     """
 
