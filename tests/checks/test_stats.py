@@ -10,6 +10,7 @@ from scipy import stats as sps
 from scipy.spatial import distance
 
 from watchdog.checks import stats
+from watchdog.checks.drift.profile import SOFTSIGN_BUCKETS
 
 TOL = 1e-9
 
@@ -217,8 +218,8 @@ def test_softsign_grid_of_1_28_r_buckets_holds_no_more_of_a_normal_law_than_atan
         edges = np.concatenate([[-np.inf], stats.grid_boundaries(0.0, 1.0, buckets, how)])
         return float(np.max(np.diff(sps.norm.cdf(edges))))
 
-    soft, atan = largest("softsign", math.ceil(1.28 * r)), largest("atan", r)
-    assert soft <= atan * 1.0 and soft <= 1.52 / r
+    soft, atan = largest("softsign", math.ceil(SOFTSIGN_BUCKETS * r)), largest("atan", r)
+    assert soft <= atan and soft <= 1.52 / r
     assert largest("softsign", r) > 1.9 / r  # the same count of softsign buckets: coarser
 
 
