@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -26,12 +28,14 @@ HERE = Path(__file__).resolve().parent
 
 def _operator_ms(conn: Any, sql: str, params: dict[str, Any]) -> tuple[float, float]:
     """DuckDB's operator time of one run, in all and in projections (ms)."""
-    out = Path(tempfile.mkdtemp()) / "profile.json"
+    folder = tempfile.mkdtemp()
+    out = Path(folder) / "profile.json"
     cursor = conn.cursor()
     cursor.execute(f"SET enable_profiling = 'json'; SET profiling_output = '{out}'")
     cursor.execute(sql, params).fetchnumpy()
     cursor.execute("SET enable_profiling = 'no_output'")
     doc = json.loads(out.read_text())
+    shutil.rmtree(folder)
     times: dict[str, float] = {}
 
     def walk(node: dict[str, Any]) -> None:
@@ -85,7 +89,7 @@ def main() -> None:
             cursor.execute(sql, params).fetchnumpy()
             if i >= 2:
                 walls[how].append(time.perf_counter() - t0)
-    print(f"{len(numeric)} numeric columns of {args.data}; load {__import__('os').getloadavg()}")
+    print(f"{len(numeric)} numeric columns of {args.data}; load {os.getloadavg()}")
     for how, (sql, params) in statements.items():
         total, projections = _operator_ms(conn, sql, params)
         print(f"{how:9} {grids[how][numeric[0]].resolution:>6} buckets: wall "
