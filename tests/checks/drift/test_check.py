@@ -3,6 +3,7 @@ statistics, judgement, metrics, week over week, attribution, and no re-read of t
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from watchdog.checks.drift.profile import KIND, load_profile
 from watchdog.daemon.runner import Runner
 from watchdog.models import Status
 from watchdog.state import Store
+from watchdog.warehouses.sqlbase import Statement
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 KINDS = ["duckdb", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -124,6 +126,40 @@ def test_drift_is_found_in_the_warehouse_and_matches_exact_statistics(
     assert metrics[("watchdog.drift.attribution_rank_change", "feature:b")] == 1
     assert metrics[("watchdog.drift.attribution_change", "feature:a")] < -0.5
     assert "ATTRIBUTION_DRIFT" in result.reasons
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_columns_fine_buckets_and_category_counts_are_asked_for_together(
+        kind: str, tmp_path: Path) -> None:
+    """The three reads of a comparison go out at once (one round trip's time where the
+    warehouse runs statements side by side): each waits, as it is sent, until the other two
+    are sent too; sent in turn, the first would wait alone until the barrier broke."""
+    ref_rows, cur_rows = make_data(1, 3000, False), make_data(2, 1500, True)
+    with database(kind, tmp_path) as (engine, wh, schema):
+        create(engine, schema, "reference", ref_rows)
+        create(engine, schema, "current", cur_rows)
+        config = config_from(tmp_path, monitor(wh, schema))
+        store = Store.open(f"sqlite:///{tmp_path}/state.db")
+        runner = Runner(config, store, [], clock=lambda: NOW)
+        try:
+            first = runner.check(config.monitor("drift"))
+            version, profile = load_profile(store, config.monitor("drift"))  # type: ignore[misc]
+            barrier, sent = threading.Barrier(3, timeout=10), []
+
+            def meet(stmt: Statement) -> None:
+                sent.append(stmt.name)
+                if stmt.name in ("columns", "ks_counts", "value_counts"):
+                    barrier.wait()
+
+            adapter = runner.warehouse("wh")
+            adapter.executor.listen(meet)  # type: ignore[attr-defined]
+            analysis = analyse(adapter, config.monitor("drift"), profile, version, NOW)
+        finally:
+            runner.close()
+            store.close()
+    assert sorted(sent[:3]) == ["columns", "ks_counts", "value_counts"] and not barrier.broken
+    assert first.status is Status.FAIL
+    assert {f.name for f in analysis.features if f.drifted} == {"b", "n", "plan"}
 
 
 def test_sample_mode_gives_exact_ks_and_wasserstein_on_the_sample(tmp_path: Path) -> None:

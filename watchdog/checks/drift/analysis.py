@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from watchdog.checks import stats
+from watchdog.checks import overlap, stats
 from watchdog.checks.drift.params import DriftParams
 from watchdog.checks.drift.profile import (
     column_samples,
@@ -24,7 +24,7 @@ from watchdog.checks.drift.profile import (
 )
 from watchdog.errors import QueryError
 from watchdog.lazy import lazy
-from watchdog.models import FineCounts, FineGrid, Predicate, TableRef
+from watchdog.models import CategoryCounts, FineCounts, FineGrid, Predicate, TableRef
 from watchdog.warehouses.base import Warehouse
 
 if TYPE_CHECKING:
@@ -124,9 +124,22 @@ def _analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: in
              now: datetime, window: timedelta) -> DriftAnalysis:
     table = wh.table(p.table)
     where = current_where(p, now, window)
-    feats, missing, mismatched = _present(wh, table, p, profile["features"])
+    profiled = profile["features"]
+    # the fine buckets and the category counts are asked for while the columns are read,
+    # as if every profiled column were still there (so one round trip's time, not three);
+    # when one is gone or changed type, they are asked again for the columns left
+    counts = overlap.start(_current_fine, wh, table, profiled, where)
+    known = overlap.start(_value_counts, wh, table, profiled, where)
+    try:
+        feats, missing, mismatched = _present(wh, table, p, profiled)
+    finally:
+        overlap.settle([counts, known])
+    if len(feats) == len(profiled):
+        fine, categories = counts.result(), known.result()
+    else:
+        fine = _current_fine(wh, table, feats, where)
+        categories = _value_counts(wh, table, feats, where)
     numeric = [n for n, f in feats.items() if f["type"] == "numeric"]
-    fine = _current_fine(wh, table, feats, where)
     edges = {n: feats[n]["edges"] for n in numeric if n not in fine}
     hists = wh.histograms(table, edges, where) if edges else {}
     # each fine grid's boundaries, for its bins' edges and for Wasserstein
@@ -136,8 +149,6 @@ def _analyse(wh: Warehouse, p: DriftParams, profile: dict[str, Any], version: in
     bounds = _current_extremes(wh, table, fine, where)
     samples = column_samples(wh, table, numeric, p.sample_size, where) \
         if p.mode == "sample" else {}
-    categories = wh.value_counts(table, {n: f["categories"] for n, f in feats.items()
-                                         if f["type"] != "numeric"}, where)
     out = []
     for name, ref in feats.items():
         if ref["type"] == "numeric":
@@ -254,6 +265,13 @@ def _numeric_labels(edges: Sequence[float]) -> list[str]:
     if inner:
         inner[-1] = inner[-1][:-1] + "]"
     return [f"< {edges[0]:.4g}", *inner, f"> {edges[-1]:.4g}"]
+
+
+def _value_counts(wh: Warehouse, table: TableRef, feats: dict[str, Any],
+                  where: list[Predicate]) -> dict[str, CategoryCounts]:
+    """The current window's counts of the categorical features' profiled values."""
+    return wh.value_counts(table, {n: f["categories"] for n, f in feats.items()
+                                   if f["type"] != "numeric"}, where)
 
 
 def _grid(ref: dict[str, Any]) -> FineGrid:
