@@ -7,6 +7,7 @@ FATAL 28000 before trust applies); the privilege path is a role without grants.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -142,3 +143,52 @@ def test_setup_audit_without_a_superuser_says_a_superuser_must_run_it(
     assert "superuser" in hint and "--url" in hint
     # no grant lets this role create event triggers: the old hint said to grant USAGE/SELECT
     assert "USAGE" not in hint and "SELECT" not in hint
+
+
+def _all_connections_held(wh: object) -> list[sa.Connection]:
+    """Every connection the adapter's pool may open, checked out (and held) here."""
+    engine = wh.executor.engine  # type: ignore[attr-defined]
+    pool = engine.pool
+    return [engine.connect() for _ in range(pool.size() + pool._max_overflow)]
+
+
+def test_a_full_pool_is_waited_for_within_the_deadline(postgres_env: Seeder) -> None:
+    """More statements at once than the pool holds (checks sending reads side by side):
+    a statement waits for a connection past the pool's own 1 s wait while its check has
+    time, and runs as soon as one is free."""
+    import threading
+
+    from watchdog.timeouts import Deadline, applied
+
+    wh = create("pg", "postgres", {"url": POSTGRES_URL})
+    held = _all_connections_held(wh)
+    try:
+        threading.Timer(2.5, held.pop().close).start()
+        started = time.monotonic()
+        with applied(Deadline("m", 20)):
+            assert wh.columns([postgres_env.table("events")])
+        assert time.monotonic() - started >= 2.4  # it waited, through two pool timeouts
+    finally:
+        for conn in held:
+            conn.close()
+        wh.close()
+
+
+def test_a_full_pool_past_the_deadline_is_a_timeout_not_an_outage(
+        postgres_env: Seeder) -> None:
+    from watchdog.errors import CheckTimeout
+    from watchdog.timeouts import Deadline, applied
+
+    wh = create("pg", "postgres", {"url": POSTGRES_URL})
+    held = _all_connections_held(wh)
+    try:
+        started = time.monotonic()
+        with applied(Deadline("m", 1.5)), pytest.raises(CheckTimeout) as info:
+            wh.columns([postgres_env.table("events")])
+        assert time.monotonic() - started < 5  # not SQLAlchemy's 30 s
+        assert "waiting for a connection" in str(info.value)
+        assert "daemon.workers" in (info.value.hint or "")
+    finally:
+        for conn in held:
+            conn.close()
+        wh.close()

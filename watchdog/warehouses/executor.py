@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from watchdog import timeouts
-from watchdog.errors import QueryError, WarehouseError, WarehouseUnavailable
+from watchdog.errors import CheckTimeout, QueryError, WarehouseError, WarehouseUnavailable
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 Translate = Callable[[Exception, "Statement", type[WarehouseError]], WarehouseError]
 #: Called with every statement an executor is about to send (tests count them).
 Listener = Callable[["Statement"], None]
+#: Seconds a pooled engine waits for a free connection before the executor asks again
+#: (its ``pool_timeout``), and in all when no deadline bounds the wait (SQLAlchemy's default).
+POOL_WAIT, POOL_WAIT_ALONE = 1.0, 30.0
 
 
 #: How a driver takes bind parameters: ``named`` ``:name`` (PEP 249; the driver skips
@@ -148,13 +151,15 @@ class SqlAlchemyExecutor(Executor):
         import sqlalchemy as sa  # imported with the engine already; bound here for text()
 
         deadline = timeouts.current()
-        left = deadline.check(self.name) if deadline is not None else None
+        if deadline is not None:
+            deadline.check(self.name)  # no time left: no connection taken
         try:
-            conn = self.engine.connect()
+            conn = self._checkout(deadline)
         except WarehouseError:
             raise
         except Exception as exc:  # the driver boundary: nothing below escapes untranslated
             raise self.translate(exc, stmt, WarehouseUnavailable) from exc
+        left = deadline.check(self.name) if deadline is not None else None
         try:
             with conn:
                 if deadline is None or left is None:
@@ -169,6 +174,32 @@ class SqlAlchemyExecutor(Executor):
             if deadline is not None and deadline.overdue():
                 raise deadline.error(self.name) from exc
             raise self.translate(exc, stmt, QueryError) from exc
+
+    def _checkout(self, deadline: timeouts.Deadline | None) -> sa.Connection:
+        """A connection from the engine's pool. While every pooled connection is in use
+        (more statements at once than the pool holds: several checks, each sending its
+        reads side by side), wait for one as long as the check's deadline allows, asking
+        the pool again every :data:`POOL_WAIT` seconds (the engines' ``pool_timeout``),
+        rather than fail after the pool's own wait as if the warehouse were down."""
+        from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+        waited = 0.0
+        while True:
+            try:
+                return self.engine.connect()
+            except PoolTimeout as exc:
+                waited += POOL_WAIT
+                if deadline is None:
+                    if waited < POOL_WAIT_ALONE:
+                        continue
+                    raise
+                if deadline.remaining() > 0:
+                    continue
+                raise CheckTimeout(
+                    self.name, f"monitor {deadline.monitor_id} timed out after "
+                    f"{deadline.seconds:g}s waiting for a connection: every connection of the "
+                    "pool was running another statement", hint="lower daemon.workers, or "
+                    "raise the monitor's `timeout`") from exc
 
     def close(self) -> None:
         with self._lock:

@@ -25,7 +25,7 @@ from watchdog.models import AccessGrant, AuditEvent, TableRef
 from watchdog.warehouses import access_sql, pg_audit, rulesql
 from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.catalog_sql import Catalog
-from watchdog.warehouses.executor import Executor, SqlAlchemyExecutor
+from watchdog.warehouses.executor import POOL_WAIT, Executor, SqlAlchemyExecutor
 from watchdog.warehouses.sqlbase import (
     NAMES_HINT,
     Builder,
@@ -325,7 +325,8 @@ class Postgres(SqlWarehouse):
         user_options = url.query.get("options")
         session = "-c TimeZone=UTC -c default_transaction_read_only=on"
         args["options"] = f"{user_options} {session}" if isinstance(user_options, str) else session
-        return sa.create_engine(url, connect_args=args, pool_pre_ping=True, pool_recycle=1800)
+        return sa.create_engine(url, connect_args=args, pool_pre_ping=True, pool_recycle=1800,
+                                pool_timeout=POOL_WAIT)
 
     def _secrets(self) -> list[str]:
         s = self.settings

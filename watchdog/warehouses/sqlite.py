@@ -14,7 +14,7 @@ from watchdog.errors import TableNotFound, WarehouseAuthError, WarehouseUnavaila
 from watchdog.models import TableRef
 from watchdog.warehouses.base import WarehouseSettings, as_utc
 from watchdog.warehouses.catalog_sql import Catalog
-from watchdog.warehouses.executor import SqlAlchemyExecutor
+from watchdog.warehouses.executor import POOL_WAIT, SqlAlchemyExecutor
 from watchdog.warehouses.sqlbase import NAMES_HINT, ErrorRule, SqlWarehouse
 
 
@@ -112,7 +112,8 @@ class SQLite(SqlWarehouse):
         def connect() -> sqlite3.Connection:
             return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
-        return sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.QueuePool)
+        return sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.QueuePool,
+                                pool_timeout=POOL_WAIT)
 
     def schema_version(self, patterns: Sequence[TableRef] = ()) -> str | None:
         rows = self._fetch(self.render("schema_version"))
