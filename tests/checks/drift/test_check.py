@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from tests.helpers import config_from, database, yaml_block
 from watchdog.checks import stats
 from watchdog.checks.drift.analysis import analyse
-from watchdog.checks.drift.profile import KIND, load_profile
+from watchdog.checks.drift.profile import KIND, build_profile, load_profile
 from watchdog.daemon.runner import Runner
 from watchdog.models import Status
 from watchdog.state import Store
@@ -160,6 +160,42 @@ def test_the_columns_fine_buckets_and_category_counts_are_asked_for_together(
     assert sorted(sent[:3]) == ["columns", "ks_counts", "value_counts"] and not barrier.broken
     assert first.status is Status.FAIL
     assert {f.name for f in analysis.features if f.drifted} == {"b", "n", "plan"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_profile_reads_its_categorical_columns_while_it_reads_the_numeric_ones(
+        kind: str, tmp_path: Path) -> None:
+    """Building the profile, the first category count and the numeric sample go out
+    together (each waits, as it is sent, for the other), and the profile is the one built
+    reading in turn: every column's part as the single-column reads give it."""
+    with database(kind, tmp_path) as (engine, wh, schema):
+        create(engine, schema, "reference", make_data(1, 3000, False))
+        create(engine, schema, "current", make_data(2, 1500, True))
+        config = config_from(tmp_path, monitor(wh, schema))
+        p = config.monitor("drift")
+        runner = Runner(config, Store.open(f"sqlite:///{tmp_path}/state.db"), [],
+                        clock=lambda: NOW)
+        try:
+            adapter = runner.warehouse("wh")
+            barrier, first = threading.Barrier(2, timeout=10), set()
+
+            def meet(stmt: Statement) -> None:
+                if stmt.name in ("top_values", "sample") and stmt.name not in first:
+                    first.add(stmt.name)
+                    barrier.wait()
+
+            adapter.executor.listen(meet)  # type: ignore[attr-defined]
+            profile = build_profile(adapter, p, NOW)
+            table = adapter.table(f"{schema}.reference")
+            plan = adapter.category_counts(table, "plan", limit=p.max_categories)
+            means = adapter.abs_means(table, ["shap_a", "shap_b"])
+        finally:
+            runner.close()
+    assert first == {"top_values", "sample"} and not barrier.broken
+    assert profile["features"]["plan"]["categories"] == [v for v, _ in plan.counts]
+    assert profile["features"]["plan"]["counts"] == [n for _, n in plan.counts]
+    assert profile["attributions"] == {"a": means["shap_a"], "b": means["shap_b"]}
+    assert profile["features"]["a"]["type"] == "numeric" and profile["features"]["a"]["ks"]
 
 
 def test_sample_mode_gives_exact_ks_and_wasserstein_on_the_sample(tmp_path: Path) -> None:

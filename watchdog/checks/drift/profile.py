@@ -23,11 +23,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from watchdog.checks import stats
+from watchdog.checks import overlap, stats
 from watchdog.checks.drift.params import DriftParams
 from watchdog.errors import UnsupportedFeature, WatchdogError
 from watchdog.lazy import lazy
-from watchdog.models import FineCounts, FineGrid, Histogram, Predicate
+from watchdog.models import FineCounts, FineGrid, Histogram, Predicate, TableRef
 from watchdog.warehouses.base import Warehouse
 
 if TYPE_CHECKING:
@@ -131,25 +131,38 @@ def build_profile(wh: Warehouse, p: DriftParams, now: datetime) -> dict[str, Any
     where, described = reference_where(p, now)
     plan = feature_plan(wh, p)
     numeric = [c for c, f in plan.items() if f["type"] == "numeric"]
-    samples = column_samples(wh, table, numeric, p.sample_size, where)
-    numbers = numeric_profile(wh, table, samples, p, where)
-    features: dict[str, Any] = {}
-    for name, info in plan.items():
-        if info["type"] == "numeric":
-            features[name] = {**info, **numbers[name]}
-        else:
-            cc = wh.category_counts(table, name, limit=p.max_categories, where=where)
-            features[name] = {
-                **info, "categories": [v for v, _ in cc.counts],
-                "counts": [n for _, n in cc.counts], "other": cc.other,
-                "missing": cc.missing, "total": cc.total,
-            }
-    attributions = wh.abs_means(table, list(p.attribution_columns.values()), where)
+    # the categorical columns and the attributions are read while the numeric ones are
+    # (``overlap``): one more statement at a time, not one per column
+    others = overlap.start(_categorical_profile, wh, table, p, plan, where)
+    try:
+        samples = column_samples(wh, table, numeric, p.sample_size, where)
+        numbers = numeric_profile(wh, table, samples, p, where)
+    finally:
+        overlap.settle([others])
+    categories, attributions = others.result()
+    features = {name: {**info, **(numbers[name] if info["type"] == "numeric"
+                                  else categories[name])} for name, info in plan.items()}
     return {
         "schema": SCHEMA, "monitor": p.id, "fingerprint": fingerprint(p),
         "built_at": now.isoformat(), "reference": described, "features": features,
         "attributions": {f: attributions.get(c) for f, c in p.attribution_columns.items()},
     }
+
+
+def _categorical_profile(wh: Warehouse, table: TableRef, p: DriftParams,
+                         plan: Mapping[str, Mapping[str, str]], where: Sequence[Predicate]
+                         ) -> tuple[dict[str, dict[str, Any]], dict[str, float | None]]:
+    """Each categorical feature's part of the profile (its top values), and the mean
+    |attribution| of each attribution column."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, info in plan.items():
+        if info["type"] == "numeric":
+            continue
+        cc = wh.category_counts(table, name, limit=p.max_categories, where=where)
+        out[name] = {"categories": [v for v, _ in cc.counts],
+                     "counts": [n for _, n in cc.counts], "other": cc.other,
+                     "missing": cc.missing, "total": cc.total}
+    return out, wh.abs_means(table, list(p.attribution_columns.values()), where)
 
 
 def numeric_profile(wh: Warehouse, table: Any, samples: Mapping[str, np.ndarray],
