@@ -3,12 +3,16 @@ with its own stored profile; medians of the check's CPU and wall seconds (``wd_r
 
     PYTHONPATH=. .venv/bin/python bench/drift/alternate.py --runs 15 \
         --code /tmp/before=/tmp/before.json --code .=/tmp/now.json
+    PYTHONPATH=. .venv/bin/python bench/drift/alternate.py --runs 15 --step both \
+        --code /tmp/before= --code .=
 
 ``--code TREE=PROFILE``: a folder holding a ``watchdog/`` package (e.g. ``git archive
 <commit> watchdog | tar -x -C /tmp/before``) and a profile written by that tree
 (``wd_run.py --step profile``, or the same profile re-encoded where the trees store it
 alike). Each tree runs once untimed first (its statements rendered into the SQL cache).
-Every run must find the planted drift; the load is printed with the figures.
+Every run must find the planted drift; the load is printed with the figures. ``--step both``
+times a first run instead (profile + check in one process; no profile file needed), with
+the extra memory of each run.
 """
 
 from __future__ import annotations
@@ -30,12 +34,15 @@ def main() -> None:
     ap.add_argument("--data", default=str(HERE.parent / "data" / "drift_100000x20.duckdb"))
     ap.add_argument("--cols", type=int, default=20)
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--step", choices=("check", "both"), default="check")
     args = ap.parse_args()
     trees = dict(c.split("=", 1) for c in args.code)
 
     def run(tree: str) -> dict:
         cmd = [sys.executable, str(HERE / "wd_run.py"), args.data, "--cols", str(args.cols),
-               "--step", "check", "--profile-json", trees[tree]]
+               "--step", args.step]
+        if args.step == "check":
+            cmd += ["--profile-json", trees[tree]]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True,
                              env={**os.environ, "PYTHONPATH": str(Path(tree).resolve())})
         got = json.loads(out.stdout.strip().splitlines()[-1])
@@ -54,7 +61,9 @@ def main() -> None:
     for tree, runs in got.items():
         cpu = statistics.median(r["cpu_seconds"] for r in runs)
         wall = statistics.median(r["seconds"] for r in runs)
-        print(f"{tree}: check CPU {cpu:.3f} s, wall {wall:.3f} s (medians of {len(runs)})")
+        extra = statistics.median(r["peak_mb"] - r["start_mb"] for r in runs)
+        print(f"{tree}: {args.step} CPU {cpu:.3f} s, wall {wall:.3f} s, extra memory "
+              f"+{extra:.0f} MB (medians of {len(runs)})")
     print(f"load average {min(loads):.2f}-{max(loads):.2f}")
 
 
