@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from data import PeakRSS, frame, planted, status_kb  # noqa: E402
+from data import PeakRSS, frame, planted, status_kb
 
 
 def main() -> None:

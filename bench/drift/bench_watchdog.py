@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from data import PeakRSS, columns, frame, planted  # noqa: E402
+from data import PeakRSS, columns, frame, planted
 
 NOW = datetime(2026, 3, 4, tzinfo=UTC)
 

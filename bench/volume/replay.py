@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from watchdog.checks.volume.baseline import Thresholds, scan  # noqa: E402
+from watchdog.checks.volume.baseline import Thresholds, scan
 
 PERIOD, WEEKS, FIRST = 168, 8, 2 * 168
 #: (day of the evaluated weeks, start hour, hours, fraction of normal volume left)
