@@ -4,6 +4,8 @@ statistics, judgement, metrics, week over week, attribution, and no re-read of t
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ from tests.helpers import config_from, database, yaml_block
 from watchdog.checks import stats
 from watchdog.checks.drift.analysis import analyse
 from watchdog.checks.drift.profile import KIND, build_profile, load_profile
+from watchdog.config.models import Config
 from watchdog.daemon.runner import Runner
 from watchdog.models import Status
 from watchdog.state import Store
@@ -73,16 +76,33 @@ def monitor(wh: dict, schema: str, extra: str = "") -> str:
     )
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_drift_is_found_in_the_warehouse_and_matches_exact_statistics(
-        kind: str, tmp_path: Path) -> None:
-    ref_rows, cur_rows = make_data(1, 3000, False), make_data(2, 1500, True)
+#: The reference (3,000 rows) and a drifted current window (1,500 rows) most tests use.
+REF, CUR = (1, 3000, False), (2, 1500, True)
+
+
+@contextmanager
+def drift_warehouse(kind: str, tmp_path: Path) -> Iterator[
+        tuple[sa.Engine, str, Config, Store, Runner]]:
+    """REF and CUR in a warehouse of ``kind``, the drift monitor's config and a runner on a
+    fresh state store; both closed after."""
     with database(kind, tmp_path) as (engine, wh, schema):
-        create(engine, schema, "reference", ref_rows)
-        create(engine, schema, "current", cur_rows)
+        create(engine, schema, "reference", make_data(*REF))
+        create(engine, schema, "current", make_data(*CUR))
         config = config_from(tmp_path, monitor(wh, schema))
         store = Store.open(f"sqlite:///{tmp_path}/state.db")
         runner = Runner(config, store, [], clock=lambda: NOW)
+        try:
+            yield engine, schema, config, store, runner
+        finally:
+            runner.close()
+            store.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_drift_is_found_in_the_warehouse_and_matches_exact_statistics(
+        kind: str, tmp_path: Path) -> None:
+    ref_rows, cur_rows = make_data(*REF), make_data(*CUR)
+    with drift_warehouse(kind, tmp_path) as (engine, schema, config, store, runner):
         result = runner.check(config.monitor("drift"))
         assert result.status is Status.FAIL, result
         # the reference is gone: current runs use the stored profile only
@@ -93,8 +113,6 @@ def test_drift_is_found_in_the_warehouse_and_matches_exact_statistics(
         version, profile = load_profile(store, config.monitor("drift"))  # type: ignore[misc]
         analysis = analyse(runner.warehouse("wh"), config.monitor("drift"), profile, version,
                            NOW)
-        runner.close()
-        store.close()
     drifted = {f.name for f in analysis.features if f.drifted}
     assert drifted == {"b", "n", "plan"}
     assert set(result.reasons) >= {"PSI_ABOVE_THRESHOLD", "MISSING_RATE_CHANGED", "DATA_DRIFT"}
@@ -134,29 +152,19 @@ def test_the_columns_fine_buckets_and_category_counts_are_asked_for_together(
     """The three reads of a comparison go out at once (one round trip's time where the
     warehouse runs statements side by side): each waits, as it is sent, until the other two
     are sent too; sent in turn, the first would wait alone until the barrier broke."""
-    ref_rows, cur_rows = make_data(1, 3000, False), make_data(2, 1500, True)
-    with database(kind, tmp_path) as (engine, wh, schema):
-        create(engine, schema, "reference", ref_rows)
-        create(engine, schema, "current", cur_rows)
-        config = config_from(tmp_path, monitor(wh, schema))
-        store = Store.open(f"sqlite:///{tmp_path}/state.db")
-        runner = Runner(config, store, [], clock=lambda: NOW)
-        try:
-            first = runner.check(config.monitor("drift"))
-            version, profile = load_profile(store, config.monitor("drift"))  # type: ignore[misc]
-            barrier, sent = threading.Barrier(3, timeout=10), []
+    with drift_warehouse(kind, tmp_path) as (_, _, config, store, runner):
+        first = runner.check(config.monitor("drift"))
+        version, profile = load_profile(store, config.monitor("drift"))  # type: ignore[misc]
+        barrier, sent = threading.Barrier(3, timeout=10), []
 
-            def meet(stmt: Statement) -> None:
-                sent.append(stmt.name)
-                if stmt.name in ("columns", "ks_counts", "value_counts"):
-                    barrier.wait()
+        def meet(stmt: Statement) -> None:
+            sent.append(stmt.name)
+            if stmt.name in ("columns", "ks_counts", "value_counts"):
+                barrier.wait()
 
-            adapter = runner.warehouse("wh")
-            adapter.executor.listen(meet)  # type: ignore[attr-defined]
-            analysis = analyse(adapter, config.monitor("drift"), profile, version, NOW)
-        finally:
-            runner.close()
-            store.close()
+        adapter = runner.warehouse("wh")
+        adapter.executor.listen(meet)  # type: ignore[attr-defined]
+        analysis = analyse(adapter, config.monitor("drift"), profile, version, NOW)
     assert sorted(sent[:3]) == ["columns", "ks_counts", "value_counts"] and not barrier.broken
     assert first.status is Status.FAIL
     assert {f.name for f in analysis.features if f.drifted} == {"b", "n", "plan"}
@@ -168,29 +176,21 @@ def test_a_profile_reads_its_categorical_columns_while_it_reads_the_numeric_ones
     """Building the profile, the first category count and the numeric sample go out
     together (each waits, as it is sent, for the other), and the profile is the one built
     reading in turn: every column's part as the single-column reads give it."""
-    with database(kind, tmp_path) as (engine, wh, schema):
-        create(engine, schema, "reference", make_data(1, 3000, False))
-        create(engine, schema, "current", make_data(2, 1500, True))
-        config = config_from(tmp_path, monitor(wh, schema))
+    with drift_warehouse(kind, tmp_path) as (_, schema, config, _, runner):
         p = config.monitor("drift")
-        runner = Runner(config, Store.open(f"sqlite:///{tmp_path}/state.db"), [],
-                        clock=lambda: NOW)
-        try:
-            adapter = runner.warehouse("wh")
-            barrier, first = threading.Barrier(2, timeout=10), set()
+        adapter = runner.warehouse("wh")
+        barrier, first = threading.Barrier(2, timeout=10), set()
 
-            def meet(stmt: Statement) -> None:
-                if stmt.name in ("top_values", "sample") and stmt.name not in first:
-                    first.add(stmt.name)
-                    barrier.wait()
+        def meet(stmt: Statement) -> None:
+            if stmt.name in ("top_values", "sample") and stmt.name not in first:
+                first.add(stmt.name)
+                barrier.wait()
 
-            adapter.executor.listen(meet)  # type: ignore[attr-defined]
-            profile = build_profile(adapter, p, NOW)
-            table = adapter.table(f"{schema}.reference")
-            plan = adapter.category_counts(table, "plan", limit=p.max_categories)
-            means = adapter.abs_means(table, ["shap_a", "shap_b"])
-        finally:
-            runner.close()
+        adapter.executor.listen(meet)  # type: ignore[attr-defined]
+        profile = build_profile(adapter, p, NOW)
+        table = adapter.table(f"{schema}.reference")
+        plan = adapter.category_counts(table, "plan", limit=p.max_categories)
+        means = adapter.abs_means(table, ["shap_a", "shap_b"])
     assert first == {"top_values", "sample"} and not barrier.broken
     assert profile["features"]["plan"]["categories"] == [v for v, _ in plan.counts]
     assert profile["features"]["plan"]["counts"] == [n for _, n in plan.counts]
