@@ -131,7 +131,9 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     errors = [r for r in records if r["type"] == "metric"
               and r["name"] == "watchdog.backtest.estimation_error.auroc"]
     assert 1 <= len(errors) <= 2, errors
-    drop_from = datetime.now(UTC).timestamp() - 7 * 86_400 - 86_400  # the day the drop began
+    # a day before the drop began (seven days ago): each error's window, stamped at its
+    # end, holds labels from after the drop
+    drop_from = datetime.now(UTC).timestamp() - 7 * 86_400 - 86_400
     for error in errors:
         assert error["value"] < -0.1 and "model_version:v4" in error["tags"], error
         assert error["timestamp"] >= drop_from, error
