@@ -10,9 +10,10 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +53,15 @@ def test_unknown_monitor_id_is_a_usage_error(tmp_path: Path) -> None:
     assert "unknown monitor 'labels_freshnes' (did you mean 'labels_freshness'?)" in proc.stderr
 
 
+#: What each of the demo's monitors finds, at every hour (its planted incidents).
+DEMO_STATUSES = {
+    "labels_pipeline": "FAIL", "predictions_freshness": "OK", "features_freshness": "OK",
+    "labels_freshness": "FAIL", "predictions_volume": "FAIL", "features_drift": "WARN",
+    "score_drift": "FAIL", "churn_backtest": "FAIL", "schema_changes": "FAIL",
+    "features_contract": "FAIL", "predictions_contract": "OK",
+}
+
+
 def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_gets(
         tmp_path: Path) -> None:
     shutil.copy(ROOT / "config.yaml", tmp_path)
@@ -70,9 +80,7 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     contracts = {yaml.safe_load(p.read_text())["id"] for p in (ROOT / "contracts").glob("*.yaml")}
     assert set(statuses) == {m["id"] for m in yaml.safe_load(CONFIG.read_text())["monitors"]
                              } | contracts
-    assert {k: statuses[k] for k in ("predictions_freshness", "features_freshness",
-                                     "labels_freshness")} == {
-        "predictions_freshness": "OK", "features_freshness": "OK", "labels_freshness": "FAIL"}
+    assert statuses == DEMO_STATUSES
     opened = [r for r in records if r["type"] == "event"]
     (event,) = [e for e in opened if e["aggregation_key"].startswith("watchdog:labels_freshness")]
     assert event["title"].startswith("[FAIL] labels_freshness: main.ground_truth: newest row is 3d")
@@ -126,8 +134,8 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     assert estimated == {"accuracy", "precision", "recall", "f1", "auroc"}
     # the estimates made four days ago (the demo's silent earlier run) against the labels
     # that landed since: the planted drop is a concept drift, which scores alone cannot see.
-    # One day or two have their labels now, by the hour the demo runs (the second day holds
-    # 1,500 labels from about 15:00 UTC on); each was estimated before the drop was known.
+    # One day or two have their labels now, by the hour and weekday the demo runs (pinned
+    # down per hour by the --at test below); each was estimated before the drop was known.
     errors = [r for r in records if r["type"] == "metric"
               and r["name"] == "watchdog.backtest.estimation_error.auroc"]
     assert 1 <= len(errors) <= 2, errors
@@ -171,6 +179,57 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     assert len([r for r in records if r["type"] == "event"]) == len(opened)
     only_ok = run("run", "--once", "--monitor", "features_freshness", cwd=tmp_path)
     assert only_ok.returncode == 0, only_ok.stderr
+
+
+@pytest.mark.parametrize(("at", "labelled_days"), [
+    # a Wednesday morning: the newest labelled day (five days back, a Friday) holds fewer
+    # than min_labelled_rows (1,500) labels yet, so only the day before it is judged
+    ("2026-03-04T08:20", 1),
+    # the same evening: by ~15:00 that Friday holds 1,500 labels, and is judged too
+    ("2026-03-04T20:20", 2),
+    # that day a Saturday (traffic at 60 %): still short of 1,500 at 17:00
+    ("2026-03-05T17:20", 1),
+    # a year's first hour: the windows are the two years' last days
+    ("2027-01-01T00:10", 1),
+])
+def test_the_demo_as_of_another_hour_finds_the_same_incidents(
+        tmp_path: Path, at: str, labelled_days: int) -> None:
+    """``watchdog demo --at``: the data planted around that hour and the pass run as if the
+    clock read it, so what depends on the hour (how many estimated days now have their
+    labels) is pinned down here, whatever hour the suite runs at."""
+    shutil.copy(ROOT / "config.yaml", tmp_path)
+    shutil.copytree(ROOT / "contracts", tmp_path / "contracts")
+    proc = run("demo", "--at", at, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    moment = datetime.fromisoformat(at).replace(tzinfo=UTC)
+    records = [json.loads(x) for x in
+               (tmp_path / ".watchdog/emitted.jsonl").read_text().splitlines()]
+    results = [r for r in records if r["type"] == "result"]
+    assert {r["monitor_id"]: r["status"] for r in results} == DEMO_STATUSES
+    for r in results:  # checked as of ``at``, not of the wall clock
+        started = datetime.fromisoformat(r["started_at"])
+        assert moment <= started < moment + timedelta(minutes=5), r
+    errors = [r for r in records if r["type"] == "metric"
+              and r["name"] == "watchdog.backtest.estimation_error.auroc"]
+    # each a UTC day, stamped at its end. Labels exist for the predictions of five days
+    # back and earlier (two days' delay; the label job stopped three days ago), so the day
+    # five days back is labelled up to this hour: the whole day before it is judged, and
+    # that day itself once it holds 1,500 labels. Both after the drop began (seven days back)
+    last_whole_day_ends = (moment - timedelta(days=5)).replace(hour=0, minute=0)
+    assert sorted(datetime.fromtimestamp(e["timestamp"], UTC) for e in errors) == [
+        last_whole_day_ends + timedelta(days=i) for i in range(labelled_days)], errors
+    for error in errors:
+        assert error["value"] < -0.1 and "model_version:v4" in error["tags"], error
+
+
+def test_demo_at_a_time_is_for_the_duckdb_demo_only(tmp_path: Path) -> None:
+    proc = run("demo", "--postgres", "postgresql://nobody@127.0.0.1:1/none", "--at",
+               "2026-03-04T08:20", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "argument --at: not allowed with argument --postgres" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    bad = run("demo", "--at", "yesterday", cwd=tmp_path)
+    assert bad.returncode == 2 and "'yesterday' is not an ISO 8601 time" in bad.stderr
 
 
 def test_daemon_runs_jobs_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:

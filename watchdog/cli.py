@@ -11,11 +11,12 @@ import logging
 import sys
 import traceback
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from watchdog import __version__, secrets
-from watchdog.commands import MODULES
+from watchdog.commands import MODULES, moment
 from watchdog.config.models import Config
 from watchdog.errors import ConfigError, WatchdogError
 from watchdog.load import load_config
@@ -45,10 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="build the DuckDB demo warehouse and run every monitor once")
     d.add_argument("--config", "-c", default="config.yaml")
     d.add_argument("--rebuild", action="store_true", help="rebuild the demo data from scratch")
-    d.add_argument("--postgres", metavar="URL", help=(
+    where = d.add_mutually_exclusive_group()  # the Postgres demo watches a real audit log
+    where.add_argument("--postgres", metavar="URL", help=(
         "instead, show on this Postgres database (DuckDB has no privileges) a stale table "
         "explained by a revoked grant and a failed dbt run: installs the DDL audit trigger "
         "there if absent, creates a schema and a role, revokes a grant, watches, drops them"))
+    where.add_argument("--at", type=moment, metavar="TIME", help=(
+        "as of TIME (ISO 8601, UTC unless it says otherwise) instead of now: the data is "
+        "planted around that hour and the pass runs as if the clock read it; best in a "
+        "fresh folder (a state store kept from other hours mixes them)"))
     d.set_defaults(func=cmd_demo)
     for name in MODULES:
         importlib.import_module(f"watchdog.commands.{name}").add_commands(sub)
@@ -137,7 +143,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from watchdog.daemon.runner import open_runner
+    from watchdog.daemon.runner import open_runner, replay_clock, utcnow
     from watchdog.demo import build
 
     if args.postgres:
@@ -150,11 +156,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise WatchdogError(f"{args.config} has no `demo:` section",
                             hint="add `demo: {warehouse: <a duckdb warehouse>}`")
     path = str(config.warehouses[config.demo.warehouse].settings.get("path", "demo.duckdb"))
-    runner = open_runner(config)
+    runner = open_runner(config, replay_clock(args.at) if args.at else utcnow)
     try:
         # a new state store has no schema baseline: the planted schema change must be made
         # again after one is taken, so the data is rebuilt too
-        info = build(path, force=args.rebuild or _no_schema_baseline(runner, config))
+        info = build(path, runner.clock(),
+                     force=args.rebuild or _no_schema_baseline(runner, config))
         state = "built" if info.built else "already current"
         rows = ", ".join(f"{k} {v}" for k, v in info.rows.items())
         print(f"demo warehouse {path}: {state} ({rows})")
@@ -165,22 +172,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         runner.close()
     _summary(results)
     _demo_epilogue(config, results)
-    _demo_charts(config)
+    _demo_charts(config, runner.clock())
     return 0 if not runner.sink_errors else 1
 
 
-def _demo_charts(config: Config) -> None:
+def _demo_charts(config: Config, now: datetime) -> None:
     """What is better seen than read: each volume, drift and backtest monitor's report, as
-    HTML."""
-    from datetime import UTC, datetime
-
+    HTML, as of ``now``."""
     from watchdog.commands import backtest, drift, volume
 
     writers = {"volume": volume.write_report, "drift": drift.write_report,
                "backtest": backtest.write_report}
     folder = Path(".watchdog")  # beside the demo's state and emitted.jsonl
     folder.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
     lines = [writers[m.kind](config, m.id, str(folder / f"{m.id}.html"), now)
              for m in config.monitors if m.kind in writers]
     if lines:
@@ -212,12 +216,10 @@ def _demo_backtest_history(runner: Any, config: Config) -> None:
     """On a fresh state store, run each backtest monitor (silently) as of two feedback delays
     ago, as the daemon would have: the estimates it stored for the windows then waiting for
     their labels are checked against the labels now (``estimation_error``)."""
-    from datetime import UTC, datetime
-
     from watchdog.checks.backtest.check import ESTIMATES_KIND
     from watchdog.checks.backtest.params import BacktestParams
 
-    now = datetime.now(UTC)
+    now = runner.clock()
     for m in config.monitors:
         if isinstance(m, BacktestParams) and runner.store.get_artifact(ESTIMATES_KIND,
                                                                        m.id) is None:

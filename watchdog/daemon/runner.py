@@ -58,6 +58,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def replay_clock(at: datetime) -> Clock:
+    """A clock that reads ``at`` now and runs on from there at the real pace (``watchdog demo
+    --at``: a pass as of another hour, its checks' durations real)."""
+    start = time.monotonic()
+    return lambda: at + timedelta(seconds=time.monotonic() - start)
+
+
 def reason_code(exc: BaseException) -> str:
     """``WarehouseUnavailable`` → ``WAREHOUSE_UNAVAILABLE``; anything unexpected → CHECK_CRASHED."""
     if not isinstance(exc, WatchdogError):
@@ -457,11 +464,11 @@ def _worst_name(results: Sequence[CheckResult]) -> str:
     return worst([r.status for r in results]).value
 
 
-def open_runner(config: Config) -> Runner:
+def open_runner(config: Config, clock: Clock = utcnow) -> Runner:
     """A Runner with the config's state store and sinks (nothing connects to a warehouse yet)."""
     from watchdog.sinks import create as create_sink
     from watchdog.state import Store
 
     store = Store.open(config.state.url)
     sinks = [create_sink(name, settings or {}) for name, settings in config.sinks.items()]
-    return Runner(config, store, sinks)
+    return Runner(config, store, sinks, clock)
