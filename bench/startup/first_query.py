@@ -23,7 +23,8 @@ a folder of this invocation), so the runs measure a start after the first, as a 
 a restarted daemon has it; ``--cold`` empties the cache before every run instead.
 ``--floor`` adds, alternating with the others, a process that only imports what every run
 needs (SQLAlchemy for the state store, DuckDB, pydantic, PyYAML) and sends the demo's first
-statement on a plain DuckDB connection.
+statement on a plain DuckDB connection; ``--floor-model`` one that also defines and
+validates one pydantic model first (``FLOOR_MODEL``).
 """
 
 from __future__ import annotations
@@ -94,12 +95,23 @@ conn.execute('SELECT MAX("predicted_at") AS "newest" FROM "main"."predictions" '
              'WHERE "status" = $w0', {"w0": "success"}).fetchall()
 """
 
+#: The floor, and one pydantic model defined before the statement: ``import pydantic`` loads
+#: little (its names load on first use); the first model loads pydantic's model machinery
+#: (``pydantic.fields``, annotated_types, the schema generator), which any config validated
+#: by pydantic pays once.
+FLOOR_MODEL = FLOOR.replace("mark()\n", """class Settings(pydantic.BaseModel):
+    path: str
+Settings(path=path)
+mark()
+""", 1)
+assert FLOOR_MODEL != FLOOR
+
 
 def one_run(code: str | None, args: list[str], cache: Path) -> dict[str, Any]:
     env = {**os.environ, "WD_ARGS": json.dumps(args), "WD_HEAVY": json.dumps(HEAVY),
            "WATCHDOG_SQL_CACHE": str(cache)}
-    if code == "floor":
-        env["WD_FLOOR"] = FLOOR
+    if code in ("floor", "floor+model"):
+        env["WD_FLOOR"] = FLOOR if code == "floor" else FLOOR_MODEL
         env["WD_CONFIG"] = (args[args.index("--config") + 1] if "--config" in args
                             else "config.yaml")
         code = None
@@ -122,7 +134,7 @@ def one_run(code: str | None, args: list[str], cache: Path) -> dict[str, Any]:
 def compile_package(code: str | None) -> None:
     import watchdog
 
-    if code == "floor":
+    if code in ("floor", "floor+model"):
         return
     root = Path(code) / "watchdog" if code else Path(watchdog.__file__).parent
     compileall.compile_dir(str(root), quiet=1)
@@ -135,6 +147,8 @@ def main() -> None:
                     help="a checkout to measure (repeatable: the runs alternate)")
     ap.add_argument("--floor", action="store_true", help=(
         "also measure the floor: the libraries every run needs and the same first statement"))
+    ap.add_argument("--floor-model", action="store_true", help=(
+        "also measure the floor with one pydantic model defined (FLOOR_MODEL)"))
     ap.add_argument("--cold", action="store_true",
                     help="an empty rendered-statement cache for every run")
     ap.add_argument("args", nargs="*", default=["run", "--once"])
@@ -142,6 +156,8 @@ def main() -> None:
     codes: list[str | None] = list(args.code or [None])
     if args.floor:
         codes.append("floor")
+    if args.floor_model:
+        codes.append("floor+model")
     work = Path(tempfile.mkdtemp(prefix="wd-startup-"))
     caches = {i: work / f"cache{i}" for i in range(len(codes))}
     results: dict[int, list[dict[str, Any]]] = {i: [] for i in caches}
