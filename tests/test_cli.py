@@ -187,9 +187,9 @@ def test_demo_builds_the_warehouse_runs_every_monitor_and_writes_what_datadog_ge
     ("2026-03-04T08:20", 1),
     # the same evening: by ~15:00 that Friday holds 1,500 labels, and is judged too
     ("2026-03-04T20:20", 2),
-    # that day a Saturday (traffic at 60 %): still short of 1,500 at 17:00
+    # a Thursday: that day is a Saturday (traffic at 60 %), still short of 1,500 at 17:00
     ("2026-03-05T17:20", 1),
-    # a year's first hour: the windows are the two years' last days
+    # a year's first hour: the pass runs in the new year, the days it judges in the old
     ("2027-01-01T00:10", 1),
 ])
 def test_the_demo_as_of_another_hour_finds_the_same_incidents(

@@ -122,7 +122,7 @@ def _shapes(sql: str, params: dict[str, Any], columns: int) -> dict[str, tuple[s
     its SQL, and its binds), keyed by a short name."""
     import re
 
-    table, where = '"main"."cur"', ""
+    table = '"main"."cur"'  # the adapter's statement was rendered without a WHERE
     branch = re.compile(r"SELECT\s+(\d+) AS \"feature\",\s+(CASE.*?END) AS \"bucket\"", re.S)
     exprs = {int(i): e for i, e in branch.findall(sql)}
     assert sorted(exprs) == list(range(columns)), "the adapter's statement changed shape"
@@ -139,15 +139,15 @@ def _shapes(sql: str, params: dict[str, Any], columns: int) -> dict[str, tuple[s
     hists = ", ".join(f"histogram({e})" for e in exprs.values())
     cols_sql = ", ".join(f'"{c}"' for c in cols)
     return {
-        "cte-rows": (f"WITH w AS MATERIALIZED (SELECT {cols_sql} FROM {table}{where}) "
+        "cte-rows": (f"WITH w AS MATERIALIZED (SELECT {cols_sql} FROM {table}) "
                      f"SELECT feature, {pack} FROM ({per_column}) GROUP BY feature", params),
-        "cte-ids": (f"WITH w AS MATERIALIZED (SELECT {ids} FROM {table}{where}) "
+        "cte-ids": (f"WITH w AS MATERIALIZED (SELECT {ids} FROM {table}) "
                     f"SELECT feature, {pack} FROM ({per_id}) GROUP BY feature", params),
         "one-key": ("SELECT k // 1048576 AS feature, ARRAY_AGG((k % 1048576 - 1) * "
                     "1099511627776 + n) AS packed FROM (SELECT k, COUNT(*) AS n FROM (SELECT "
-                    f"UNNEST([{keys}]) AS k FROM {table}{where}) GROUP BY k) GROUP BY 1",
+                    f"UNNEST([{keys}]) AS k FROM {table}) GROUP BY k) GROUP BY 1",
                     params),
-        "histogram": (f"SELECT {hists} FROM {table}{where}", params),
+        "histogram": (f"SELECT {hists} FROM {table}", params),
     }
 
 

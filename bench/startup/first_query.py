@@ -105,13 +105,15 @@ Settings(path=path)
 mark()
 """, 1)
 assert FLOOR_MODEL != FLOOR
+#: The floors by the name ``--floor``/``--floor-model`` measure them under.
+FLOORS = {"floor": FLOOR, "floor+model": FLOOR_MODEL}
 
 
 def one_run(code: str | None, args: list[str], cache: Path) -> dict[str, Any]:
     env = {**os.environ, "WD_ARGS": json.dumps(args), "WD_HEAVY": json.dumps(HEAVY),
            "WATCHDOG_SQL_CACHE": str(cache)}
-    if code in ("floor", "floor+model"):
-        env["WD_FLOOR"] = FLOOR if code == "floor" else FLOOR_MODEL
+    if code in FLOORS:
+        env["WD_FLOOR"] = FLOORS[code]
         env["WD_CONFIG"] = (args[args.index("--config") + 1] if "--config" in args
                             else "config.yaml")
         code = None
@@ -134,7 +136,7 @@ def one_run(code: str | None, args: list[str], cache: Path) -> dict[str, Any]:
 def compile_package(code: str | None) -> None:
     import watchdog
 
-    if code in ("floor", "floor+model"):
+    if code in FLOORS:
         return
     root = Path(code) / "watchdog" if code else Path(watchdog.__file__).parent
     compileall.compile_dir(str(root), quiet=1)
