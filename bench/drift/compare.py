@@ -15,6 +15,13 @@ only, from the profile a previous run stored). Watchdog runs with the adapter's 
 median wall time of the timed step, the ratio Evidently/watchdog per round (median of the
 rounds), and memory as the fresh process's peak RSS (``VmHWM``) and its extra over the RSS
 before the timed step. Raw runs are appended to ``bench/drift/results.jsonl``.
+
+``--again N``: Evidently's process runs its report N more times on the same frames, and
+watchdog's check process N more checks (the profile read again each time): a long-lived
+process's later runs, as a daemon's scheduled checks run. Their rows ("…, later runs") give
+the median over the rounds of each process's median later run, and the ratio per round of
+those medians; the first runs' times are as without it, but their processes' peak memory
+then covers the later runs too (measure memory without ``--again``).
 """
 
 from __future__ import annotations
@@ -59,7 +66,8 @@ def ensure_data(rows: int, cols: int) -> Path:
     return path
 
 
-def compare(rows: int, cols: int, runs: int, log: list[dict], peer: bool = True) -> dict:
+def compare(rows: int, cols: int, runs: int, log: list[dict], peer: bool = True,
+            again: int = 0) -> dict:
     path = ensure_data(rows, cols)
     wd = [sys.executable, str(HERE / "wd_run.py"), str(path), "--cols", str(cols)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -71,6 +79,9 @@ def compare(rows: int, cols: int, runs: int, log: list[dict], peer: bool = True)
             "watchdog profile+check": [*wd, "--step", "both"],
             "watchdog check": [*wd, "--step", "check", "--profile-json", stored],
         }
+        if again:
+            steps["evidently"] += ["--again", str(again)]
+            steps["watchdog check"] += ["--again", str(again)]
         if not peer:  # watchdog alone (Evidently takes ~7 min a run at 1M x 100)
             del steps["evidently"]
         got: dict[str, list[dict]] = {k: [] for k in steps}
@@ -83,12 +94,16 @@ def compare(rows: int, cols: int, runs: int, log: list[dict], peer: bool = True)
                 r.pop("psi", None), r.pop("scores", None), r.pop("wasserstein", None)
                 got[name].append(r)
                 log.append(r)
-                print(json.dumps({k: r.get(k) for k in ("tool", "round", "seconds", "cpu_seconds",
-                                                        "peak_mb", "extra_mb", "load_before")}),
-                      flush=True)
+                shown = ("tool", "round", "seconds", "again_seconds", "cpu_seconds", "peak_mb",
+                         "extra_mb", "load_before")
+                print(json.dumps({k: r.get(k) for k in shown}), flush=True)
+    for name in ("evidently", "watchdog check"):  # each process's later runs, as one run
+        if again and name in got:
+            got[f"{name}, later runs"] = [
+                {**r, "seconds": statistics.median(r["again_seconds"])} for r in got[name]]
     summary = {}
-    ev = got.get("evidently")
     for name, rs in got.items():
+        ev = got.get("evidently, later runs" if name.endswith("later runs") else "evidently")
         ratios = [e["seconds"] / r["seconds"] for e, r in zip(ev, rs, strict=True)] if ev else []
         drifted = {r.get("drifted_ok", r.get("drifted") == r.get("planted")) for r in rs}
         summary[name] = {
@@ -150,6 +165,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-peer", action="store_true",
                     help="watchdog only: no Evidently runs, no ratios")
+    ap.add_argument("--again", type=int, default=0, metavar="N",
+                    help="also N later runs in each Evidently and check process (docstring)")
     ap.add_argument("--big", type=int, default=0,
                     help="instead: watchdog alone on a current table of this many rows")
     args = ap.parse_args()
@@ -165,7 +182,8 @@ def main() -> None:
     tables = []
     for size in args.sizes.split(","):
         rows, cols = (int(x) for x in size.split("x"))
-        summary = compare(rows, cols, args.runs, log, peer=not args.no_peer)
+        summary = compare(rows, cols, args.runs, log, peer=not args.no_peer,
+                          again=args.again)
         for name, s in summary.items():
             ratio = (f"{s['ratio']:.1f}× ({', '.join(map(str, s['ratios']))})"
                      if s["ratio"] is not None else "—")

@@ -1,7 +1,7 @@
 """One fresh-process watchdog drift run on a loaded DuckDB file (run by ``compare.py``).
 
     python bench/drift/wd_run.py FILE.duckdb --cols 100 --step both|profile|check \
-        [--profile-json P] [--setting key=value ...] [--cprofile OUT.prof]
+        [--profile-json P] [--setting key=value ...] [--cprofile OUT.prof] [--again N]
 
 ``profile`` builds the reference profile and writes it to ``--profile-json``; ``check``
 reads that file and compares the current window (what every scheduled run does); ``both``
@@ -9,7 +9,8 @@ does the two in one process (a user's first run). Settings are the DuckDB adapte
 (none: its defaults). Prints one JSON line: wall seconds of the timed step, its CPU seconds
 (the process's, DuckDB's threads included: steadier than wall time on a busy machine), the
 process's peak RSS (``VmHWM``, a kernel high-water mark, not sampled), the RSS before the
-timed step (interpreter, imports, connection) and the drifted set.
+timed step (interpreter, imports, connection) and the drifted set. ``--again N`` adds the
+seconds of N more checks in the same process (``again_seconds``): a daemon's later runs.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def main() -> None:
     ap.add_argument("--profile-json", default="")
     ap.add_argument("--setting", action="append", default=[], help="adapter key=value")
     ap.add_argument("--mode", default="bins")
+    ap.add_argument("--again", type=int, default=0, metavar="N", help=(
+        "after the timed check, N more checks in the same process, each with the profile "
+        "read again (as the daemon reads it from its store), their seconds as "
+        "again_seconds: a running daemon's later scheduled checks"))
     ap.add_argument("--cprofile", default="", metavar="FILE",
                     help="write a cProfile of the check step to FILE (its time then includes "
                          "the profiler's overhead); read it with python -m pstats FILE")
@@ -60,6 +65,7 @@ def main() -> None:
     before = status_kb("VmRSS")
     t0, c0 = time.perf_counter(), time.process_time()
     profile = None
+    again: list[float] = []
     if args.step in ("both", "profile"):
         profile = build_profile(wh, p, NOW)
     if args.step == "profile":
@@ -81,11 +87,20 @@ def main() -> None:
             analysis = analyse(wh, p, profile, 1, NOW)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         drifted = sorted(f.name for f in analysis.features if f.drifted)
+        for _ in range(args.again):
+            stored = json.loads(Path(args.profile_json).read_text()) if args.profile_json \
+                else profile
+            t1 = time.perf_counter()
+            later = analyse(wh, p, stored, 1, NOW)
+            again.append(round(time.perf_counter() - t1, 3))
+            if sorted(f.name for f in later.features if f.drifted) != drifted:
+                raise SystemExit("a later check found another drifted set")
     out = {"tool": "watchdog", "step": args.step, "settings": settings,
            "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
            "peak_mb": round(status_kb("VmHWM") / 1024, 1),
            "start_mb": round(before / 1024, 1),
-           "drifted_ok": drifted == sorted(planted(args.cols)) if analysis else None}
+           "drifted_ok": drifted == sorted(planted(args.cols)) if analysis else None,
+           "again_seconds": again}
     if analysis is not None:
         out["psi"] = {f.name: f.statistics["psi"] for f in analysis.features}
         out["wasserstein"] = {f.name: f.statistics.get("wasserstein")
