@@ -6,10 +6,12 @@ with its own stored profile; medians of the check's CPU and wall seconds (``wd_r
     PYTHONPATH=. .venv/bin/python bench/drift/alternate.py --runs 15 --step both \
         --code /tmp/before= --code .=
 
-``--code TREE=PROFILE``: a folder holding a ``watchdog/`` package (e.g. ``git archive
+``--code TREE=PROFILE[=ARGS]``: a folder holding a ``watchdog/`` package (e.g. ``git archive
 <commit> watchdog | tar -x -C /tmp/before``) and a profile written by that tree
 (``wd_run.py --step profile``, or the same profile re-encoded where the trees store it
-alike). Each tree runs once untimed first (its statements rendered into the SQL cache).
+alike), and optionally more ``wd_run.py`` arguments for it, space-separated (e.g.
+``.=/tmp/p8k.json=--param ks_resolution=8000``, with a profile built with the same
+``--param``). Each tree runs once untimed first (its statements rendered into the SQL cache).
 Every run must find the planted drift; the load is printed with the figures. ``--step both``
 times a first run instead (profile + check in one process; no profile file needed), with
 the extra memory of each run.
@@ -30,24 +32,26 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--code", action="append", required=True, metavar="TREE=PROFILE")
+    ap.add_argument("--code", action="append", required=True,
+                    metavar="TREE=PROFILE[=ARGS]")
     ap.add_argument("--data", default=str(HERE.parent / "data" / "drift_100000x20.duckdb"))
     ap.add_argument("--cols", type=int, default=20)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--step", choices=("check", "both"), default="check")
     args = ap.parse_args()
-    trees = dict(c.split("=", 1) for c in args.code)
+    trees = {c: (c.split("=", 2) + [""])[:3] for c in args.code}  # label: tree, profile, args
 
-    def run(tree: str) -> dict:
+    def run(label: str) -> dict:
+        tree, profile, extra = trees[label]
         cmd = [sys.executable, str(HERE / "wd_run.py"), args.data, "--cols", str(args.cols),
-               "--step", args.step]
+               "--step", args.step, *extra.split()]
         if args.step == "check":
-            cmd += ["--profile-json", trees[tree]]
+            cmd += ["--profile-json", profile]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True,
                              env={**os.environ, "PYTHONPATH": str(Path(tree).resolve())})
         got = json.loads(out.stdout.strip().splitlines()[-1])
         if not got["drifted_ok"]:
-            sys.exit(f"{tree}: wrong drifted set")
+            sys.exit(f"{label}: wrong drifted set")
         return got
 
     for tree in trees:

@@ -1,7 +1,8 @@
 """One fresh-process watchdog drift run on a loaded DuckDB file (run by ``compare.py``).
 
     python bench/drift/wd_run.py FILE.duckdb --cols 100 --step both|profile|check \
-        [--profile-json P] [--setting key=value ...] [--cprofile OUT.prof] [--again N]
+        [--profile-json P] [--setting key=value ...] [--param key=value ...]
+        [--cprofile OUT.prof] [--again N]
 
 ``profile`` builds the reference profile and writes it to ``--profile-json``; ``check``
 reads that file and compares the current window (what every scheduled run does); ``both``
@@ -21,6 +22,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from data import planted, status_kb
@@ -42,7 +44,10 @@ def main() -> None:
         "again_seconds: a running daemon's later scheduled checks"))
     ap.add_argument("--cprofile", default="", metavar="FILE",
                     help="write a cProfile of the check step to FILE (its time then includes "
-                         "the profiler's overhead); read it with python -m pstats FILE")
+                         "the profiler's overhead; with --again, of the later checks only); "
+                         "read it with python -m pstats FILE")
+    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="a drift monitor setting other than its default (ks_resolution=8000)")
     args = ap.parse_args()
     # libraries loaded before the clock, as bench_evidently.py loads Evidently's: a running
     # daemon has them after its first drift run (start-up itself: bench/startup/)
@@ -59,7 +64,7 @@ def main() -> None:
     settings = dict(s.split("=", 1) for s in args.setting)
     p = DriftParams(id="bench", warehouse="b", table="main.cur", time_column="ts",
                     window="5000w", reference={"table": "main.ref"},  # type: ignore[arg-type]
-                    mode=args.mode)
+                    mode=args.mode, **dict(x.split("=", 1) for x in args.param))
     wh = create("b", "duckdb", {"path": args.path, "read_only": True, **settings})
     wh.ping()
     before = status_kb("VmRSS")
@@ -77,24 +82,32 @@ def main() -> None:
         if profile is None:
             profile = json.loads(Path(args.profile_json).read_text())
             t0, c0 = time.perf_counter(), time.process_time()
-        if args.cprofile:
-            import cProfile
+        import cProfile
 
-            with cProfile.Profile() as prof:
-                analysis = analyse(wh, p, profile, 1, NOW)
-            prof.dump_stats(args.cprofile)
-        else:
-            analysis = analyse(wh, p, profile, 1, NOW)
+        prof = cProfile.Profile() if args.cprofile else None
+
+        def check(stored: dict, profiled: bool) -> Any:
+            if prof is None or not profiled:
+                return analyse(wh, p, stored, 1, NOW)
+            prof.enable()
+            try:
+                return analyse(wh, p, stored, 1, NOW)
+            finally:
+                prof.disable()
+
+        analysis = check(profile, profiled=not args.again)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         drifted = sorted(f.name for f in analysis.features if f.drifted)
         for _ in range(args.again):
             stored = json.loads(Path(args.profile_json).read_text()) if args.profile_json \
                 else profile
             t1 = time.perf_counter()
-            later = analyse(wh, p, stored, 1, NOW)
+            later = check(stored, profiled=True)
             again.append(round(time.perf_counter() - t1, 3))
             if sorted(f.name for f in later.features if f.drifted) != drifted:
                 raise SystemExit("a later check found another drifted set")
+        if prof is not None:
+            prof.dump_stats(args.cprofile)
     out = {"tool": "watchdog", "step": args.step, "settings": settings,
            "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
            "peak_mb": round(status_kb("VmHWM") / 1024, 1),
