@@ -28,23 +28,13 @@ import duckdb
 import numpy as np
 from scipy import stats as sps
 
+from tests.checks.drift.test_ks import _data as shapes  # the test's own six columns
 from watchdog.checks.drift.analysis import analyse
 from watchdog.checks.drift.params import DriftParams
 from watchdog.checks.drift.profile import build_profile
 from watchdog.warehouses import create
 
 NOW = datetime(2026, 3, 4, tzinfo=UTC)
-
-
-def shapes(seed: int, n: int, current: bool) -> dict[str, np.ndarray]:
-    """The six columns of tests/checks/drift/test_ks.py (its ``_data``)."""
-    rng = np.random.default_rng(seed)
-    shift = 0.02 if current else 0.0
-    outliers = rng.normal(shift * 20, 1, n)
-    outliers[::20_000] = 1e7 * rng.choice([-1.0, 1.0], len(outliers[::20_000]))
-    return {"normal": rng.normal(0, 1, n), "shifted": rng.normal(shift, 1, n),
-            "skewed": rng.lognormal(shift, 0.8, n), "heavy": rng.standard_t(3, n) + shift,
-            "wide": rng.normal(1e4, 50 + 5 * current, n), "outliers": outliers}
 
 
 def main() -> None:
