@@ -24,11 +24,10 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import numpy as np
 from scipy import stats as sps
 
-from tests.checks.drift.test_ks import _data as shapes  # the test's own six columns
+from tests.checks.drift.test_ks import write_tables  # the test's own six columns
 from watchdog.checks.drift.analysis import analyse
 from watchdog.checks.drift.params import DriftParams
 from watchdog.checks.drift.profile import build_profile
@@ -43,15 +42,9 @@ def main() -> None:
     ap.add_argument("--ref-rows", type=int, default=400_000)
     ap.add_argument("--cur-rows", type=int, default=300_000)
     args = ap.parse_args()
-    data = {"ref": shapes(1, args.ref_rows, False), "cur": shapes(2, args.cur_rows, True)}
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "ks.duckdb")
-        with duckdb.connect(path) as con:
-            for name, columns in data.items():
-                con.register("frame", columns)
-                con.execute(f"CREATE TABLE {name} AS SELECT TIMESTAMP '2026-03-03 12:00' "
-                            "AS ts, * FROM frame")
-                con.unregister("frame")
+        data = write_tables(path, args.ref_rows, args.cur_rows)
         exact_ks = {c: sps.ks_2samp(data["ref"][c], data["cur"][c]).statistic
                     for c in data["ref"]}
         exact_w = {c: sps.wasserstein_distance(data["ref"][c], data["cur"][c])

@@ -48,17 +48,24 @@ def _data(seed: int, n: int, current: bool) -> dict[str, np.ndarray]:
             "wide": rng.normal(1e4, 50 + 5 * current, n), "outliers": outliers}
 
 
-@pytest.fixture(scope="module")
-def tables(tmp_path_factory: pytest.TempPathFactory) -> Tables:
-    path = str(Path(tmp_path_factory.mktemp("ks")) / "ks.duckdb")
-    data = {"ref": _data(1, 400_000, False), "cur": _data(2, 300_000, True)}
+def write_tables(path: str, ref_rows: int = 400_000, cur_rows: int = 300_000
+                 ) -> dict[str, Any]:
+    """The tables ``ref`` and ``cur`` of the six columns in a new DuckDB file at ``path``
+    (also bench/drift/ks_bound.py's data); returns their values."""
+    data = {"ref": _data(1, ref_rows, False), "cur": _data(2, cur_rows, True)}
     with duckdb.connect(path) as con:
         for name, columns in data.items():
             con.register("frame", columns)
             con.execute(f"CREATE TABLE {name} AS SELECT TIMESTAMP '2026-03-03 12:00' AS ts, *"
                         " FROM frame")
             con.unregister("frame")
-    return path, data
+    return data
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory: pytest.TempPathFactory) -> Tables:
+    path = str(Path(tmp_path_factory.mktemp("ks")) / "ks.duckdb")
+    return path, write_tables(path)
 
 
 def _run(path: str, **extra: Any) -> DriftAnalysis:
